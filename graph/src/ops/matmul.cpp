@@ -1,0 +1,80 @@
+#include "vknn/ops/matmul.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace vknn {
+namespace {
+
+struct MatmulPush {  // mirrors shaders/common/matmul_push.glsl
+  uint32_t M, N, K;
+  uint32_t a_m, a_k, b_k, b_n, c_m, c_n;
+  uint32_t a_batch, b_batch, c_batch, bias_batch;
+  uint32_t flags;
+  float alpha;
+};
+static_assert(sizeof(MatmulPush) == 60);
+
+constexpr uint32_t kBiasRow = 1, kBiasCol = 2, kRelu = 4, kAccumulate = 8;
+
+// Largest element index touched, plus one.
+uint64_t extent(uint32_t batch, uint32_t bstride, uint32_t rows, uint32_t rstride, uint32_t cols, uint32_t cstride) {
+  return uint64_t(batch - 1) * bstride + uint64_t(rows - 1) * rstride + uint64_t(cols - 1) * cstride + 1;
+}
+
+}  // namespace
+
+MatmulVariant resolve_matmul_variant(const DeviceCaps& caps, MatmulVariant requested) {
+  if (requested != MatmulVariant::automatic) return requested;
+  if (const char* env = std::getenv("VKNN_MATMUL")) {
+    if (std::strcmp(env, "register") == 0) return MatmulVariant::register_blocked;
+    if (std::strcmp(env, "shared") == 0) return MatmulVariant::shared_tiled;
+  }
+  // CPU drivers run a workgroup's invocations as SIMD lanes of one thread, so barrier()
+  // and shared memory are slow there while register blocking vectorizes well.
+  return caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? MatmulVariant::register_blocked : MatmulVariant::shared_tiled;
+}
+
+Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, const BufferRef& b,
+                     const BufferRef& bias, const BufferRef& c) {
+  if (d.M == 0 || d.N == 0 || d.K == 0 || d.batch == 0)
+    return make_error(Errc::invalid_argument, "matmul: sizes M={} N={} K={} batch={} must be positive", d.M, d.N, d.K,
+                      d.batch);
+  auto fits = [](const char* name, const BufferRef& r, uint64_t elems) -> Status {
+    if (!r.valid() || r.size < elems * 4)
+      return make_error(Errc::invalid_argument, "matmul: operand {} needs {} floats, its buffer range holds {}", name,
+                        elems, r.size / 4);
+    return {};
+  };
+  VKNN_TRY(fits("A", a, extent(d.batch, d.a_batch, d.M, d.a_m, d.K, d.a_k)));
+  VKNN_TRY(fits("B", b, extent(d.batch, d.b_batch, d.K, d.b_k, d.N, d.b_n)));
+  VKNN_TRY(fits("C", c, extent(d.batch, d.c_batch, d.M, d.c_m, d.N, d.c_n)));
+  uint32_t flags = 0;
+  if (d.bias == MatmulDesc::Bias::per_row) {
+    flags |= kBiasRow;
+    VKNN_TRY(fits("bias", bias, uint64_t(d.batch - 1) * d.bias_batch + d.M));
+  } else if (d.bias == MatmulDesc::Bias::per_column) {
+    flags |= kBiasCol;
+    VKNN_TRY(fits("bias", bias, uint64_t(d.batch - 1) * d.bias_batch + d.N));
+  }
+  if (d.relu) flags |= kRelu;
+  if (d.accumulate) flags |= kAccumulate;
+  MatmulPush push{d.M, d.N, d.K, d.a_m, d.a_k, d.b_k, d.b_n, d.c_m, d.c_n,
+                  d.a_batch, d.b_batch, d.c_batch, d.bias_batch, flags, d.alpha};
+  // An unused bias binding still needs a valid descriptor; A is read-only anyway.
+  const BufferRef bias_ref = d.bias == MatmulDesc::Bias::none ? a : bias;
+  const Access c_access = d.accumulate ? Access::read_write : Access::write;
+  if (resolve_matmul_variant(cl.context().caps(), d.variant) == MatmulVariant::register_blocked) {
+    static const uint32_t spec[] = {8, 8};  // 8x8 invocations, each an 8x8 block: a 64x64 tile
+    cl.dispatch(ShaderId::matmul_register, spec,
+                {{a, Access::read}, {b, Access::read}, {bias_ref, Access::read}, {c, c_access}}, push,
+                groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+  } else {
+    cl.dispatch(ShaderId::matmul_shared, {},
+                {{a, Access::read}, {b, Access::read}, {bias_ref, Access::read}, {c, c_access}}, push,
+                groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+  }
+  return {};
+}
+
+}  // namespace vknn

@@ -1,0 +1,39 @@
+#include "vknn/graph/tensor.h"
+
+namespace vknn {
+
+int64_t Shape::numel() const {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+std::string Shape::str() const {
+  std::string s = "(";
+  for (size_t i = 0; i < dims.size(); ++i) s += fmt::format("{}{}", i ? "," : "", dims[i]);
+  return s + ")";
+}
+
+Status check_positive(const char* op, const char* name, const TensorView& t) {
+  for (int64_t d : t.shape.dims)
+    if (d <= 0) return make_error(Errc::invalid_argument, "{}: {} has shape {} with a non-positive size", op, name, t.str());
+  if (!t.buffer.valid()) return make_error(Errc::invalid_argument, "{}: {} {} has no buffer", op, name, t.str());
+  if (t.buffer.size < t.shape.bytes())
+    return make_error(Errc::invalid_argument, "{}: {} {} needs {} bytes, its buffer range has {}", op, name, t.str(),
+                      t.shape.bytes(), t.buffer.size);
+  return {};
+}
+
+Status check_rank(const char* op, const char* name, const TensorView& t, size_t rank) {
+  if (t.shape.rank() != rank)
+    return make_error(Errc::invalid_argument, "{}: {} must have rank {}, got shape {}", op, name, rank, t.str());
+  return check_positive(op, name, t);
+}
+
+Status check_shape(const char* op, const char* name, const TensorView& t, const Shape& expected) {
+  if (t.shape != expected)
+    return make_error(Errc::invalid_argument, "{}: {} has shape {}, expected {}", op, name, t.str(), expected.str());
+  return check_positive(op, name, t);
+}
+
+}  // namespace vknn

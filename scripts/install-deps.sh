@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vknn needs to build, test and run, if any is missing.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers
+  glslc glslang-tools spirv-tools
+  libfmt-dev doctest-dev
+  libjpeg62-turbo-dev libpng-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

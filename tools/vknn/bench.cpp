@@ -1,0 +1,158 @@
+// vknn bench: timings as medians over repeated runs, never asserted anywhere.
+#include "commands.h"
+#include "json.h"
+
+#include "vknn/engine/commands.h"
+#include "vknn/ops/matmul.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+namespace vknn::tools {
+namespace {
+
+struct Stats {
+  double median_ms = 0, p90_ms = 0, min_ms = 0;
+};
+
+Stats summarize(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  Stats s;
+  s.min_ms = ms.front();
+  s.median_ms = ms[ms.size() / 2];
+  s.p90_ms = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
+  return s;
+}
+
+// Times whole submissions of a recorded command list (wall clock, submit to completion).
+Result<Stats> time_list(CommandList& cl, int warmup, int iters) {
+  for (int i = 0; i < warmup; ++i) VKNN_TRY(cl.run());
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    VKNN_TRY(cl.run());
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return summarize(std::move(ms));
+}
+
+ContextOptions context_options(Args& args) {
+  ContextOptions opt;
+  std::string dev;
+  if (take_option(args, "--device", dev)) {
+    if (!dev.empty() && std::all_of(dev.begin(), dev.end(), ::isdigit)) opt.device.index = uint32_t(std::stoul(dev));
+    else opt.device.name_contains = dev;
+  }
+  return opt;
+}
+
+int bench_matmul(Args args) {
+  const bool json = take_flag(args, "--json");
+  std::string v;
+  uint32_t m = 1024, n = 1024, k = 1024;
+  int iters = 10, warmup = 2;
+  if (take_option(args, "--size", v)) m = n = k = uint32_t(std::stoul(v));
+  if (take_option(args, "--m", v)) m = uint32_t(std::stoul(v));
+  if (take_option(args, "--n", v)) n = uint32_t(std::stoul(v));
+  if (take_option(args, "--k", v)) k = uint32_t(std::stoul(v));
+  if (take_option(args, "--iters", v)) iters = std::max(1, std::stoi(v));
+  if (take_option(args, "--warmup", v)) warmup = std::max(0, std::stoi(v));
+  ContextOptions opt = context_options(args);
+  if (!args.empty()) {
+    fmt::print(stderr, "vknn bench matmul: unexpected argument '{}'\n", args[0]);
+    return 2;
+  }
+  auto ctx = Context::create(opt);
+  if (!ctx.ok()) {
+    fmt::print(stderr, "vknn bench: {}\n", ctx.error().what());
+    return 1;
+  }
+  Context& c = **ctx;
+  auto fail = [&](const Error& e) {
+    fmt::print(stderr, "vknn bench matmul: {}\n", e.what());
+    return 1;
+  };
+  auto a = Buffer::create(c, uint64_t(m) * k * 4), b = Buffer::create(c, uint64_t(k) * n * 4),
+       out = Buffer::create(c, uint64_t(m) * n * 4);
+  if (!a.ok()) return fail(a.error());
+  if (!b.ok()) return fail(b.error());
+  if (!out.ok()) return fail(out.error());
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> host(std::max(uint64_t(m) * k, uint64_t(k) * n));
+  for (auto& x : host) x = dist(rng);
+  if (auto s = c.upload(a->ref(), host.data(), uint64_t(m) * k * 4); !s.ok()) return fail(s.error());
+  if (auto s = c.upload(b->ref(), host.data(), uint64_t(k) * n * 4); !s.ok()) return fail(s.error());
+
+  const double flops = 2.0 * m * n * k;
+  struct Row {
+    const char* name;
+    Stats stats;
+  };
+  std::vector<Row> rows;
+  for (auto [variant, name] : {std::pair{MatmulVariant::register_blocked, "register"},
+                               std::pair{MatmulVariant::shared_tiled, "shared"}}) {
+    auto cl = CommandList::create(c);
+    if (!cl.ok()) return fail(cl.error());
+    MatmulDesc d;
+    d.M = m, d.N = n, d.K = k;
+    d.a_m = k, d.a_k = 1, d.b_k = n, d.b_n = 1, d.c_m = n, d.c_n = 1;
+    d.variant = variant;
+    if (auto s = cl->begin(); !s.ok()) return fail(s.error());
+    if (auto s = record_matmul(*cl, d, a->ref(), b->ref(), {}, out->ref()); !s.ok()) return fail(s.error());
+    if (auto s = cl->end(); !s.ok()) return fail(s.error());
+    auto st = time_list(*cl, warmup, iters);
+    if (!st.ok()) return fail(st.error());
+    rows.push_back({name, *st});
+  }
+  const auto auto_variant = resolve_matmul_variant(c.caps(), MatmulVariant::automatic);
+  if (json) {
+    Json j;
+    j.begin_object().value("benchmark", "matmul").value("device", c.caps().name);
+    j.value("driver", c.caps().driver_name).value("m", m).value("n", n).value("k", k).value("iters", iters);
+    j.value("default_variant", auto_variant == MatmulVariant::register_blocked ? "register" : "shared");
+    j.begin_array("variants");
+    for (const auto& r : rows)
+      j.begin_object()
+          .value("variant", r.name)
+          .value("median_ms", r.stats.median_ms)
+          .value("p90_ms", r.stats.p90_ms)
+          .value("min_ms", r.stats.min_ms)
+          .value("gflops", flops / (r.stats.median_ms * 1e6))
+          .value("speedup_vs_register", rows[0].stats.median_ms / r.stats.median_ms)
+          .end_object();
+    j.end_array().end_object();
+    fmt::print("{}\n", j.str());
+  } else {
+    fmt::print("matmul {}x{}x{} on {} ({}), {} iterations after {} warm-up\n", m, n, k, c.caps().name,
+               c.caps().driver_name, iters, warmup);
+    for (const auto& r : rows)
+      fmt::print("  {:<9} median {:8.2f} ms  p90 {:8.2f} ms  min {:8.2f} ms  {:7.2f} GFLOP/s  ({:.2f}x register){}\n",
+                 r.name, r.stats.median_ms, r.stats.p90_ms, r.stats.min_ms, flops / (r.stats.median_ms * 1e6),
+                 rows[0].stats.median_ms / r.stats.median_ms,
+                 (std::string_view(r.name) == "register") == (auto_variant == MatmulVariant::register_blocked)
+                     ? "  [default here]"
+                     : "");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int cmd_bench(const Args& in) {
+  Args args = in;
+  if (args.empty()) {
+    fmt::print(stderr, "vknn bench: which benchmark? (matmul)\n");
+    return 2;
+  }
+  std::string what = args[0];
+  args.erase(args.begin());
+  if (what == "matmul") return bench_matmul(args);
+  fmt::print(stderr, "vknn bench: unknown benchmark '{}'\n", what);
+  return 2;
+}
+
+}  // namespace vknn::tools
