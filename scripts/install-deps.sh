@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers
   glslc glslang-tools spirv-tools
-  libfmt-dev doctest-dev
+  libfmt-dev doctest-dev nlohmann-json3-dev
   libjpeg62-turbo-dev libpng-dev
 )
 missing=()

@@ -1,11 +1,11 @@
 // vknn bench: timings as medians over repeated runs, never asserted anywhere.
 #include "commands.h"
-#include "json.h"
 
 #include "vknn/engine/commands.h"
 #include "vknn/ops/matmul.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -110,22 +110,19 @@ int bench_matmul(Args args) {
   }
   const auto auto_variant = resolve_matmul_variant(c.caps(), MatmulVariant::automatic);
   if (json) {
-    Json j;
-    j.begin_object().value("benchmark", "matmul").value("device", c.caps().name);
-    j.value("driver", c.caps().driver_name).value("m", m).value("n", n).value("k", k).value("iters", iters);
-    j.value("default_variant", auto_variant == MatmulVariant::register_blocked ? "register" : "shared");
-    j.begin_array("variants");
+    nlohmann::ordered_json j = {
+        {"benchmark", "matmul"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
+        {"m", m}, {"n", n}, {"k", k}, {"iters", iters},
+        {"default_variant", auto_variant == MatmulVariant::register_blocked ? "register" : "shared"},
+        {"variants", nlohmann::ordered_json::array()}};
     for (const auto& r : rows)
-      j.begin_object()
-          .value("variant", r.name)
-          .value("median_ms", r.stats.median_ms)
-          .value("p90_ms", r.stats.p90_ms)
-          .value("min_ms", r.stats.min_ms)
-          .value("gflops", flops / (r.stats.median_ms * 1e6))
-          .value("speedup_vs_register", rows[0].stats.median_ms / r.stats.median_ms)
-          .end_object();
-    j.end_array().end_object();
-    fmt::print("{}\n", j.str());
+      j["variants"].push_back({{"variant", r.name},
+                               {"median_ms", r.stats.median_ms},
+                               {"p90_ms", r.stats.p90_ms},
+                               {"min_ms", r.stats.min_ms},
+                               {"gflops", flops / (r.stats.median_ms * 1e6)},
+                               {"speedup_vs_register", rows[0].stats.median_ms / r.stats.median_ms}});
+    fmt::print("{}\n", j.dump());
   } else {
     fmt::print("matmul {}x{}x{} on {} ({}), {} iterations after {} warm-up\n", m, n, k, c.caps().name,
                c.caps().driver_name, iters, warmup);

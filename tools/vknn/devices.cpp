@@ -1,10 +1,10 @@
 // vknn devices: every Vulkan device with its type, driver, API version and capabilities.
 #include "commands.h"
-#include "json.h"
 
 #include "vknn/engine/context.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace vknn::tools {
 namespace {
@@ -36,45 +36,42 @@ void print_text(const std::vector<DeviceCaps>& devices) {
 }
 
 void print_json(const std::vector<DeviceCaps>& devices) {
-  Json j;
-  j.begin_object().begin_array("devices");
+  nlohmann::ordered_json out = {{"devices", nlohmann::ordered_json::array()}};
   for (const auto& d : devices) {
-    j.begin_object();
-    j.value("index", d.index).value("name", d.name).value("type", device_type_name(d.type));
-    j.value("vendor_id", d.vendor_id).value("device_id", d.device_id);
-    j.value("api_version", api_version_string(d.api_version)).value("driver_name", d.driver_name);
-    j.value("driver_info", d.driver_info);
-    j.begin_object("subgroup")
-        .value("size", d.subgroup_size)
-        .value("operations", subgroup_ops_string(d.subgroup_operations))
-        .value("in_compute", d.subgroup_in_compute)
-        .end_object();
-    j.value("storage_buffer_16bit", d.storage_buffer_16bit).value("shader_float16", d.shader_float16);
-    j.value("storage_buffer_8bit", d.storage_buffer_8bit).value("shader_int8", d.shader_int8);
-    j.value("timeline_semaphore", d.timeline_semaphore).value("synchronization2", d.synchronization2);
-    j.value("cooperative_matrix", d.cooperative_matrix).value("external_memory_host", d.external_memory_host);
-    j.value("timestamp_period_ns", double(d.timestamp_period_ns));
-    j.value("max_shared_memory", d.max_shared_memory);
-    j.begin_array("max_workgroup_count");
-    for (uint32_t c : d.max_workgroup_count) j.value(nullptr, c);
-    j.end_array();
-    j.begin_array("queue_families");
-    for (const auto& q : d.queue_families)
-      j.begin_object()
-          .value("index", q.index)
-          .value("count", q.count)
-          .value("flags", queue_flags_string(q.flags))
-          .value("timestamp_valid_bits", q.timestamp_valid_bits)
-          .end_object();
-    j.end_array();
-    j.begin_array("memory_heaps");
-    for (const auto& h : d.memory_heaps)
-      j.begin_object().value("size", (unsigned long long)h.size).value("device_local", h.device_local).end_object();
-    j.end_array();
-    j.end_object();
+    nlohmann::ordered_json q = nlohmann::ordered_json::array(), heaps = nlohmann::ordered_json::array();
+    for (const auto& f : d.queue_families)
+      q.push_back({{"index", f.index}, {"count", f.count}, {"flags", queue_flags_string(f.flags)},
+                   {"timestamp_valid_bits", f.timestamp_valid_bits}});
+    for (const auto& h : d.memory_heaps) heaps.push_back({{"size", h.size}, {"device_local", h.device_local}});
+    out["devices"].push_back({
+        {"index", d.index},
+        {"name", d.name},
+        {"type", device_type_name(d.type)},
+        {"vendor_id", d.vendor_id},
+        {"device_id", d.device_id},
+        {"api_version", api_version_string(d.api_version)},
+        {"driver_name", d.driver_name},
+        {"driver_info", d.driver_info},
+        {"subgroup",
+         {{"size", d.subgroup_size},
+          {"operations", subgroup_ops_string(d.subgroup_operations)},
+          {"in_compute", d.subgroup_in_compute}}},
+        {"storage_buffer_16bit", d.storage_buffer_16bit},
+        {"shader_float16", d.shader_float16},
+        {"storage_buffer_8bit", d.storage_buffer_8bit},
+        {"shader_int8", d.shader_int8},
+        {"timeline_semaphore", d.timeline_semaphore},
+        {"synchronization2", d.synchronization2},
+        {"cooperative_matrix", d.cooperative_matrix},
+        {"external_memory_host", d.external_memory_host},
+        {"timestamp_period_ns", d.timestamp_period_ns},
+        {"max_shared_memory", d.max_shared_memory},
+        {"max_workgroup_count", d.max_workgroup_count},
+        {"queue_families", q},
+        {"memory_heaps", heaps},
+    });
   }
-  j.end_array().end_object();
-  fmt::print("{}\n", j.str());
+  fmt::print("{}\n", out.dump());
 }
 
 }  // namespace
@@ -89,7 +86,7 @@ int cmd_devices(const Args& in) {
   auto devices = enumerate_devices();
   if (!devices.ok()) {
     fmt::print(stderr, "vknn devices: {}\n", devices.error().what());
-    if (json) fmt::print("{{\"devices\":[],\"error\":{}}}\n", json_escape(devices.error().message));
+    if (json) fmt::print("{}\n", nlohmann::json{{"devices", nlohmann::json::array()}, {"error", devices.error().message}}.dump());
     return 1;
   }
   if (devices->empty()) {

@@ -1,0 +1,128 @@
+#include "vknn/graph/safetensors.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <random>
+
+using namespace vknn;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<uint8_t> sample_file() {
+  SafetensorsWriter w;
+  std::vector<float> a = {1, 2, 3, 4, 5, 6};
+  std::vector<float> b = {-1.5f};
+  w.add_f32("layer1.0.conv1.weight", {2, 3}, a);
+  w.add_f32("bn1.running_mean", {1}, b);
+  w.set_metadata("step", "42");
+  return w.serialize();
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: round trip of names, shapes, data and metadata") {
+  auto f = SafetensorsFile::parse(sample_file(), "sample");
+  REQUIRE(f.ok());
+  CHECK(f->entries().size() == 2);
+  CHECK(f->metadata().at("step") == "42");
+  auto a = f->read_f32("layer1.0.conv1.weight", {2, 3});
+  REQUIRE(a.ok());
+  CHECK(*a == std::vector<float>{1, 2, 3, 4, 5, 6});
+  auto wrong_shape = f->read_f32("layer1.0.conv1.weight", {3, 2});
+  REQUIRE(!wrong_shape.ok());
+  CHECK(wrong_shape.error().message == "sample: tensor 'layer1.0.conv1.weight' has shape (2,3), expected (3,2)");
+  auto missing = f->read_f32("fc.weight", {1});
+  REQUIRE(!missing.ok());
+  CHECK(missing.error().message.find("no tensor named 'fc.weight'") != std::string::npos);
+}
+
+TEST_CASE("safetensors: atomic write leaves no temporary file and replaces the old one") {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("vknn-st-{}", ::getpid());
+  fs::create_directories(dir);
+  const fs::path path = dir / "ckpt.safetensors";
+  SafetensorsWriter w;
+  std::vector<float> v(1000, 0.25f);
+  w.add_f32("w", {10, 100}, v);
+  REQUIRE(w.write_atomic(path).ok());
+  std::vector<float> v2(1000, 0.5f);
+  SafetensorsWriter w2;
+  w2.add_f32("w", {10, 100}, v2);
+  REQUIRE(w2.write_atomic(path).ok());
+  auto f = SafetensorsFile::read(path);
+  REQUIRE(f.ok());
+  CHECK((*f->read_f32("w", {10, 100}))[999] == 0.5f);
+  int files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
+  CHECK(files == 1);
+  auto none = SafetensorsFile::read(dir / "missing.safetensors");
+  REQUIRE(!none.ok());
+  CHECK(none.error().code == Errc::io);
+  CHECK(none.error().message.find("missing.safetensors") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("safetensors: malformed files are errors that name the file") {
+  const auto good = sample_file();
+  SUBCASE("truncated anywhere") {
+    for (size_t len = 0; len < good.size(); ++len) {
+      auto f = SafetensorsFile::parse({good.begin(), good.begin() + std::ptrdiff_t(len)}, "cut.safetensors");
+      CHECK(!f.ok());
+      if (!f.ok()) CHECK(f.error().message.rfind("cut.safetensors: ", 0) == 0);
+    }
+  }
+  SUBCASE("a header length past the end") {
+    auto bad = good;
+    bad[0] = 0xff, bad[1] = 0xff, bad[7] = 0x7f;
+    CHECK(!SafetensorsFile::parse(bad, "x").ok());
+  }
+  SUBCASE("lying shapes and offsets") {
+    auto make = [](const std::string& json) {
+      std::string h = json;
+      std::vector<uint8_t> out;
+      for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(h.size()) >> (8 * i)));
+      out.insert(out.end(), h.begin(), h.end());
+      out.resize(out.size() + 16, 0);  // 16 data bytes
+      return out;
+    };
+    CHECK(SafetensorsFile::parse(make(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})"), "ok").ok());
+    for (const char* bad : {
+             R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,16]}})",       // size mismatch
+             R"({"a":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}})",         // past the end
+             R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[12,4]}})",         // reversed
+             R"({"a":{"dtype":"Q99","shape":[2],"data_offsets":[0,8]}})",          // unknown dtype
+             R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",         // negative dim
+             R"({"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}})",  // overflow
+             R"({"a":{"dtype":"F32","shape":[4]}})",                                // no offsets
+             R"({"a":[1,2,3]})", R"([1,2])", R"({"a":)", R"({"__metadata__":{"k":1}})"}) {
+      CAPTURE(bad);
+      auto f = SafetensorsFile::parse(make(bad), "bad.safetensors");
+      CHECK(!f.ok());
+    }
+  }
+}
+
+TEST_CASE("safetensors: random corruption never crashes (deterministic fuzz)") {
+  const auto good = sample_file();
+  std::mt19937 rng(7);
+  int accepted = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    auto b = good;
+    const int edits = 1 + int(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      switch (rng() % 4) {
+        case 0: b[rng() % b.size()] = uint8_t(rng()); break;                      // byte flip
+        case 1: b.resize(rng() % (b.size() + 1)); if (b.empty()) b.push_back(0); break;  // truncate
+        case 2: b.insert(b.begin() + std::ptrdiff_t(rng() % b.size()), uint8_t(rng())); break;  // insert
+        case 3: b[rng() % std::min<size_t>(b.size(), 8)] ^= uint8_t(1u << (rng() % 8)); break;  // header length
+      }
+    }
+    auto f = SafetensorsFile::parse(b, "fuzz");
+    if (f.ok()) {
+      ++accepted;
+      for (const auto& e : f->entries()) CHECK(f->data(e).size() == e.end - e.begin);
+    }
+  }
+  MESSAGE(accepted << " of 20000 mutated files still parsed");
+}
