@@ -1,0 +1,171 @@
+// A model is a graph of ops over tensors. Op builder functions (one per op file, e.g.
+// `conv2d(Graph&, ...)`) infer output shapes and refuse wrong wiring as it is added, with a
+// message naming the node and the shapes. Autodiff (autodiff.h) appends the backward nodes;
+// the executor (executor.h) plans memory and records the whole schedule once.
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/tensor.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vknn {
+
+enum class Role {
+  input,       // uploaded each step (images, labels)
+  parameter,   // persistent, trainable unless frozen
+  activation,  // transient: produced and consumed within a step
+  gradient,    // d(loss)/d(tensor); persistent for parameters, transient otherwise
+  state,       // persistent non-trainable: optimizer momentum, BN running statistics
+  output,      // persistent results read back after a step (loss, metrics)
+};
+const char* role_name(Role r);
+
+enum class DType { f32, i32 };
+
+enum class Phase { forward, backward, update };
+const char* phase_name(Phase p);
+
+struct TensorId {
+  int32_t index = -1;
+  bool valid() const { return index >= 0; }
+  bool operator==(const TensorId&) const = default;
+};
+
+// How the executor fills a parameter or state tensor when it is created. Values are drawn
+// deterministically from (seed, tensor name), so a run is reproducible.
+struct Init {
+  enum class Kind { zeros, constant, normal, uniform } kind = Kind::zeros;
+  float value = 0;  // constant
+  float stddev = 0; // normal: N(0, stddev^2)
+  float bound = 0;  // uniform: U(-bound, bound)
+  static Init zeros() { return {}; }
+  static Init constant(float v) { return {Kind::constant, v, 0, 0}; }
+  static Init normal(float stddev) { return {Kind::normal, 0, stddev, 0}; }
+  static Init uniform(float bound) { return {Kind::uniform, 0, 0, bound}; }
+};
+
+struct TensorDesc {
+  std::string name;
+  Shape shape;
+  DType dtype = DType::f32;
+  Role role = Role::activation;
+  bool frozen = false;    // parameters: no gradient, no update
+  Init init;              // parameters and state
+  TensorId grad;          // its gradient tensor, once autodiff made one
+  TensorId grad_of;       // for a gradient: the tensor it is the gradient of
+  int32_t producer = -1;  // node that writes it (forward), -1 for inputs/parameters/state
+};
+
+// Values that change every step without re-recording. Shaders that need them read this
+// small buffer (binding it like any other input).
+struct StepParams {
+  uint32_t step = 0;         // optimizer steps taken so far (dropout masks depend on it)
+  uint32_t seed_lo = 0, seed_hi = 0;
+  float learning_rate = 0.01f;
+  float loss_scale = 1.0f;
+  uint32_t training = 1;     // 0 in inference mode
+  uint32_t pad[2] = {};
+};
+static_assert(sizeof(StepParams) == 32);
+
+// Buffers of one node, resolved by the executor.
+struct NodeIO {
+  std::vector<TensorView> in, out;
+  BufferRef step;  // the StepParams buffer
+};
+
+class Graph;
+class BackwardBuilder;
+struct Node;
+
+// The op-specific part of a node: recording and the gradient rule.
+class OpNode {
+ public:
+  virtual ~OpNode() = default;
+  virtual const char* type() const = 0;
+  virtual Status record(CommandList& cl, const NodeIO& io) const = 0;
+  // Appends the nodes computing gradients of the inputs that need one. The default
+  // refuses: an op without a gradient cannot sit between the loss and a parameter.
+  virtual Status backward(BackwardBuilder& b) const;
+  // Floating-point operations of one execution, for benchmarks (0 if not meaningful).
+  virtual double flops(const Graph&, const Node&) const { return 0; }
+};
+
+struct Node {
+  std::string name;
+  std::shared_ptr<const OpNode> op;
+  std::vector<TensorId> inputs, outputs;
+  Phase phase = Phase::forward;
+};
+
+class Graph {
+ public:
+  TensorId input(std::string name, Shape shape, DType dtype = DType::f32);
+  TensorId parameter(std::string name, Shape shape, Init init, bool frozen = false);
+  TensorId state(std::string name, Shape shape, Init init = Init::zeros());
+  TensorId tensor(std::string name, Shape shape, Role role, DType dtype = DType::f32);
+
+  // Adds a node that writes `outputs` (which must not have a producer yet).
+  void add_node(std::string name, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
+                std::vector<TensorId> outputs, Phase phase = Phase::forward);
+
+  const TensorDesc& desc(TensorId t) const;
+  TensorDesc& desc(TensorId t);
+  const Shape& shape(TensorId t) const { return desc(t).shape; }
+  const std::vector<TensorDesc>& tensors() const { return tensors_; }
+  const std::vector<Node>& nodes() const { return nodes_; }
+  TensorId find(const std::string& name) const;  // invalid if absent
+  std::vector<TensorId> parameters() const;      // in creation order
+
+  // "conv1", "conv1_1", ...: names are unique so checkpoints can address them.
+  std::string unique_name(const std::string& base) const;
+
+  // The loss tensor and its metrics (set by the loss op's builder).
+  TensorId loss, top1, top5;
+
+ private:
+  std::vector<TensorDesc> tensors_;
+  std::vector<Node> nodes_;
+};
+
+// Refuses wiring at build time: a contract violation by the model author, reported with the
+// node name and shapes, never compiled out.
+#define VKNN_GRAPH_CHECK(cond, ...) VKNN_CHECK(cond, __VA_ARGS__)
+
+// The interface an op's backward rule uses (see autodiff.h).
+class BackwardBuilder {
+ public:
+  BackwardBuilder(Graph& g, Node node, std::vector<int8_t>& requires_grad, std::vector<int8_t>& grad_written)
+      : g_(g), node_(std::move(node)), requires_grad_(requires_grad), grad_written_(grad_written) {}
+  Graph& graph() { return g_; }
+  const Node& node() const { return node_; }
+  TensorId input(size_t i) const { return node_.inputs.at(i); }
+  TensorId output(size_t i) const { return node_.outputs.at(i); }
+  // Gradient flowing into output i, or invalid if none does.
+  TensorId grad_output(size_t i) const;
+  // Whether input i needs a gradient (it depends on a trainable parameter).
+  bool needs_grad(size_t i) const;
+  // Where to write input i's gradient. The first contributor overwrites (accumulate =
+  // false); later ones, as on a residual shortcut, must add to it (accumulate = true).
+  struct GradTarget {
+    TensorId tensor;
+    bool accumulate = false;
+  };
+  GradTarget grad_input(size_t i);
+  // A transient tensor for backward intermediates.
+  TensorId temp(const std::string& suffix, Shape shape, DType dtype = DType::f32);
+  void add_node(const std::string& suffix, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
+                std::vector<TensorId> outputs);
+
+ private:
+  Graph& g_;
+  Node node_;  // a copy: adding nodes may move the graph's node list
+  std::vector<int8_t>& requires_grad_;
+  std::vector<int8_t>& grad_written_;
+};
+
+}  // namespace vknn

@@ -1,0 +1,203 @@
+#include "vknn/graph/graph.h"
+
+#include "vknn/graph/autodiff.h"
+
+#include <set>
+
+namespace vknn {
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::input: return "input";
+    case Role::parameter: return "parameter";
+    case Role::activation: return "activation";
+    case Role::gradient: return "gradient";
+    case Role::state: return "state";
+    case Role::output: return "output";
+  }
+  return "?";
+}
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::forward: return "forward";
+    case Phase::backward: return "backward";
+    case Phase::update: return "update";
+  }
+  return "?";
+}
+
+Status OpNode::backward(BackwardBuilder& b) const {
+  return make_error(Errc::unsupported, "node '{}' ({}) has no gradient, but a parameter's gradient flows through it",
+                    b.node().name, type());
+}
+
+TensorId Graph::tensor(std::string name, Shape shape, Role role, DType dtype) {
+  for (int64_t d : shape.dims)
+    VKNN_GRAPH_CHECK(d > 0, "tensor '{}' has shape {} with a non-positive size", name, shape.str());
+  VKNN_GRAPH_CHECK(!find(name).valid(), "a tensor named '{}' already exists", name);
+  TensorDesc d;
+  d.name = std::move(name);
+  d.shape = std::move(shape);
+  d.role = role;
+  d.dtype = dtype;
+  tensors_.push_back(std::move(d));
+  return TensorId{int32_t(tensors_.size() - 1)};
+}
+
+TensorId Graph::input(std::string name, Shape shape, DType dtype) {
+  return tensor(std::move(name), std::move(shape), Role::input, dtype);
+}
+
+TensorId Graph::parameter(std::string name, Shape shape, Init init, bool frozen) {
+  TensorId t = tensor(std::move(name), std::move(shape), Role::parameter);
+  desc(t).frozen = frozen;
+  desc(t).init = init;
+  return t;
+}
+
+TensorId Graph::state(std::string name, Shape shape, Init init) {
+  TensorId t = tensor(std::move(name), std::move(shape), Role::state);
+  desc(t).init = init;
+  return t;
+}
+
+void Graph::add_node(std::string name, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
+                     std::vector<TensorId> outputs, Phase phase) {
+  for (TensorId t : inputs) VKNN_GRAPH_CHECK(t.valid() && size_t(t.index) < tensors_.size(), "node '{}': invalid input", name);
+  for (TensorId t : outputs) {
+    VKNN_GRAPH_CHECK(t.valid() && size_t(t.index) < tensors_.size(), "node '{}': invalid output", name);
+    const TensorDesc& d = desc(t);
+    // Gradients may be accumulated by several nodes; everything else has one producer.
+    VKNN_GRAPH_CHECK(d.producer < 0 || d.role == Role::gradient || d.role == Role::parameter || d.role == Role::state,
+                     "node '{}': tensor '{}' is already written by node '{}'", name, d.name,
+                     nodes_[size_t(d.producer)].name);
+    VKNN_GRAPH_CHECK(d.role != Role::input, "node '{}' writes input '{}'", name, d.name);
+  }
+  const int32_t index = int32_t(nodes_.size());
+  for (TensorId t : outputs)
+    if (desc(t).producer < 0) desc(t).producer = index;
+  nodes_.push_back({std::move(name), std::move(op), std::move(inputs), std::move(outputs), phase});
+}
+
+const TensorDesc& Graph::desc(TensorId t) const {
+  VKNN_CHECK(t.valid() && size_t(t.index) < tensors_.size(), "invalid tensor id {}", t.index);
+  return tensors_[size_t(t.index)];
+}
+
+TensorDesc& Graph::desc(TensorId t) {
+  VKNN_CHECK(t.valid() && size_t(t.index) < tensors_.size(), "invalid tensor id {}", t.index);
+  return tensors_[size_t(t.index)];
+}
+
+TensorId Graph::find(const std::string& name) const {
+  for (size_t i = 0; i < tensors_.size(); ++i)
+    if (tensors_[i].name == name) return TensorId{int32_t(i)};
+  return {};
+}
+
+std::vector<TensorId> Graph::parameters() const {
+  std::vector<TensorId> out;
+  for (size_t i = 0; i < tensors_.size(); ++i)
+    if (tensors_[i].role == Role::parameter) out.push_back(TensorId{int32_t(i)});
+  return out;
+}
+
+std::string Graph::unique_name(const std::string& base) const {
+  std::set<std::string> used;
+  for (const auto& n : nodes_) used.insert(n.name);
+  if (!used.count(base)) return base;
+  for (int i = 1;; ++i)
+    if (std::string s = fmt::format("{}_{}", base, i); !used.count(s)) return s;
+}
+
+// ---------------------------------------------------------------------------- autodiff
+
+TensorId BackwardBuilder::grad_output(size_t i) const {
+  TensorId out = node_.outputs.at(i);
+  const TensorDesc& d = g_.desc(out);
+  return grad_written_[size_t(out.index)] ? d.grad : TensorId{};
+}
+
+bool BackwardBuilder::needs_grad(size_t i) const { return requires_grad_[size_t(node_.inputs.at(i).index)] != 0; }
+
+BackwardBuilder::GradTarget BackwardBuilder::grad_input(size_t i) {
+  TensorId in = node_.inputs.at(i);
+  VKNN_CHECK(needs_grad(i), "node '{}' asked for the gradient of '{}', which needs none", node_.name, g_.desc(in).name);
+  if (!g_.desc(in).grad.valid()) {
+    const TensorDesc d = g_.desc(in);
+    TensorId gt = g_.tensor(d.name + ".grad", d.shape, Role::gradient);
+    g_.desc(gt).grad_of = in;
+    g_.desc(in).grad = gt;
+    grad_written_.resize(g_.tensors().size(), 0);
+    requires_grad_.resize(g_.tensors().size(), 0);
+  }
+  const bool accumulate = grad_written_[size_t(in.index)] != 0;
+  grad_written_[size_t(in.index)] = 1;
+  return {g_.desc(in).grad, accumulate};
+}
+
+TensorId BackwardBuilder::temp(const std::string& suffix, Shape shape, DType dtype) {
+  TensorId t = g_.tensor(g_.unique_name(node_.name + "." + suffix) + ".tmp" + std::to_string(g_.tensors().size()),
+                         std::move(shape), Role::activation, dtype);
+  grad_written_.resize(g_.tensors().size(), 0);
+  requires_grad_.resize(g_.tensors().size(), 0);
+  return t;
+}
+
+void BackwardBuilder::add_node(const std::string& suffix, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
+                               std::vector<TensorId> outputs) {
+  g_.add_node(g_.unique_name(node_.name + ".backward" + (suffix.empty() ? "" : "." + suffix)), std::move(op),
+              std::move(inputs), std::move(outputs), Phase::backward);
+}
+
+std::vector<int8_t> requires_grad(const Graph& g) {
+  std::vector<int8_t> rg(g.tensors().size(), 0);
+  for (size_t i = 0; i < g.tensors().size(); ++i) {
+    const auto& d = g.tensors()[i];
+    rg[i] = d.role == Role::parameter && !d.frozen;
+  }
+  for (const auto& n : g.nodes()) {
+    if (n.phase != Phase::forward) continue;
+    bool any = false;
+    for (TensorId t : n.inputs) any = any || rg[size_t(t.index)];
+    for (TensorId t : n.outputs)
+      if (g.desc(t).role == Role::activation || g.desc(t).role == Role::output) rg[size_t(t.index)] = any;
+  }
+  return rg;
+}
+
+Status build_backward(Graph& g) {
+  if (!g.loss.valid()) return make_error(Errc::invalid_argument, "build_backward: the graph has no loss");
+  for (const auto& n : g.nodes())
+    if (n.phase != Phase::forward)
+      return make_error(Errc::invalid_argument, "build_backward: the graph already has backward nodes");
+  std::vector<int8_t> rg = requires_grad(g);
+  std::vector<int8_t> written(g.tensors().size(), 0);
+  if (!rg[size_t(g.loss.index)]) return make_error(Errc::invalid_argument, "build_backward: the loss depends on no trainable parameter");
+  // The loss's own gradient is implicit (dL/dL = 1): the loss op's backward seeds the chain.
+  // Mark it so the loss node runs.
+  const size_t forward_count = g.nodes().size();
+  std::vector<int8_t> reaches_loss(g.tensors().size(), 0);
+  reaches_loss[size_t(g.loss.index)] = 1;
+  for (size_t k = forward_count; k-- > 0;) {
+    const Node& n = g.nodes()[k];
+    bool feeds = false;
+    for (TensorId t : n.outputs) feeds = feeds || reaches_loss[size_t(t.index)];
+    if (feeds)
+      for (TensorId t : n.inputs) reaches_loss[size_t(t.index)] = 1;
+  }
+  for (size_t k = forward_count; k-- > 0;) {
+    const Node node = g.nodes()[k];
+    bool has_grad = false, wants = false;
+    for (TensorId t : node.outputs)
+      has_grad = has_grad || written[size_t(t.index)] || (t == g.loss);
+    for (TensorId t : node.inputs) wants = wants || (rg[size_t(t.index)] && reaches_loss[size_t(t.index)]);
+    if (!has_grad || !wants) continue;
+    BackwardBuilder b(g, node, rg, written);
+    VKNN_TRY(node.op->backward(b));
+  }
+  return {};
+}
+
+}  // namespace vknn
