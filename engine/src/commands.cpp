@@ -163,7 +163,7 @@ CommandList& CommandList::dispatch(ShaderId shader, std::span<const uint32_t> sp
     VKNN_CHECK(b.buffer.valid() && b.buffer.size > 0, "{}: binding of an empty buffer range", shader_name(shader));
     need_barrier = need_barrier || hazard(pending_writes_, pending_reads_, b.buffer, b.access);
   }
-  if (need_barrier) barrier();
+  if (need_barrier && options_.derive_barriers) barrier();
   for (const auto& b : bindings) track(b.buffer, b.access);
 
   // Descriptor set from the current pool, growing the pool list as needed.
@@ -215,8 +215,16 @@ CommandList& CommandList::dispatch(ShaderId shader, std::span<const uint32_t> sp
   if (push_size) vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
 
   // Split counts over maxComputeWorkGroupCount; gl_WorkGroupID still runs 0..g-1
-  // because vkCmdDispatchBase offsets it.
+  // because vkCmdDispatchBase offsets it. Within the limit, plain vkCmdDispatch: the
+  // synchronization validation of the Vulkan-ValidationLayers does not track
+  // vkCmdDispatchBase (KhronosGroup/Vulkan-ValidationLayers#9851), and we want every
+  // ordinary dispatch checked.
   const uint32_t* lim = ctx_->caps().max_workgroup_count;
+  if (gx <= lim[0] && gy <= lim[1] && gz <= lim[2]) {
+    vkCmdDispatch(cmd_, gx, gy, gz);
+    ++dispatches_;
+    return *this;
+  }
   for (uint32_t z = 0; z < gz; z += lim[2])
     for (uint32_t y = 0; y < gy; y += lim[1])
       for (uint32_t x = 0; x < gx; x += lim[0]) {

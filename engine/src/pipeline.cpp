@@ -66,7 +66,7 @@ Result<std::unique_ptr<PipelineCache>> PipelineCache::create(Context& ctx, const
   std::unique_ptr<PipelineCache> pc(new PipelineCache());
   pc->ctx_ = &ctx;
   std::filesystem::path d = dir.empty() ? default_cache_dir() : std::filesystem::path(dir);
-  if (dir == "-") d.clear();
+  if (d == "-") d.clear();  // "-" disables the disk cache, from the option or the environment
   std::vector<char> data;
   if (!d.empty()) {
     const auto& c = ctx.caps();

@@ -119,20 +119,31 @@ Status Executor::initialize() {
 }
 
 Status Executor::record() {
+  for (const auto& n : graph_.nodes()) {
+    has_backward_ = has_backward_ || n.phase == Phase::backward;
+    has_update_ = has_update_ || n.phase == Phase::update;
+  }
+  if (has_backward_) VKNN_TRY(record_list(train_list_, true));
+  return record_list(infer_list_, false);
+}
+
+Status Executor::record_list(CommandList& list, bool training) {
   CommandList::Options opt;
   opt.max_timestamps = timing_ ? uint32_t(graph_.nodes().size()) : 0;
-  VKNN_ASSIGN(list_, CommandList::create(ctx_, opt));
-  VKNN_TRY(list_.begin());
+  VKNN_ASSIGN(list, CommandList::create(ctx_, opt));
+  VKNN_TRY(list.begin());
   for (const Node& n : graph_.nodes()) {
+    if (!training && n.phase != Phase::forward) continue;
     NodeIO io;
     io.step = step_ref_;
+    io.training = training;
     for (TensorId t : n.inputs) io.in.push_back({refs_[size_t(t.index)], graph_.shape(t)});
     for (TensorId t : n.outputs) io.out.push_back({refs_[size_t(t.index)], graph_.shape(t)});
-    list_.timestamp(n.name);
-    if (auto s = n.op->record(list_, io); !s.ok())
+    list.timestamp(n.name);
+    if (auto s = n.op->record(list, io); !s.ok())
       return Error{s.error().code, s.error().vk, fmt::format("recording node '{}': {}", n.name, s.error().message)};
   }
-  return list_.end();
+  return list.end();
 }
 
 Status Executor::set_input(TensorId t, std::span<const float> values) {
@@ -152,11 +163,20 @@ Status Executor::set_input(TensorId t, std::span<const int32_t> values) {
 }
 
 Status Executor::run() {
+  if (!has_backward_) return infer();
+  params_.training = 1;
   VKNN_TRY(ctx_.upload(step_ref_, &params_, sizeof(params_)));
-  VKNN_TRY(list_.run());
-  bool has_update = false;
-  for (const auto& n : graph_.nodes()) has_update = has_update || n.phase == Phase::update;
-  if (has_update) ++params_.step;
+  VKNN_TRY(train_list_.run());
+  last_run_training_ = true;
+  if (has_update_) ++params_.step;
+  return {};
+}
+
+Status Executor::infer() {
+  params_.training = 0;
+  VKNN_TRY(ctx_.upload(step_ref_, &params_, sizeof(params_)));
+  VKNN_TRY(infer_list_.run());
+  last_run_training_ = false;
   return {};
 }
 
@@ -188,10 +208,10 @@ Status Executor::write(TensorId t, std::span<const float> values) {
 }
 
 Result<std::vector<NodeTiming>> Executor::timings() {
-  VKNN_ASSIGN(auto t, list_.timings());
+  VKNN_ASSIGN(auto t, (last_run_training_ ? train_list_ : infer_list_).timings());
   std::vector<NodeTiming> out;
   const auto& nodes = graph_.nodes();
-  for (size_t i = 0; i < t.size() && i < nodes.size(); ++i)
+  for (size_t i = 0; i < t.size() && i < nodes.size(); ++i)  // recorded in node order
     out.push_back({nodes[i].name, nodes[i].op->type(), nodes[i].phase, t[i].ms, nodes[i].op->flops(graph_, nodes[i])});
   return out;
 }

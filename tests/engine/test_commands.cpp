@@ -184,3 +184,27 @@ TEST_CASE("engine: reflection reads bindings and refuses what is not SPIR-V") {
   truncated.push_back(0xffff0001);  // claims 65535 words
   CHECK(!reflect_spirv(truncated).ok());
 }
+
+TEST_CASE("engine: synchronization validation catches a barrier left out on purpose") {
+  // Proves the derived barriers are checked: with derivation off, the read-after-write
+  // between two dispatches must be reported. (This is also why the recorder uses plain
+  // vkCmdDispatch where it can: the layer does not track vkCmdDispatchBase.)
+  const uint32_t n = 256;
+  auto bx = device_buffer(std::vector<float>(n, 1.0f));
+  auto by = device_buffer_zeros(n), bz = device_buffer_zeros(n);
+  CommandList::Options opt;
+  opt.derive_barriers = false;
+  auto cl = CommandList::create(gpu(), opt);
+  REQUIRE_OK(cl);
+  REQUIRE_OK(cl->begin());
+  cl->dispatch(ShaderId::engine_test_axpb, kLocal64, {{bx.ref(), Access::read}, {by.ref(), Access::write}},
+               AxpbPush{n, 1, 0, 0}, groups_for(n, 64));
+  const uint64_t before = validation_message_count();
+  cl->dispatch(ShaderId::engine_test_axpb, kLocal64, {{by.ref(), Access::read}, {bz.ref(), Access::write}},
+               AxpbPush{n, 1, 0, 0}, groups_for(n, 64));
+  const uint64_t seen = validation_message_count() - before;
+  CHECK(seen >= 1);
+  forget_validation_messages(seen);
+  REQUIRE_OK(cl->end());
+  REQUIRE_OK(cl->run());
+}

@@ -32,6 +32,9 @@ class CommandList {
   struct Options {
     uint32_t queue = 0;
     uint32_t max_timestamps = 0;  // 0: timestamps off
+    // Insert barriers from the declared accesses. Only tests turn this off, to show that
+    // the validation layer catches the missing barriers.
+    bool derive_barriers = true;
   };
   static Result<CommandList> create(Context& ctx, Options options);
   static Result<CommandList> create(Context& ctx) { return create(ctx, Options{}); }

@@ -34,8 +34,13 @@ class Executor {
 
   Status set_input(TensorId t, std::span<const float> values);
   Status set_input(TensorId t, std::span<const int32_t> values);
-  // One pass of the recorded schedule (forward; backward and update if the graph has them).
+  // One training step: forward, backward and update (a graph without backward nodes runs
+  // its forward pass in inference mode instead).
   Status run();
+  // The forward nodes only, in inference mode (batch norm uses running statistics, dropout
+  // is the identity). Parameters are not touched.
+  Status infer();
+  bool has_backward() const { return has_backward_; }
 
   Result<std::vector<float>> read(TensorId t) const;
   Result<float> read_scalar(TensorId t) const;
@@ -69,6 +74,7 @@ class Executor {
   Status allocate();
   Status initialize();
   Status record();
+  Status record_list(CommandList& list, bool training);
 
   Context& ctx_;
   Graph graph_;
@@ -80,7 +86,8 @@ class Executor {
   BufferRef step_ref_;
   MemoryPlan plan_;
   uint64_t persistent_bytes_ = 0;
-  CommandList list_;
+  bool has_backward_ = false, has_update_ = false, last_run_training_ = false;
+  CommandList train_list_, infer_list_;
 };
 
 }  // namespace vknn

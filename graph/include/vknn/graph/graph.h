@@ -75,7 +75,8 @@ static_assert(sizeof(StepParams) == 32);
 // Buffers of one node, resolved by the executor.
 struct NodeIO {
   std::vector<TensorView> in, out;
-  BufferRef step;  // the StepParams buffer
+  BufferRef step;         // the StepParams buffer
+  bool training = true;   // false when recording the inference pass (BN running stats, no dropout)
 };
 
 class Graph;
