@@ -1,0 +1,56 @@
+// Batch normalization over NCHW tensors: statistics per channel c over the M = N*H*W
+// elements x[n,c,h,w], with an optional fused ReLU (ResNet's conv-BN-ReLU). See docs/ops.md.
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/tensor.h"
+
+namespace vknn {
+
+// How an inference forward without saved statistics runs (training, the backward and an
+// inference forward that saves its statistics always use one workgroup per channel).
+enum class BatchNormVariant {
+  automatic,    // per_channel on CPU devices, elementwise on GPUs; VKNN_BATCHNORM=channel|elementwise overrides
+  per_channel,  // one workgroup per channel, each invocation a register loop over its share
+  elementwise,  // one invocation per element
+};
+
+struct BatchNormParams {
+  float eps = 1e-5f;
+  float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * batch statistic
+  bool training = true;   // batch statistics (and running-stat update) vs running statistics
+  bool relu = false;      // fused ReLU: y = max(bn(x), 0); the backward masks dy by y > 0
+  BatchNormVariant variant = BatchNormVariant::automatic;
+};
+
+// The inference-forward variant the record functions use (never automatic).
+BatchNormVariant resolve_batchnorm_variant(const DeviceCaps& caps, BatchNormVariant requested);
+
+// Training: mean = sum x / M, var = sum (x - mean)^2 / M (biased, two passes in fp32),
+//   invstd = 1/sqrt(var + eps); save_mean = mean, save_invstd = invstd;
+//   running_mean = (1-m)*running_mean + m*mean;
+//   running_var = (1-m)*running_var + m*var*M/(M-1) (var itself when M == 1).
+// Inference: mean, invstd from running_mean, running_var (not updated); save_mean and
+//   save_invstd are optional (pass empty views) and, when given, receive them, so that an
+//   inference backward can follow.
+// y = gamma * (x - mean) * invstd + beta, then max(y, 0) when p.relu.
+// x, y: (N,C,H,W); gamma, beta, running_mean, running_var, save_mean, save_invstd: (C).
+Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const TensorView& x,
+                                const TensorView& gamma, const TensorView& beta, const TensorView& running_mean,
+                                const TensorView& running_var, const TensorView& y, const TensorView& save_mean,
+                                const TensorView& save_invstd);
+
+// With the forward's save_mean, save_invstd and xhat = (x - mean) * invstd, g = dy (or
+// dy masked by y > 0 when p.relu; y is the forward output, unused and may be empty otherwise):
+//   dbeta = sum g, dgamma = sum g * xhat                (per channel)
+//   training:  dx = gamma * invstd / M * (M*g - dbeta - xhat * dgamma)
+//   inference: dx = gamma * invstd * g
+// accumulate_dx: dx += instead of dx =; accumulate_params: dgamma, dbeta += likewise.
+// x, y, dy, dx: (N,C,H,W); gamma, save_mean, save_invstd, dgamma, dbeta: (C).
+Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, const TensorView& x,
+                                 const TensorView& gamma, const TensorView& save_mean,
+                                 const TensorView& save_invstd, const TensorView& y, const TensorView& dy,
+                                 const TensorView& dx, const TensorView& dgamma, const TensorView& dbeta,
+                                 bool accumulate_dx, bool accumulate_params);
+
+}  // namespace vknn

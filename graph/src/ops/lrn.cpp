@@ -1,0 +1,103 @@
+#include "vknn/ops/lrn.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace vknn {
+namespace {
+
+struct LrnPush {  // mirrors shaders/common/lrn_push.glsl
+  uint32_t N, C, HW, half_size;
+  float alpha, beta, k;
+  uint32_t flags;
+};
+static_assert(sizeof(LrnPush) == 32);
+
+constexpr uint32_t kAccumulate = 1;
+
+// Exactly the tensor's bytes, so that hazard tracking sees no more than the op touches.
+BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
+
+uint32_t local_size(const CommandList& cl) {
+  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
+}
+
+Status check_params(const char* op, const LrnParams& p, const TensorView& x) {
+  if (p.size <= 0 || p.size % 2 == 0)
+    return make_error(Errc::invalid_argument, "{}: size must be odd and positive, got {} (x {})", op, p.size, x.str());
+  if (!(p.alpha >= 0.0f) || !std::isfinite(p.alpha) || !(p.k > 0.0f) || !std::isfinite(p.k) || !std::isfinite(p.beta))
+    return make_error(Errc::invalid_argument, "{}: needs alpha >= 0, k > 0 and a finite beta, got alpha={} beta={} k={}",
+                      op, p.alpha, p.beta, p.k);
+  VKNN_TRY(check_rank(op, "x", x, 4));
+  if (uint64_t(x.numel()) > UINT32_MAX)
+    return make_error(Errc::invalid_argument, "{}: x {} has more than 2^32-1 elements", op, x.str());
+  return {};
+}
+
+// per_element: (ceil(H*W / local), C, N) workgroups; per_column: (ceil(H*W / local), N, 1)
+// with the window size as specialization constant 1. See the shaders.
+void dispatch(CommandList& cl, const LrnParams& p, ShaderId element, ShaderId column,
+              std::initializer_list<Binding> bindings, const LrnPush& push) {
+  const uint32_t local = local_size(cl);
+  if (resolve_lrn_variant(cl.context().caps(), p) == LrnVariant::per_column) {
+    const uint32_t spec[] = {local, uint32_t(p.size)};
+    cl.dispatch(column, spec, bindings, push, groups_for(push.HW, local), push.N);
+  } else {
+    const uint32_t spec[] = {local};
+    cl.dispatch(element, spec, bindings, push, groups_for(push.HW, local), push.C, push.N);
+  }
+}
+
+LrnPush make_push(const LrnParams& p, const TensorView& x, uint32_t flags) {
+  return {uint32_t(x.shape[0]), uint32_t(x.shape[1]), uint32_t(x.shape[2] * x.shape[3]), uint32_t(p.size / 2),
+          p.alpha, p.beta, p.k, flags};
+}
+
+}  // namespace
+
+LrnVariant resolve_lrn_variant(const DeviceCaps& caps, const LrnParams& p) {
+  LrnVariant v = p.variant;
+  if (v == LrnVariant::automatic) {
+    v = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? LrnVariant::per_column : LrnVariant::per_element;
+    if (const char* env = std::getenv("VKNN_LRN")) {
+      if (std::strcmp(env, "element") == 0) v = LrnVariant::per_element;
+      if (std::strcmp(env, "column") == 0) v = LrnVariant::per_column;
+    }
+  }
+  // The column shaders keep three SIZE-long windows in registers.
+  if (v == LrnVariant::per_column && p.size > kLrnMaxColumnSize) v = LrnVariant::per_element;
+  return v;
+}
+
+Status record_lrn_forward(CommandList& cl, const LrnParams& p, const TensorView& x, const TensorView& y,
+                          const TensorView& scale) {
+  constexpr const char* op = "lrn_forward";
+  VKNN_TRY(check_params(op, p, x));
+  VKNN_TRY(check_shape(op, "y", y, x.shape));
+  VKNN_TRY(check_shape(op, "scale", scale, x.shape));
+  const LrnPush push = make_push(p, x, 0);
+  dispatch(cl, p, ShaderId::lrn_forward, ShaderId::lrn_forward_column,
+           {{range(x), Access::read}, {range(y), Access::write}, {range(scale), Access::write}}, push);
+  return {};
+}
+
+Status record_lrn_backward(CommandList& cl, const LrnParams& p, const TensorView& x, const TensorView& scale,
+                           const TensorView& dy, const TensorView& dx, bool accumulate) {
+  constexpr const char* op = "lrn_backward";
+  VKNN_TRY(check_params(op, p, x));
+  VKNN_TRY(check_shape(op, "scale", scale, x.shape));
+  VKNN_TRY(check_shape(op, "dy", dy, x.shape));
+  VKNN_TRY(check_shape(op, "dx", dx, x.shape));
+  const LrnPush push = make_push(p, x, accumulate ? kAccumulate : 0);
+  dispatch(cl, p, ShaderId::lrn_backward, ShaderId::lrn_backward_column,
+           {{range(x), Access::read},
+            {range(scale), Access::read},
+            {range(dy), Access::read},
+            {range(dx), accumulate ? Access::read_write : Access::write}},
+           push);
+  return {};
+}
+
+}  // namespace vknn

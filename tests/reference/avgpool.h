@@ -1,0 +1,20 @@
+// CPU reference of 2-D and global average pooling (see graph/include/vknn/ops/avgpool.h).
+#pragma once
+
+#include "fd.h"
+#include "maxpool.h"
+
+namespace vknn::ref {
+
+// x: (N,C,H,W) -> (N,C,OH,OW). Divisor kh*kw when count_include_pad, else the number of
+// in-bounds elements of the window.
+Vec avgpool_forward(const Pool2dParams& p, bool count_include_pad, int n, int c, int h, int w, const Vec& x);
+// dx (N,C,H,W) from dy (N,C,OH,OW); overwritten.
+Vec avgpool_backward(const Pool2dParams& p, bool count_include_pad, int n, int c, int h, int w, const Vec& dy);
+
+// x: (N,C,H,W) -> (N,C), the mean of each plane.
+Vec global_avgpool_forward(int n, int c, int h, int w, const Vec& x);
+// dx (N,C,H,W) = dy (N,C) / (H*W); overwritten.
+Vec global_avgpool_backward(int n, int c, int h, int w, const Vec& dy);
+
+}  // namespace vknn::ref

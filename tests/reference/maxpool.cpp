@@ -1,0 +1,44 @@
+#include "maxpool.h"
+
+#include <algorithm>
+
+namespace vknn::ref {
+
+MaxPoolForward maxpool_forward(const Pool2dParams& p, int n, int c, int h, int w, const Vec& x) {
+  const int oh = p.out_h(h), ow = p.out_w(w);
+  MaxPoolForward out{Vec(size_t(n) * c * oh * ow), std::vector<int32_t>(size_t(n) * c * oh * ow)};
+  for (size_t plane = 0; plane < size_t(n) * c; ++plane)
+    for (int yh = 0; yh < oh; ++yh)
+      for (int yw = 0; yw < ow; ++yw) {
+        int best_i = -1;
+        double best = 0;
+        for (int kh = 0; kh < p.kernel_h; ++kh)
+          for (int kw = 0; kw < p.kernel_w; ++kw) {
+            const int ih = yh * p.stride_h - p.pad_h + kh, iw = yw * p.stride_w - p.pad_w + kw;
+            if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;  // padding never wins
+            const double v = x[plane * h * w + size_t(ih) * w + iw];
+            if (best_i < 0 || v > best) {  // strict: the first maximum stays
+              best = v;
+              best_i = ih * w + iw;
+            }
+          }
+        const size_t o = (plane * oh + yh) * ow + yw;
+        out.y[o] = best;
+        out.argmax[o] = best_i;
+      }
+  return out;
+}
+
+Vec maxpool_backward(const Pool2dParams& p, int n, int c, int h, int w, const std::vector<int32_t>& argmax,
+                     const Vec& dy) {
+  const int oh = p.out_h(h), ow = p.out_w(w);
+  Vec dx(size_t(n) * c * h * w, 0.0);
+  for (size_t plane = 0; plane < size_t(n) * c; ++plane)
+    for (int o = 0; o < oh * ow; ++o) {
+      const size_t i = plane * oh * ow + o;
+      dx[plane * h * w + size_t(argmax[i])] += dy[i];
+    }
+  return dx;
+}
+
+}  // namespace vknn::ref

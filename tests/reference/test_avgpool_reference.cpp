@@ -1,0 +1,51 @@
+// The average-pooling references (2-D and global): hand values and backward against
+// central finite differences.
+#include "avgpool.h"
+
+#include <doctest/doctest.h>
+
+using namespace vknn::ref;
+
+namespace {
+
+void check_avgpool_gradient(const Pool2dParams& p, bool include_pad, int n, int c, int h, int w, uint32_t seed) {
+  CAPTURE(include_pad);
+  CAPTURE(h);
+  CAPTURE(w);
+  CAPTURE(p.pad_h);
+  const Vec x = random_vec(size_t(n) * c * h * w, seed);
+  const Vec r = random_vec(size_t(n) * c * p.out_h(h) * p.out_w(w), seed + 1);
+  auto loss = [&](const Vec& v) { return dot(avgpool_forward(p, include_pad, n, c, h, w, v), r); };
+  const Vec analytic = avgpool_backward(p, include_pad, n, c, h, w, r);
+  CHECK(max_violation(analytic, numeric_gradient(loss, x), 1e-8, 1e-8) == 0.0);
+}
+
+}  // namespace
+
+TEST_CASE("reference avgpool: divisor with and without padding counted") {
+  // 2x2 plane, 3x3 window, pad 1, stride 2 -> one output covering all 4 elements.
+  const Pool2dParams p{3, 3, 2, 2, 1, 1};
+  const Vec x{1, 2, 3, 4};
+  CHECK(avgpool_forward(p, true, 1, 1, 2, 2, x) == Vec{10.0 / 9});
+  CHECK(avgpool_forward(p, false, 1, 1, 2, 2, x) == Vec{10.0 / 4});
+}
+
+TEST_CASE("reference avgpool: backward matches finite differences in both divisor modes") {
+  for (bool include_pad : {true, false}) {
+    check_avgpool_gradient({3, 3, 2, 2}, include_pad, 2, 2, 9, 7, 1);
+    check_avgpool_gradient({3, 3, 2, 2, 1, 1}, include_pad, 1, 3, 6, 5, 2);
+    check_avgpool_gradient({2, 3, 1, 2, 1, 1}, include_pad, 1, 1, 4, 5, 3);
+    check_avgpool_gradient({1, 1, 1, 1}, include_pad, 1, 2, 1, 1, 4);
+  }
+}
+
+TEST_CASE("reference avgpool: global average pooling forward and backward") {
+  const Vec x{1, 2, 3, 4, 10, 20, 30, 40};  // (1,2,2,2)
+  CHECK(global_avgpool_forward(1, 2, 2, 2, x) == Vec{2.5, 25});
+  for (auto [h, w] : {std::pair{7, 7}, std::pair{8, 8}, std::pair{1, 1}, std::pair{3, 5}}) {
+    CAPTURE(h);
+    const Vec v = random_vec(size_t(2) * 3 * h * w, 7), r = random_vec(6, 8);
+    auto loss = [&](const Vec& u) { return dot(global_avgpool_forward(2, 3, h, w, u), r); };
+    CHECK(max_violation(global_avgpool_backward(2, 3, h, w, r), numeric_gradient(loss, v), 1e-8, 1e-8) == 0.0);
+  }
+}

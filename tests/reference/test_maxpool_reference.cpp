@@ -1,0 +1,77 @@
+// The max-pooling reference: the tie rule, padding, and its backward against central
+// finite differences on inputs without near-ties.
+#include "maxpool.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+using namespace vknn::ref;
+
+namespace {
+
+// Distinct values 0.01 apart in a random order: no finite-difference step flips a maximum.
+Vec distinct_values(size_t n, uint32_t seed) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
+  Vec v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = 0.01 * double(order[i]) - 0.005 * double(n);
+  return v;
+}
+
+void check_maxpool_gradient(const Pool2dParams& p, int n, int c, int h, int w, uint32_t seed) {
+  CAPTURE(h);
+  CAPTURE(w);
+  CAPTURE(p.kernel_h);
+  CAPTURE(p.stride_h);
+  CAPTURE(p.pad_h);
+  const Vec x = distinct_values(size_t(n) * c * h * w, seed);
+  const Vec r = random_vec(size_t(n) * c * p.out_h(h) * p.out_w(w), seed + 1);
+  auto loss = [&](const Vec& v) { return dot(maxpool_forward(p, n, c, h, w, v).y, r); };
+  const auto f = maxpool_forward(p, n, c, h, w, x);
+  const Vec analytic = maxpool_backward(p, n, c, h, w, f.argmax, r);
+  CHECK(max_violation(analytic, numeric_gradient(loss, x), 1e-8, 1e-8) == 0.0);
+}
+
+}  // namespace
+
+TEST_CASE("reference maxpool: output sizes of the AlexNet and ResNet layers") {
+  const Pool2dParams alex{3, 3, 2, 2};
+  CHECK(alex.out_h(55) == 27);
+  CHECK(alex.out_h(27) == 13);
+  CHECK(alex.out_h(13) == 6);
+  const Pool2dParams resnet{3, 3, 2, 2, 1, 1};
+  CHECK(resnet.out_h(112) == 56);
+}
+
+TEST_CASE("reference maxpool: the first maximum in row-major window order wins and takes the gradient") {
+  const Pool2dParams p{2, 2, 1, 1};
+  const Vec x(9, 1.0);  // a 3x3 plane of equal values
+  const auto f = maxpool_forward(p, 1, 1, 3, 3, x);
+  CHECK(f.argmax == std::vector<int32_t>{0, 1, 3, 4});  // each window's top-left
+  const Vec dx = maxpool_backward(p, 1, 1, 3, 3, f.argmax, {1, 2, 3, 4});
+  CHECK(dx == Vec{1, 2, 0, 3, 4, 0, 0, 0, 0});
+  // A later, strictly larger value still wins.
+  const auto g = maxpool_forward(p, 1, 1, 3, 3, {1, 1, 1, 1, 5, 1, 1, 1, 1});
+  CHECK(g.argmax == std::vector<int32_t>{4, 4, 4, 4});
+}
+
+TEST_CASE("reference maxpool: padding never wins") {
+  const Pool2dParams p{3, 3, 2, 2, 1, 1};
+  const Vec x(16, -5.0);  // 4x4, all negative: a padded zero would win if padding counted
+  const auto f = maxpool_forward(p, 1, 1, 4, 4, x);
+  REQUIRE(f.y.size() == 4);
+  for (double v : f.y) CHECK(v == -5.0);
+  CHECK(f.argmax == std::vector<int32_t>{0, 1, 4, 5});
+}
+
+TEST_CASE("reference maxpool: backward matches finite differences") {
+  check_maxpool_gradient({3, 3, 2, 2}, 2, 3, 9, 11, 1);        // overlapping (AlexNet style)
+  check_maxpool_gradient({3, 3, 2, 2, 1, 1}, 1, 2, 8, 7, 2);   // padded (ResNet style)
+  check_maxpool_gradient({2, 2, 2, 2}, 1, 2, 5, 6, 3);         // non-overlapping, odd edge dropped
+  check_maxpool_gradient({3, 2, 1, 2, 1, 0}, 1, 1, 4, 5, 4);   // rectangular kernel and stride
+  check_maxpool_gradient({1, 1, 1, 1}, 1, 3, 1, 1, 5);         // 1x1 image
+}
