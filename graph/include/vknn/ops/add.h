@@ -1,0 +1,68 @@
+// Residual add (the ResNet shortcut) and the element-wise helpers gradient bookkeeping needs.
+//   forward:  y = a + b                      (accumulate: y += a + b)
+//   backward: da = dy, db = dy               the gradient fans out unchanged.
+// A tensor that feeds several ops receives the sum of their gradients: the first contributor
+// overwrites (accumulate = false), later ones add (accumulate = true); so each of da and db
+// has its own flag, and either may be absent (a default TensorView{}) when its input needs
+// no gradient.
+//
+// All tensors of one call have the same shape (any rank, no broadcasting). Tensors larger
+// than one storage-buffer binding (maxStorageBufferRange, 128 MiB on lavapipe) are processed
+// in chunks, so there is no size limit beyond 2^32 - 1 elements.
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/tensor.h"
+
+#include <algorithm>
+
+namespace vknn {
+
+// y = a + b, or y += a + b. y may be a or b itself (in place).
+Status record_add_forward(CommandList& cl, const TensorView& a, const TensorView& b, const TensorView& y,
+                          bool accumulate = false);
+
+// da (+)= dy and db (+)= dy in one pass. An absent da or db (TensorView{}: no buffer) is skipped;
+// at least one must be present.
+Status record_add_backward(CommandList& cl, const TensorView& dy, const TensorView& da, bool accumulate_a,
+                           const TensorView& db, bool accumulate_b);
+
+// dst = src (a transfer copy). Same shape, no overlap.
+Status record_copy(CommandList& cl, const TensorView& src, const TensorView& dst);
+// dst += src. Same shape.
+Status record_accumulate(CommandList& cl, const TensorView& src, const TensorView& dst);
+// dst = alpha * src, or dst += alpha * src. Same shape; dst may be src itself (in place).
+Status record_scale(CommandList& cl, const TensorView& src, float alpha, const TensorView& dst, bool accumulate);
+
+namespace detail {
+// The most fp32 elements one storage-buffer binding may span on this device, a multiple of
+// 64 (so chunk offsets stay 256-byte aligned, the largest minStorageBufferOffsetAlignment).
+uint64_t max_binding_floats(const Context& ctx);
+// Workgroup size of the element-wise shaders (256).
+uint32_t elementwise_local_size(const Context& ctx);
+// Exactly the tensor's bytes, so hazard tracking sees no more than an op touches.
+inline BufferRef tensor_range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
+// Whether an optional tensor argument was given.
+inline bool present(const TensorView& t) { return t.buffer.valid(); }
+// Whether two tensors are the same range (in place), and whether they overlap otherwise.
+inline bool same_range(const TensorView& a, const TensorView& b) {
+  return a.buffer.buffer == b.buffer.buffer && a.buffer.offset == b.buffer.offset;
+}
+inline bool partial_overlap(const TensorView& a, const TensorView& b) {
+  return tensor_range(a).overlaps(tensor_range(b)) && !same_range(a, b);
+}
+// Refuses tensors whose element indices do not fit the shaders' uint.
+Status check_elements(const char* op, const char* name, const TensorView& t);
+// Runs `record(first element, count)` over consecutive chunks that each fit one binding.
+template <class F>
+void for_each_chunk(const CommandList& cl, int64_t count, F&& record) {
+  const int64_t chunk = int64_t(max_binding_floats(cl.context()));
+  for (int64_t b = 0; b < count; b += chunk) record(uint64_t(b), uint32_t(std::min(chunk, count - b)));
+}
+// Elements [first, first + count) of a tensor, as a binding.
+inline BufferRef chunk_of(const TensorView& t, uint64_t first, uint32_t count) {
+  return t.buffer.sub(first * 4, uint64_t(count) * 4);
+}
+}  // namespace detail
+
+}  // namespace vknn

@@ -1,0 +1,44 @@
+// Fully connected layer, PyTorch layout:
+//   x (N,IN), weight (OUT,IN), optional bias (OUT), y (N,OUT)
+//   forward:          y = x · weightᵀ + bias, then max(., 0) if relu is fused
+//   backward data:    dx = dy · weight               (N,IN)
+//   backward weight:  dweight = dyᵀ · x              (OUT,IN)
+//   backward bias:    dbias = sum over n of dy[n,:]  (OUT)
+// Each backward takes `accumulate` (+= instead of =). With relu fused, dy here is the
+// gradient after the ReLU's: apply record_relu_backward_inplace(y, dy) first.
+// All products are record_matmul with strides expressing the transposes. A weight larger
+// than one storage-buffer binding (AlexNet fc6: 4096x9216 floats = 151 MB, over lavapipe's
+// 128 MiB) is processed in slices of output rows.
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/tensor.h"
+
+namespace vknn {
+
+struct LinearParams {
+  bool relu = false;  // fused ReLU on the output
+};
+
+// bias may be absent (TensorView{}).
+Status record_linear_forward(CommandList& cl, const LinearParams& p, const TensorView& x, const TensorView& weight,
+                             const TensorView& bias, const TensorView& y);
+
+// dx (+)= dy · weight.
+Status record_linear_backward_data(CommandList& cl, const TensorView& dy, const TensorView& weight,
+                                   const TensorView& dx, bool accumulate);
+
+// dweight (+)= dyᵀ · x.
+Status record_linear_backward_weight(CommandList& cl, const TensorView& dy, const TensorView& x,
+                                     const TensorView& dweight, bool accumulate);
+
+// dbias (+)= sum_n dy[n,:]: record_sum_rows.
+Status record_linear_backward_bias(CommandList& cl, const TensorView& dy, const TensorView& dbias, bool accumulate);
+
+// Sum over rows: out[c] (+)= sum_r x[r,c] for x (R,C), out (C).
+Status record_sum_rows(CommandList& cl, const TensorView& x, const TensorView& out, bool accumulate);
+// Sum per channel: out[c] (+)= sum_{n,h,w} x[n,c,h,w] for x (N,C,H,W), out (C) (a
+// convolution's bias gradient). Each (n,c) plane is summed first, then the planes in order.
+Status record_channel_sum(CommandList& cl, const TensorView& x, const TensorView& out, bool accumulate);
+
+}  // namespace vknn

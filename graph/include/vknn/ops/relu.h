@@ -1,0 +1,27 @@
+// ReLU.
+//   forward:  y = max(x, 0)
+//   backward: dx = dy * [y > 0]        (from the forward's output, so the forward may run in
+//                                       place and x need not be kept; [y > 0] == [x > 0])
+// The derivative at exactly 0 is taken as 0. accumulate: dx += instead of dx =.
+// Tensors of any rank and shape; larger than one storage-buffer binding is processed in
+// chunks.
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/tensor.h"
+
+namespace vknn {
+
+// y = max(x, 0). y has x's shape; it may be x itself (in place) but not partially overlap it.
+Status record_relu_forward(CommandList& cl, const TensorView& x, const TensorView& y);
+
+// dx (+)= dy * [y > 0]. y, dy, dx have one shape. dx may be dy itself (in place) when not
+// accumulating; that is record_relu_backward_inplace.
+Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorView& dy, const TensorView& dx,
+                            bool accumulate);
+
+// grad = grad * [y > 0] in place: grad holds dy on entry and dx on exit (the gradient of a
+// fused "op + ReLU" before the op's own backward, e.g. linear with relu = true).
+Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const TensorView& grad);
+
+}  // namespace vknn

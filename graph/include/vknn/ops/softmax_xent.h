@@ -1,0 +1,35 @@
+// Softmax cross-entropy loss over N samples of K classes, with top-1/top-5 metrics.
+//   logits (N,K) fp32, labels (N) int32 (the TensorView's bytes are read as int32)
+//   loss = (1/N) sum_n -log softmax(logits_n)[label_n], computed stably (max subtracted)
+//   backward: dlogits = dloss * (softmax(logits) - onehot(labels)) / N
+//   sample n is top-k correct iff #{classes with a logit STRICTLY greater than the label's} < k
+//     (so ties resolve in the label's favour).
+// Invalid labels (outside [0, K)) are never used as an index. The forward counts them in
+// `invalid` and writes a NaN loss; such samples count as neither top-1 nor top-5 correct and
+// get a zero gradient in the backward. Callers detect bad labels by `invalid` > 0, or by
+// isnan(loss) when they do not ask for `invalid`.
+// The forward is one workgroup (N x K is at most ~128 x 1000 here); partial sums are added in
+// a fixed order, so results are deterministic.
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/tensor.h"
+
+namespace vknn {
+
+struct SoftmaxXentOutputs {
+  TensorView loss;     // (1): the mean loss (NaN if any label is invalid)
+  TensorView top1;     // (1), optional: samples top-1 correct, as a float count
+  TensorView top5;     // (1), optional: samples top-5 correct, as a float count
+  TensorView invalid;  // (1), optional: samples whose label is outside [0, K), as a float count
+};
+
+Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, const TensorView& labels,
+                                   const SoftmaxXentOutputs& out);
+
+// dlogits (+)= dloss[0] * (softmax - onehot) / N. dloss (shape (1)) is optional: absent means 1
+// (the loss is the graph's output). accumulate: += instead of =.
+Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, const TensorView& labels,
+                                    const TensorView& dloss, const TensorView& dlogits, bool accumulate = false);
+
+}  // namespace vknn

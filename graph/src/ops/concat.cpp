@@ -1,0 +1,138 @@
+#include "vknn/ops/concat.h"
+
+#include "vknn/ops/add.h"
+
+namespace vknn {
+namespace {
+
+struct ConcatPush {  // mirrors shaders/common/concat_push.glsl
+  uint32_t rows, cols, src_stride, dst_stride, src_offset, dst_offset, flags;
+};
+static_assert(sizeof(ConcatPush) == 28);
+
+constexpr uint32_t kAccumulate = 1;
+
+using detail::tensor_range;
+
+// Rank >= 2, positive, fits one binding.
+Status check_tensor(const char* op, const std::string& name, const TensorView& t, const CommandList& cl) {
+  if (t.shape.rank() < 2)
+    return make_error(Errc::invalid_argument, "{}: {} must have rank >= 2 (channels are dim 1), got shape {}", op, name,
+                      t.str());
+  VKNN_TRY(check_positive(op, name.c_str(), t));
+  if (uint64_t(t.numel()) > detail::max_binding_floats(cl.context()))
+    return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding", op, name, t.str());
+  return {};
+}
+
+// Every dim but 1 agrees.
+bool same_but_channels(const Shape& a, const Shape& b) {
+  if (a.rank() != b.rank()) return false;
+  for (size_t i = 0; i < a.rank(); ++i)
+    if (i != 1 && a[i] != b[i]) return false;
+  return true;
+}
+
+// Elements per channel: the product of dims 2.. (H*W).
+uint32_t inner(const Shape& s) {
+  int64_t n = 1;
+  for (size_t i = 2; i < s.rank(); ++i) n *= s[i];
+  return uint32_t(n);
+}
+
+// The copy itself, after the checks.
+void copy_channels(CommandList& cl, const TensorView& src, int64_t src_channel, const TensorView& dst,
+                   int64_t dst_channel, int64_t channels, bool accumulate) {
+  const uint32_t hw = inner(src.shape);
+  const ConcatPush push{uint32_t(src.shape[0]),
+                        uint32_t(channels) * hw,
+                        uint32_t(src.shape[1]) * hw,
+                        uint32_t(dst.shape[1]) * hw,
+                        uint32_t(src_channel) * hw,
+                        uint32_t(dst_channel) * hw,
+                        accumulate ? kAccumulate : 0u};
+  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  cl.dispatch(ShaderId::concat_copy, spec,
+              {{tensor_range(src), Access::read}, {tensor_range(dst), accumulate ? Access::read_write : Access::write}},
+              push, groups_for(push.cols, spec[0]), push.rows);
+}
+
+std::string shapes(std::span<const TensorView> ts) {
+  std::string s;
+  for (const auto& t : ts) s += (s.empty() ? "" : ", ") + t.str();
+  return s;
+}
+
+// Checks the big tensor against the parts (concat's inputs or split's outputs).
+Status check_parts(const char* op, const char* big_name, const TensorView& big, const char* part_name,
+                   std::span<const TensorView> parts, const CommandList& cl) {
+  VKNN_TRY(check_tensor(op, big_name, big, cl));
+  if (parts.empty()) return make_error(Errc::invalid_argument, "{}: no {}s ({} {})", op, part_name, big_name, big.str());
+  int64_t channels = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const std::string name = fmt::format("{} {}", part_name, i);
+    VKNN_TRY(check_tensor(op, name, parts[i], cl));
+    if (!same_but_channels(parts[i].shape, big.shape))
+      return make_error(Errc::invalid_argument,
+                        "{}: {} has shape {}, which differs from {} {} in a dim other than 1 (channels); {}s: {}", op,
+                        name, parts[i].str(), big_name, big.str(), part_name, shapes(parts));
+    if (tensor_range(parts[i]).overlaps(tensor_range(big)))
+      return make_error(Errc::invalid_argument, "{}: {} {} overlaps {} {}", op, name, parts[i].str(), big_name, big.str());
+    channels += parts[i].shape[1];
+  }
+  if (channels != big.shape[1])
+    return make_error(Errc::invalid_argument, "{}: {}s ({}) have {} channels in all, {} {} has {}", op, part_name,
+                      shapes(parts), channels, big_name, big.str(), big.shape[1]);
+  return {};
+}
+
+}  // namespace
+
+Status record_concat(CommandList& cl, std::span<const TensorView> inputs, const TensorView& y, bool accumulate) {
+  VKNN_TRY(check_parts("concat", "y", y, "input", inputs, cl));
+  int64_t c = 0;
+  for (const auto& in : inputs) {
+    copy_channels(cl, in, 0, y, c, in.shape[1], accumulate);
+    c += in.shape[1];
+  }
+  return {};
+}
+
+Status record_split(CommandList& cl, const TensorView& x, std::span<const TensorView> outputs,
+                    const std::vector<bool>& accumulate) {
+  VKNN_TRY(check_parts("split", "x", x, "output", outputs, cl));
+  if (!accumulate.empty() && accumulate.size() != outputs.size())
+    return make_error(Errc::invalid_argument, "split: {} accumulate flags for {} outputs ({}), x {}", accumulate.size(),
+                      outputs.size(), shapes(outputs), x.str());
+  for (size_t i = 0; i < outputs.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (tensor_range(outputs[i]).overlaps(tensor_range(outputs[j])))
+        return make_error(Errc::invalid_argument, "split: outputs {} {} and {} {} overlap", j, outputs[j].str(), i,
+                          outputs[i].str());
+  int64_t c = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    copy_channels(cl, x, c, outputs[i], 0, outputs[i].shape[1], !accumulate.empty() && accumulate[i]);
+    c += outputs[i].shape[1];
+  }
+  return {};
+}
+
+Status record_copy_channels(CommandList& cl, const TensorView& src, int64_t src_channel, const TensorView& dst,
+                            int64_t dst_channel, int64_t channels, bool accumulate) {
+  constexpr const char* op = "copy_channels";
+  VKNN_TRY(check_tensor(op, "src", src, cl));
+  VKNN_TRY(check_tensor(op, "dst", dst, cl));
+  if (!same_but_channels(src.shape, dst.shape))
+    return make_error(Errc::invalid_argument, "{}: src {} and dst {} differ in a dim other than 1 (channels)", op,
+                      src.str(), dst.str());
+  if (channels <= 0 || src_channel < 0 || dst_channel < 0 || src_channel + channels > src.shape[1] ||
+      dst_channel + channels > dst.shape[1])
+    return make_error(Errc::invalid_argument, "{}: channels [{}, +{}) of src {} into [{}, +{}) of dst {} out of range",
+                      op, src_channel, channels, src.str(), dst_channel, channels, dst.str());
+  if (tensor_range(src).overlaps(tensor_range(dst)))
+    return make_error(Errc::invalid_argument, "{}: src {} and dst {} overlap", op, src.str(), dst.str());
+  copy_channels(cl, src, src_channel, dst, dst_channel, channels, accumulate);
+  return {};
+}
+
+}  // namespace vknn

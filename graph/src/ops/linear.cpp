@@ -1,0 +1,173 @@
+#include "vknn/ops/linear.h"
+
+#include "vknn/ops/add.h"
+#include "vknn/ops/matmul.h"
+
+#include <algorithm>
+
+namespace vknn {
+namespace {
+
+struct SumRowsPush {  // mirrors shaders/common/linear_push.glsl
+  uint32_t outer, channels, inner, flags;
+};
+static_assert(sizeof(SumRowsPush) == 16);
+
+constexpr uint32_t kAccumulate = 1;
+
+using detail::present;
+using detail::tensor_range;
+
+struct Dims {
+  uint32_t n = 0, in = 0, out = 0;
+};
+
+Status check_fits(const char* op, const char* name, const TensorView& t, const CommandList& cl) {
+  if (uint64_t(t.numel()) > detail::max_binding_floats(cl.context()))
+    return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding ({} floats)", op, name,
+                      t.str(), detail::max_binding_floats(cl.context()));
+  return {};
+}
+
+// Output rows of the weight per slice: all of them when the weight fits one binding,
+// otherwise a multiple of 64 (keeping slice offsets 256-byte aligned) that fits.
+Result<uint32_t> rows_per_slice(const char* op, const TensorView& weight, const CommandList& cl) {
+  const uint64_t limit = detail::max_binding_floats(cl.context());
+  const uint64_t out = uint64_t(weight.shape[0]), in = uint64_t(weight.shape[1]);
+  if (out * in <= limit) return uint32_t(out);
+  const uint64_t rows = limit / in / 64 * 64;
+  if (rows == 0)
+    return make_error(Errc::invalid_argument, "{}: weight {} has rows longer than a 64-row slice can bind ({} floats)",
+                      op, weight.str(), limit);
+  return uint32_t(rows);
+}
+
+// Checks x or dx (N,IN), weight or dweight (OUT,IN), y or dy (N,OUT); returns N, IN, OUT.
+Result<Dims> check_dims(const char* op, const char* xn, const TensorView& x, const char* wn, const TensorView& w,
+                        const char* yn, const TensorView& y, const CommandList& cl) {
+  VKNN_TRY(check_rank(op, xn, x, 2));
+  VKNN_TRY(check_rank(op, wn, w, 2));
+  if (w.shape[1] != x.shape[1])
+    return make_error(Errc::invalid_argument, "{}: {} {} and {} {} disagree on IN (weight is (OUT,IN))", op, xn, x.str(),
+                      wn, w.str());
+  VKNN_TRY(check_shape(op, yn, y, Shape{x.shape[0], w.shape[0]}));
+  VKNN_TRY(check_fits(op, xn, x, cl));
+  VKNN_TRY(check_fits(op, yn, y, cl));
+  return Dims{uint32_t(x.shape[0]), uint32_t(x.shape[1]), uint32_t(w.shape[0])};
+}
+
+Status sum(CommandList& cl, const char* op, const TensorView& x, const TensorView& out, uint32_t outer,
+           uint32_t channels, uint32_t inner, bool accumulate) {
+  VKNN_TRY(check_fits(op, "x", x, cl));
+  if (tensor_range(x).overlaps(tensor_range(out)))
+    return make_error(Errc::invalid_argument, "{}: out {} overlaps x {}", op, out.str(), x.str());
+  const uint32_t spec[] = {64};  // one invocation per channel (often only a few hundred)
+  const SumRowsPush push{outer, channels, inner, accumulate ? kAccumulate : 0u};
+  cl.dispatch(ShaderId::linear_sum_rows, spec,
+              {{tensor_range(x), Access::read}, {tensor_range(out), accumulate ? Access::read_write : Access::write}},
+              push, groups_for(channels, spec[0]));
+  return {};
+}
+
+}  // namespace
+
+Status record_linear_forward(CommandList& cl, const LinearParams& p, const TensorView& x, const TensorView& weight,
+                             const TensorView& bias, const TensorView& y) {
+  constexpr const char* op = "linear_forward";
+  VKNN_ASSIGN(const Dims d, check_dims(op, "x", x, "weight", weight, "y", y, cl));
+  if (present(bias)) VKNN_TRY(check_shape(op, "bias", bias, Shape{weight.shape[0]}));
+  if (tensor_range(y).overlaps(tensor_range(x)) || tensor_range(y).overlaps(tensor_range(weight)) ||
+      (present(bias) && tensor_range(y).overlaps(tensor_range(bias))))
+    return make_error(Errc::invalid_argument, "linear_forward: y {} overlaps x {}, the weight {} or the bias", y.str(),
+                      x.str(), weight.str());
+  VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, weight, cl));
+  // y(N,OUT) = x(N,IN) · W(OUT,IN)ᵀ: A = x, B(k,o) = W[o*IN + k], C = y; one slice of
+  // output columns o0..o0+cols per matmul.
+  for (uint32_t o0 = 0; o0 < d.out; o0 += rows) {
+    const uint32_t cols = std::min(rows, d.out - o0);
+    MatmulDesc m;
+    m.M = d.n, m.N = cols, m.K = d.in;
+    m.a_m = d.in, m.a_k = 1;
+    m.b_k = 1, m.b_n = d.in;
+    m.c_m = d.out, m.c_n = 1;
+    m.bias = present(bias) ? MatmulDesc::Bias::per_column : MatmulDesc::Bias::none;
+    m.relu = p.relu;
+    const BufferRef w = weight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(cols) * d.in * 4);
+    const BufferRef c = y.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
+    const BufferRef b = present(bias) ? bias.buffer.sub(uint64_t(o0) * 4, uint64_t(cols) * 4) : BufferRef{};
+    VKNN_TRY(record_matmul(cl, m, tensor_range(x), w, b, c));
+  }
+  return {};
+}
+
+Status record_linear_backward_data(CommandList& cl, const TensorView& dy, const TensorView& weight,
+                                   const TensorView& dx, bool accumulate) {
+  constexpr const char* op = "linear_backward_data";
+  VKNN_ASSIGN(const Dims d, check_dims(op, "dx", dx, "weight", weight, "dy", dy, cl));
+  if (tensor_range(dx).overlaps(tensor_range(dy)) || tensor_range(dx).overlaps(tensor_range(weight)))
+    return make_error(Errc::invalid_argument, "linear_backward_data: dx {} overlaps dy {} or the weight {}", dx.str(),
+                      dy.str(), weight.str());
+  VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, weight, cl));
+  // dx(N,IN) = dy(N,OUT) · W(OUT,IN), the sum over OUT split into slices that accumulate.
+  for (uint32_t o0 = 0; o0 < d.out; o0 += rows) {
+    const uint32_t ks = std::min(rows, d.out - o0);
+    MatmulDesc m;
+    m.M = d.n, m.N = d.in, m.K = ks;
+    m.a_m = d.out, m.a_k = 1;
+    m.b_k = d.in, m.b_n = 1;
+    m.c_m = d.in, m.c_n = 1;
+    m.accumulate = accumulate || o0 > 0;
+    const BufferRef a = dy.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
+    const BufferRef w = weight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(ks) * d.in * 4);
+    VKNN_TRY(record_matmul(cl, m, a, w, {}, tensor_range(dx)));
+  }
+  return {};
+}
+
+Status record_linear_backward_weight(CommandList& cl, const TensorView& dy, const TensorView& x,
+                                     const TensorView& dweight, bool accumulate) {
+  constexpr const char* op = "linear_backward_weight";
+  VKNN_ASSIGN(const Dims d, check_dims(op, "x", x, "dweight", dweight, "dy", dy, cl));
+  if (tensor_range(dweight).overlaps(tensor_range(dy)) || tensor_range(dweight).overlaps(tensor_range(x)))
+    return make_error(Errc::invalid_argument, "linear_backward_weight: dweight {} overlaps dy {} or x {}",
+                      dweight.str(), dy.str(), x.str());
+  VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, dweight, cl));
+  // dW(OUT,IN) = dy(N,OUT)ᵀ · x(N,IN): A(o,n) = dy[n*OUT + o], B = x, one slice of rows of dW.
+  for (uint32_t o0 = 0; o0 < d.out; o0 += rows) {
+    const uint32_t ms = std::min(rows, d.out - o0);
+    MatmulDesc m;
+    m.M = ms, m.N = d.in, m.K = d.n;
+    m.a_m = 1, m.a_k = d.out;
+    m.b_k = d.in, m.b_n = 1;
+    m.c_m = d.in, m.c_n = 1;
+    m.accumulate = accumulate;
+    const BufferRef a = dy.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
+    const BufferRef c = dweight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(ms) * d.in * 4);
+    VKNN_TRY(record_matmul(cl, m, a, tensor_range(x), {}, c));
+  }
+  return {};
+}
+
+Status record_linear_backward_bias(CommandList& cl, const TensorView& dy, const TensorView& dbias, bool accumulate) {
+  constexpr const char* op = "linear_backward_bias";
+  VKNN_TRY(check_rank(op, "dy", dy, 2));
+  VKNN_TRY(check_shape(op, "dbias", dbias, Shape{dy.shape[1]}));
+  return sum(cl, op, dy, dbias, uint32_t(dy.shape[0]), uint32_t(dy.shape[1]), 1, accumulate);
+}
+
+Status record_sum_rows(CommandList& cl, const TensorView& x, const TensorView& out, bool accumulate) {
+  constexpr const char* op = "sum_rows";
+  VKNN_TRY(check_rank(op, "x", x, 2));
+  VKNN_TRY(check_shape(op, "out", out, Shape{x.shape[1]}));
+  return sum(cl, op, x, out, uint32_t(x.shape[0]), uint32_t(x.shape[1]), 1, accumulate);
+}
+
+Status record_channel_sum(CommandList& cl, const TensorView& x, const TensorView& out, bool accumulate) {
+  constexpr const char* op = "channel_sum";
+  VKNN_TRY(check_rank(op, "x", x, 4));
+  VKNN_TRY(check_shape(op, "out", out, Shape{x.shape[1]}));
+  return sum(cl, op, x, out, uint32_t(x.shape[0]), uint32_t(x.shape[1]), uint32_t(x.shape[2] * x.shape[3]),
+             accumulate);
+}
+
+}  // namespace vknn

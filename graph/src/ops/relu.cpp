@@ -1,0 +1,83 @@
+#include "vknn/ops/relu.h"
+
+#include "vknn/ops/add.h"
+
+#include <algorithm>
+
+namespace vknn {
+namespace {
+
+struct ReluPush {  // mirrors shaders/common/relu_push.glsl
+  uint32_t count, flags;
+};
+static_assert(sizeof(ReluPush) == 8);
+
+constexpr uint32_t kAccumulate = 1;
+
+using detail::partial_overlap;
+using detail::same_range;
+
+using detail::for_each_chunk;
+BufferRef part(const TensorView& t, uint64_t first, uint32_t count) { return detail::chunk_of(t, first, count); }
+Status check_size(const char* op, const TensorView& t) { return detail::check_elements(op, "the tensor", t); }
+
+}  // namespace
+
+Status record_relu_forward(CommandList& cl, const TensorView& x, const TensorView& y) {
+  constexpr const char* op = "relu_forward";
+  VKNN_TRY(check_positive(op, "x", x));
+  VKNN_TRY(check_shape(op, "y", y, x.shape));
+  VKNN_TRY(check_size(op, x));
+  if (partial_overlap(x, y))
+    return make_error(Errc::invalid_argument, "relu_forward: y {} partially overlaps x {}", y.str(), x.str());
+  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  for_each_chunk(cl, x.numel(), [&](uint64_t first, uint32_t n) {
+    const ReluPush push{n, 0};
+    cl.dispatch(ShaderId::relu_forward, spec, {{part(x, first, n), Access::read}, {part(y, first, n), Access::write}},
+                push, groups_for(n, spec[0]));
+  });
+  return {};
+}
+
+Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorView& dy, const TensorView& dx,
+                            bool accumulate) {
+  constexpr const char* op = "relu_backward";
+  VKNN_TRY(check_positive(op, "y", y));
+  VKNN_TRY(check_shape(op, "dy", dy, y.shape));
+  VKNN_TRY(check_shape(op, "dx", dx, y.shape));
+  VKNN_TRY(check_size(op, y));
+  if (same_range(dx, dy) && !accumulate) return record_relu_backward_inplace(cl, y, dx);
+  if (detail::tensor_range(dx).overlaps(detail::tensor_range(dy)) ||
+      detail::tensor_range(dx).overlaps(detail::tensor_range(y)))
+    return make_error(Errc::invalid_argument, "relu_backward: dx {} overlaps y or dy {} (in place needs accumulate = false)",
+                      dx.str(), dy.str());
+  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {
+    const ReluPush push{n, accumulate ? kAccumulate : 0u};
+    cl.dispatch(ShaderId::relu_backward, spec,
+                {{part(y, first, n), Access::read},
+                 {part(dy, first, n), Access::read},
+                 {part(dx, first, n), accumulate ? Access::read_write : Access::write}},
+                push, groups_for(n, spec[0]));
+  });
+  return {};
+}
+
+Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const TensorView& grad) {
+  constexpr const char* op = "relu_backward_inplace";
+  VKNN_TRY(check_positive(op, "y", y));
+  VKNN_TRY(check_shape(op, "grad", grad, y.shape));
+  VKNN_TRY(check_size(op, y));
+  if (detail::tensor_range(grad).overlaps(detail::tensor_range(y)))
+    return make_error(Errc::invalid_argument, "relu_backward_inplace: grad {} overlaps y {}", grad.str(), y.str());
+  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {
+    const ReluPush push{n, 0};
+    cl.dispatch(ShaderId::relu_backward_inplace, spec,
+                {{part(y, first, n), Access::read}, {part(grad, first, n), Access::read_write}}, push,
+                groups_for(n, spec[0]));
+  });
+  return {};
+}
+
+}  // namespace vknn

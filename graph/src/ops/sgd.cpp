@@ -1,0 +1,63 @@
+#include "vknn/ops/sgd.h"
+
+#include "vknn/graph/graph.h"
+#include "vknn/ops/add.h"
+
+#include <cmath>
+#include <cstddef>
+
+namespace vknn {
+namespace {
+
+struct SgdPush {  // mirrors shaders/common/sgd_push.glsl
+  uint32_t count, flags;
+  float lr, momentum, weight_decay;
+};
+static_assert(sizeof(SgdPush) == 20);
+
+constexpr uint32_t kPytorch = 1, kLrBuffer = 2;
+
+static_assert(offsetof(StepParams, learning_rate) == 12);  // word 3, read by sgd_update.comp
+
+using detail::tensor_range;
+
+}  // namespace
+
+Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& w, const TensorView& g,
+                         const TensorView& v) {
+  constexpr const char* op = "sgd_update";
+  VKNN_TRY(check_positive(op, "w", w));
+  VKNN_TRY(check_shape(op, "g", g, w.shape));
+  VKNN_TRY(check_shape(op, "v", v, w.shape));
+  VKNN_TRY(detail::check_elements(op, "w", w));
+  if (p.rule != SgdRule::sgd_paper && p.rule != SgdRule::sgd_pytorch)
+    return make_error(Errc::invalid_argument, "{}: unknown rule {} (w {})", op, int(p.rule), w.str());
+  if (!std::isfinite(p.learning_rate) || !std::isfinite(p.momentum) || !std::isfinite(p.weight_decay))
+    return make_error(Errc::invalid_argument, "{}: lr {}, momentum {}, weight decay {} must be finite (w {})", op,
+                      p.learning_rate, p.momentum, p.weight_decay, w.str());
+  if (tensor_range(w).overlaps(tensor_range(g)) || tensor_range(w).overlaps(tensor_range(v)) ||
+      tensor_range(g).overlaps(tensor_range(v)))
+    return make_error(Errc::invalid_argument, "{}: w {}, g {} and v {} must not overlap", op, w.str(), g.str(), v.str());
+  if (p.step_params.valid() && p.step_params.size < sizeof(StepParams))
+    return make_error(Errc::invalid_argument, "{}: the step-parameter range has {} bytes, StepParams needs {} (w {})", op,
+                      p.step_params.size, sizeof(StepParams), w.str());
+  if (p.step_params.valid() && (p.step_params.overlaps(tensor_range(w)) || p.step_params.overlaps(tensor_range(v))))
+    return make_error(Errc::invalid_argument, "{}: w {} or v overlaps the step parameters", op, w.str());
+  const uint32_t flags = (p.rule == SgdRule::sgd_pytorch ? kPytorch : 0u) | (p.step_params.valid() ? kLrBuffer : 0u);
+  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  detail::for_each_chunk(cl, w.numel(), [&](uint64_t first, uint32_t n) {
+    const SgdPush push{n, flags, p.learning_rate, p.momentum, p.weight_decay};
+    const BufferRef gs = detail::chunk_of(g, first, n);
+    // Without a StepParams buffer the binding is a stand-in (g) that is never read.
+    const BufferRef step = p.step_params.valid() ? p.step_params.sub(0, sizeof(StepParams)) : gs;
+    cl.dispatch(ShaderId::sgd_update, spec,
+                {{detail::chunk_of(w, first, n), Access::read_write},
+                 {gs, Access::read},
+                 {detail::chunk_of(v, first, n), Access::read_write},
+                 {step, Access::read}},
+                push, groups_for(n, spec[0]));
+  });
+  return {};
+}
+
+}  // namespace vknn

@@ -1,0 +1,93 @@
+#include "vknn/ops/softmax_xent.h"
+
+#include "vknn/ops/add.h"
+
+namespace vknn {
+namespace {
+
+struct SoftmaxXentPush {  // mirrors shaders/common/softmax_xent_push.glsl
+  uint32_t N, K, flags;
+  float scale;
+};
+static_assert(sizeof(SoftmaxXentPush) == 16);
+
+constexpr uint32_t kTop1 = 1, kTop5 = 2, kInvalid = 4, kDLoss = 8, kAccumulate = 16;
+
+using detail::present;
+using detail::tensor_range;
+
+// logits (N,K) within one binding, labels (N).
+Status check_inputs(const char* op, const TensorView& logits, const TensorView& labels, const CommandList& cl) {
+  VKNN_TRY(check_rank(op, "logits", logits, 2));
+  if (uint64_t(logits.numel()) > detail::max_binding_floats(cl.context()))
+    return make_error(Errc::invalid_argument, "{}: logits {} are larger than one storage-buffer binding", op,
+                      logits.str());
+  VKNN_TRY(check_shape(op, "labels", labels, Shape{logits.shape[0]}));
+  return {};
+}
+
+}  // namespace
+
+Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, const TensorView& labels,
+                                   const SoftmaxXentOutputs& out) {
+  constexpr const char* op = "softmax_xent_forward";
+  VKNN_TRY(check_inputs(op, logits, labels, cl));
+  const Shape scalar{1};
+  VKNN_TRY(check_shape(op, "loss", out.loss, scalar));
+  uint32_t flags = 0;
+  const TensorView* outputs[] = {&out.loss, &out.top1, &out.top5, &out.invalid};
+  const char* names[] = {"loss", "top1", "top5", "invalid"};
+  for (int i = 1; i < 4; ++i)
+    if (present(*outputs[i])) {
+      VKNN_TRY(check_shape(op, names[i], *outputs[i], scalar));
+      flags |= i == 1 ? kTop1 : i == 2 ? kTop5 : kInvalid;
+    }
+  for (int i = 0; i < 4; ++i) {
+    if (!present(*outputs[i])) continue;
+    for (const TensorView* in : {&logits, &labels})
+      if (tensor_range(*outputs[i]).overlaps(tensor_range(*in)))
+        return make_error(Errc::invalid_argument, "{}: {} overlaps an input (logits {}, labels {})", op, names[i],
+                          logits.str(), labels.str());
+    for (int j = 0; j < i; ++j)
+      if (present(*outputs[j]) && tensor_range(*outputs[i]).overlaps(tensor_range(*outputs[j])))
+        return make_error(Errc::invalid_argument, "{}: outputs {} and {} overlap (logits {})", op, names[j], names[i],
+                          logits.str());
+  }
+  const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f};
+  // An absent metric's binding is a stand-in that is never written: the loss, which is written
+  // anyway (a writable stand-in over an input would look like a write of it to the
+  // synchronization validation).
+  auto metric = [&](const TensorView& t) { return Binding{tensor_range(present(t) ? t : out.loss), Access::write}; };
+  cl.dispatch(ShaderId::softmax_xent_forward, {},
+              {{tensor_range(logits), Access::read},
+               {tensor_range(labels), Access::read},
+               {tensor_range(out.loss), Access::write},
+               metric(out.top1),
+               metric(out.top5),
+               metric(out.invalid)},
+              push, 1);
+  return {};
+}
+
+Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, const TensorView& labels,
+                                    const TensorView& dloss, const TensorView& dlogits, bool accumulate) {
+  constexpr const char* op = "softmax_xent_backward";
+  VKNN_TRY(check_inputs(op, logits, labels, cl));
+  VKNN_TRY(check_shape(op, "dlogits", dlogits, logits.shape));
+  if (present(dloss)) VKNN_TRY(check_shape(op, "dloss", dloss, Shape{1}));
+  for (const TensorView* in : {&logits, &labels, &dloss})
+    if (present(*in) && tensor_range(dlogits).overlaps(tensor_range(*in)))
+      return make_error(Errc::invalid_argument, "{}: dlogits {} overlaps an input", op, dlogits.str());
+  const uint32_t flags = (present(dloss) ? kDLoss : 0u) | (accumulate ? kAccumulate : 0u);
+  const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f};
+  const uint32_t spec[] = {32};  // one invocation per row: small groups spread N <= 128 rows over threads
+  cl.dispatch(ShaderId::softmax_xent_backward, spec,
+              {{tensor_range(logits), Access::read},
+               {tensor_range(labels), Access::read},
+               {present(dloss) ? tensor_range(dloss) : tensor_range(labels), Access::read},
+               {tensor_range(dlogits), accumulate ? Access::read_write : Access::write}},
+              push, groups_for(push.N, spec[0]));
+  return {};
+}
+
+}  // namespace vknn

@@ -1,0 +1,17 @@
+#include "relu.h"
+
+namespace vknn::ref {
+
+Vec relu_forward(const Vec& x) {
+  Vec y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] > 0 ? x[i] : 0.0;
+  return y;
+}
+
+Vec relu_backward(const Vec& y, const Vec& dy) {
+  Vec dx(y.size());
+  for (size_t i = 0; i < y.size(); ++i) dx[i] = y[i] > 0 ? dy[i] : 0.0;
+  return dx;
+}
+
+}  // namespace vknn::ref

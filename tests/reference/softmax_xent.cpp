@@ -1,0 +1,56 @@
+#include "softmax_xent.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace vknn::ref {
+
+namespace {
+bool valid(int k, int32_t label) { return label >= 0 && label < k; }
+}  // namespace
+
+bool top_k_correct(int k, const Vec& logits, int row, int32_t label, int topk) {
+  if (!valid(k, label)) return false;
+  const double* z = &logits[size_t(row) * k];
+  int greater = 0;
+  for (int j = 0; j < k; ++j) greater += z[j] > z[label] ? 1 : 0;
+  return greater < topk;
+}
+
+SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels) {
+  SoftmaxXentForward f;
+  double total = 0;
+  for (int r = 0; r < n; ++r) {
+    const int32_t label = labels[size_t(r)];
+    if (!valid(k, label)) {
+      ++f.invalid;
+      continue;
+    }
+    const double* z = &logits[size_t(r) * k];
+    const double m = *std::max_element(z, z + k);
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += std::exp(z[j] - m);
+    total += std::log(s) + m - z[label];
+    f.top1 += top_k_correct(k, logits, r, label, 1) ? 1 : 0;
+    f.top5 += top_k_correct(k, logits, r, label, 5) ? 1 : 0;
+  }
+  f.loss = f.invalid ? std::numeric_limits<double>::quiet_NaN() : total / n;
+  return f;
+}
+
+Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels, double dloss) {
+  Vec d(size_t(n) * k, 0.0);
+  for (int r = 0; r < n; ++r) {
+    const int32_t label = labels[size_t(r)];
+    if (!valid(k, label)) continue;
+    const double* z = &logits[size_t(r) * k];
+    const double m = *std::max_element(z, z + k);
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += std::exp(z[j] - m);
+    for (int j = 0; j < k; ++j) d[size_t(r) * k + j] = dloss * (std::exp(z[j] - m) / s - (j == label ? 1.0 : 0.0)) / n;
+  }
+  return d;
+}
+
+}  // namespace vknn::ref

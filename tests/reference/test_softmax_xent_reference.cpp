@@ -1,0 +1,70 @@
+// The softmax cross-entropy reference: uniform logits give log K, hand values, the top-k tie
+// rule, invalid labels, and the backward against finite differences.
+#include "softmax_xent.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace vknn::ref;
+
+TEST_CASE("reference softmax_xent: uniform logits give log K, every sample top-1 correct by the tie rule") {
+  for (int k : {1, 10, 1000}) {
+    CAPTURE(k);
+    const Vec z(size_t(3) * k, 0.7);
+    const auto f = softmax_xent_forward(3, k, z, {0, k - 1, k / 2});
+    CHECK(f.loss == doctest::Approx(std::log(double(k))).epsilon(1e-12));
+    CHECK(f.top1 == 3);  // nothing is strictly greater than the label's logit
+    CHECK(f.top5 == 3);
+    CHECK(f.invalid == 0);
+  }
+}
+
+TEST_CASE("reference softmax_xent: values by hand") {
+  // One sample, logits (1, 2, 3), label 0: loss = log(e + e^2 + e^3) - 1.
+  const auto f = softmax_xent_forward(1, 3, {1, 2, 3}, {0});
+  CHECK(f.loss == doctest::Approx(std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 1).epsilon(1e-14));
+  CHECK(f.top1 == 0);
+  CHECK(f.top5 == 1);
+  // Large logits stay finite (the max is subtracted; log 2 + 1000 - 1000 rounds at 1e-13).
+  const auto g = softmax_xent_forward(1, 2, {1000, 1000}, {1});
+  CHECK(g.loss == doctest::Approx(std::log(2.0)).epsilon(1e-12));
+}
+
+TEST_CASE("reference softmax_xent: top-k counts classes strictly greater than the label's logit") {
+  // 7 classes; label 3 has logit 5. Classes with logit > 5: {0, 1, 2, 6} = 4 -> top-5, not top-1.
+  const Vec z{9, 8, 7, 5, 5, 5, 6};
+  CHECK(!top_k_correct(7, z, 0, 3, 1));
+  CHECK(top_k_correct(7, z, 0, 3, 5));
+  CHECK(!top_k_correct(7, z, 0, 3, 4));
+  // Label 4 ties label 3 (logit 5): ties do not count against it.
+  CHECK(top_k_correct(7, z, 0, 4, 5));
+  // Label 0 is the unique max.
+  CHECK(top_k_correct(7, z, 0, 0, 1));
+  // 5 classes strictly above: not top-5.
+  const Vec w{6, 6, 6, 6, 6, 1, 1};
+  CHECK(!top_k_correct(7, w, 0, 5, 5));
+  CHECK(top_k_correct(7, w, 0, 0, 1));  // four others tie, none is greater
+}
+
+TEST_CASE("reference softmax_xent: an invalid label makes the loss NaN, is counted, and gets no gradient") {
+  const Vec z = random_vec(3 * 4, 81);
+  const auto f = softmax_xent_forward(3, 4, z, {1, 4, -1});
+  CHECK(std::isnan(f.loss));
+  CHECK(f.invalid == 2);
+  CHECK(f.top5 == 1);
+  const Vec d = softmax_xent_backward(3, 4, z, {1, 4, -1});
+  for (int j = 4; j < 12; ++j) CHECK(d[size_t(j)] == 0.0);
+}
+
+TEST_CASE("reference softmax_xent: backward matches finite differences") {
+  for (auto [n, k] : {std::pair{1, 1}, {1, 3}, {4, 10}, {3, 17}}) {
+    CAPTURE(n);
+    CAPTURE(k);
+    const Vec z = random_vec(size_t(n) * k, 90 + uint32_t(k), -3, 3);
+    std::vector<int32_t> labels(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) labels[size_t(i)] = (i * 7 + 1) % k;
+    auto loss = [&](const Vec& v) { return 2.5 * softmax_xent_forward(n, k, v, labels).loss; };
+    CHECK(max_violation(softmax_xent_backward(n, k, z, labels, 2.5), numeric_gradient(loss, z), 1e-8, 1e-6) == 0.0);
+  }
+}
