@@ -91,6 +91,17 @@ Status Executor::allocate() {
       planned.push_back(i);
     }
   }
+  // Each node's workspace lives in the transient arena for that node's step only.
+  const size_t tensor_requests = requests.size();
+  std::vector<size_t> workspace_node;
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    auto bytes = nodes[k].op->workspace_bytes(ctx_, graph_, nodes[k]);
+    if (!bytes.ok())
+      return Error{bytes.error().code, bytes.error().vk, fmt::format("node '{}': {}", nodes[k].name, bytes.error().message)};
+    if (*bytes == 0) continue;
+    requests.push_back({*bytes, uint32_t(k), uint32_t(k)});
+    workspace_node.push_back(k);
+  }
   plan_ = plan_memory(requests, 256);
   persistent_bytes_ = persistent;
   VKNN_ASSIGN(persistent_, Buffer::create(ctx_, persistent));
@@ -102,6 +113,10 @@ Status Executor::allocate() {
     if (is_persistent(graph_, tensors[i])) refs_[i] = persistent_.ref(persistent_offset[i], tensors[i].shape.bytes());
   for (size_t j = 0; j < planned.size(); ++j)
     refs_[planned[j]] = transient_.ref(plan_.offsets[j], tensors[planned[j]].shape.bytes());
+  workspaces_.assign(nodes.size(), BufferRef{});
+  for (size_t j = 0; j < workspace_node.size(); ++j)
+    workspaces_[workspace_node[j]] =
+        transient_.ref(plan_.offsets[tensor_requests + j], requests[tensor_requests + j].bytes);
   return {};
 }
 
@@ -132,10 +147,12 @@ Status Executor::record_list(CommandList& list, bool training) {
   opt.max_timestamps = timing_ ? uint32_t(graph_.nodes().size()) : 0;
   VKNN_ASSIGN(list, CommandList::create(ctx_, opt));
   VKNN_TRY(list.begin());
-  for (const Node& n : graph_.nodes()) {
+  for (size_t k = 0; k < graph_.nodes().size(); ++k) {
+    const Node& n = graph_.nodes()[k];
     if (!training && n.phase != Phase::forward) continue;
     NodeIO io;
     io.step = step_ref_;
+    io.workspace = workspaces_[k];
     io.training = training;
     for (TensorId t : n.inputs) io.in.push_back({refs_[size_t(t.index)], graph_.shape(t)});
     for (TensorId t : n.outputs) io.out.push_back({refs_[size_t(t.index)], graph_.shape(t)});

@@ -129,4 +129,46 @@ Status record_accumulate(CommandList& cl, const TensorView& src, const TensorVie
   return record_scale(cl, src, 1.0f, dst, true);
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct GradCopyNode final : OpNode {  // dx = dy or dx += dy
+  bool accumulate = false;
+  const char* type() const override { return accumulate ? "accumulate" : "copy"; }
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return accumulate ? record_accumulate(cl, io.in[0], io.out[0]) : record_copy(cl, io.in[0], io.out[0]);
+  }
+};
+
+struct AddNode final : OpNode {
+  const char* type() const override { return "add"; }
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_add_forward(cl, io.in[0], io.in[1], io.out[0]);
+  }
+  // The gradient fans out unchanged to both branches (each may overwrite or accumulate).
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    for (size_t i = 0; i < 2; ++i) {
+      if (!b.needs_grad(i)) continue;
+      auto target = b.grad_input(i);
+      auto node = std::make_shared<GradCopyNode>();
+      node->accumulate = target.accumulate;
+      b.add_node(i == 0 ? "a" : "b", node, {b.grad_output(0)}, {target.tensor});
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+TensorId add(Graph& g, TensorId a, TensorId b, const std::string& name) {
+  VKNN_GRAPH_CHECK(g.shape(a) == g.shape(b), "add '{}': '{}' {} and '{}' {} differ", name, g.desc(a).name,
+                   g.shape(a).str(), g.desc(b).name, g.shape(b).str());
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, g.shape(a), Role::activation);
+  g.add_node(n, std::make_shared<AddNode>(), {a, b}, {y});
+  return y;
+}
+
 }  // namespace vknn

@@ -123,4 +123,65 @@ Status record_global_avgpool_backward(CommandList& cl, const TensorView& dy, con
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph nodes
+
+namespace {
+
+struct AvgPoolBackwardNode final : OpNode {
+  AvgPool2dParams p;
+  bool global = false, accumulate = false;
+  const char* type() const override { return global ? "global_avgpool_backward" : "avgpool_backward"; }
+  // in: dy; out: dx
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return global ? record_global_avgpool_backward(cl, io.in[0], io.out[0], accumulate)
+                  : record_avgpool_backward(cl, p, io.in[0], io.out[0], accumulate);
+  }
+};
+
+struct AvgPoolNode final : OpNode {
+  AvgPool2dParams p;
+  bool global = false;
+  const char* type() const override { return global ? "global_avgpool" : "avgpool"; }
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return global ? record_global_avgpool_forward(cl, io.in[0], io.out[0])
+                  : record_avgpool_forward(cl, p, io.in[0], io.out[0]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<AvgPoolBackwardNode>();
+    node->p = p;
+    node->global = global;
+    node->accumulate = target.accumulate;
+    b.add_node("", node, {b.grad_output(0)}, {target.tensor});
+    return {};
+  }
+  double flops(const Graph& g, const Node& n) const override { return double(g.shape(n.inputs[0]).numel()); }
+};
+
+}  // namespace
+
+TensorId avgpool(Graph& g, TensorId x, const AvgPool2dParams& p, const std::string& name) {
+  auto shape = pool2d_output_shape("avgpool", p, g.shape(x));
+  VKNN_GRAPH_CHECK(shape.ok(), "avgpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, *shape, Role::activation);
+  auto node = std::make_shared<AvgPoolNode>();
+  node->p = p;
+  g.add_node(n, node, {x}, {y});
+  return y;
+}
+
+TensorId global_avgpool(Graph& g, TensorId x, const std::string& name) {
+  const Shape& s = g.shape(x);
+  VKNN_GRAPH_CHECK(s.rank() == 4, "global_avgpool '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
+                   s.str());
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, Shape{s[0], s[1]}, Role::activation);
+  auto node = std::make_shared<AvgPoolNode>();
+  node->global = true;
+  g.add_node(n, node, {x}, {y});
+  return y;
+}
+
 }  // namespace vknn

@@ -170,4 +170,73 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct BatchNormBackwardNode final : OpNode {
+  BatchNormParams p;
+  bool accumulate_dx = false, accumulate_params = false;
+  const char* type() const override { return "batchnorm_backward"; }
+  // in: x, gamma, save_mean, save_invstd, y, dy; out: dx, dgamma, dbeta
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_batchnorm_backward(cl, p, io.in[0], io.in[1], io.in[2], io.in[3], io.in[4], io.in[5], io.out[0],
+                                     io.out[1], io.out[2], accumulate_dx, accumulate_params);
+  }
+};
+
+struct BatchNormNode final : OpNode {
+  BatchNormParams p;
+  const char* type() const override { return "batchnorm"; }
+  // in: x, gamma, beta; out: y, save_mean, save_invstd, running_mean, running_var
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    BatchNormParams q = p;
+    q.training = io.training;
+    return record_batchnorm_forward(cl, q, io.in[0], io.in[1], io.in[2], io.out[3], io.out[4], io.out[0], io.out[1],
+                                    io.out[2]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    const Shape xs = b.graph().shape(b.input(0)), cs = b.graph().shape(b.input(1));
+    auto dx = b.needs_grad(0) ? b.grad_input(0) : BackwardBuilder::GradTarget{b.temp("dx", xs), false};
+    // gamma and beta are trained (or frozen) together.
+    BackwardBuilder::GradTarget dgamma{b.temp("dgamma", cs), false}, dbeta{b.temp("dbeta", cs), false};
+    if (b.needs_grad(1)) dgamma = b.grad_input(1);
+    if (b.needs_grad(2)) dbeta = b.grad_input(2);
+    auto node = std::make_shared<BatchNormBackwardNode>();
+    node->p = p;
+    node->accumulate_dx = dx.accumulate;
+    node->accumulate_params = dgamma.accumulate;
+    VKNN_GRAPH_CHECK(dgamma.accumulate == dbeta.accumulate, "batchnorm '{}': gamma and beta gradients out of step",
+                     b.node().name);
+    b.add_node("", node,
+               {b.input(0), b.input(1), b.output(1), b.output(2), b.output(0), b.grad_output(0)},
+               {dx.tensor, dgamma.tensor, dbeta.tensor});
+    return {};
+  }
+  double flops(const Graph& g, const Node& n) const override { return 8.0 * double(g.shape(n.inputs[0]).numel()); }
+};
+
+}  // namespace
+
+TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNormParams& p) {
+  const Shape& s = g.shape(x);
+  VKNN_GRAPH_CHECK(s.rank() == 4, "batchnorm '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
+                   s.str());
+  const Shape c{s[1]};
+  // torchvision's state_dict names: <name>.weight, .bias, .running_mean, .running_var
+  TensorId gamma = g.parameter(name + ".weight", c, Init::constant(1.0f));
+  TensorId beta = g.parameter(name + ".bias", c, Init::zeros());
+  TensorId running_mean = g.state(name + ".running_mean", c, Init::zeros());
+  TensorId running_var = g.state(name + ".running_var", c, Init::constant(1.0f));
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n + ".out", s, Role::activation);
+  TensorId save_mean = g.tensor(n + ".save_mean", c, Role::activation);
+  TensorId save_invstd = g.tensor(n + ".save_invstd", c, Role::activation);
+  auto node = std::make_shared<BatchNormNode>();
+  node->p = p;
+  g.add_node(n, node, {x, gamma, beta}, {y, save_mean, save_invstd, running_mean, running_var});
+  return y;
+}
+
 }  // namespace vknn

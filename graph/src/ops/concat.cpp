@@ -1,5 +1,7 @@
 #include "vknn/ops/concat.h"
 
+#include <cstring>
+
 #include "vknn/ops/add.h"
 
 namespace vknn {
@@ -133,6 +135,109 @@ Status record_copy_channels(CommandList& cl, const TensorView& src, int64_t src_
     return make_error(Errc::invalid_argument, "{}: src {} and dst {} overlap", op, src.str(), dst.str());
   copy_channels(cl, src, src_channel, dst, dst_channel, channels, accumulate);
   return {};
+}
+
+// ---------------------------------------------------------------------------- graph nodes
+
+namespace {
+
+struct ConcatNode final : OpNode {
+  std::vector<bool> accumulate;  // used when this node is a split acting as concat's backward
+  bool is_split = false;
+  const char* type() const override { return is_split ? "split" : "concat"; }
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    if (is_split) return record_split(cl, io.in[0], io.out, accumulate);
+    return record_concat(cl, io.in, io.out[0], !accumulate.empty() && accumulate[0]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    if (!is_split) {  // concat's backward is a split of dy into the inputs that need it
+      if (!b.grad_output(0).valid()) return {};
+      std::vector<TensorId> outs;
+      auto node = std::make_shared<ConcatNode>();
+      node->is_split = true;
+      for (size_t i = 0; i < b.node().inputs.size(); ++i) {
+        if (b.needs_grad(i)) {
+          auto t = b.grad_input(i);
+          outs.push_back(t.tensor);
+          node->accumulate.push_back(t.accumulate);
+        } else {  // a part nobody needs still takes its channels
+          outs.push_back(b.temp("unused", b.graph().shape(b.input(i))));
+          node->accumulate.push_back(false);
+        }
+      }
+      b.add_node("", node, {b.grad_output(0)}, outs);
+      return {};
+    }
+    // split's backward is a concat of the parts' gradients (zeros where a part has none)
+    std::vector<TensorId> parts;
+    for (size_t i = 0; i < b.node().outputs.size(); ++i) {
+      TensorId g = b.grad_output(i);
+      if (!g.valid()) {
+        g = b.temp("zero", b.graph().shape(b.output(i)));
+        b.add_node("zero", make_fill_node(0.0f), {}, {g});
+      }
+      parts.push_back(g);
+    }
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<ConcatNode>();
+    node->accumulate = {target.accumulate};
+    b.add_node("", node, parts, {target.tensor});
+    return {};
+  }
+};
+
+struct FillNode final : OpNode {
+  float value = 0;
+  const char* type() const override { return "fill"; }
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    uint32_t bits;
+    std::memcpy(&bits, &value, 4);
+    cl.fill(io.out[0].buffer.sub(0, io.out[0].shape.bytes()), bits);
+    return {};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const OpNode> make_fill_node(float value) {
+  auto n = std::make_shared<FillNode>();
+  n->value = value;
+  return n;
+}
+
+TensorId concat(Graph& g, const std::vector<TensorId>& inputs, const std::string& name) {
+  VKNN_GRAPH_CHECK(!inputs.empty(), "concat '{}': no inputs", name);
+  Shape s = g.shape(inputs[0]);
+  VKNN_GRAPH_CHECK(s.rank() == 4, "concat '{}': '{}' must be (N,C,H,W), got {}", name, g.desc(inputs[0]).name, s.str());
+  int64_t channels = 0;
+  for (TensorId t : inputs) {
+    const Shape& ts = g.shape(t);
+    VKNN_GRAPH_CHECK(ts.rank() == 4 && ts[0] == s[0] && ts[2] == s[2] && ts[3] == s[3],
+                     "concat '{}': '{}' {} does not match '{}' {} outside the channels", name, g.desc(t).name,
+                     ts.str(), g.desc(inputs[0]).name, s.str());
+    channels += ts[1];
+  }
+  s.dims[1] = channels;
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, s, Role::activation);
+  g.add_node(n, std::make_shared<ConcatNode>(), inputs, {y});
+  return y;
+}
+
+std::vector<TensorId> split(Graph& g, TensorId x, const std::vector<int64_t>& channels, const std::string& name) {
+  const Shape& s = g.shape(x);
+  int64_t total = 0;
+  for (int64_t c : channels) total += c;
+  VKNN_GRAPH_CHECK(s.rank() == 4 && total == s[1], "split '{}': channels summing to {} do not split '{}' {}", name,
+                   total, g.desc(x).name, s.str());
+  const std::string n = g.unique_name(name);
+  std::vector<TensorId> outs;
+  for (size_t i = 0; i < channels.size(); ++i)
+    outs.push_back(g.tensor(fmt::format("{}.{}", n, i), Shape{s[0], channels[i], s[2], s[3]}, Role::activation));
+  auto node = std::make_shared<ConcatNode>();
+  node->is_split = true;
+  g.add_node(n, node, {x}, outs);
+  return outs;
 }
 
 }  // namespace vknn

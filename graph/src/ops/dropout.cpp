@@ -67,4 +67,49 @@ Status record_dropout_backward(CommandList& cl, const DropoutParams& p, const Te
   return apply(cl, "dropout_backward", p, "dy", dy, "dx", dx, accumulate);
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct DropoutNode final : OpNode {
+  DropoutParams p;
+  bool backward_pass = false, accumulate = false;
+  const char* type() const override { return backward_pass ? "dropout_backward" : "dropout"; }
+  // The mask comes from the StepParams buffer (step, run seed, training), salted with this
+  // layer's seed, so the recorded list draws a new mask every step.
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    DropoutParams q = p;
+    q.step_params = io.step;
+    q.training = io.training;
+    return backward_pass ? record_dropout_backward(cl, q, io.in[0], io.out[0], accumulate)
+                         : record_dropout_forward(cl, q, io.in[0], io.out[0]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<DropoutNode>();
+    node->p = p;
+    node->backward_pass = true;
+    node->accumulate = target.accumulate;
+    b.add_node("", node, {b.grad_output(0)}, {target.tensor});
+    return {};
+  }
+};
+
+}  // namespace
+
+TensorId dropout(Graph& g, TensorId x, float rate, const std::string& name) {
+  VKNN_GRAPH_CHECK(rate >= 0.0f && rate < 1.0f, "dropout '{}': rate {} is outside [0, 1)", name, rate);
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, g.shape(x), Role::activation);
+  auto node = std::make_shared<DropoutNode>();
+  node->p.rate = rate;
+  // A per-layer salt: FNV-1a of the node name.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : n) h = (h ^ c) * 1099511628211ull;
+  node->p.seed = h;
+  g.add_node(n, node, {x}, {y});
+  return y;
+}
+
 }  // namespace vknn

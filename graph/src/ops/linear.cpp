@@ -1,4 +1,5 @@
 #include "vknn/ops/linear.h"
+#include "vknn/ops/relu.h"
 
 #include "vknn/ops/add.h"
 #include "vknn/ops/matmul.h"
@@ -168,6 +169,88 @@ Status record_channel_sum(CommandList& cl, const TensorView& x, const TensorView
   VKNN_TRY(check_shape(op, "out", out, Shape{x.shape[1]}));
   return sum(cl, op, x, out, uint32_t(x.shape[0]), uint32_t(x.shape[1]), uint32_t(x.shape[2] * x.shape[3]),
              accumulate);
+}
+
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct LinearBackwardNode final : OpNode {
+  enum class What { data, weight, bias } what = What::data;
+  bool accumulate = false;
+  const char* type() const override {
+    return what == What::data ? "linear_backward_data" : what == What::weight ? "linear_backward_weight" : "linear_backward_bias";
+  }
+  // data: in dy, weight -> dx; weight: in dy, x -> dweight; bias: in dy -> dbias
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    switch (what) {
+      case What::data: return record_linear_backward_data(cl, io.in[0], io.in[1], io.out[0], accumulate);
+      case What::weight: return record_linear_backward_weight(cl, io.in[0], io.in[1], io.out[0], accumulate);
+      case What::bias: return record_linear_backward_bias(cl, io.in[0], io.out[0], accumulate);
+    }
+    return {};
+  }
+  double flops(const Graph& g, const Node& n) const override {
+    return what == What::bias ? double(g.shape(n.inputs[0]).numel())
+                              : 2.0 * double(g.shape(n.inputs[0]).numel()) * double(g.shape(n.inputs[1])[1]);
+  }
+};
+
+struct LinearNode final : OpNode {
+  LinearParams p;
+  bool has_bias = false;
+  const char* type() const override { return "linear"; }
+  // in: x, weight[, bias]; out: y
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_linear_forward(cl, p, io.in[0], io.in[1], has_bias ? io.in[2] : TensorView{}, io.out[0]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    TensorId dy = b.grad_output(0);
+    if (!dy.valid()) return {};
+    if (p.relu) {  // the fused ReLU's backward first: dy masked by y > 0
+      TensorId masked = b.temp("relu_grad", b.graph().shape(dy));
+      b.add_node("relu", make_relu_backward_node(false), {b.output(0), dy}, {masked});
+      dy = masked;
+    }
+    auto add = [&](size_t input, LinearBackwardNode::What what, std::vector<TensorId> ins) {
+      auto target = b.grad_input(input);
+      auto node = std::make_shared<LinearBackwardNode>();
+      node->what = what;
+      node->accumulate = target.accumulate;
+      ins.insert(ins.begin(), dy);
+      b.add_node(what == LinearBackwardNode::What::data ? "data" : what == LinearBackwardNode::What::weight ? "weight" : "bias",
+                 node, ins, {target.tensor});
+    };
+    if (b.needs_grad(1)) add(1, LinearBackwardNode::What::weight, {b.input(0)});
+    if (has_bias && b.needs_grad(2)) add(2, LinearBackwardNode::What::bias, {});
+    if (b.needs_grad(0)) add(0, LinearBackwardNode::What::data, {b.input(1)});
+    return {};
+  }
+  double flops(const Graph& g, const Node& n) const override {
+    return 2.0 * double(g.shape(n.outputs[0]).numel()) * double(g.shape(n.inputs[1])[1]);
+  }
+};
+
+}  // namespace
+
+TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias, const LinearParams& p, const std::string& name) {
+  const Shape& xs = g.shape(x);
+  const Shape& ws = g.shape(weight);
+  VKNN_GRAPH_CHECK(xs.rank() == 2 && ws.rank() == 2 && xs[1] == ws[1],
+                   "linear '{}': input '{}' {} does not fit weight '{}' {} (expects (N,IN) and (OUT,IN))", name,
+                   g.desc(x).name, xs.str(), g.desc(weight).name, ws.str());
+  if (bias.valid())
+    VKNN_GRAPH_CHECK(g.shape(bias) == Shape{ws[0]}, "linear '{}': bias '{}' {} should be ({})", name, g.desc(bias).name,
+                     g.shape(bias).str(), ws[0]);
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, Shape{xs[0], ws[0]}, Role::activation);
+  auto node = std::make_shared<LinearNode>();
+  node->p = p;
+  node->has_bias = bias.valid();
+  std::vector<TensorId> ins = {x, weight};
+  if (bias.valid()) ins.push_back(bias);
+  g.add_node(n, node, ins, {y});
+  return y;
 }
 
 }  // namespace vknn

@@ -100,4 +100,54 @@ Status record_lrn_backward(CommandList& cl, const LrnParams& p, const TensorView
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct LrnBackwardNode final : OpNode {
+  LrnParams p;
+  bool accumulate = false;
+  const char* type() const override { return "lrn_backward"; }
+  // in: x, scale, dy; out: dx
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_lrn_backward(cl, p, io.in[0], io.in[1], io.in[2], io.out[0], accumulate);
+  }
+};
+
+struct LrnNode final : OpNode {
+  LrnParams p;
+  const char* type() const override { return "lrn"; }
+  // in: x; out: y, scale
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_lrn_forward(cl, p, io.in[0], io.out[0], io.out[1]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<LrnBackwardNode>();
+    node->p = p;
+    node->accumulate = target.accumulate;
+    b.add_node("", node, {b.input(0), b.output(1), b.grad_output(0)}, {target.tensor});
+    return {};
+  }
+  double flops(const Graph& g, const Node& n) const override {
+    return double(g.shape(n.inputs[0]).numel()) * (2.0 * p.size + 4);
+  }
+};
+
+}  // namespace
+
+TensorId lrn(Graph& g, TensorId x, const LrnParams& p, const std::string& name) {
+  const Shape& s = g.shape(x);
+  VKNN_GRAPH_CHECK(s.rank() == 4, "lrn '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name, s.str());
+  VKNN_GRAPH_CHECK(p.size > 0 && p.size % 2 == 1, "lrn '{}': size {} must be odd and positive", name, p.size);
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, s, Role::activation);
+  TensorId scale = g.tensor(n + ".scale", s, Role::activation);
+  auto node = std::make_shared<LrnNode>();
+  node->p = p;
+  g.add_node(n, node, {x}, {y, scale});
+  return y;
+}
+
 }  // namespace vknn

@@ -98,4 +98,53 @@ Status record_maxpool_backward(CommandList& cl, const Pool2dParams& p, const Ten
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct MaxPoolBackwardNode final : OpNode {
+  Pool2dParams p;
+  bool accumulate = false;
+  const char* type() const override { return "maxpool_backward"; }
+  // in: argmax, dy; out: dx
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_maxpool_backward(cl, p, io.in[0], io.in[1], io.out[0], accumulate);
+  }
+};
+
+struct MaxPoolNode final : OpNode {
+  Pool2dParams p;
+  const char* type() const override { return "maxpool"; }
+  // in: x; out: y, argmax (int32)
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_maxpool_forward(cl, p, io.in[0], io.out[0], io.out[1]);
+  }
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<MaxPoolBackwardNode>();
+    node->p = p;
+    node->accumulate = target.accumulate;
+    b.add_node("", node, {b.output(1), b.grad_output(0)}, {target.tensor});
+    return {};
+  }
+  double flops(const Graph& g, const Node& n) const override {
+    return double(g.shape(n.outputs[0]).numel()) * p.kernel_h * p.kernel_w;
+  }
+};
+
+}  // namespace
+
+TensorId maxpool(Graph& g, TensorId x, const Pool2dParams& p, const std::string& name) {
+  auto shape = pool2d_output_shape("maxpool", p, g.shape(x));
+  VKNN_GRAPH_CHECK(shape.ok(), "maxpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, *shape, Role::activation);
+  TensorId argmax = g.tensor(n + ".argmax", *shape, Role::activation, DType::i32);
+  auto node = std::make_shared<MaxPoolNode>();
+  node->p = p;
+  g.add_node(n, node, {x}, {y, argmax});
+  return y;
+}
+
 }  // namespace vknn

@@ -80,4 +80,43 @@ Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const 
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct ReluBackwardNode final : OpNode {
+  bool accumulate = false;
+  const char* type() const override { return "relu_backward"; }
+  // in: y, dy; out: dx
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_relu_backward(cl, io.in[0], io.in[1], io.out[0], accumulate);
+  }
+};
+
+struct ReluNode final : OpNode {
+  const char* type() const override { return "relu"; }
+  Status record(CommandList& cl, const NodeIO& io) const override { return record_relu_forward(cl, io.in[0], io.out[0]); }
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid()) return {};
+    auto target = b.grad_input(0);
+    b.add_node("", make_relu_backward_node(target.accumulate), {b.output(0), b.grad_output(0)}, {target.tensor});
+    return {};
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const OpNode> make_relu_backward_node(bool accumulate) {
+  auto n = std::make_shared<ReluBackwardNode>();
+  n->accumulate = accumulate;
+  return n;
+}
+
+TensorId relu(Graph& g, TensorId x, const std::string& name) {
+  const std::string n = g.unique_name(name);
+  TensorId y = g.tensor(n, g.shape(x), Role::activation);
+  g.add_node(n, std::make_shared<ReluNode>(), {x}, {y});
+  return y;
+}
+
 }  // namespace vknn

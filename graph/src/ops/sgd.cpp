@@ -60,4 +60,38 @@ Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& 
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct SgdNode final : OpNode {
+  SgdParams p;
+  const char* type() const override { return "sgd"; }
+  // in: grad; out: weight, momentum (both updated in place). The learning rate comes from
+  // the StepParams buffer, so a schedule needs no re-recording.
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    SgdParams q = p;
+    q.step_params = io.step;
+    return record_sgd_update(cl, q, io.out[0], io.in[0], io.out[1]);
+  }
+  double flops(const Graph& g, const Node& n) const override { return 5.0 * double(g.shape(n.inputs[0]).numel()); }
+};
+
+}  // namespace
+
+Status add_sgd(Graph& g, const SgdParams& p) {
+  size_t updates = 0;
+  for (TensorId w : g.parameters()) {
+    const TensorDesc d = g.desc(w);
+    if (d.frozen || !d.grad.valid()) continue;
+    TensorId v = g.state(d.name + ".momentum", d.shape, Init::zeros());
+    auto node = std::make_shared<SgdNode>();
+    node->p = p;
+    g.add_node(d.name + ".sgd", node, {d.grad}, {w, v}, Phase::update);
+    ++updates;
+  }
+  if (updates == 0) return make_error(Errc::invalid_argument, "add_sgd: no parameter has a gradient (run build_backward first)");
+  return {};
+}
+
 }  // namespace vknn

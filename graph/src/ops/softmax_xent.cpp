@@ -90,4 +90,53 @@ Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, c
   return {};
 }
 
+// ---------------------------------------------------------------------------- graph node
+
+namespace {
+
+struct SoftmaxXentBackwardNode final : OpNode {
+  bool accumulate = false;
+  const char* type() const override { return "softmax_xent_backward"; }
+  // in: logits, labels, dloss; out: dlogits
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_softmax_xent_backward(cl, io.in[0], io.in[1], io.in[2], io.out[0], accumulate);
+  }
+};
+
+struct SoftmaxXentNode final : OpNode {
+  const char* type() const override { return "softmax_xent"; }
+  // in: logits, labels, seed (dL/dL = 1); out: loss, top1, top5, invalid
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_softmax_xent_forward(cl, io.in[0], io.in[1], {io.out[0], io.out[1], io.out[2], io.out[3]});
+  }
+  // The root of the backward pass: the loss's own gradient is the constant seed tensor.
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.needs_grad(0)) return {};
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<SoftmaxXentBackwardNode>();
+    node->accumulate = target.accumulate;
+    b.add_node("", node, {b.input(0), b.input(1), b.input(2)}, {target.tensor});
+    return {};
+  }
+};
+
+}  // namespace
+
+TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name) {
+  const Shape& ls = g.shape(logits);
+  VKNN_GRAPH_CHECK(ls.rank() == 2, "softmax_cross_entropy '{}': logits '{}' must be (N,K), got {}", name,
+                   g.desc(logits).name, ls.str());
+  VKNN_GRAPH_CHECK(g.shape(labels) == Shape{ls[0]} && g.desc(labels).dtype == DType::i32,
+                   "softmax_cross_entropy '{}': labels '{}' must be int32 ({}), got {}", name, g.desc(labels).name,
+                   ls[0], g.shape(labels).str());
+  const std::string n = g.unique_name(name);
+  TensorId seed = g.state(n + ".dloss", Shape{1}, Init::constant(1.0f));
+  g.loss = g.tensor(n, Shape{1}, Role::output);
+  g.top1 = g.tensor(n + ".top1", Shape{1}, Role::output);
+  g.top5 = g.tensor(n + ".top5", Shape{1}, Role::output);
+  g.invalid_labels = g.tensor(n + ".invalid_labels", Shape{1}, Role::output);
+  g.add_node(n, std::make_shared<SoftmaxXentNode>(), {logits, labels, seed}, {g.loss, g.top1, g.top5, g.invalid_labels});
+  return g.loss;
+}
+
 }  // namespace vknn

@@ -83,6 +83,7 @@ class Executor {
   StepParams params_;
   Buffer persistent_, transient_;
   std::vector<BufferRef> refs_;
+  std::vector<BufferRef> workspaces_;  // per node
   BufferRef step_ref_;
   MemoryPlan plan_;
   uint64_t persistent_bytes_ = 0;

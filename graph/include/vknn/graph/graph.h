@@ -76,6 +76,7 @@ static_assert(sizeof(StepParams) == 32);
 struct NodeIO {
   std::vector<TensorView> in, out;
   BufferRef step;         // the StepParams buffer
+  BufferRef workspace;    // scratch of OpNode::workspace_bytes, live during this node only
   bool training = true;   // false when recording the inference pass (BN running stats, no dropout)
 };
 
@@ -92,6 +93,8 @@ class OpNode {
   // Appends the nodes computing gradients of the inputs that need one. The default
   // refuses: an op without a gradient cannot sit between the loss and a parameter.
   virtual Status backward(BackwardBuilder& b) const;
+  // Scratch memory the node needs while it runs (planned like a transient tensor).
+  virtual Result<uint64_t> workspace_bytes(const Context&, const Graph&, const Node&) const { return uint64_t(0); }
   // Floating-point operations of one execution, for benchmarks (0 if not meaningful).
   virtual double flops(const Graph&, const Node&) const { return 0; }
 };
@@ -126,7 +129,7 @@ class Graph {
   std::string unique_name(const std::string& base) const;
 
   // The loss tensor and its metrics (set by the loss op's builder).
-  TensorId loss, top1, top5;
+  TensorId loss, top1, top5, invalid_labels;
 
  private:
   std::vector<TensorDesc> tensors_;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 #include <algorithm>
@@ -64,5 +65,8 @@ inline BufferRef chunk_of(const TensorView& t, uint64_t first, uint32_t count) {
   return t.buffer.sub(first * 4, uint64_t(count) * 4);
 }
 }  // namespace detail
+
+// Graph builder: y = a + b (the residual shortcut); the gradient fans out to both.
+TensorId add(Graph& g, TensorId a, TensorId b, const std::string& name = "add");
 
 }  // namespace vknn

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 #include "vknn/ops/maxpool.h"
 
@@ -28,5 +29,9 @@ Status record_global_avgpool_forward(CommandList& cl, const TensorView& x, const
 // dx[n,c,h,w] = dy[n,c] / (H*W). dy: (N,C) or (N,C,1,1); dx: (N,C,H,W).
 // accumulate: dx += instead of dx =.
 Status record_global_avgpool_backward(CommandList& cl, const TensorView& dy, const TensorView& dx, bool accumulate);
+
+// Graph builders: y = avgpool(x), and global average pooling (N,C,H,W) -> (N,C).
+TensorId avgpool(Graph& g, TensorId x, const AvgPool2dParams& p, const std::string& name = "avgpool");
+TensorId global_avgpool(Graph& g, TensorId x, const std::string& name = "avgpool");
 
 }  // namespace vknn

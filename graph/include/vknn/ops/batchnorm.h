@@ -3,6 +3,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -52,5 +53,11 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
                                  const TensorView& save_invstd, const TensorView& y, const TensorView& dy,
                                  const TensorView& dx, const TensorView& dgamma, const TensorView& dbeta,
                                  bool accumulate_dx, bool accumulate_params);
+
+// Graph builder: y = batchnorm(x) with parameters <name>.weight (gamma, init 1) and
+// <name>.bias (beta, init 0) and state <name>.running_mean / .running_var, as in
+// torchvision's state_dict. The node runs in training mode in the training pass and with
+// running statistics in the inference pass.
+TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNormParams& p = {});
 
 }  // namespace vknn

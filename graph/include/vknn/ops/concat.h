@@ -10,6 +10,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 #include <span>
@@ -31,5 +32,12 @@ Status record_split(CommandList& cl, const TensorView& x, std::span<const Tensor
 // building block of both. src and dst agree on every dim but 1.
 Status record_copy_channels(CommandList& cl, const TensorView& src, int64_t src_channel, const TensorView& dst,
                             int64_t dst_channel, int64_t channels, bool accumulate);
+
+// Graph builders: concatenate along channels, and split into parts of the given channels.
+TensorId concat(Graph& g, const std::vector<TensorId>& inputs, const std::string& name = "concat");
+std::vector<TensorId> split(Graph& g, TensorId x, const std::vector<int64_t>& channels,
+                            const std::string& name = "split");
+// A node that fills its one output with a constant (no inputs).
+std::shared_ptr<const OpNode> make_fill_node(float value);
 
 }  // namespace vknn

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 #include <cstdint>
@@ -37,5 +38,9 @@ Status record_dropout_forward(CommandList& cl, const DropoutParams& p, const Ten
 // not accumulating.
 Status record_dropout_backward(CommandList& cl, const DropoutParams& p, const TensorView& dy, const TensorView& dx,
                                bool accumulate);
+
+// Graph builder: dropout at `rate` in the training pass, the identity in the inference pass.
+// The mask is keyed by the run's seed salted with a hash of the node name, and by the step.
+TensorId dropout(Graph& g, TensorId x, float rate, const std::string& name = "dropout");
 
 }  // namespace vknn

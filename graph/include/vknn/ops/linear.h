@@ -12,6 +12,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -40,5 +41,10 @@ Status record_sum_rows(CommandList& cl, const TensorView& x, const TensorView& o
 // Sum per channel: out[c] (+)= sum_{n,h,w} x[n,c,h,w] for x (N,C,H,W), out (C) (a
 // convolution's bias gradient). Each (n,c) plane is summed first, then the planes in order.
 Status record_channel_sum(CommandList& cl, const TensorView& x, const TensorView& out, bool accumulate);
+
+// Graph builder: y = x·weightᵀ + bias (bias may be an invalid TensorId). The model creates
+// the parameters, with the names and initialization it wants.
+TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias, const LinearParams& p = {},
+                const std::string& name = "linear");
 
 }  // namespace vknn

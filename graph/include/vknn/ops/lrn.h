@@ -7,6 +7,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -36,5 +37,8 @@ Status record_lrn_forward(CommandList& cl, const LrnParams& p, const TensorView&
 // x, scale (from the forward), dy, dx: (N,C,H,W). accumulate: dx += instead of dx =.
 Status record_lrn_backward(CommandList& cl, const LrnParams& p, const TensorView& x, const TensorView& scale,
                            const TensorView& dy, const TensorView& dx, bool accumulate);
+
+// Graph builder: y = lrn(x); the node also keeps `scale` for the backward.
+TensorId lrn(Graph& g, TensorId x, const LrnParams& p, const std::string& name = "lrn");
 
 }  // namespace vknn

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -32,5 +33,8 @@ Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const Tens
 // argmax, dy: (N,C,OH,OW); dx: (N,C,H,W). accumulate: dx += instead of dx =.
 Status record_maxpool_backward(CommandList& cl, const Pool2dParams& p, const TensorView& argmax,
                                const TensorView& dy, const TensorView& dx, bool accumulate);
+
+// Graph builder: y = maxpool(x); the node also keeps the int32 argmax for the backward.
+TensorId maxpool(Graph& g, TensorId x, const Pool2dParams& p, const std::string& name = "maxpool");
 
 }  // namespace vknn

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -23,5 +24,10 @@ Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorVi
 // grad = grad * [y > 0] in place: grad holds dy on entry and dx on exit (the gradient of a
 // fused "op + ReLU" before the op's own backward, e.g. linear with relu = true).
 Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const TensorView& grad);
+
+// Graph builder: y = max(x, 0).
+TensorId relu(Graph& g, TensorId x, const std::string& name = "relu");
+// The node computing dx (+)= dy·[y > 0] from (y, dy); used by ops with a fused ReLU.
+std::shared_ptr<const OpNode> make_relu_backward_node(bool accumulate);
 
 }  // namespace vknn

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -32,5 +33,10 @@ struct SgdParams {
 // w and v updated in place from g. w, g, v: one shape, pairwise disjoint.
 Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& w, const TensorView& g,
                          const TensorView& v);
+
+// Appends an update node (Phase::update) per trainable parameter with a gradient, and a
+// momentum state tensor "<param>.momentum". The learning rate is read at run time from the
+// executor's StepParams (p.learning_rate is ignored there).
+Status add_sgd(Graph& g, const SgdParams& p);
 
 }  // namespace vknn

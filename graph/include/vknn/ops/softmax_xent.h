@@ -13,6 +13,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -31,5 +32,9 @@ Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, co
 // (the loss is the graph's output). accumulate: += instead of =.
 Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, const TensorView& labels,
                                     const TensorView& dloss, const TensorView& dlogits, bool accumulate = false);
+
+// Graph builder: the mean softmax cross-entropy of logits (N,K) against int32 labels (N).
+// Sets g.loss, g.top1, g.top5 and g.invalid_labels (persistent outputs) and returns g.loss.
+TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name = "loss");
 
 }  // namespace vknn
