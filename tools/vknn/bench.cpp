@@ -1,5 +1,6 @@
 // vknn bench: timings as medians over repeated runs, never asserted anywhere.
 #include "commands.h"
+#include "timing.h"
 
 #include "vknn/engine/commands.h"
 #include "vknn/ops/matmul.h"
@@ -14,30 +15,7 @@
 namespace vknn::tools {
 namespace {
 
-struct Stats {
-  double median_ms = 0, p90_ms = 0, min_ms = 0;
-};
-
-Stats summarize(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  Stats s;
-  s.min_ms = ms.front();
-  s.median_ms = ms[ms.size() / 2];
-  s.p90_ms = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
-  return s;
-}
-
-// Times whole submissions of a recorded command list (wall clock, submit to completion).
-Result<Stats> time_list(CommandList& cl, int warmup, int iters) {
-  for (int i = 0; i < warmup; ++i) VKNN_TRY(cl.run());
-  std::vector<double> ms;
-  for (int i = 0; i < iters; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    VKNN_TRY(cl.run());
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return summarize(std::move(ms));
-}
+}  // namespace
 
 ContextOptions context_options(Args& args) {
   ContextOptions opt;
@@ -48,6 +26,8 @@ ContextOptions context_options(Args& args) {
   }
   return opt;
 }
+
+namespace {
 
 int bench_matmul(Args args) {
   const bool json = take_flag(args, "--json");
@@ -142,12 +122,13 @@ int bench_matmul(Args args) {
 int cmd_bench(const Args& in) {
   Args args = in;
   if (args.empty()) {
-    fmt::print(stderr, "vknn bench: which benchmark? (matmul)\n");
+    fmt::print(stderr, "vknn bench: which benchmark? (matmul, ops)\n");
     return 2;
   }
   std::string what = args[0];
   args.erase(args.begin());
   if (what == "matmul") return bench_matmul(args);
+  if (what == "ops") return bench_ops(args);
   fmt::print(stderr, "vknn bench: unknown benchmark '{}'\n", what);
   return 2;
 }

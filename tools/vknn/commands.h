@@ -2,6 +2,8 @@
 // name) and returns the process exit status.
 #pragma once
 
+#include "vknn/engine/context.h"
+
 #include <string>
 #include <vector>
 
@@ -11,9 +13,12 @@ using Args = std::vector<std::string>;
 
 int cmd_devices(const Args& args);
 int cmd_bench(const Args& args);
+int bench_ops(Args args);
 
 // "--name value" and "--name=value" parsing shared by subcommands.
 bool take_flag(Args& args, const std::string& name);
 bool take_option(Args& args, const std::string& name, std::string& value);
+// --device K|name, into context options.
+ContextOptions context_options(Args& args);
 
 }  // namespace vknn::tools

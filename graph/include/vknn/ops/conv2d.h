@@ -1,0 +1,75 @@
+// 2-D convolution, NCHW fp32, with groups, strides, zero padding, an optional bias and an
+// optional fused ReLU on the forward:
+//   y[n,k,oh,ow] = act(bias[k] + sum_{c<C/G, r<R, s<S} w[k,c,r,s] *
+//                      x[n, g*C/G + c, oh*stride_h - pad_h + r, ow*stride_w - pad_w + s])
+// with g = k / (K/G) the group of output channel k and x read as zero outside the image.
+// x (N,C,H,W), w (K, C/G, R, S), bias (K), y (N,K,OH,OW), OH = (H + 2*pad_h - R)/stride_h + 1
+// (floor), OW likewise.
+//
+// The kernels are implicit GEMMs (no im2col buffer): register-blocked on CPU devices,
+// shared-memory tiles on GPUs (see resolve_conv2d_variant). Only the weight gradient may
+// need scratch memory, for split reductions over long N*OH*OW. Batches whose tensors exceed
+// the device's storage-buffer range run in chunks of images (still one record_* call).
+// Every function checks all shapes before recording anything and refuses bad ones with
+// Errc::invalid_argument naming the op and the shapes; Errc::unsupported means a device
+// limit (a weight or a single image larger than a binding, or, on CPU drivers, a layer with
+// more channels than a shader's loops may run).
+#pragma once
+
+#include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
+#include "vknn/graph/tensor.h"
+
+namespace vknn {
+
+enum class Conv2dVariant {
+  automatic,  // register-blocked on CPU devices, shared-memory tiles on GPUs; VKNN_CONV=register|shared overrides
+  register_blocked,  // needs subgroupBroadcast in compute and assumes the device's reported subgroup size
+                     // (CPU drivers); falls back to shared_tiled without subgroup ballot
+  shared_tiled,
+};
+
+struct Conv2dParams {
+  int stride_h = 1, stride_w = 1;  // > 0
+  int pad_h = 0, pad_w = 0;        // >= 0
+  int groups = 1;                  // divides C and K
+  bool relu = false;               // forward only: y = max(conv + bias, 0); its backward is the caller's
+  Conv2dVariant variant = Conv2dVariant::automatic;
+};
+
+// The variant a request resolves to on this device.
+Conv2dVariant resolve_conv2d_variant(const DeviceCaps& caps, Conv2dVariant requested);
+
+// y's shape (N,K,OH,OW) for x (N,C,H,W) and w (K,C/G,R,S), or Errc::invalid_argument naming
+// the op and the shapes: wrong ranks, non-positive sizes or strides, negative padding,
+// groups not dividing C and K, w's channels not C/G, a kernel larger than the padded input.
+Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const Shape& w);
+
+// y = act(conv(x, w) + bias). bias (K) may be null.
+Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
+                             const TensorView* bias, const TensorView& y);
+
+// dx = d(sum y*dy)/dx (the transposed convolution of dy), or dx += that with accumulate.
+// dy (N,K,OH,OW), w (K,C/G,R,S), dx (N,C,H,W). p.relu is ignored (dy is the gradient
+// after the ReLU's own backward).
+Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const TensorView& dy, const TensorView& w,
+                                   const TensorView& dx, bool accumulate);
+
+// Scratch bytes record_conv2d_backward_weight needs on this device for these shapes (0
+// when none: the reduction over N*OH*OW is then not split). x (N,C,H,W), w (K,C/G,R,S).
+Result<uint64_t> conv2d_backward_weight_workspace_bytes(const Context& ctx, const Conv2dParams& p, const Shape& x,
+                                                        const Shape& w);
+
+// dw = sum_{n,oh,ow} dy * x^ (K,C/G,R,S) and, when db is not null, db = sum_{n,oh,ow} dy (K);
+// with accumulate both are added to instead. x (N,C,H,W), dy (N,K,OH,OW). `workspace` must
+// hold conv2d_backward_weight_workspace_bytes (it may be an invalid BufferRef when that is 0)
+// and must not overlap the other operands.
+Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& dy,
+                                     const TensorView& dw, const TensorView* db, const BufferRef& workspace,
+                                     bool accumulate);
+
+// Graph builder: y = conv2d(x, w) + bias (bias may be an invalid TensorId). The model
+// creates the parameters, with the names and initialization it wants.
+TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dParams& p, const std::string& name = "conv");
+
+}  // namespace vknn

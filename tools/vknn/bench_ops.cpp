@@ -1,0 +1,319 @@
+// vknn bench ops: every op at the real AlexNet and ResNet-50 layer shapes, forward and
+// backward, timed as medians of whole submissions. Reports GFLOP/s for compute-bound ops
+// and GB/s (bytes read + written once) for memory-bound ones.
+#include "commands.h"
+#include "timing.h"
+
+#include "vknn/ops/avgpool.h"
+#include "vknn/ops/batchnorm.h"
+#include "vknn/ops/conv2d.h"
+#include "vknn/ops/linear.h"
+#include "vknn/ops/lrn.h"
+#include "vknn/ops/maxpool.h"
+#include "vknn/ops/relu.h"
+#include "vknn/ops/sgd.h"
+#include "vknn/ops/softmax_xent.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <functional>
+#include <random>
+
+namespace vknn::tools {
+namespace {
+
+struct TensorSpec {
+  Shape shape;
+  bool labels = false;  // int32 class indices in [0, classes)
+  int64_t classes = 0;
+};
+
+struct OpCase {
+  std::string model, layer, op;
+  std::vector<TensorSpec> tensors;
+  double flops = 0;  // 0: memory-bound, report GB/s
+  double bytes = 0;
+  // Recorded once before timing (e.g. a forward whose saved state a backward needs).
+  std::function<Status(CommandList&, const std::vector<TensorView>&)> setup;
+  std::function<Status(CommandList&, const std::vector<TensorView>&)> record;
+  // Scratch bytes the op needs on this device; passed as one extra view after the tensors.
+  std::function<Result<uint64_t>(const Context&)> workspace;
+};
+
+double conv_flops(const Shape& y, const Shape& w) { return 2.0 * double(y.numel()) * double(w[1] * w[2] * w[3]); }
+
+void add_conv(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x, Shape w,
+              Conv2dParams p) {
+  auto ys = conv2d_output_shape(p, x, w);
+  if (!ys.ok()) return;
+  const Shape y = *ys;
+  const double f = conv_flops(y, w);
+  cases.push_back({model, layer, "conv2d_forward", {{x}, {w}, {Shape{w[0]}}, {y}}, f, 0, nullptr,
+                   [p](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_conv2d_forward(cl, p, t[0], t[1], &t[2], t[3]);
+                   }});
+  cases.push_back({model, layer, "conv2d_backward_data", {{y}, {w}, {x}}, f, 0, nullptr,
+                   [p](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_conv2d_backward_data(cl, p, t[0], t[1], t[2], false);
+                   }});
+  cases.push_back({model, layer, "conv2d_backward_weight", {{x}, {y}, {w}, {Shape{w[0]}}}, f, 0, nullptr,
+                   [p](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_conv2d_backward_weight(cl, p, t[0], t[1], t[2], &t[3], t[4].buffer, false);
+                   },
+                   [p, x, w](const Context& ctx) { return conv2d_backward_weight_workspace_bytes(ctx, p, x, w); }});
+}
+
+void add_linear(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, int64_t n,
+                int64_t in, int64_t out) {
+  const double f = 2.0 * double(n * in * out);
+  const Shape x{n, in}, w{out, in}, y{n, out};
+  cases.push_back({model, layer, "linear_forward", {{x}, {w}, {Shape{out}}, {y}}, f, 0, nullptr,
+                   [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_linear_forward(cl, {}, t[0], t[1], t[2], t[3]);
+                   }});
+  cases.push_back({model, layer, "linear_backward_data", {{y}, {w}, {x}}, f, 0, nullptr,
+                   [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_linear_backward_data(cl, t[0], t[1], t[2], false);
+                   }});
+  cases.push_back({model, layer, "linear_backward_weight", {{y}, {x}, {w}}, f, 0, nullptr,
+                   [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_linear_backward_weight(cl, t[0], t[1], t[2], false);
+                   }});
+}
+
+void add_lrn(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
+  const double b = double(x.bytes());
+  cases.push_back({model, layer, "lrn_forward", {{x}, {x}, {x}}, 0, 3 * b, nullptr,
+                   [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_lrn_forward(cl, {}, t[0], t[1], t[2]);
+                   }});
+  cases.push_back({model, layer, "lrn_backward", {{x}, {x}, {x}, {x}}, 0, 4 * b,
+                   [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_lrn_forward(cl, {}, t[0], t[3], t[1]);
+                   },
+                   [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_lrn_backward(cl, {}, t[0], t[1], t[2], t[3], false);
+                   }});
+}
+
+void add_maxpool(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x,
+                 Pool2dParams p) {
+  auto ys = pool2d_output_shape("maxpool", p, x);
+  if (!ys.ok()) return;
+  const Shape y = *ys;
+  cases.push_back({model, layer, "maxpool_forward", {{x}, {y}, {y}}, 0, double(x.bytes() + 2 * y.bytes()), nullptr,
+                   [p](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_maxpool_forward(cl, p, t[0], t[1], t[2]);
+                   }});
+  cases.push_back({model, layer, "maxpool_backward", {{x}, {y}, {y}, {x}}, 0, double(x.bytes() + 2 * y.bytes()),
+                   [p](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_maxpool_forward(cl, p, t[0], t[1], t[2]);
+                   },
+                   [p](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_maxpool_backward(cl, p, t[2], t[1], t[3], false);
+                   }});
+}
+
+void add_batchnorm(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
+  const Shape c{x[1]};
+  const double b = double(x.bytes());
+  // x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd, dy, dx, dgamma, dbeta
+  std::vector<TensorSpec> t = {{x}, {c}, {c}, {c}, {c}, {x}, {c}, {c}, {x}, {x}, {c}, {c}};
+  auto forward = [](CommandList& cl, const std::vector<TensorView>& v) {
+    return record_batchnorm_forward(cl, {}, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+  };
+  cases.push_back({model, layer, "batchnorm_forward (training)", t, 0, 3 * b, nullptr, forward});
+  cases.push_back({model, layer, "batchnorm_backward", t, 0, 4 * b, forward,
+                   [](CommandList& cl, const std::vector<TensorView>& v) {
+                     return record_batchnorm_backward(cl, {}, v[0], v[1], v[6], v[7], v[5], v[8], v[9], v[10], v[11],
+                                                      false, false);
+                   }});
+}
+
+std::vector<OpCase> build_cases(int64_t n) {
+  std::vector<OpCase> cases;
+  auto conv = [](int stride, int pad, int groups) {
+    Conv2dParams p;
+    p.stride_h = p.stride_w = stride;
+    p.pad_h = p.pad_w = pad;
+    p.groups = groups;
+    return p;
+  };
+  // AlexNet (Krizhevsky et al. 2012), both columns together; conv2/4/5 are grouped.
+  add_conv(cases, "alexnet", "conv1", {n, 3, 227, 227}, {96, 3, 11, 11}, conv(4, 0, 1));
+  add_lrn(cases, "alexnet", "norm1", {n, 96, 55, 55});
+  add_maxpool(cases, "alexnet", "pool1", {n, 96, 55, 55}, {3, 3, 2, 2, 0, 0});
+  add_conv(cases, "alexnet", "conv2", {n, 96, 27, 27}, {256, 48, 5, 5}, conv(1, 2, 2));
+  add_lrn(cases, "alexnet", "norm2", {n, 256, 27, 27});
+  add_maxpool(cases, "alexnet", "pool2", {n, 256, 27, 27}, {3, 3, 2, 2, 0, 0});
+  add_conv(cases, "alexnet", "conv3", {n, 256, 13, 13}, {384, 256, 3, 3}, conv(1, 1, 1));
+  add_conv(cases, "alexnet", "conv4", {n, 384, 13, 13}, {384, 192, 3, 3}, conv(1, 1, 2));
+  add_conv(cases, "alexnet", "conv5", {n, 384, 13, 13}, {256, 192, 3, 3}, conv(1, 1, 2));
+  add_maxpool(cases, "alexnet", "pool5", {n, 256, 13, 13}, {3, 3, 2, 2, 0, 0});
+  add_linear(cases, "alexnet", "fc6", n, 9216, 4096);
+  add_linear(cases, "alexnet", "fc7", n, 4096, 4096);
+  add_linear(cases, "alexnet", "fc8", n, 4096, 1000);
+  cases.push_back({"alexnet", "fc7", "relu_forward", {{Shape{n, 4096}}, {Shape{n, 4096}}}, 0, 2.0 * n * 4096 * 4,
+                   nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_relu_forward(cl, t[0], t[1]);
+                   }});
+  cases.push_back({"alexnet", "loss", "softmax_xent_forward", {{Shape{n, 1000}}, {Shape{n}, true, 1000}, {Shape{1}}},
+                   0, double(n) * 1000 * 4, nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_softmax_xent_forward(cl, t[0], t[1], {t[2], {}, {}, {}});
+                   }});
+  // ResNet-50 (He et al. 2016, torchvision's v1.5 with the stride on the 3x3).
+  add_conv(cases, "resnet50", "conv1", {n, 3, 224, 224}, {64, 3, 7, 7}, conv(2, 3, 1));
+  add_batchnorm(cases, "resnet50", "bn1", {n, 64, 112, 112});
+  add_maxpool(cases, "resnet50", "maxpool", {n, 64, 112, 112}, {3, 3, 2, 2, 1, 1});
+  add_conv(cases, "resnet50", "layer1.0.conv1 (1x1)", {n, 64, 56, 56}, {64, 64, 1, 1}, conv(1, 0, 1));
+  add_conv(cases, "resnet50", "layer1.0.conv2 (3x3)", {n, 64, 56, 56}, {64, 64, 3, 3}, conv(1, 1, 1));
+  add_conv(cases, "resnet50", "layer1.0.conv3 (1x1)", {n, 64, 56, 56}, {256, 64, 1, 1}, conv(1, 0, 1));
+  add_conv(cases, "resnet50", "layer2.0.conv2 (3x3 s2)", {n, 128, 56, 56}, {128, 128, 3, 3}, conv(2, 1, 1));
+  add_conv(cases, "resnet50", "layer2.0.downsample (1x1 s2)", {n, 256, 56, 56}, {512, 256, 1, 1}, conv(2, 0, 1));
+  add_conv(cases, "resnet50", "layer3.1.conv2 (3x3)", {n, 256, 14, 14}, {256, 256, 3, 3}, conv(1, 1, 1));
+  add_conv(cases, "resnet50", "layer4.1.conv2 (3x3)", {n, 512, 7, 7}, {512, 512, 3, 3}, conv(1, 1, 1));
+  add_conv(cases, "resnet50", "layer4.1.conv1 (1x1)", {n, 2048, 7, 7}, {512, 2048, 1, 1}, conv(1, 0, 1));
+  add_batchnorm(cases, "resnet50", "layer4.2.bn3", {n, 2048, 7, 7});
+  cases.push_back({"resnet50", "avgpool", "global_avgpool_forward", {{Shape{n, 2048, 7, 7}}, {Shape{n, 2048}}}, 0,
+                   double(n) * 2048 * 50 * 4, nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_global_avgpool_forward(cl, t[0], t[1]);
+                   }});
+  add_linear(cases, "resnet50", "fc", n, 2048, 1000);
+  // One optimizer step over ResNet-50's 25.6M parameters, the paper's rule.
+  const Shape params{25557032};
+  cases.push_back({"resnet50", "all parameters", "sgd_update (paper)", {{params}, {params}, {params}}, 0,
+                   5.0 * double(params.bytes()), nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_sgd_update(cl, {}, t[0], t[1], t[2]);
+                   }});
+  return cases;
+}
+
+std::string shape_list(const OpCase& c) {
+  std::string s;
+  for (size_t i = 0; i < c.tensors.size() && i < 2; ++i) s += (i ? " " : "") + c.tensors[i].shape.str();
+  return s;
+}
+
+}  // namespace
+
+int bench_ops(Args args) {
+  const bool json = take_flag(args, "--json");
+  std::string v, filter;
+  int64_t batch = 1;
+  int iters = 3, warmup = 1;
+  if (take_option(args, "--batch", v)) batch = std::max<int64_t>(1, std::stoll(v));
+  if (take_option(args, "--iters", v)) iters = std::max(1, std::stoi(v));
+  if (take_option(args, "--warmup", v)) warmup = std::max(0, std::stoi(v));
+  take_option(args, "--filter", filter);
+  ContextOptions opt = context_options(args);
+  if (!args.empty()) {
+    fmt::print(stderr, "vknn bench ops: unexpected argument '{}'\n", args[0]);
+    return 2;
+  }
+  auto ctx = Context::create(opt);
+  if (!ctx.ok()) {
+    fmt::print(stderr, "vknn bench ops: {}\n", ctx.error().what());
+    return 1;
+  }
+  Context& c = **ctx;
+  nlohmann::ordered_json out = {{"benchmark", "ops"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
+                                {"batch", batch}, {"iters", iters}, {"results", nlohmann::ordered_json::array()}};
+  if (!json)
+    fmt::print("ops at batch {} on {} ({}), median of {} after {} warm-up\n{:<9} {:<30} {:<30} {:>10} {:>12}\n", batch,
+               c.caps().name, c.caps().driver_name, iters, warmup, "model", "layer", "op", "median ms", "rate");
+  std::mt19937 rng(1);
+  int failures = 0;
+  for (const OpCase& oc : build_cases(batch)) {
+    if (!filter.empty() && (oc.model + " " + oc.layer + " " + oc.op).find(filter) == std::string::npos) continue;
+    auto fail = [&](const Error& e) {
+      ++failures;
+      fmt::print(stderr, "vknn bench ops: {} {} {}: {}\n", oc.model, oc.layer, oc.op, e.what());
+    };
+    std::vector<Buffer> buffers;
+    std::vector<TensorView> views;
+    bool ok = true;
+    for (const TensorSpec& t : oc.tensors) {
+      auto b = Buffer::create(c, t.shape.bytes());
+      if (!b.ok()) {
+        fail(b.error());
+        ok = false;
+        break;
+      }
+      std::vector<float> data(size_t(t.shape.numel()));
+      if (t.labels) {
+        for (auto& x : data) {
+          const int32_t label = int32_t(rng() % uint32_t(t.classes));
+          std::memcpy(&x, &label, 4);
+        }
+      } else {
+        std::uniform_real_distribution<float> d(-1, 1);
+        for (auto& x : data) x = d(rng);
+      }
+      if (auto s = c.upload(b->ref(), data.data(), t.shape.bytes()); !s.ok()) {
+        fail(s.error());
+        ok = false;
+        break;
+      }
+      views.push_back({b->ref(), t.shape});
+      buffers.push_back(std::move(b).value());
+    }
+    if (!ok) continue;
+    if (oc.workspace) {
+      auto bytes = oc.workspace(c);
+      if (!bytes.ok()) {
+        fail(bytes.error());
+        continue;
+      }
+      views.push_back({});
+      if (*bytes > 0) {
+        auto b = Buffer::create(c, *bytes);
+        if (!b.ok()) {
+          fail(b.error());
+          continue;
+        }
+        views.back().buffer = b->ref();
+        buffers.push_back(std::move(b).value());
+      }
+    }
+    auto record = [&](const auto& fn) -> Result<CommandList> {
+      VKNN_ASSIGN(CommandList cl, CommandList::create(c));
+      VKNN_TRY(cl.begin());
+      VKNN_TRY(fn(cl, views));
+      VKNN_TRY(cl.end());
+      return cl;
+    };
+    if (oc.setup) {
+      auto setup = record(oc.setup);
+      if (!setup.ok() || !setup->run().ok()) {
+        fail(setup.ok() ? make_error(Errc::vulkan, "setup run failed") : setup.error());
+        continue;
+      }
+    }
+    auto cl = record(oc.record);
+    if (!cl.ok()) {
+      fail(cl.error());
+      continue;
+    }
+    auto st = time_list(*cl, warmup, iters);
+    if (!st.ok()) {
+      fail(st.error());
+      continue;
+    }
+    const double ms = st->median_ms;
+    const double rate = oc.flops > 0 ? oc.flops / (ms * 1e6) : oc.bytes / (ms * 1e6);
+    const char* unit = oc.flops > 0 ? "GFLOP/s" : "GB/s";
+    if (json)
+      out["results"].push_back({{"model", oc.model}, {"layer", oc.layer}, {"op", oc.op}, {"shapes", shape_list(oc)},
+                                {"median_ms", ms}, {"p90_ms", st->p90_ms}, {"min_ms", st->min_ms},
+                                {oc.flops > 0 ? "gflops" : "gbytes_per_s", rate}});
+    else
+      fmt::print("{:<9} {:<30} {:<30} {:>10.3f} {:>7.2f} {}\n", oc.model, oc.layer, oc.op, ms, rate, unit);
+    std::fflush(stdout);
+  }
+  if (json) fmt::print("{}\n", out.dump());
+  return failures ? 1 : 0;
+}
+
+}  // namespace vknn::tools
