@@ -59,6 +59,33 @@ TEST_CASE("engine: matmul variants match a double-precision product") {
   }
 }
 
+TEST_CASE("engine: the small-M and small-K matmul kernels match a double-precision product") {
+  // rows_dot: A and B contiguous along K (the batch-1 fully connected forward).
+  for (uint32_t m : {1u, 3u, 4u}) {
+    check_matmul(MatmulVariant::rows_dot, m, 37, 300, 1, false, true, MatmulDesc::Bias::per_column, true, false);
+    check_matmul(MatmulVariant::rows_dot, m, 8, 64, 2, false, true, MatmulDesc::Bias::none, false, true);
+  }
+  // columns: B and C contiguous along N (backward to data; outer products with K = batch).
+  check_matmul(MatmulVariant::columns, 1, 300, 70, 1, false, false, MatmulDesc::Bias::none, false, false);
+  check_matmul(MatmulVariant::columns, 200, 65, 1, 1, true, false, MatmulDesc::Bias::per_row, false, true);
+  check_matmul(MatmulVariant::columns, 3, 129, 5, 2, true, false, MatmulDesc::Bias::per_column, true, false);
+}
+
+TEST_CASE("engine: matmul picks the small-M kernels only where their layout fits") {
+  const DeviceCaps& caps = gpu().caps();
+  MatmulDesc fc_forward;  // y(1,4096) = x(1,9216)·W(4096,9216)^T
+  fc_forward.M = 1, fc_forward.N = 4096, fc_forward.K = 9216;
+  fc_forward.a_m = 9216, fc_forward.a_k = 1, fc_forward.b_k = 1, fc_forward.b_n = 9216, fc_forward.c_m = 4096,
+  fc_forward.c_n = 1;
+  CHECK(choose_matmul_variant(caps, fc_forward) == MatmulVariant::rows_dot);
+  MatmulDesc fc_data = fc_forward;  // dx(1,9216) = dy(1,4096)·W(4096,9216)
+  fc_data.N = 9216, fc_data.K = 4096, fc_data.a_m = 4096, fc_data.b_k = 9216, fc_data.b_n = 1, fc_data.c_m = 9216;
+  CHECK(choose_matmul_variant(caps, fc_data) == MatmulVariant::columns);
+  MatmulDesc big = fc_forward;
+  big.M = 128;
+  CHECK(choose_matmul_variant(caps, big) == resolve_matmul_variant(caps, MatmulVariant::automatic));
+}
+
 TEST_CASE("engine: matmul refuses operands too small for the described shape") {
   auto small = device_buffer_zeros(10);
   MatmulDesc d;

@@ -35,6 +35,18 @@ MatmulVariant resolve_matmul_variant(const DeviceCaps& caps, MatmulVariant reque
   return caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? MatmulVariant::register_blocked : MatmulVariant::shared_tiled;
 }
 
+MatmulVariant choose_matmul_variant(const DeviceCaps& caps, const MatmulDesc& d) {
+  if (d.variant != MatmulVariant::automatic) return d.variant;
+  if (!std::getenv("VKNN_MATMUL")) {
+    if (d.M <= 4 && d.a_k == 1 && d.b_k == 1) return MatmulVariant::rows_dot;
+    // Rows walked inside one invocation: worth it while M*K stays small per column.
+    // Mesa 22 lavapipe stops loops past 65535 iterations per invocation, so stay well under.
+    if (d.b_n == 1 && d.c_n == 1 && (d.M <= 4 || d.K <= 8) && uint64_t(d.M) * (d.K + 1) <= 60000)
+      return MatmulVariant::columns;
+  }
+  return resolve_matmul_variant(caps, MatmulVariant::automatic);
+}
+
 Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, const BufferRef& b,
                      const BufferRef& bias, const BufferRef& c) {
   if (d.M == 0 || d.N == 0 || d.K == 0 || d.batch == 0)
@@ -64,15 +76,30 @@ Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, c
   // An unused bias binding still needs a valid descriptor; A is read-only anyway.
   const BufferRef bias_ref = d.bias == MatmulDesc::Bias::none ? a : bias;
   const Access c_access = d.accumulate ? Access::read_write : Access::write;
-  if (resolve_matmul_variant(cl.context().caps(), d.variant) == MatmulVariant::register_blocked) {
-    static const uint32_t spec[] = {8, 8};  // 8x8 invocations, each an 8x8 block: a 64x64 tile
-    cl.dispatch(ShaderId::matmul_register, spec,
-                {{a, Access::read}, {b, Access::read}, {bias_ref, Access::read}, {c, c_access}}, push,
-                groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
-  } else {
-    cl.dispatch(ShaderId::matmul_shared, {},
-                {{a, Access::read}, {b, Access::read}, {bias_ref, Access::read}, {c, c_access}}, push,
-                groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+  const MatmulVariant variant = choose_matmul_variant(cl.context().caps(), d);
+  if (variant == MatmulVariant::rows_dot && (d.M > 4 || d.a_k != 1 || d.b_k != 1))
+    return make_error(Errc::invalid_argument, "matmul: rows_dot needs M <= 4 and A, B contiguous along K");
+  if (variant == MatmulVariant::columns && (d.b_n != 1 || d.c_n != 1))
+    return make_error(Errc::invalid_argument, "matmul: columns needs B and C contiguous along N");
+  const std::initializer_list<Binding> bindings = {
+      {a, Access::read}, {b, Access::read}, {bias_ref, Access::read}, {c, c_access}};
+  switch (variant) {
+    case MatmulVariant::rows_dot:
+      cl.dispatch(ShaderId::matmul_rows_dot, {}, bindings, push, groups_for(d.N, 8), 1, d.batch);
+      break;
+    case MatmulVariant::columns: {
+      static const uint32_t spec[] = {64};
+      cl.dispatch(ShaderId::matmul_columns, spec, bindings, push, groups_for(d.N, 64), 1, d.batch);
+      break;
+    }
+    case MatmulVariant::register_blocked: {
+      static const uint32_t spec[] = {8, 8};  // 8x8 invocations, each an 8x8 block: a 64x64 tile
+      cl.dispatch(ShaderId::matmul_register, spec, bindings, push, groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+      break;
+    }
+    default:
+      cl.dispatch(ShaderId::matmul_shared, {}, bindings, push, groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+      break;
   }
   return {};
 }
