@@ -6,7 +6,8 @@ packages=(
   libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers
   glslc glslang-tools spirv-tools
   libfmt-dev doctest-dev nlohmann-json3-dev
-  libjpeg62-turbo-dev libpng-dev
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev
+  dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do

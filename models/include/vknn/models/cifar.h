@@ -1,0 +1,33 @@
+// The CIFAR-10 networks of He et al. 2015, sec. 4.2: 6n+2 layers,
+//   conv1 3x3 (3 -> 16), bn1, ReLU on 32x32,
+//   layer1: n blocks of two 3x3 convs, 16 filters, 32x32
+//   layer2: n blocks, 32 filters, 16x16 (first conv stride 2)
+//   layer3: n blocks, 64 filters, 8x8 (first conv stride 2)
+//   global average pool, fc -> classes.
+// depth 20/32/44/56 is n = 3/5/7/9. With `shortcuts` each block is a BasicBlock (conv-BN-
+// ReLU-conv-BN, + shortcut, ReLU); without, the same stack is the paper's "plain" net.
+// Shortcuts: the paper uses option A (identity with zero-padded channels) on CIFAR; vknn
+// has no zero-pad-channels op, so where the shape changes this uses OPTION B, a projection
+// (1x1 conv stride 2 + BN, named layer<s>.0.downsample.0/.1), which adds 2,752 parameters
+// to every depth (ResNet-20: 272,474 instead of option A's 269,722).
+// Names follow the torchvision ResNet convention (conv1, bn1, layer<s>.<b>.conv<i>,
+// layer<s>.<b>.bn<i>, fc); init as resnet.h (Kaiming-normal fan_out convs, no conv bias).
+#pragma once
+
+#include "vknn/models/model.h"
+
+namespace vknn::models {
+
+struct CifarNetOptions {
+  int depth = 20;              // 6n+2: 20, 32, 44, 56 (any n >= 1 builds)
+  bool shortcuts = true;       // false: the plain net of the same depth
+  int64_t batch = 128;
+  int64_t classes = 10;
+  int64_t input_size = 32;     // square, a multiple of 4
+  bool training = false;       // append labels and the softmax cross-entropy loss
+};
+
+Model cifar_resnet(const CifarNetOptions& opt);
+inline Model cifar_plain(CifarNetOptions opt) { opt.shortcuts = false; return cifar_resnet(opt); }
+
+}  // namespace vknn::models
