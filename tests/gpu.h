@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <initializer_list>
+
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -47,6 +49,17 @@ struct Tolerance {
 // Every element must satisfy |got - want| <= abs OR |got - want| <= rel * |want|.
 // On failure, reports the worst element, its index and the error counts.
 void check_close(const std::vector<float>& got, const std::vector<double>& want, Tolerance tol, const std::string& what);
+
+// An op's refusal of bad input: Errc::invalid_argument, with a message that names the op
+// and each of `parts` (shapes, parameter values).
+template <class S>
+inline void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
+  REQUIRE(!s.ok());
+  CHECK(s.error().code == Errc::invalid_argument);
+  const std::string& m = s.error().message;
+  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
+  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
+}
 
 // Records with `record` into a fresh command list, runs it and waits.
 template <class F>

@@ -11,15 +11,6 @@ using namespace vknn::test;
 
 namespace {
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 std::vector<double> plus(const std::vector<double>& a, const std::vector<float>& b, double scale_b = 1.0) {
   std::vector<double> o(a);
   for (size_t i = 0; i < o.size(); ++i) o[i] += scale_b * b[i];

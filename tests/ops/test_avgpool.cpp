@@ -67,15 +67,6 @@ void check_global(Shape shape, bool flat, uint32_t seed) {
   check_close(tdx_acc.read(), plus(dx, dx0), {}, "global avgpool dx (accumulate)");
 }
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 AvgPool2dParams avg(int k, int s, int pad, bool include_pad) {
   AvgPool2dParams p;
   p.kernel_h = p.kernel_w = k;

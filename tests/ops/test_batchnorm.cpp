@@ -88,15 +88,6 @@ BatchNormParams bn(bool training, bool relu = false) {
   return p;
 }
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 }  // namespace
 
 TEST_CASE("batchnorm: tiny and odd shapes, training and inference") {

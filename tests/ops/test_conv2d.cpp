@@ -156,15 +156,6 @@ ref::Conv2dShape shape(int n, int c, int h, int w, int k, int r, int s, int stri
   return {n, c, h, w, k, r, s, stride, stride, pad, pad, groups};
 }
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 }  // namespace
 
 TEST_CASE("conv2d: 1x1 images, 3 channels, batch 1") {

@@ -15,15 +15,6 @@ using namespace vknn::test;
 
 namespace {
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 // The mask the device applied: forward of all ones gives scale where kept, 0 where dropped.
 std::vector<uint8_t> mask_of(const std::vector<float>& y, float scale) {
   std::vector<uint8_t> keep(y.size());

@@ -14,15 +14,6 @@ using namespace vknn::test;
 
 namespace {
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 // Fast deterministic values in [-bound, bound] for large tensors (mt19937 is slow at 37.7M).
 std::vector<float> hashed_floats(size_t n, uint32_t seed, float bound) {
   std::vector<float> v(n);

@@ -48,15 +48,6 @@ void check_lrn(LrnParams p, Shape shape, uint32_t seed, float range) {
   }
 }
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 }  // namespace
 
 TEST_CASE("lrn: tiny and odd shapes match the reference") {

@@ -56,15 +56,6 @@ void check_maxpool(const Pool2dParams& p, Shape shape, uint32_t seed, float quan
   check_close(tdx_acc.read(), dx_acc, {}, "maxpool dx (accumulate)");
 }
 
-template <class S>
-void check_refused(const S& s, const std::string& op, std::initializer_list<std::string> parts) {
-  REQUIRE(!s.ok());
-  CHECK(s.error().code == Errc::invalid_argument);
-  const std::string& m = s.error().message;
-  CHECK_MESSAGE(m.find(op) != std::string::npos, m);
-  for (const auto& part : parts) CHECK_MESSAGE(m.find(part) != std::string::npos, m << " (missing " << part << ")");
-}
-
 }  // namespace
 
 TEST_CASE("maxpool: tiny and odd shapes match the reference") {

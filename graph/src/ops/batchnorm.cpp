@@ -17,8 +17,6 @@ static_assert(sizeof(BatchNormPush) == 36);
 
 constexpr uint32_t kTraining = 1, kRelu = 2, kAccumulateDx = 4, kAccumulateParams = 8, kSave = 16;
 
-BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
-
 // Elementwise kernels: one invocation per element.
 uint32_t elementwise_local_size(const CommandList& cl) {
   return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;

@@ -92,8 +92,6 @@ Conv2dPush make_push(const Dims& d, const Conv2dParams& p, uint32_t flags) {
 }
 
 // Exactly the tensor's bytes, so that hazard tracking sees no more than the op touches.
-BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
-
 // Large batches run in chunks of images so that every bound range fits the device's
 // storage-buffer range. A chunk's range of a per-image tensor starts at an aligned offset at
 // or before its first image; the shaders add the element offset (x_off, y_off).

@@ -18,8 +18,6 @@ static_assert(sizeof(LrnPush) == 32);
 constexpr uint32_t kAccumulate = 1;
 
 // Exactly the tensor's bytes, so that hazard tracking sees no more than the op touches.
-BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
-
 uint32_t local_size(const CommandList& cl) {
   return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
 }

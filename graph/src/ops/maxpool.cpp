@@ -1,49 +1,14 @@
 #include "vknn/ops/maxpool.h"
 
+#include "pool2d_common.h"
+
 #include <cstdint>
 
 namespace vknn {
 namespace {
 
-struct Pool2dPush {  // mirrors shaders/common/maxpool_window.glsl
-  uint32_t planes;  // N*C
-  uint32_t H, W, OH, OW;
-  uint32_t ph, pw;
-  uint32_t flags;
-};
-static_assert(sizeof(Pool2dPush) == 32);
-
 constexpr uint32_t kAccumulate = 1;
 
-BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
-
-// 2-D workgroups over a plane: 8x8 on CPU drivers (eight SIMD lanes along x), 32x8 on GPUs.
-struct Local2d {
-  uint32_t x, y;
-};
-Local2d local_size_2d(const CommandList& cl) {
-  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? Local2d{8, 8} : Local2d{32, 8};
-}
-
-// One invocation per element of a (w, h) plane, the workgroup's z picking the (n, c) plane.
-// The kernel and stride are specialization constants 2..5 (see maxpool_window.glsl).
-void dispatch_planes(CommandList& cl, ShaderId shader, const Pool2dParams& p, std::initializer_list<Binding> bindings,
-                     const Pool2dPush& push, uint32_t w, uint32_t h) {
-  const Local2d l = local_size_2d(cl);
-  const uint32_t spec[] = {l.x, l.y, uint32_t(p.kernel_h), uint32_t(p.kernel_w), uint32_t(p.stride_h),
-                           uint32_t(p.stride_w)};
-  cl.dispatch(shader, spec, bindings, push, groups_for(w, l.x), groups_for(h, l.y), push.planes);
-}
-
-Pool2dPush make_push(const Pool2dParams& p, const Shape& x, const Shape& y, uint32_t flags) {
-  Pool2dPush push{};
-  push.planes = uint32_t(x[0] * x[1]);
-  push.H = uint32_t(x[2]), push.W = uint32_t(x[3]);
-  push.OH = uint32_t(y[2]), push.OW = uint32_t(y[3]);
-  push.ph = uint32_t(p.pad_h), push.pw = uint32_t(p.pad_w);
-  push.flags = flags;
-  return push;
-}
 
 }  // namespace
 
@@ -75,8 +40,8 @@ Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const Tens
   VKNN_TRY(check_positive(op, "x", x));
   VKNN_TRY(check_shape(op, "y", y, out));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
-  const Pool2dPush push = make_push(p, x.shape, out, 0);
-  dispatch_planes(cl, ShaderId::maxpool_forward, p,
+  const pool2d::Push push = pool2d::make_push(p, x.shape, out, 0);
+  pool2d::dispatch_planes(cl, ShaderId::maxpool_forward, p,
                   {{range(x), Access::read}, {range(y), Access::write}, {range(argmax), Access::write}}, push,
                   push.OW, push.OH);
   return {};
@@ -89,8 +54,8 @@ Status record_maxpool_backward(CommandList& cl, const Pool2dParams& p, const Ten
   VKNN_TRY(check_positive(op, "dx", dx));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
   VKNN_TRY(check_shape(op, "dy", dy, out));
-  const Pool2dPush push = make_push(p, dx.shape, out, accumulate ? kAccumulate : 0);
-  dispatch_planes(cl, ShaderId::maxpool_backward, p,
+  const pool2d::Push push = pool2d::make_push(p, dx.shape, out, accumulate ? kAccumulate : 0);
+  pool2d::dispatch_planes(cl, ShaderId::maxpool_backward, p,
                   {{range(argmax), Access::read},
                    {range(dy), Access::read},
                    {range(dx), accumulate ? Access::read_write : Access::write}},

@@ -41,6 +41,9 @@ Status check_rank(const char* op, const char* name, const TensorView& t, size_t 
 Status check_shape(const char* op, const char* name, const TensorView& t, const Shape& expected);
 Status check_positive(const char* op, const char* name, const TensorView& t);
 
+// The bytes of a tensor's elements (its buffer range may be longer), for binding.
+inline BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
+
 // Work groups needed for `n` invocations in groups of `local`.
 inline uint32_t groups_for(int64_t n, uint32_t local) { return uint32_t((n + local - 1) / local); }
 
