@@ -1,5 +1,7 @@
 #include "vknn/data/image.h"
 
+#include "vknn/engine/file.h"
+
 #include "vknn/data/datasets.h"
 
 #include <jpeglib.h>
@@ -219,21 +221,7 @@ Result<std::vector<uint8_t>> encode_png(const Image& img, bool grey) {
 }
 
 Status write_bytes(const std::filesystem::path& path, std::span<const uint8_t> bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(Errc::io, "{}: cannot create: {}", path.string(), std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      return make_error(Errc::io, "{}: write failed: {}", path.string(), std::strerror(err));
-    }
-    done += size_t(n);
-  }
-  if (::close(fd) != 0) return make_error(Errc::io, "{}: close failed: {}", path.string(), std::strerror(errno));
-  return {};
+  return write_file_atomic(path, bytes);
 }
 
 // ---- image folders ----

@@ -1,6 +1,7 @@
 #include "vknn/engine/pipeline.h"
 
 #include "vknn/engine/context.h"
+#include "vknn/engine/file.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -120,17 +121,8 @@ Status PipelineCache::save() {
   std::error_code ec;
   std::filesystem::create_directories(path_.parent_path(), ec);
   if (ec) return make_error(Errc::io, "creating the pipeline cache directory {}: {}", path_.parent_path().string(), ec.message());
-  // Write a temporary file and rename it over the old one, so a crash never leaves a
-  // half-written cache behind.
-  const auto tmp = path_.string() + fmt::format(".tmp{}", getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), std::streamsize(size));
-    if (!out) return make_error(Errc::io, "writing the pipeline cache {}", tmp);
-  }
-  std::filesystem::rename(tmp, path_, ec);
-  if (ec) return make_error(Errc::io, "renaming {} to {}: {}", tmp, path_.string(), ec.message());
-  return {};
+  // Atomic, so a crash never leaves a half-written cache behind.
+  return write_file_atomic(path_, {reinterpret_cast<const uint8_t*>(data.data()), size});
 }
 
 Result<const Pipeline*> PipelineCache::get(ShaderId shader, std::span<const uint32_t> spec) {

@@ -7,6 +7,7 @@
 // in the same directory, flushed, then renamed over the target.
 #pragma once
 
+#include "vknn/engine/file.h"
 #include "vknn/engine/result.h"
 
 #include <cstdint>
@@ -70,7 +71,5 @@ class SafetensorsWriter {
   std::map<std::string, std::string> metadata_;
 };
 
-// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
-Status write_file_atomic(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 
 }  // namespace vknn

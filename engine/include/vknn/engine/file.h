@@ -1,0 +1,15 @@
+// Writing files so that a crash never leaves a half-written one: a temporary file in the
+// same directory, flushed to disk, then renamed over the target.
+#pragma once
+
+#include "vknn/engine/result.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+
+namespace vknn {
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+
+}  // namespace vknn
