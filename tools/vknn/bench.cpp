@@ -1,4 +1,5 @@
 // vknn bench: timings as medians over repeated runs, never asserted anywhere.
+#include "bench_model.h"
 #include "commands.h"
 #include "timing.h"
 
@@ -91,7 +92,7 @@ int bench_matmul(Args args) {
   const auto auto_variant = resolve_matmul_variant(c.caps(), MatmulVariant::automatic);
   if (json) {
     nlohmann::ordered_json j = {
-        {"benchmark", "matmul"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
+        {"schema", kBenchSchema}, {"benchmark", "matmul"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
         {"m", m}, {"n", n}, {"k", k}, {"iters", iters},
         {"default_variant", auto_variant == MatmulVariant::register_blocked ? "register" : "shared"},
         {"variants", nlohmann::ordered_json::array()}};
@@ -122,14 +123,20 @@ int bench_matmul(Args args) {
 int cmd_bench(const Args& in) {
   Args args = in;
   if (args.empty()) {
-    fmt::print(stderr, "vknn bench: which benchmark? (matmul, ops)\n");
+    fmt::print(stderr, "vknn bench: which benchmark? (matmul, ops, --model)\n{}", bench_usage());
     return 2;
   }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    fmt::print("{}", bench_usage());
+    return 0;
+  }
+  // `vknn bench --model NAME ...` (options first): a whole network.
+  if (args[0].rfind("--", 0) == 0) return bench_model(args);
   std::string what = args[0];
   args.erase(args.begin());
   if (what == "matmul") return bench_matmul(args);
   if (what == "ops") return bench_ops(args);
-  fmt::print(stderr, "vknn bench: unknown benchmark '{}'\n", what);
+  fmt::print(stderr, "vknn bench: unknown benchmark '{}'\n{}", what, bench_usage());
   return 2;
 }
 

@@ -1,6 +1,7 @@
 // vknn bench ops: every op at the real AlexNet and ResNet-50 layer shapes, forward and
 // backward, timed as medians of whole submissions. Reports GFLOP/s for compute-bound ops
 // and GB/s (bytes read + written once) for memory-bound ones.
+#include "bench_model.h"
 #include "commands.h"
 #include "timing.h"
 
@@ -218,7 +219,7 @@ int bench_ops(Args args) {
     return 1;
   }
   Context& c = **ctx;
-  nlohmann::ordered_json out = {{"benchmark", "ops"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
+  nlohmann::ordered_json out = {{"schema", kBenchSchema}, {"benchmark", "ops"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
                                 {"batch", batch}, {"iters", iters}, {"results", nlohmann::ordered_json::array()}};
   if (!json)
     fmt::print("ops at batch {} on {} ({}), median of {} after {} warm-up\n{:<9} {:<30} {:<30} {:>10} {:>12}\n", batch,

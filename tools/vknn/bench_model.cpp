@@ -1,0 +1,283 @@
+// vknn bench --model: a whole network through the Executor, as a user would run it.
+//
+// Inference (default): the forward graph, timed as whole infer() calls (upload of the step
+// parameters, submit, wait) after warm-up; --train: forward + backward + SGD (paper rule),
+// timed as run() steps. Latency is wall clock, reported as median / p90 / min; images/s is
+// batch / median. Memory is the executor's plan: persistent bytes (parameters, state,
+// gradients, outputs) and the transient arena (activations and workspaces, shared by
+// lifetime), plus what the transient tensors would take without sharing.
+// Per-layer times come from a separate executor built with timestamps on (so the timed runs
+// above carry no timestamp overhead): one warm-up run and one timed run, per node.
+// JSON schema: docs/bench-json.md.
+#include "bench_model.h"
+#include "timing.h"
+
+#include "vknn/graph/autodiff.h"
+#include "vknn/graph/executor.h"
+#include "vknn/models/alexnet.h"
+#include "vknn/models/cifar.h"
+#include "vknn/models/lenet.h"
+#include "vknn/models/resnet.h"
+#include "vknn/ops/sgd.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <random>
+
+namespace vknn::tools {
+
+const char* bench_usage() {
+  return "usage: vknn bench matmul [--size N | --m M --n N --k K] [--iters N] [--warmup N] [--device K] [--json]\n"
+         "       vknn bench ops [--batch N] [--filter TEXT] [--iters N] [--warmup N] [--device K] [--json]\n"
+         "       vknn bench --model MODEL --batch N [--iters N] [--warmup N] [--train] [--weights FILE]\n"
+         "                  [--layers] [--json] [--device K]\n"
+         "  MODEL: alexnet, resnet18, resnet34, resnet50, cifar-resnet20 (or cifar-resnet<6n+2>), lenet\n"
+         "  --model: whole-network latency (median/p90/min of --iters timed steps after --warmup,\n"
+         "           defaults 10 and 2), images/s, planned device memory; --train times training steps\n"
+         "           (forward, backward, SGD); --weights loads safetensors parameters (extra names\n"
+         "           such as num_batches_tracked are ignored); --layers adds the per-node table (top 25\n"
+         "           by time); --json prints one document (docs/bench-json.md) with every node.\n";
+}
+
+namespace {
+
+std::optional<models::Model> build_model(const std::string& name, int64_t batch, bool training) {
+  if (name == "alexnet") {
+    models::AlexNetOptions o;
+    o.batch = batch, o.training = training;
+    return models::Model(models::alexnet(o));
+  }
+  if (name == "resnet18" || name == "resnet34" || name == "resnet50") {
+    models::ResNetOptions o;
+    o.depth = std::stoi(name.substr(6));
+    o.batch = batch, o.training = training;
+    return models::resnet(o);
+  }
+  if (name.rfind("cifar-resnet", 0) == 0 && name.size() > 12 &&
+      std::all_of(name.begin() + 12, name.end(), ::isdigit)) {
+    models::CifarNetOptions o;
+    o.depth = std::stoi(name.substr(12));
+    if (o.depth < 8 || (o.depth - 2) % 6 != 0) return std::nullopt;
+    o.batch = batch, o.training = training;
+    return models::cifar_resnet(o);
+  }
+  if (name == "lenet") {
+    models::LeNetOptions o;
+    o.batch = batch, o.training = training;
+    return models::lenet(o);
+  }
+  return std::nullopt;
+}
+
+struct Config {
+  std::string model, weights;
+  int64_t batch = 1;
+  int iters = 10, warmup = 2;
+  bool train = false, json = false, layers = false;
+};
+
+struct Inputs {
+  std::vector<float> images;
+  std::vector<int32_t> labels;
+};
+
+Inputs make_inputs(const models::Model& m) {
+  Inputs in;
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> d(-1, 1);
+  in.images.resize(size_t(m.graph.shape(m.images).numel()));
+  for (auto& x : in.images) x = d(rng);
+  if (m.labels.valid()) {
+    const int64_t classes = m.graph.shape(m.logits)[1];
+    in.labels.resize(size_t(m.graph.shape(m.labels).numel()));
+    for (auto& l : in.labels) l = int32_t(rng() % uint64_t(classes));
+  }
+  return in;
+}
+
+Result<std::unique_ptr<Executor>> make_executor(Context& c, const models::Model& m, const Config& cfg,
+                                                const Inputs& in, bool timing) {
+  ExecutorOptions eo;
+  eo.timing = timing;
+  VKNN_ASSIGN(auto ex, Executor::create(c, m.graph, eo));
+  if (!cfg.weights.empty()) VKNN_TRY(ex->load_weights(cfg.weights, /*allow_extra=*/true));
+  VKNN_TRY(ex->set_input(m.images, std::span<const float>(in.images)));
+  if (m.labels.valid()) VKNN_TRY(ex->set_input(m.labels, std::span<const int32_t>(in.labels)));
+  return ex;
+}
+
+Status step(Executor& ex, bool train) { return train ? ex.run() : ex.infer(); }
+
+struct LayerRow {
+  std::string name, type, phase;
+  double ms = 0, share = 0, flops = 0;
+  double gflops() const { return flops > 0 && ms > 0 ? flops / (ms * 1e6) : 0; }
+};
+
+std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", double(b) / (1 << 20)); }
+
+Status run(const Config& cfg, const ContextOptions& copt) {
+  VKNN_ASSIGN(auto ctx, Context::create(copt));
+  Context& c = *ctx;
+  auto built = build_model(cfg.model, cfg.batch, cfg.train);
+  if (!built) return make_error(Errc::invalid_argument, "unknown model '{}'", cfg.model);
+  models::Model m = std::move(*built);
+  if (cfg.train) {
+    VKNN_TRY(build_backward(m.graph));
+    SgdParams sgd;  // the paper's rule: momentum 0.9, weight decay 5e-4
+    sgd.rule = SgdRule::sgd_paper;
+    VKNN_TRY(add_sgd(m.graph, sgd));
+  }
+  const Inputs in = make_inputs(m);
+  const char* mode = cfg.train ? "train" : "inference";
+
+  Stats st;
+  uint64_t persistent = 0;
+  MemoryPlan plan;
+  std::optional<float> loss;
+  {
+    VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false));
+    persistent = ex->persistent_bytes();
+    plan = ex->plan();
+    for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
+    std::vector<double> ms;
+    for (int i = 0; i < cfg.iters; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      VKNN_TRY(step(*ex, cfg.train));
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    st = summarize(std::move(ms));
+    if (cfg.train && m.graph.loss.valid()) {
+      VKNN_ASSIGN(float l, ex->read_scalar(m.graph.loss));
+      loss = l;
+    }
+  }  // freed before the timing executor is made: only one copy of the model at a time
+
+  std::vector<LayerRow> rows;
+  double layer_sum = 0, layer_wall = 0;
+  if (cfg.json || cfg.layers) {
+    VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, true));
+    VKNN_TRY(step(*ex, cfg.train));  // warm-up (first-touch of memory, pipeline creation)
+    auto t0 = std::chrono::steady_clock::now();
+    VKNN_TRY(step(*ex, cfg.train));
+    layer_wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    VKNN_ASSIGN(auto t, ex->timings());
+    for (const auto& n : t) layer_sum += n.ms;
+    for (const auto& n : t)
+      rows.push_back({n.name, n.type, phase_name(n.phase), n.ms, layer_sum > 0 ? n.ms / layer_sum : 0, n.flops});
+  }
+
+  const auto& caps = c.caps();
+  const double ips = st.median_ms > 0 ? double(cfg.batch) * 1000.0 / st.median_ms : 0;
+  if (cfg.json) {
+    nlohmann::ordered_json j = {
+        {"schema", kBenchSchema},
+        {"benchmark", "model"},
+        {"device",
+         {{"name", caps.name}, {"driver", caps.driver_name}, {"driver_info", caps.driver_info},
+          {"api", api_version_string(caps.api_version)}}},
+        {"model", cfg.model},
+        {"batch", cfg.batch},
+        {"mode", mode},
+        {"iters", cfg.iters},
+        {"warmup", cfg.warmup},
+        {"weights", cfg.weights.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(cfg.weights)},
+        {"latency_ms", {{"median", st.median_ms}, {"p90", st.p90_ms}, {"min", st.min_ms}}},
+        {"images_per_s", ips},
+        {"loss", loss ? nlohmann::ordered_json(*loss) : nlohmann::ordered_json(nullptr)},
+        {"memory",
+         {{"persistent_bytes", persistent},
+          {"transient_peak_bytes", plan.peak_bytes},
+          {"naive_bytes", plan.naive_bytes},
+          {"live_lower_bound_bytes", plan.live_lower_bound},
+          {"total_bytes", persistent + plan.peak_bytes}}},
+        {"layer_run", {{"wall_ms", layer_wall}, {"sum_ms", layer_sum}}},
+        {"layers", nlohmann::ordered_json::array()}};
+    for (const auto& r : rows)
+      j["layers"].push_back({{"name", r.name}, {"type", r.type}, {"phase", r.phase}, {"ms", r.ms},
+                             {"share", r.share}, {"flops", r.flops},
+                             {"gflops", r.flops > 0 ? nlohmann::ordered_json(r.gflops()) : nlohmann::ordered_json(nullptr)}});
+    fmt::print("{}\n", j.dump());
+    return {};
+  }
+
+  fmt::print("{} batch {} {} on {} ({}, {}, Vulkan {}){}\n", cfg.model, cfg.batch, mode, caps.name, caps.driver_name,
+             caps.driver_info, api_version_string(caps.api_version),
+             cfg.weights.empty() ? "" : fmt::format(", weights {}", cfg.weights));
+  fmt::print("  latency   median {:.2f} ms  p90 {:.2f} ms  min {:.2f} ms  ({} iterations after {} warm-up)\n",
+             st.median_ms, st.p90_ms, st.min_ms, cfg.iters, cfg.warmup);
+  fmt::print("  throughput {:.2f} images/s{}\n", ips, loss ? fmt::format("  (loss after the last step {:.4f})", *loss) : "");
+  fmt::print("  memory    {} total = {} persistent + {} transient peak (naive, one buffer per tensor: {}; "
+             "live lower bound {})\n",
+             mib(persistent + plan.peak_bytes), mib(persistent), mib(plan.peak_bytes), mib(plan.naive_bytes),
+             mib(plan.live_lower_bound));
+  if (cfg.layers) {
+    fmt::print("  per node (timestamps, one run): sum {:.2f} ms, wall {:.2f} ms; top {} of {} by time\n", layer_sum,
+               layer_wall, std::min<size_t>(25, rows.size()), rows.size());
+    std::vector<LayerRow> sorted = rows;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const LayerRow& a, const LayerRow& b) { return a.ms > b.ms; });
+    fmt::print("  {:<36} {:<22} {:<9} {:>9} {:>7} {:>9}\n", "node", "op", "phase", "ms", "share", "GFLOP/s");
+    double rest_ms = 0;
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      const auto& r = sorted[i];
+      if (i >= 25) {
+        rest_ms += r.ms;
+        continue;
+      }
+      fmt::print("  {:<36} {:<22} {:<9} {:>9.3f} {:>6.1f}% {:>9}\n", r.name, r.type, r.phase, r.ms, 100 * r.share,
+                 r.flops > 0 ? fmt::format("{:.2f}", r.gflops()) : "-");
+    }
+    if (sorted.size() > 25)
+      fmt::print("  {:<36} {:<22} {:<9} {:>9.3f} {:>6.1f}%\n", fmt::format("({} others)", sorted.size() - 25), "", "",
+                 rest_ms, layer_sum > 0 ? 100 * rest_ms / layer_sum : 0);
+  }
+  return {};
+}
+
+}  // namespace
+
+int bench_model(Args args) {
+  Config cfg;
+  std::string v;
+  cfg.json = take_flag(args, "--json");
+  cfg.layers = take_flag(args, "--layers");
+  cfg.train = take_flag(args, "--train");
+  try {
+    if (!take_option(args, "--model", cfg.model)) {
+      fmt::print(stderr, "vknn bench: --model is required\n{}", bench_usage());
+      return 2;
+    }
+    if (take_option(args, "--batch", v)) cfg.batch = std::stoll(v);
+    if (take_option(args, "--iters", v)) cfg.iters = std::stoi(v);
+    if (take_option(args, "--warmup", v)) cfg.warmup = std::stoi(v);
+  } catch (const std::exception&) {
+    fmt::print(stderr, "vknn bench: '{}' is not a number\n", v);
+    return 2;
+  }
+  take_option(args, "--weights", cfg.weights);
+  const ContextOptions copt = context_options(args);
+  if (!args.empty()) {
+    fmt::print(stderr, "vknn bench --model: unexpected argument '{}'\n", args[0]);
+    return 2;
+  }
+  if (cfg.batch < 1 || cfg.iters < 1 || cfg.warmup < 0) {
+    fmt::print(stderr, "vknn bench --model: need --batch >= 1, --iters >= 1, --warmup >= 0\n");
+    return 2;
+  }
+  if (!build_model(cfg.model, 1, false)) {
+    fmt::print(stderr, "vknn bench: unknown model '{}'\n{}", cfg.model, bench_usage());
+    return 2;
+  }
+  if (auto s = run(cfg, copt); !s.ok()) {
+    fmt::print(stderr, "vknn bench --model {}: {}\n", cfg.model, s.error().what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace vknn::tools
