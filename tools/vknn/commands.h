@@ -13,6 +13,9 @@ using Args = std::vector<std::string>;
 
 int cmd_devices(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_train(const Args& args);  // train.cpp
+int cmd_eval(const Args& args);
+int cmd_infer(const Args& args);
 int bench_ops(Args args);
 
 // "--name value" and "--name=value" parsing shared by subcommands.

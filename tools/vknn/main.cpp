@@ -44,6 +44,18 @@ void usage() {
       "  devices [--json]                 list Vulkan devices and their capabilities\n"
       "  bench matmul [--size N] [--iters N] [--warmup N] [--device K] [--json]\n"
       "                                   time a matrix multiply (GFLOP/s)\n"
+      "  train --model M --data DIR [--epochs E] [--batch B] [--lr LR] [--momentum M] [--weight-decay WD]\n"
+      "        [--rule paper|pytorch] [--schedule step|plateau] [--step-epochs N] [--patience N] [--seed S]\n"
+      "        [--out DIR] [--resume] [--threads T] [--max-steps N] [--val-limit N] [--log-every N]\n"
+      "                                   train with per-epoch validation, metrics.csv, curves.svg and\n"
+      "                                   checkpoints in DIR (default vknn-run); Ctrl-C saves, --resume continues\n"
+      "  eval --model M --weights FILE --data DIR [--batch B] [--limit N]\n"
+      "                                   top-1/top-5 accuracy and mean loss over the test split\n"
+      "  infer --model M --weights FILE [--classes FILE] [--num-classes K] IMAGE...\n"
+      "                                   top-5 classes with softmax probabilities per image\n"
+      "  models: lenet, cifar-resnet20|32|44|56, cifar-plain20|32|44|56, resnet18|34|50, alexnet\n"
+      "  data: IDX (train-/t10k-*-ubyte[.gz]), CIFAR-10 binary (data_batch_*.bin, test_batch.bin),\n"
+      "        or image folders DIR/train/<class>/*.jpg|png and DIR/test|val/<class>/...\n"
       "\n"
       "environment:\n"
       "  VKNN_DEVICE=index|name           choose the device (default: discrete > integrated > virtual > cpu)\n"
@@ -62,6 +74,9 @@ int main(int argc, char** argv) {
   Args args(argv + 2, argv + argc);
   if (cmd == "devices") return cmd_devices(args);
   if (cmd == "bench") return cmd_bench(args);
+  if (cmd == "train") return cmd_train(args);
+  if (cmd == "eval") return cmd_eval(args);
+  if (cmd == "infer") return cmd_infer(args);
   fmt::print(stderr, "vknn: unknown command '{}'\n\n", cmd);
   usage();
   return 2;
