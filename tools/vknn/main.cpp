@@ -53,7 +53,7 @@ void usage() {
       "                                   top-1/top-5 accuracy and mean loss over the test split\n"
       "  infer --model M --weights FILE [--classes FILE] [--num-classes K] IMAGE...\n"
       "                                   top-5 classes with softmax probabilities per image\n"
-      "  models: lenet, cifar-resnet20|32|44|56, cifar-plain20|32|44|56, resnet18|34|50, alexnet\n"
+      "  models: lenet, lenet-wide, cifar-resnet20|32|44|56, cifar-plain20|32|44|56, resnet18|34|50, alexnet\n"
       "  data: IDX (train-/t10k-*-ubyte[.gz]), CIFAR-10 binary (data_batch_*.bin, test_batch.bin),\n"
       "        or image folders DIR/train/<class>/*.jpg|png and DIR/test|val/<class>/...\n"
       "\n"

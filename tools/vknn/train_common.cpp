@@ -21,13 +21,13 @@ const std::vector<float> kImageNetMean = {0.485f, 0.456f, 0.406f}, kImageNetStd 
 }  // namespace
 
 const char* model_names() {
-  return "lenet, cifar-resnet20|32|44|56, cifar-plain20|32|44|56, resnet18|34|50, alexnet";
+  return "lenet, lenet-wide, cifar-resnet20|32|44|56, cifar-plain20|32|44|56, resnet18|34|50, alexnet";
 }
 
 Result<ModelSpec> model_spec(const std::string& name) {
   ModelSpec s;
   s.name = name;
-  if (name == "lenet") {
+  if (name == "lenet" || name == "lenet-wide") {
     s.channels = 1, s.size = 28;
     return s;
   }
@@ -55,9 +55,10 @@ Result<ModelSpec> model_spec(const std::string& name) {
 }
 
 models::Model build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training) {
-  if (spec.name == "lenet") {
+  if (spec.name == "lenet" || spec.name == "lenet-wide") {
     models::LeNetOptions o;
     o.batch = batch, o.classes = classes, o.training = training;
+    if (spec.name == "lenet-wide") o.conv1_channels = 32, o.conv2_channels = 64, o.hidden = 512;
     return models::lenet(o);
   }
   if (spec.name.rfind("cifar-", 0) == 0) {
