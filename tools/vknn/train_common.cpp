@@ -49,6 +49,7 @@ Result<ModelSpec> model_spec(const std::string& name) {
   if (name == "alexnet") {
     s.size = 227, s.resize_shorter = 256, s.default_classes = 1000;
     s.mean = kImageNetMean;  // the paper subtracts the mean only
+    s.pca = true;
     return s;
   }
   return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, model_names());
@@ -186,6 +187,7 @@ void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, da
     cfg.crop = spec.size;
     cfg.train = train;
     cfg.mean = spec.mean, cfg.stddev = spec.stddev;
+    if (train && spec.color_pca) cfg.use_pca = true, cfg.pca = *spec.color_pca;
     data::preprocess(t, cfg, rng, out);
     return;
   }
@@ -224,6 +226,23 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
     if (limit > 0 && int64_t(labels.size()) > limit) labels.resize(size_t(limit));
     data::SampleShape shape{1, spec.channels, spec.size, spec.size};
     ModelSpec sp = spec;
+    if (augment && sp.pca && !sp.color_pca) {
+      // The colour PCA of the paper, over (up to) 512 training images spread over the set.
+      data::RgbStatsAccumulator acc;
+      const size_t n = f->files.size(), take = std::min<size_t>(n, 512);
+      size_t used = 0;
+      for (size_t k = 0; k < take; ++k) {
+        auto img = data::load_image(f->files[k * n / take]);
+        if (!img.ok()) continue;  // the loader reports unreadable images itself
+        acc.add(*img);
+        ++used;
+      }
+      if (used > 0) {
+        sp.color_pca = data::ColorPca::from(acc.finish());
+        fmt::print(stderr, "colour PCA over {} training images: eigenvalues {:.4g} {:.4g} {:.4g}\n", used,
+                   sp.color_pca->eigenvalues[0], sp.color_pca->eigenvalues[1], sp.color_pca->eigenvalues[2]);
+      }
+    }
     auto fn = [f, sp, augment](int64_t i, data::Rng& rng, std::span<float> out) -> Status {
       VKNN_ASSIGN(data::Image img, data::load_image(f->files[size_t(i)]));
       prepare_image(img, sp, augment, rng, out);

@@ -27,6 +27,10 @@ struct ModelSpec {
   int resize_shorter = 0;    // ImageNet models: 256, then crop `size`
   int default_classes = 10;
   std::vector<float> mean, stddev;  // per channel; empty = none
+  // Training augmentation with the AlexNet paper's colour PCA (§4.1), eigenvectors of the
+  // RGB covariance of the training pixels.
+  bool pca = false;
+  std::optional<data::ColorPca> color_pca;  // filled by make_loader from the training images
 };
 
 // Known names: lenet, cifar-resnet20/32/44/56, cifar-plain20/32/44/56, resnet18/34/50, alexnet.
