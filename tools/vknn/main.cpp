@@ -49,7 +49,7 @@ void usage() {
       "        [--out DIR] [--resume] [--threads T] [--max-steps N] [--val-limit N] [--log-every N]\n"
       "                                   train with per-epoch validation, metrics.csv, curves.svg and\n"
       "                                   checkpoints in DIR (default vknn-run); Ctrl-C saves, --resume continues\n"
-      "  eval --model M --weights FILE --data DIR [--batch B] [--limit N]\n"
+      "  eval --model M --weights FILE --data DIR [--batch B] [--limit N] [--ten-crop]\n"
       "                                   top-1/top-5 accuracy and mean loss over the test split\n"
       "  infer --model M --weights FILE [--classes FILE] [--num-classes K] IMAGE...\n"
       "                                   top-5 classes with softmax probabilities per image\n"

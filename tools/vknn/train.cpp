@@ -432,10 +432,11 @@ int eval_main(Args args) {
   if (!number_option(args, cmd, "--batch", batch) || !number_option(args, cmd, "--threads", threads) ||
       !number_option(args, cmd, "--limit", limit))
     return 2;
+  const bool ten_crop = take_flag(args, "--ten-crop");
   auto ctx = open_context(args, cmd);
   if (!args.empty() || model.empty() || weights.empty() || data_dir.empty() || batch < 1) {
     if (!args.empty()) fmt::print(stderr, "vknn eval: unexpected argument '{}'\n", args[0]);
-    fmt::print(stderr, "usage: vknn eval --model M --weights FILE --data DIR [--batch B] [--limit N] [--device K]\n");
+    fmt::print(stderr, "usage: vknn eval --model M --weights FILE --data DIR [--batch B] [--limit N] [--ten-crop] [--device K]\n");
     return 2;
   }
   if (!ctx) return 1;
@@ -447,15 +448,16 @@ int eval_main(Args args) {
   if (!spec.ok()) return fail(spec.error());
   auto src = open_data(data_dir, false);
   if (!src.ok()) return fail(src.error());
-  models::Model m = build_model(*spec, batch, src->classes, true);
+  const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
+  models::Model m = build_model(*spec, int64_t(batch) * views, src->classes, true);
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
   // allow_extra: a training checkpoint also holds momentum buffers.
   if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
-  auto loader = make_loader(*src, *spec, false, false, batch, threads, 0, limit);
+  auto loader = make_loader(*src, *spec, false, false, batch, threads, 0, limit, ten_crop);
   if (!loader.ok()) return fail(loader.error());
   const auto t0 = Clock::now();
-  auto r = evaluate(**ex, m, **loader);
+  auto r = evaluate(**ex, m, **loader, views);
   if (!r.ok()) return fail(r.error());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   fmt::print("{} on {} ({} images): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({:.1f} img/s)\n", model, data_dir,

@@ -179,7 +179,8 @@ Result<DataSource> open_data(const fs::path& root_in, bool need_train) {
   return src;
 }
 
-void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, data::Rng& rng, std::span<float> out) {
+void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, data::Rng& rng, std::span<float> out,
+                   bool ten_crop) {
   data::Tensor3 t = data::to_tensor(img);
   if (spec.resize_shorter > 0) {
     data::PreprocessConfig cfg;
@@ -188,6 +189,7 @@ void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, da
     cfg.train = train;
     cfg.mean = spec.mean, cfg.stddev = spec.stddev;
     if (train && spec.color_pca) cfg.use_pca = true, cfg.pca = *spec.color_pca;
+    cfg.ten_crop = ten_crop && !train;
     data::preprocess(t, cfg, rng, out);
     return;
   }
@@ -213,7 +215,10 @@ void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, da
 
 Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
                                                        bool augment, int batch, int threads, uint64_t seed,
-                                                       int64_t limit) {
+                                                       int64_t limit, bool ten_crop) {
+  if (ten_crop && (src.kind != DataSource::Kind::folder || spec.resize_shorter == 0))
+    return make_error(Errc::invalid_argument, "10-crop evaluation needs an image folder and an ImageNet model ({})",
+                      spec.name);
   data::LoaderOptions lo;
   lo.batch_size = batch;
   lo.threads = std::max(1, threads);
@@ -224,7 +229,7 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
     std::shared_ptr<const data::ImageFolder> f = train_split ? src.train_f : src.test_f;
     std::vector<int32_t> labels = f->labels;
     if (limit > 0 && int64_t(labels.size()) > limit) labels.resize(size_t(limit));
-    data::SampleShape shape{1, spec.channels, spec.size, spec.size};
+    data::SampleShape shape{ten_crop ? 10 : 1, spec.channels, spec.size, spec.size};
     ModelSpec sp = spec;
     if (augment && sp.pca && !sp.color_pca) {
       // The colour PCA of the paper, over (up to) 512 training images spread over the set.
@@ -243,9 +248,9 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
                    sp.color_pca->eigenvalues[0], sp.color_pca->eigenvalues[1], sp.color_pca->eigenvalues[2]);
       }
     }
-    auto fn = [f, sp, augment](int64_t i, data::Rng& rng, std::span<float> out) -> Status {
+    auto fn = [f, sp, augment, ten_crop](int64_t i, data::Rng& rng, std::span<float> out) -> Status {
       VKNN_ASSIGN(data::Image img, data::load_image(f->files[size_t(i)]));
-      prepare_image(img, sp, augment, rng, out);
+      prepare_image(img, sp, augment, rng, out, ten_crop);
       return {};
     };
     return data::BatchLoader::create(std::move(labels), shape, fn, lo);
@@ -268,11 +273,57 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
   return data::BatchLoader::from_dataset(ds, aug, lo);
 }
 
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader) {
+namespace {
+
+// 10-crop scoring: mean of the views' softmax probabilities, loss -log of the mean
+// probability of the label, top-k by the strict tie rule of the loss op.
+Result<EvalResult> evaluate_views(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views,
+                                  int64_t B, int64_t K, int64_t image_floats) {
+  EvalResult r;
+  double loss_sum = 0, top1 = 0, top5 = 0;
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    const int64_t n = batch->n / views;  // samples; the loader counts images (and repeats labels per view)
+    if (batch->n > B) return make_error(Errc::invalid_argument, "10-crop batch of {} views exceeds the graph's {}", batch->n, B);
+    std::vector<float> images(size_t(B * image_floats), 0.0f);
+    std::copy(batch->images.begin(), batch->images.end(), images.begin());
+    std::vector<int32_t> labels(size_t(B), 0);
+    VKNN_TRY(ex.set_input(m.images, std::span<const float>(images)));
+    VKNN_TRY(ex.set_input(m.labels, std::span<const int32_t>(labels)));
+    VKNN_TRY(ex.infer());
+    VKNN_ASSIGN(std::vector<float> logits, ex.read(m.logits));
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t label = batch->labels[size_t(i * views)];
+      if (label < 0 || label >= K)
+        return make_error(Errc::invalid_argument, "label {} is outside the model's {} classes", label, K);
+      std::vector<double> p(size_t(K), 0.0);
+      for (int v = 0; v < views; ++v) {
+        const float* z = logits.data() + (i * views + v) * K;
+        const float mx = *std::max_element(z, z + K);
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) s += std::exp(double(z[k] - mx));
+        for (int64_t k = 0; k < K; ++k) p[size_t(k)] += std::exp(double(z[k] - mx)) / s / views;
+      }
+      int greater = 0;
+      for (int64_t k = 0; k < K; ++k) greater += p[size_t(k)] > p[size_t(label)];
+      loss_sum += -std::log(std::max(p[size_t(label)], 1e-300));
+      top1 += greater < 1, top5 += greater < 5;
+    }
+    r.samples += n;
+  }
+  if (r.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
+  r.loss = loss_sum / double(r.samples), r.top1 = top1 / double(r.samples), r.top5 = top5 / double(r.samples);
+  return r;
+}
+
+}  // namespace
+
+Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views) {
   const Graph& g = ex.graph();
   const int64_t B = g.shape(m.images)[0];
   const int64_t K = g.shape(m.logits)[1];
   const int64_t sample = g.shape(m.images).numel() / B;
+  if (views > 1) return evaluate_views(ex, m, loader, views, B, K, sample);
   EvalResult r;
   double loss_sum = 0, top1 = 0, top5 = 0;
   loader.start_epoch(0);

@@ -53,12 +53,15 @@ struct DataSource {
 Result<DataSource> open_data(const std::filesystem::path& root, bool need_train);
 
 // Preprocesses one decoded image for `spec` (train: random augmentation) into
-// spec.channels * spec.size^2 floats.
-void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, data::Rng& rng, std::span<float> out);
+// spec.channels * spec.size^2 floats, or 10 times that for the 10-crop evaluation (the four
+// corners and the centre, and their mirror images; ImageNet models only).
+void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, data::Rng& rng, std::span<float> out,
+                   bool ten_crop = false);
 
+// ten_crop: each sample is 10 views (image folders with ImageNet models only).
 Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
                                                        bool augment, int batch, int threads, uint64_t seed,
-                                                       int64_t limit = 0);
+                                                       int64_t limit = 0, bool ten_crop = false);
 
 struct EvalResult {
   double loss = 0, top1 = 0, top5 = 0;  // mean loss, accuracies in [0, 1]
@@ -67,7 +70,9 @@ struct EvalResult {
 // One pass over the loader's epoch 0 with ex.infer(); full batches use the graph's
 // loss/top1/top5 outputs, a partial last batch is zero-padded and scored on the host from
 // the logits (same tie rule as the loss op).
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader);
+// With views > 1 (10-crop) the graph's batch holds views images per sample; the softmax
+// probabilities of a sample's views are averaged and scored on the host.
+Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views = 1);
 
 // Copies every parameter and state tensor of `to`'s graph from `from` (matched by name).
 Status copy_weights(const Executor& from, Executor& to);
