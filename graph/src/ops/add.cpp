@@ -16,7 +16,6 @@ constexpr uint32_t kAccumulateA = 1, kAccumulateB = 2, kWriteA = 4, kWriteB = 8;
 
 using detail::partial_overlap;
 using detail::present;
-using detail::tensor_range;
 
 using detail::for_each_chunk;
 BufferRef part(const TensorView& t, uint64_t first, uint32_t count) { return detail::chunk_of(t, first, count); }
@@ -74,10 +73,10 @@ Status record_add_backward(CommandList& cl, const TensorView& dy, const TensorVi
     return make_error(Errc::invalid_argument, "add_backward: neither da nor db was given (dy {})", dy.str());
   if (present(da)) VKNN_TRY(check_shape(op, "da", da, dy.shape));
   if (present(db)) VKNN_TRY(check_shape(op, "db", db, dy.shape));
-  if (present(da) && present(db) && tensor_range(da).overlaps(tensor_range(db)))
+  if (present(da) && present(db) && range(da).overlaps(range(db)))
     return make_error(Errc::invalid_argument, "add_backward: da {} and db {} overlap", da.str(), db.str());
   for (const TensorView* t : {&da, &db})
-    if (present(*t) && tensor_range(*t).overlaps(tensor_range(dy)))
+    if (present(*t) && range(*t).overlaps(range(dy)))
       return make_error(Errc::invalid_argument, "add_backward: a gradient output {} overlaps dy {}", t->str(), dy.str());
   // One target alone is a (scaled by 1) copy or accumulation.
   if (!present(db)) return record_scale(cl, dy, 1.0f, da, accumulate_a);
@@ -99,9 +98,9 @@ Status record_copy(CommandList& cl, const TensorView& src, const TensorView& dst
   constexpr const char* op = "copy";
   VKNN_TRY(check_positive(op, "src", src));
   VKNN_TRY(check_shape(op, "dst", dst, src.shape));
-  if (tensor_range(src).overlaps(tensor_range(dst)))
+  if (range(src).overlaps(range(dst)))
     return make_error(Errc::invalid_argument, "copy: src {} and dst {} overlap", src.str(), dst.str());
-  cl.copy(tensor_range(src), tensor_range(dst));
+  cl.copy(range(src), range(dst));
   return {};
 }
 

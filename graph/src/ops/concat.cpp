@@ -14,7 +14,6 @@ static_assert(sizeof(ConcatPush) == 28);
 
 constexpr uint32_t kAccumulate = 1;
 
-using detail::tensor_range;
 
 // Rank >= 2, positive, fits one binding.
 Status check_tensor(const char* op, const std::string& name, const TensorView& t, const CommandList& cl) {
@@ -55,7 +54,7 @@ void copy_channels(CommandList& cl, const TensorView& src, int64_t src_channel, 
                         accumulate ? kAccumulate : 0u};
   const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
   cl.dispatch(ShaderId::concat_copy, spec,
-              {{tensor_range(src), Access::read}, {tensor_range(dst), accumulate ? Access::read_write : Access::write}},
+              {{range(src), Access::read}, {range(dst), accumulate ? Access::read_write : Access::write}},
               push, groups_for(push.cols, spec[0]), push.rows);
 }
 
@@ -78,7 +77,7 @@ Status check_parts(const char* op, const char* big_name, const TensorView& big, 
       return make_error(Errc::invalid_argument,
                         "{}: {} has shape {}, which differs from {} {} in a dim other than 1 (channels); {}s: {}", op,
                         name, parts[i].str(), big_name, big.str(), part_name, shapes(parts));
-    if (tensor_range(parts[i]).overlaps(tensor_range(big)))
+    if (range(parts[i]).overlaps(range(big)))
       return make_error(Errc::invalid_argument, "{}: {} {} overlaps {} {}", op, name, parts[i].str(), big_name, big.str());
     channels += parts[i].shape[1];
   }
@@ -108,7 +107,7 @@ Status record_split(CommandList& cl, const TensorView& x, std::span<const Tensor
                       outputs.size(), shapes(outputs), x.str());
   for (size_t i = 0; i < outputs.size(); ++i)
     for (size_t j = 0; j < i; ++j)
-      if (tensor_range(outputs[i]).overlaps(tensor_range(outputs[j])))
+      if (range(outputs[i]).overlaps(range(outputs[j])))
         return make_error(Errc::invalid_argument, "split: outputs {} {} and {} {} overlap", j, outputs[j].str(), i,
                           outputs[i].str());
   int64_t c = 0;
@@ -131,7 +130,7 @@ Status record_copy_channels(CommandList& cl, const TensorView& src, int64_t src_
       dst_channel + channels > dst.shape[1])
     return make_error(Errc::invalid_argument, "{}: channels [{}, +{}) of src {} into [{}, +{}) of dst {} out of range",
                       op, src_channel, channels, src.str(), dst_channel, channels, dst.str());
-  if (tensor_range(src).overlaps(tensor_range(dst)))
+  if (range(src).overlaps(range(dst)))
     return make_error(Errc::invalid_argument, "{}: src {} and dst {} overlap", op, src.str(), dst.str());
   copy_channels(cl, src, src_channel, dst, dst_channel, channels, accumulate);
   return {};

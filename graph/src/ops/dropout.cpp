@@ -35,7 +35,7 @@ Status apply(CommandList& cl, const char* op, const DropoutParams& p, const char
   if (p.step_params.valid() && p.step_params.size < sizeof(StepParams))
     return make_error(Errc::invalid_argument, "{}: the step-parameter range has {} bytes, StepParams needs {} ({} {})", op,
                       p.step_params.size, sizeof(StepParams), in_name, in.str());
-  if (p.step_params.valid() && detail::tensor_range(out).overlaps(p.step_params))
+  if (p.step_params.valid() && range(out).overlaps(p.step_params))
     return make_error(Errc::invalid_argument, "{}: {} {} overlaps the step parameters", op, out_name, out.str());
   uint32_t flags = accumulate ? kAccumulate : 0u;
   if (p.training) flags |= kTraining;

@@ -17,7 +17,6 @@ static_assert(sizeof(SumRowsPush) == 16);
 constexpr uint32_t kAccumulate = 1;
 
 using detail::present;
-using detail::tensor_range;
 
 struct Dims {
   uint32_t n = 0, in = 0, out = 0;
@@ -60,12 +59,12 @@ Result<Dims> check_dims(const char* op, const char* xn, const TensorView& x, con
 Status sum(CommandList& cl, const char* op, const TensorView& x, const TensorView& out, uint32_t outer,
            uint32_t channels, uint32_t inner, bool accumulate) {
   VKNN_TRY(check_fits(op, "x", x, cl));
-  if (tensor_range(x).overlaps(tensor_range(out)))
+  if (range(x).overlaps(range(out)))
     return make_error(Errc::invalid_argument, "{}: out {} overlaps x {}", op, out.str(), x.str());
   const uint32_t spec[] = {64};  // one invocation per channel (often only a few hundred)
   const SumRowsPush push{outer, channels, inner, accumulate ? kAccumulate : 0u};
   cl.dispatch(ShaderId::linear_sum_rows, spec,
-              {{tensor_range(x), Access::read}, {tensor_range(out), accumulate ? Access::read_write : Access::write}},
+              {{range(x), Access::read}, {range(out), accumulate ? Access::read_write : Access::write}},
               push, groups_for(channels, spec[0]));
   return {};
 }
@@ -77,8 +76,8 @@ Status record_linear_forward(CommandList& cl, const LinearParams& p, const Tenso
   constexpr const char* op = "linear_forward";
   VKNN_ASSIGN(const Dims d, check_dims(op, "x", x, "weight", weight, "y", y, cl));
   if (present(bias)) VKNN_TRY(check_shape(op, "bias", bias, Shape{weight.shape[0]}));
-  if (tensor_range(y).overlaps(tensor_range(x)) || tensor_range(y).overlaps(tensor_range(weight)) ||
-      (present(bias) && tensor_range(y).overlaps(tensor_range(bias))))
+  if (range(y).overlaps(range(x)) || range(y).overlaps(range(weight)) ||
+      (present(bias) && range(y).overlaps(range(bias))))
     return make_error(Errc::invalid_argument, "linear_forward: y {} overlaps x {}, the weight {} or the bias", y.str(),
                       x.str(), weight.str());
   VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, weight, cl));
@@ -96,7 +95,7 @@ Status record_linear_forward(CommandList& cl, const LinearParams& p, const Tenso
     const BufferRef w = weight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(cols) * d.in * 4);
     const BufferRef c = y.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
     const BufferRef b = present(bias) ? bias.buffer.sub(uint64_t(o0) * 4, uint64_t(cols) * 4) : BufferRef{};
-    VKNN_TRY(record_matmul(cl, m, tensor_range(x), w, b, c));
+    VKNN_TRY(record_matmul(cl, m, range(x), w, b, c));
   }
   return {};
 }
@@ -105,7 +104,7 @@ Status record_linear_backward_data(CommandList& cl, const TensorView& dy, const 
                                    const TensorView& dx, bool accumulate) {
   constexpr const char* op = "linear_backward_data";
   VKNN_ASSIGN(const Dims d, check_dims(op, "dx", dx, "weight", weight, "dy", dy, cl));
-  if (tensor_range(dx).overlaps(tensor_range(dy)) || tensor_range(dx).overlaps(tensor_range(weight)))
+  if (range(dx).overlaps(range(dy)) || range(dx).overlaps(range(weight)))
     return make_error(Errc::invalid_argument, "linear_backward_data: dx {} overlaps dy {} or the weight {}", dx.str(),
                       dy.str(), weight.str());
   VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, weight, cl));
@@ -120,7 +119,7 @@ Status record_linear_backward_data(CommandList& cl, const TensorView& dy, const 
     m.accumulate = accumulate || o0 > 0;
     const BufferRef a = dy.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
     const BufferRef w = weight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(ks) * d.in * 4);
-    VKNN_TRY(record_matmul(cl, m, a, w, {}, tensor_range(dx)));
+    VKNN_TRY(record_matmul(cl, m, a, w, {}, range(dx)));
   }
   return {};
 }
@@ -129,7 +128,7 @@ Status record_linear_backward_weight(CommandList& cl, const TensorView& dy, cons
                                      const TensorView& dweight, bool accumulate) {
   constexpr const char* op = "linear_backward_weight";
   VKNN_ASSIGN(const Dims d, check_dims(op, "x", x, "dweight", dweight, "dy", dy, cl));
-  if (tensor_range(dweight).overlaps(tensor_range(dy)) || tensor_range(dweight).overlaps(tensor_range(x)))
+  if (range(dweight).overlaps(range(dy)) || range(dweight).overlaps(range(x)))
     return make_error(Errc::invalid_argument, "linear_backward_weight: dweight {} overlaps dy {} or x {}",
                       dweight.str(), dy.str(), x.str());
   VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, dweight, cl));
@@ -144,7 +143,7 @@ Status record_linear_backward_weight(CommandList& cl, const TensorView& dy, cons
     m.accumulate = accumulate;
     const BufferRef a = dy.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
     const BufferRef c = dweight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(ms) * d.in * 4);
-    VKNN_TRY(record_matmul(cl, m, a, tensor_range(x), {}, c));
+    VKNN_TRY(record_matmul(cl, m, a, range(x), {}, c));
   }
   return {};
 }

@@ -47,8 +47,8 @@ Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorVi
   VKNN_TRY(check_shape(op, "dx", dx, y.shape));
   VKNN_TRY(check_size(op, y));
   if (same_range(dx, dy) && !accumulate) return record_relu_backward_inplace(cl, y, dx);
-  if (detail::tensor_range(dx).overlaps(detail::tensor_range(dy)) ||
-      detail::tensor_range(dx).overlaps(detail::tensor_range(y)))
+  if (range(dx).overlaps(range(dy)) ||
+      range(dx).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "relu_backward: dx {} overlaps y or dy {} (in place needs accumulate = false)",
                       dx.str(), dy.str());
   const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
@@ -68,7 +68,7 @@ Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const 
   VKNN_TRY(check_positive(op, "y", y));
   VKNN_TRY(check_shape(op, "grad", grad, y.shape));
   VKNN_TRY(check_size(op, y));
-  if (detail::tensor_range(grad).overlaps(detail::tensor_range(y)))
+  if (range(grad).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "relu_backward_inplace: grad {} overlaps y {}", grad.str(), y.str());
   const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
   for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {

@@ -19,7 +19,6 @@ constexpr uint32_t kPytorch = 1, kLrBuffer = 2;
 
 static_assert(offsetof(StepParams, learning_rate) == 12);  // word 3, read by sgd_update.comp
 
-using detail::tensor_range;
 
 }  // namespace
 
@@ -35,13 +34,13 @@ Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& 
   if (!std::isfinite(p.learning_rate) || !std::isfinite(p.momentum) || !std::isfinite(p.weight_decay))
     return make_error(Errc::invalid_argument, "{}: lr {}, momentum {}, weight decay {} must be finite (w {})", op,
                       p.learning_rate, p.momentum, p.weight_decay, w.str());
-  if (tensor_range(w).overlaps(tensor_range(g)) || tensor_range(w).overlaps(tensor_range(v)) ||
-      tensor_range(g).overlaps(tensor_range(v)))
+  if (range(w).overlaps(range(g)) || range(w).overlaps(range(v)) ||
+      range(g).overlaps(range(v)))
     return make_error(Errc::invalid_argument, "{}: w {}, g {} and v {} must not overlap", op, w.str(), g.str(), v.str());
   if (p.step_params.valid() && p.step_params.size < sizeof(StepParams))
     return make_error(Errc::invalid_argument, "{}: the step-parameter range has {} bytes, StepParams needs {} (w {})", op,
                       p.step_params.size, sizeof(StepParams), w.str());
-  if (p.step_params.valid() && (p.step_params.overlaps(tensor_range(w)) || p.step_params.overlaps(tensor_range(v))))
+  if (p.step_params.valid() && (p.step_params.overlaps(range(w)) || p.step_params.overlaps(range(v))))
     return make_error(Errc::invalid_argument, "{}: w {} or v overlaps the step parameters", op, w.str());
   const uint32_t flags = (p.rule == SgdRule::sgd_pytorch ? kPytorch : 0u) | (p.step_params.valid() ? kLrBuffer : 0u);
   const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};

@@ -14,7 +14,6 @@ static_assert(sizeof(SoftmaxXentPush) == 16);
 constexpr uint32_t kTop1 = 1, kTop5 = 2, kInvalid = 4, kDLoss = 8, kAccumulate = 16;
 
 using detail::present;
-using detail::tensor_range;
 
 // logits (N,K) within one binding, labels (N).
 Status check_inputs(const char* op, const TensorView& logits, const TensorView& labels, const CommandList& cl) {
@@ -45,11 +44,11 @@ Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, co
   for (int i = 0; i < 4; ++i) {
     if (!present(*outputs[i])) continue;
     for (const TensorView* in : {&logits, &labels})
-      if (tensor_range(*outputs[i]).overlaps(tensor_range(*in)))
+      if (range(*outputs[i]).overlaps(range(*in)))
         return make_error(Errc::invalid_argument, "{}: {} overlaps an input (logits {}, labels {})", op, names[i],
                           logits.str(), labels.str());
     for (int j = 0; j < i; ++j)
-      if (present(*outputs[j]) && tensor_range(*outputs[i]).overlaps(tensor_range(*outputs[j])))
+      if (present(*outputs[j]) && range(*outputs[i]).overlaps(range(*outputs[j])))
         return make_error(Errc::invalid_argument, "{}: outputs {} and {} overlap (logits {})", op, names[j], names[i],
                           logits.str());
   }
@@ -57,11 +56,11 @@ Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, co
   // An absent metric's binding is a stand-in that is never written: the loss, which is written
   // anyway (a writable stand-in over an input would look like a write of it to the
   // synchronization validation).
-  auto metric = [&](const TensorView& t) { return Binding{tensor_range(present(t) ? t : out.loss), Access::write}; };
+  auto metric = [&](const TensorView& t) { return Binding{range(present(t) ? t : out.loss), Access::write}; };
   cl.dispatch(ShaderId::softmax_xent_forward, {},
-              {{tensor_range(logits), Access::read},
-               {tensor_range(labels), Access::read},
-               {tensor_range(out.loss), Access::write},
+              {{range(logits), Access::read},
+               {range(labels), Access::read},
+               {range(out.loss), Access::write},
                metric(out.top1),
                metric(out.top5),
                metric(out.invalid)},
@@ -76,16 +75,16 @@ Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, c
   VKNN_TRY(check_shape(op, "dlogits", dlogits, logits.shape));
   if (present(dloss)) VKNN_TRY(check_shape(op, "dloss", dloss, Shape{1}));
   for (const TensorView* in : {&logits, &labels, &dloss})
-    if (present(*in) && tensor_range(dlogits).overlaps(tensor_range(*in)))
+    if (present(*in) && range(dlogits).overlaps(range(*in)))
       return make_error(Errc::invalid_argument, "{}: dlogits {} overlaps an input", op, dlogits.str());
   const uint32_t flags = (present(dloss) ? kDLoss : 0u) | (accumulate ? kAccumulate : 0u);
   const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f};
   const uint32_t spec[] = {32};  // one invocation per row: small groups spread N <= 128 rows over threads
   cl.dispatch(ShaderId::softmax_xent_backward, spec,
-              {{tensor_range(logits), Access::read},
-               {tensor_range(labels), Access::read},
-               {present(dloss) ? tensor_range(dloss) : tensor_range(labels), Access::read},
-               {tensor_range(dlogits), accumulate ? Access::read_write : Access::write}},
+              {{range(logits), Access::read},
+               {range(labels), Access::read},
+               {present(dloss) ? range(dloss) : range(labels), Access::read},
+               {range(dlogits), accumulate ? Access::read_write : Access::write}},
               push, groups_for(push.N, spec[0]));
   return {};
 }

@@ -41,8 +41,6 @@ namespace detail {
 uint64_t max_binding_floats(const Context& ctx);
 // Workgroup size of the element-wise shaders (256).
 uint32_t elementwise_local_size(const Context& ctx);
-// Exactly the tensor's bytes, so hazard tracking sees no more than an op touches.
-inline BufferRef tensor_range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
 // Whether an optional tensor argument was given.
 inline bool present(const TensorView& t) { return t.buffer.valid(); }
 // Whether two tensors are the same range (in place), and whether they overlap otherwise.
@@ -50,7 +48,7 @@ inline bool same_range(const TensorView& a, const TensorView& b) {
   return a.buffer.buffer == b.buffer.buffer && a.buffer.offset == b.buffer.offset;
 }
 inline bool partial_overlap(const TensorView& a, const TensorView& b) {
-  return tensor_range(a).overlaps(tensor_range(b)) && !same_range(a, b);
+  return range(a).overlaps(range(b)) && !same_range(a, b);
 }
 // Refuses tensors whose element indices do not fit the shaders' uint.
 Status check_elements(const char* op, const char* name, const TensorView& t);
