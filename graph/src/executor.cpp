@@ -147,6 +147,17 @@ Status Executor::record_list(CommandList& list, bool training) {
   opt.max_timestamps = timing_ ? uint32_t(graph_.nodes().size()) : 0;
   VKNN_ASSIGN(list, CommandList::create(ctx_, opt));
   VKNN_TRY(list.begin());
+  VKNN_TRY(record_nodes(list, training));
+  return list.end();
+}
+
+Status Executor::record_inference(CommandList& list) {
+  params_.training = 0;
+  VKNN_TRY(ctx_.upload(step_ref_, &params_, sizeof(params_)));
+  return record_nodes(list, false);
+}
+
+Status Executor::record_nodes(CommandList& list, bool training) {
   for (size_t k = 0; k < graph_.nodes().size(); ++k) {
     const Node& n = graph_.nodes()[k];
     if (!training && n.phase != Phase::forward) continue;
@@ -160,7 +171,7 @@ Status Executor::record_list(CommandList& list, bool training) {
     if (auto s = n.op->record(list, io); !s.ok())
       return Error{s.error().code, s.error().vk, fmt::format("recording node '{}': {}", n.name, s.error().message)};
   }
-  return list.end();
+  return {};
 }
 
 Status Executor::set_input(TensorId t, std::span<const float> values) {

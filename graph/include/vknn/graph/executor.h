@@ -41,6 +41,12 @@ class Executor {
   // is the identity). Parameters are not touched.
   Status infer();
   bool has_backward() const { return has_backward_; }
+  // Records the forward nodes, in inference mode, into a list the caller has begun and
+  // will end (a secondary list that a host command buffer executes, for example). The
+  // recorded commands read the StepParams buffer, which this call sets to inference
+  // mode; run() sets it back to training, so do not interleave run() with replays of such
+  // a list. Single-target executors only.
+  Status record_inference(CommandList& list);
 
   Result<std::vector<float>> read(TensorId t) const;
   Result<float> read_scalar(TensorId t) const;
@@ -75,6 +81,7 @@ class Executor {
   Status initialize();
   Status record();
   Status record_list(CommandList& list, bool training);
+  Status record_nodes(CommandList& list, bool training);
 
   Context& ctx_;
   Graph graph_;
