@@ -2,6 +2,10 @@
 
 #include "vknn/graph/safetensors.h"
 
+#include "vknn/graph/placement.h"
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -57,77 +61,241 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   ex->params_.seed_lo = uint32_t(options.seed);
   ex->params_.seed_hi = uint32_t(options.seed >> 32);
   ex->params_.learning_rate = options.learning_rate;
+  VKNN_TRY(ex->resolve_targets(options));
   VKNN_TRY(ex->allocate());
   VKNN_TRY(ex->initialize());
   VKNN_TRY(ex->record());
   return ex;
 }
 
-Executor::~Executor() = default;
+Executor::~Executor() {
+  // Nothing of ours may still be executing when the buffers go away (a run stopped by an
+  // error on one device can leave work queued on another).
+  for (const auto& t : targets_) {
+    Context* c = devices_[size_t(t.device)].ctx;
+    if (!c->lost()) (void)c->queue(t.queue).wait(c->queue(t.queue).last_submitted());
+  }
+}
+
+Error Executor::on_device(int32_t device, const Error& e) const {
+  if (devices_.size() < 2) return e;
+  return Error{e.code, e.vk, fmt::format("{}: {}", devices_[size_t(device)].label, e.message)};
+}
+
+Queue& Executor::queue_of(int32_t target) const {
+  const Target& t = targets_[size_t(target)];
+  return devices_[size_t(t.device)].ctx->queue(t.queue);
+}
+
+BufferRef Executor::ref(int32_t device, TensorId t) const { return refs_[size_t(device)][size_t(t.index)]; }
+
+BufferRef Executor::buffer(TensorId t) const {
+  const int32_t d = home_device_.at(size_t(t.index));
+  return ref(d < 0 ? 0 : d, t);
+}
+
+Status Executor::resolve_targets(const ExecutorOptions& options) {
+  std::vector<ExecutionTarget> wanted = options.targets;
+  if (wanted.empty()) wanted.push_back({&ctx_, 0});
+  for (auto& w : wanted)
+    if (!w.context) w.context = &ctx_;
+  const int32_t used = graph_.target_count();
+  if (wanted.size() > 1 && int32_t(wanted.size()) < used)
+    return make_error(Errc::invalid_argument, "the graph places nodes on {} targets but the executor was given {}", used,
+                      wanted.size());
+  for (const auto& w : wanted) {
+    int32_t device = -1;
+    for (size_t d = 0; d < devices_.size(); ++d)
+      if (devices_[d].ctx == w.context) device = int32_t(d);
+    if (device < 0) {
+      device = int32_t(devices_.size());
+      Device dev;
+      dev.ctx = w.context;
+      dev.label = fmt::format("device {} ({})", device, w.context->caps().name);
+      devices_.push_back(std::move(dev));
+    }
+    if (w.queue >= w.context->queue_count())
+      return make_error(Errc::invalid_argument, "{}: queue {} requested, the context has {} queue(s)",
+                        devices_[size_t(device)].label, w.queue, w.context->queue_count());
+    Target t;
+    t.device = device;
+    t.queue = w.queue;
+    targets_.push_back(std::move(t));
+  }
+  node_target_.clear();
+  for (const auto& n : graph_.nodes()) node_target_.push_back(targets_.size() == 1 ? 0 : n.target);
+  return {};
+}
 
 Status Executor::allocate() {
   const auto& tensors = graph_.tensors();
   const auto& nodes = graph_.nodes();
-  refs_.assign(tensors.size(), BufferRef{});
-  // Lifetimes of the transient tensors over the schedule.
-  std::vector<int64_t> first(tensors.size(), -1), last(tensors.size(), -1);
-  for (size_t k = 0; k < nodes.size(); ++k)
+  const size_t nt = tensors.size();
+  // Which targets touch each tensor, and when (schedule positions).
+  std::vector<int64_t> first(nt, -1), last(nt, -1), last_write(nt, -1);
+  std::vector<std::vector<int32_t>> touched_by(nt);
+  for (size_t k = 0; k < nodes.size(); ++k) {
     for (const auto* list : {&nodes[k].inputs, &nodes[k].outputs})
       for (TensorId t : *list) {
-        if (first[size_t(t.index)] < 0) first[size_t(t.index)] = int64_t(k);
-        last[size_t(t.index)] = int64_t(k);
+        const size_t i = size_t(t.index);
+        if (first[i] < 0) first[i] = int64_t(k);
+        last[i] = int64_t(k);
+        auto& tb = touched_by[i];
+        if (std::find(tb.begin(), tb.end(), node_target_[k]) == tb.end()) tb.push_back(node_target_[k]);
       }
-  std::vector<PlanRequest> requests;
-  std::vector<size_t> planned;
-  uint64_t persistent = 256;  // the StepParams block comes first
-  std::vector<uint64_t> persistent_offset(tensors.size(), 0);
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const auto& d = tensors[i];
-    if (is_persistent(graph_, d)) {
-      persistent_offset[i] = persistent;
-      persistent += align256(d.shape.bytes());
-    } else if (first[i] >= 0) {
-      requests.push_back({d.shape.bytes(), uint32_t(first[i]), uint32_t(last[i])});
-      planned.push_back(i);
+    for (TensorId t : nodes[k].outputs) last_write[size_t(t.index)] = int64_t(k);
+  }
+  // Transfers: within one device the receiver uses the sender's memory when neither side is
+  // written afterwards (or the source is no longer used); otherwise it is copied.
+  root_.resize(nt);
+  for (size_t i = 0; i < nt; ++i) root_[i] = int32_t(i);
+  alias_.assign(nodes.size(), 0);
+  std::vector<int8_t> crosses(nt, 0);
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const TransferOp* tr = as_transfer(nodes[k]);
+    if (!tr) continue;
+    const size_t x = size_t(nodes[k].inputs[0].index), y = size_t(nodes[k].outputs[0].index);
+    crosses[x] = crosses[y] = 1;
+    const int32_t from = targets_.size() == 1 ? 0 : tr->from();
+    if (targets_[size_t(from)].device != device_of_node(k)) continue;
+    const bool written_after = last_write[x] > int64_t(k) || last_write[y] > int64_t(k);
+    const bool source_used_after = last[x] > int64_t(k);
+    if (!written_after || !source_used_after) {
+      alias_[k] = 1;
+      root_[y] = root_[x];
     }
   }
-  // Each node's workspace lives in the transient arena for that node's step only.
-  const size_t tensor_requests = requests.size();
-  std::vector<size_t> workspace_node;
-  for (size_t k = 0; k < nodes.size(); ++k) {
-    auto bytes = nodes[k].op->workspace_bytes(ctx_, graph_, nodes[k]);
-    if (!bytes.ok())
-      return Error{bytes.error().code, bytes.error().vk, fmt::format("node '{}': {}", nodes[k].name, bytes.error().message)};
-    if (*bytes == 0) continue;
-    requests.push_back({*bytes, uint32_t(k), uint32_t(k)});
-    workspace_node.push_back(k);
+  for (size_t i = 0; i < nt; ++i)
+    if (touched_by[i].size() > 1 && !crosses[i] && tensors[i].role != Role::input)
+      return make_error(Errc::invalid_argument,
+                        "{} '{}' {} is used on targets {} and {} without a transfer node (call insert_transfers after placing nodes)",
+                        role_name(tensors[i].role), tensors[i].name, tensors[i].shape.str(), touched_by[i][0],
+                        touched_by[i][1]);
+
+  // Home device of each tensor: where it is written (or first used); inputs live on every
+  // device that reads them.
+  home_device_.assign(nt, 0);
+  std::vector<std::vector<int8_t>> resident(devices_.size(), std::vector<int8_t>(nt, 0));
+  for (size_t i = 0; i < nt; ++i) {
+    if (tensors[i].role == Role::input) {
+      home_device_[i] = -1;
+      for (int32_t t : touched_by[i]) resident[size_t(targets_[size_t(t)].device)][i] = 1;
+      continue;
+    }
+    const int32_t producer = tensors[i].producer;
+    const int32_t target = producer >= 0 ? node_target_[size_t(producer)] : (touched_by[i].empty() ? 0 : touched_by[i][0]);
+    home_device_[i] = targets_[size_t(target)].device;
+    resident[size_t(home_device_[i])][i] = 1;
   }
-  plan_ = plan_memory(requests, 256);
-  persistent_bytes_ = persistent;
-  VKNN_ASSIGN(persistent_, Buffer::create(ctx_, persistent));
-  if (plan_.peak_bytes > 0) {
-    VKNN_ASSIGN(transient_, Buffer::create(ctx_, plan_.peak_bytes));
+
+  // Persistent memory per device (StepParams first), transient memory per target.
+  refs_.assign(devices_.size(), std::vector<BufferRef>(nt));
+  persistent_bytes_ = 0;
+  std::vector<std::vector<uint64_t>> offset(devices_.size(), std::vector<uint64_t>(nt, 0));
+  std::vector<uint64_t> persistent_size(devices_.size(), 256);
+  auto persistent = [&](size_t i) { return is_persistent(graph_, tensors[i]) || crosses[i] != 0; };
+  for (size_t i = 0; i < nt; ++i) {
+    if (!persistent(i) || root_[i] != int32_t(i)) continue;
+    for (size_t d = 0; d < devices_.size(); ++d)
+      if (resident[d][i]) {
+        offset[d][i] = persistent_size[d];
+        persistent_size[d] += align256(tensors[i].shape.bytes());
+      }
   }
-  step_ref_ = persistent_.ref(0, sizeof(StepParams));
-  for (size_t i = 0; i < tensors.size(); ++i)
-    if (is_persistent(graph_, tensors[i])) refs_[i] = persistent_.ref(persistent_offset[i], tensors[i].shape.bytes());
-  for (size_t j = 0; j < planned.size(); ++j)
-    refs_[planned[j]] = transient_.ref(plan_.offsets[j], tensors[planned[j]].shape.bytes());
+  for (size_t d = 0; d < devices_.size(); ++d) {
+    auto b = Buffer::create(*devices_[d].ctx, persistent_size[d]);
+    if (!b.ok()) return on_device(int32_t(d), b.error());
+    devices_[d].persistent = std::move(*b);
+    devices_[d].step = devices_[d].persistent.ref(0, sizeof(StepParams));
+    persistent_bytes_ += persistent_size[d];
+    for (size_t i = 0; i < nt; ++i)
+      if (resident[d][i] && persistent(i) && root_[i] == int32_t(i))
+        refs_[d][i] = devices_[d].persistent.ref(offset[d][i], tensors[i].shape.bytes());
+  }
   workspaces_.assign(nodes.size(), BufferRef{});
-  for (size_t j = 0; j < workspace_node.size(); ++j)
-    workspaces_[workspace_node[j]] =
-        transient_.ref(plan_.offsets[tensor_requests + j], requests[tensor_requests + j].bytes);
+  for (size_t t = 0; t < targets_.size(); ++t) {
+    Target& tg = targets_[t];
+    const size_t d = size_t(tg.device);
+    std::vector<PlanRequest> requests;
+    std::vector<size_t> planned;
+    for (size_t i = 0; i < nt; ++i)
+      if (!persistent(i) && first[i] >= 0 && touched_by[i][0] == int32_t(t)) {
+        requests.push_back({tensors[i].shape.bytes(), uint32_t(first[i]), uint32_t(last[i])});
+        planned.push_back(i);
+      }
+    // Each node's workspace lives in its target's transient memory for that node only.
+    const size_t tensor_requests = requests.size();
+    std::vector<size_t> workspace_node;
+    for (size_t k = 0; k < nodes.size(); ++k) {
+      if (node_target_[k] != int32_t(t)) continue;
+      auto bytes = nodes[k].op->workspace_bytes(*devices_[d].ctx, graph_, nodes[k]);
+      if (!bytes.ok())
+        return Error{bytes.error().code, bytes.error().vk, fmt::format("node '{}': {}", nodes[k].name, bytes.error().message)};
+      if (*bytes == 0) continue;
+      requests.push_back({*bytes, uint32_t(k), uint32_t(k)});
+      workspace_node.push_back(k);
+    }
+    tg.plan = plan_memory(requests, 256);
+    if (tg.plan.peak_bytes > 0) {
+      auto b = Buffer::create(*devices_[d].ctx, tg.plan.peak_bytes);
+      if (!b.ok()) return on_device(tg.device, b.error());
+      tg.transient = std::move(*b);
+    }
+    for (size_t j = 0; j < planned.size(); ++j)
+      refs_[d][planned[j]] = tg.transient.ref(tg.plan.offsets[j], tensors[planned[j]].shape.bytes());
+    for (size_t j = 0; j < workspace_node.size(); ++j)
+      workspaces_[workspace_node[j]] =
+          tg.transient.ref(tg.plan.offsets[tensor_requests + j], requests[tensor_requests + j].bytes);
+  }
+  // Aliased transfer outputs use their source's memory.
+  for (size_t i = 0; i < nt; ++i)
+    if (root_[i] != int32_t(i))
+      for (size_t d = 0; d < devices_.size(); ++d) refs_[d][i] = refs_[d][size_t(root_[i])];
+  // Host-visible memory for the transfers between devices.
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const TransferOp* tr = as_transfer(nodes[k]);
+    if (!tr || alias_[k]) continue;
+    const int32_t src = targets_[size_t(targets_.size() == 1 ? 0 : tr->from())].device, dst = device_of_node(k);
+    if (src == dst) continue;
+    const uint64_t bytes = graph_.shape(nodes[k].outputs[0]).bytes();
+    Bridge br;
+    auto a = Buffer::create(*devices_[size_t(src)].ctx, bytes, MemoryKind::staging);
+    if (!a.ok()) return on_device(src, a.error());
+    auto b = Buffer::create(*devices_[size_t(dst)].ctx, bytes, MemoryKind::staging);
+    if (!b.ok()) return on_device(dst, b.error());
+    br.src = std::move(*a);
+    br.dst = std::move(*b);
+    bridges_.emplace(k, std::move(br));
+  }
   return {};
+}
+
+uint64_t Executor::planned_bytes() const {
+  uint64_t total = persistent_bytes_;
+  for (const auto& t : targets_) total += t.plan.peak_bytes;
+  return total;
+}
+
+uint64_t Executor::bytes_copied_per_run(bool training) const {
+  uint64_t bytes = 0;
+  for (const auto& [k, br] : bridges_)
+    if (training || graph_.nodes()[k].phase == Phase::forward) bytes += br.dst.size();
+  return bytes;
 }
 
 Status Executor::initialize() {
   for (size_t i = 0; i < graph_.tensors().size(); ++i) {
     const auto& d = graph_.tensors()[i];
-    if (!refs_[i].valid()) continue;
+    if (root_[i] != int32_t(i)) continue;
     if (d.role == Role::parameter || d.role == Role::state || d.role == Role::gradient || d.role == Role::output ||
         d.role == Role::input) {
-      auto v = initial_values(d, seed_);
-      VKNN_TRY(ctx_.upload(refs_[i], v.data(), v.size() * 4));
+      std::vector<float> v;
+      for (size_t dev = 0; dev < devices_.size(); ++dev) {
+        if (!refs_[dev][i].valid() || refs_[dev][i].buffer != devices_[dev].persistent.handle()) continue;
+        if (v.empty()) v = initial_values(d, seed_);
+        if (auto s = devices_[dev].ctx->upload(refs_[dev][i], v.data(), v.size() * 4); !s.ok())
+          return on_device(int32_t(dev), s.error());
+      }
     }
   }
   return {};
@@ -138,38 +306,245 @@ Status Executor::record() {
     has_backward_ = has_backward_ || n.phase == Phase::backward;
     has_update_ = has_update_ || n.phase == Phase::update;
   }
-  if (has_backward_) VKNN_TRY(record_list(train_list_, true));
-  return record_list(infer_list_, false);
+  if (has_backward_) VKNN_TRY(build_program(train_, true));
+  return build_program(infer_, false);
 }
 
-Status Executor::record_list(CommandList& list, bool training) {
-  CommandList::Options opt;
-  opt.max_timestamps = timing_ ? uint32_t(graph_.nodes().size()) : 0;
-  VKNN_ASSIGN(list, CommandList::create(ctx_, opt));
-  VKNN_TRY(list.begin());
-  VKNN_TRY(record_nodes(list, training));
-  return list.end();
+// Cuts each target's share of the schedule into segments at the points where it needs
+// another target's results, and orders the segments so that every wait refers to a
+// segment submitted earlier (so one queue shared by two targets cannot deadlock).
+Status Executor::build_program(Program& p, bool training) {
+  const auto& nodes = graph_.nodes();
+  const size_t nt = graph_.tensors().size();
+  // Pseudo-resources for the host-visible memory of each inter-device transfer.
+  auto bridge_id = [&](size_t k) { return nt + k; };
+  std::vector<Segment> segs;
+  std::vector<size_t> order;
+  std::vector<int8_t> closed;
+  std::vector<int64_t> open(targets_.size(), -1);
+  std::vector<int64_t> writer(nt + nodes.size(), -1);
+  std::vector<std::map<int32_t, size_t>> readers(nt + nodes.size());
+  auto close = [&](int32_t t) {
+    if (open[size_t(t)] < 0) return;
+    order.push_back(size_t(open[size_t(t)]));
+    closed[size_t(open[size_t(t)])] = 1;
+    open[size_t(t)] = -1;
+  };
+  auto resource = [&](size_t i) { return i < nt ? size_t(root_[i]) : i; };
+  auto add = [&](int32_t t, Item item, std::vector<size_t> reads, std::vector<size_t> writes) {
+    std::vector<size_t> deps;
+    auto dep = [&](size_t s) {
+      if (segs[s].target != t && std::find(deps.begin(), deps.end(), s) == deps.end()) deps.push_back(s);
+    };
+    for (auto* list : {&reads, &writes})
+      for (size_t& r : *list) {
+        r = resource(r);
+        if (writer[r] >= 0) dep(size_t(writer[r]));
+      }
+    for (size_t w : writes)
+      for (auto [rt, s] : readers[w]) dep(s);
+    for (size_t d : deps)
+      if (!closed[d]) close(segs[d].target);
+    int64_t s = open[size_t(t)];
+    if (s >= 0)
+      for (size_t d : deps)
+        if (std::find(segs[size_t(s)].waits.begin(), segs[size_t(s)].waits.end(), d) == segs[size_t(s)].waits.end()) {
+          close(t);
+          s = -1;
+          break;
+        }
+    if (s < 0) {
+      Segment seg;
+      seg.target = t;
+      segs.push_back(std::move(seg));
+      closed.push_back(0);
+      s = int64_t(segs.size() - 1);
+      open[size_t(t)] = s;
+    }
+    Segment& seg = segs[size_t(s)];
+    for (size_t d : deps)
+      if (std::find(seg.waits.begin(), seg.waits.end(), d) == seg.waits.end()) seg.waits.push_back(d);
+    seg.items.push_back(item);
+    for (size_t w : writes) {
+      writer[w] = s;
+      readers[w].clear();
+    }
+    for (size_t r : reads) readers[r][t] = size_t(s);
+  };
+  auto in_program = [&](size_t k) { return training || nodes[k].phase == Phase::forward; };
+  // An inter-device transfer is sent as soon as the last write of its source is done.
+  std::vector<std::vector<size_t>> send_after(nodes.size());
+  std::vector<int8_t> sent(nodes.size(), 0);
+  for (const auto& [k, br] : bridges_) {
+    if (!in_program(k)) continue;
+    int64_t last = -1;
+    for (size_t j = 0; j < k; ++j)
+      if (in_program(j))
+        for (TensorId o : nodes[j].outputs)
+          if (o == nodes[k].inputs[0]) last = int64_t(j);
+    if (last >= 0) send_after[size_t(last)].push_back(k);
+  }
+  auto send = [&](size_t k) {
+    const TransferOp* tr = as_transfer(nodes[k]);
+    const int32_t from = targets_.size() == 1 ? 0 : tr->from();
+    add(from, {ItemKind::send, k}, {size_t(nodes[k].inputs[0].index)}, {bridge_id(k)});
+    sent[k] = 1;
+  };
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (!in_program(k)) continue;
+    const Node& n = nodes[k];
+    const int32_t t = node_target_[k];
+    if (as_transfer(n)) {
+      const size_t x = size_t(n.inputs[0].index), y = size_t(n.outputs[0].index);
+      if (alias_[k]) {
+        // No commands: whoever reads the output depends on the source's writer.
+      } else if (bridges_.count(k)) {
+        if (!sent[k]) send(k);
+        add(t, {ItemKind::recv, k}, {bridge_id(k)}, {y});
+      } else {
+        add(t, {ItemKind::copy, k}, {x}, {y});
+      }
+    } else {
+      std::vector<size_t> reads, writes;
+      for (TensorId i : n.inputs) reads.push_back(size_t(i.index));
+      for (TensorId o : n.outputs) writes.push_back(size_t(o.index));
+      add(t, {ItemKind::node, k}, reads, writes);
+    }
+    for (size_t j : send_after[k])
+      if (!sent[j]) send(j);
+  }
+  for (size_t t = 0; t < targets_.size(); ++t) close(int32_t(t));
+  // Renumber waits into submission order and record.
+  std::vector<size_t> position(segs.size());
+  for (size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+  p.segments.clear();
+  for (size_t s : order) {
+    Segment seg = std::move(segs[s]);
+    for (size_t& w : seg.waits) w = position[w];
+    p.segments.push_back(std::move(seg));
+  }
+  for (Segment& seg : p.segments) {
+    const Target& tg = targets_[size_t(seg.target)];
+    CommandList::Options opt;
+    opt.queue = tg.queue;
+    opt.max_timestamps = timing_ ? uint32_t(seg.items.size()) : 0;
+    auto list = CommandList::create(*devices_[size_t(tg.device)].ctx, opt);
+    if (!list.ok()) return on_device(tg.device, list.error());
+    seg.list = std::move(*list);
+    if (auto s = seg.list.begin(); !s.ok()) return on_device(tg.device, s.error());
+    // Orders this command buffer after whatever ran before it on the same queue.
+    seg.list.barrier();
+    VKNN_TRY(record_items(seg.list, seg, training));
+    if (auto s = seg.list.end(); !s.ok()) return on_device(tg.device, s.error());
+  }
+  return {};
+}
+
+Status Executor::record_items(CommandList& list, const Segment& seg, bool training) {
+  const int32_t device = targets_[size_t(seg.target)].device;
+  const auto& nodes = graph_.nodes();
+  for (const Item& item : seg.items) {
+    const Node& n = nodes[item.node];
+    switch (item.kind) {
+      case ItemKind::node: {
+        NodeIO io;
+        io.step = devices_[size_t(device)].step;
+        io.workspace = workspaces_[item.node];
+        io.training = training;
+        for (TensorId t : n.inputs) io.in.push_back({ref(device, t), graph_.shape(t)});
+        for (TensorId t : n.outputs) io.out.push_back({ref(device, t), graph_.shape(t)});
+        list.timestamp(n.name);
+        if (auto s = n.op->record(list, io); !s.ok())
+          return Error{s.error().code, s.error().vk, fmt::format("recording node '{}': {}", n.name, s.error().message)};
+        break;
+      }
+      case ItemKind::copy:
+        list.timestamp(n.name);
+        list.copy(ref(device, n.inputs[0]), ref(device, n.outputs[0]));
+        break;
+      case ItemKind::send:
+        list.timestamp(n.name + ".send");
+        list.copy(ref(device, n.inputs[0]), bridges_.at(item.node).src.ref());
+        break;
+      case ItemKind::recv:
+        list.timestamp(n.name + ".recv");
+        list.copy(bridges_.at(item.node).dst.ref(), ref(device, n.outputs[0]));
+        break;
+    }
+  }
+  return {};
 }
 
 Status Executor::record_inference(CommandList& list) {
+  if (targets_.size() != 1 || infer_.segments.size() != 1)
+    return make_error(Errc::unsupported, "record_inference: the executor runs on {} targets; only one is supported here",
+                      targets_.size());
   params_.training = 0;
-  VKNN_TRY(ctx_.upload(step_ref_, &params_, sizeof(params_)));
-  return record_nodes(list, false);
+  VKNN_TRY(ctx_.upload(devices_[0].step, &params_, sizeof(params_)));
+  return record_items(list, infer_.segments[0], false);
 }
 
-Status Executor::record_nodes(CommandList& list, bool training) {
-  for (size_t k = 0; k < graph_.nodes().size(); ++k) {
-    const Node& n = graph_.nodes()[k];
-    if (!training && n.phase != Phase::forward) continue;
-    NodeIO io;
-    io.step = step_ref_;
-    io.workspace = workspaces_[k];
-    io.training = training;
-    for (TensorId t : n.inputs) io.in.push_back({refs_[size_t(t.index)], graph_.shape(t)});
-    for (TensorId t : n.outputs) io.out.push_back({refs_[size_t(t.index)], graph_.shape(t)});
-    list.timestamp(n.name);
-    if (auto s = n.op->record(list, io); !s.ok())
-      return Error{s.error().code, s.error().vk, fmt::format("recording node '{}': {}", n.name, s.error().message)};
+Status Executor::run_program(Program& p) {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  for (auto& d : devices_)
+    if (auto s = d.ctx->upload(d.step, &params_, sizeof(params_)); !s.ok())
+      return on_device(int32_t(&d - devices_.data()), s.error());
+  std::vector<double> host_copy_ms(targets_.size(), 0);
+  std::vector<uint64_t> received(targets_.size(), 0);
+  // On failure, let what was already submitted elsewhere finish before reporting.
+  auto drain = [&](const Error& e, int32_t device) -> Status {
+    for (size_t t = 0; t < targets_.size(); ++t) {
+      Context* c = devices_[size_t(targets_[t].device)].ctx;
+      if (!c->lost()) (void)queue_of(int32_t(t)).wait(queue_of(int32_t(t)).last_submitted(), 10'000'000'000ull);
+    }
+    return on_device(device, e);
+  };
+  for (Segment& seg : p.segments) {
+    const int32_t dev = targets_[size_t(seg.target)].device;
+    std::vector<SemaphoreWait> waits;
+    for (size_t w : seg.waits) {
+      const Segment& other = p.segments[w];
+      const int32_t odev = targets_[size_t(other.target)].device;
+      if (odev == dev) {
+        waits.push_back({queue_of(other.target).timeline(), other.signal});
+      } else if (auto s = queue_of(other.target).wait(other.signal); !s.ok()) {
+        return drain(s.error(), odev);  // another device: the host paces the transfer
+      }
+    }
+    const auto c0 = clock::now();
+    for (const Item& item : seg.items)
+      if (item.kind == ItemKind::recv) {
+        const Bridge& br = bridges_.at(item.node);
+        std::memcpy(br.dst.mapped(), br.src.mapped(), size_t(br.dst.size()));
+        received[size_t(seg.target)] += br.dst.size();
+      }
+    host_copy_ms[size_t(seg.target)] += std::chrono::duration<double, std::milli>(clock::now() - c0).count();
+    auto v = seg.list.submit(waits);
+    if (!v.ok()) return drain(v.error(), dev);
+    seg.signal = *v;
+  }
+  for (size_t t = 0; t < targets_.size(); ++t) {
+    Queue& q = queue_of(int32_t(t));
+    if (auto s = q.wait(q.last_submitted()); !s.ok()) return drain(s.error(), targets_[t].device);
+  }
+  last_run_ms_ = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  stats_.clear();
+  if (timing_) {
+    stats_.resize(targets_.size());
+    for (size_t t = 0; t < targets_.size(); ++t) {
+      stats_[t].device = devices_[size_t(targets_[t].device)].label;
+      stats_[t].queue = targets_[t].queue;
+      stats_[t].transfer_ms = host_copy_ms[t];
+      stats_[t].bytes_copied = received[t];
+    }
+    for (Segment& seg : p.segments) {
+      VKNN_ASSIGN(auto times, seg.list.timings());
+      for (size_t i = 0; i < times.size() && i < seg.items.size(); ++i)
+        (seg.items[i].kind == ItemKind::node ? stats_[size_t(seg.target)].compute_ms
+                                             : stats_[size_t(seg.target)].transfer_ms) += times[i].ms;
+    }
+    for (auto& st : stats_) st.wait_ms = std::max(0.0, last_run_ms_ - st.compute_ms - st.transfer_ms);
   }
   return {};
 }
@@ -179,7 +554,11 @@ Status Executor::set_input(TensorId t, std::span<const float> values) {
   if (d.dtype != DType::f32 || int64_t(values.size()) != d.shape.numel())
     return make_error(Errc::invalid_argument, "set_input '{}': {} float values for a tensor of shape {}", d.name,
                       values.size(), d.shape.str());
-  return ctx_.upload(refs_[size_t(t.index)], values.data(), values.size() * 4);
+  for (size_t dev = 0; dev < devices_.size(); ++dev)
+    if (refs_[dev][size_t(t.index)].valid())
+      if (auto s = devices_[dev].ctx->upload(refs_[dev][size_t(t.index)], values.data(), values.size() * 4); !s.ok())
+        return on_device(int32_t(dev), s.error());
+  return {};
 }
 
 Status Executor::set_input(TensorId t, std::span<const int32_t> values) {
@@ -187,14 +566,17 @@ Status Executor::set_input(TensorId t, std::span<const int32_t> values) {
   if (d.dtype != DType::i32 || int64_t(values.size()) != d.shape.numel())
     return make_error(Errc::invalid_argument, "set_input '{}': {} int32 values for a tensor of shape {}", d.name,
                       values.size(), d.shape.str());
-  return ctx_.upload(refs_[size_t(t.index)], values.data(), values.size() * 4);
+  for (size_t dev = 0; dev < devices_.size(); ++dev)
+    if (refs_[dev][size_t(t.index)].valid())
+      if (auto s = devices_[dev].ctx->upload(refs_[dev][size_t(t.index)], values.data(), values.size() * 4); !s.ok())
+        return on_device(int32_t(dev), s.error());
+  return {};
 }
 
 Status Executor::run() {
   if (!has_backward_) return infer();
   params_.training = 1;
-  VKNN_TRY(ctx_.upload(step_ref_, &params_, sizeof(params_)));
-  VKNN_TRY(train_list_.run());
+  VKNN_TRY(run_program(train_));
   last_run_training_ = true;
   if (has_update_) ++params_.step;
   return {};
@@ -202,22 +584,23 @@ Status Executor::run() {
 
 Status Executor::infer() {
   params_.training = 0;
-  VKNN_TRY(ctx_.upload(step_ref_, &params_, sizeof(params_)));
-  VKNN_TRY(infer_list_.run());
+  VKNN_TRY(run_program(infer_));
   last_run_training_ = false;
   return {};
 }
 
 Result<std::vector<float>> Executor::read(TensorId t) const {
   const auto& d = graph_.desc(t);
-  if (!refs_[size_t(t.index)].valid())
+  const BufferRef r = buffer(t);
+  if (!r.valid())
     return make_error(Errc::invalid_argument, "read '{}': the tensor is not used by any node", d.name);
   if (!is_persistent(graph_, d))
     return make_error(Errc::invalid_argument,
                       "read '{}': a transient {} shares memory with others after its last use; read persistent tensors",
                       d.name, role_name(d.role));
   std::vector<float> v(size_t(d.shape.numel()));
-  VKNN_TRY(ctx_.download(refs_[size_t(t.index)], v.data(), v.size() * 4));
+  const int32_t dev = std::max(0, home_device_[size_t(t.index)]);
+  if (auto s = devices_[size_t(dev)].ctx->download(r, v.data(), v.size() * 4); !s.ok()) return on_device(dev, s.error());
   return v;
 }
 
@@ -232,16 +615,28 @@ Status Executor::write(TensorId t, std::span<const float> values) {
   if (int64_t(values.size()) != d.shape.numel() || !is_persistent(graph_, d))
     return make_error(Errc::invalid_argument, "write '{}' {}: {} values, or not a persistent tensor", d.name,
                       d.shape.str(), values.size());
-  return ctx_.upload(refs_[size_t(t.index)], values.data(), values.size() * 4);
+  return upload_home(t, values.data(), values.size() * 4);
 }
 
 Result<std::vector<NodeTiming>> Executor::timings() {
-  VKNN_ASSIGN(auto t, (last_run_training_ ? train_list_ : infer_list_).timings());
   std::vector<NodeTiming> out;
   const auto& nodes = graph_.nodes();
-  for (size_t i = 0; i < t.size() && i < nodes.size(); ++i)  // recorded in node order
-    out.push_back({nodes[i].name, nodes[i].op->type(), nodes[i].phase, t[i].ms, nodes[i].op->flops(graph_, nodes[i])});
+  for (Segment& seg : (last_run_training_ ? train_ : infer_).segments) {
+    VKNN_ASSIGN(auto t, seg.list.timings());
+    for (size_t i = 0; i < t.size() && i < seg.items.size(); ++i) {
+      const Item& item = seg.items[i];
+      const Node& n = nodes[item.node];
+      out.push_back({t[i].label, n.op->type(), n.phase, t[i].ms,
+                     item.kind == ItemKind::node ? n.op->flops(graph_, n) : 0.0});
+    }
+  }
   return out;
+}
+
+Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
+  const int32_t dev = std::max(0, home_device_[size_t(t.index)]);
+  if (auto s = devices_[size_t(dev)].ctx->upload(buffer(t), data, bytes); !s.ok()) return on_device(dev, s.error());
+  return {};
 }
 
 Status Executor::save_checkpoint(const std::filesystem::path& path) const {
@@ -270,7 +665,7 @@ Status Executor::load_weights(const std::filesystem::path& path, bool allow_extr
       return make_error(Errc::parse, "{}: no tensor named '{}' (shape {})", path.string(), d.name, d.shape.str());
     }
     VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
-    VKNN_TRY(ctx_.upload(refs_[i], v.data(), v.size() * 4));
+    VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
     ++loaded;
   }
   if (!allow_extra)
@@ -290,7 +685,7 @@ Status Executor::load_checkpoint(const std::filesystem::path& path) {
     const auto& d = graph_.tensors()[i];
     if (d.role != Role::parameter && d.role != Role::state) continue;
     VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
-    VKNN_TRY(ctx_.upload(refs_[i], v.data(), v.size() * 4));
+    VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
   }
   for (const auto& e : f.entries())
     if (!graph_.find(e.name).valid())

@@ -2,6 +2,7 @@
 
 #include "vknn/graph/autodiff.h"
 
+#include <algorithm>
 #include <set>
 
 namespace vknn {
@@ -77,7 +78,47 @@ void Graph::add_node(std::string name, std::shared_ptr<const OpNode> op, std::ve
   const int32_t index = int32_t(nodes_.size());
   for (TensorId t : outputs)
     if (desc(t).producer < 0) desc(t).producer = index;
-  nodes_.push_back({std::move(name), std::move(op), std::move(inputs), std::move(outputs), phase});
+  nodes_.push_back({std::move(name), std::move(op), std::move(inputs), std::move(outputs), phase, target_});
+}
+
+void Graph::insert_node(size_t pos, Node node) {
+  VKNN_GRAPH_CHECK(pos <= nodes_.size(), "insert_node '{}': position {} past the end ({} nodes)", node.name, pos,
+                   nodes_.size());
+  for (TensorId t : node.outputs)
+    VKNN_GRAPH_CHECK(t.valid() && size_t(t.index) < tensors_.size() && desc(t).producer < 0,
+                     "insert_node '{}': output is invalid or already produced", node.name);
+  nodes_.insert(nodes_.begin() + std::ptrdiff_t(pos), std::move(node));
+  index_producers();
+}
+
+void Graph::index_producers() {
+  for (auto& d : tensors_) d.producer = -1;
+  for (size_t k = 0; k < nodes_.size(); ++k)
+    for (TensorId t : nodes_[k].outputs)
+      if (tensors_[size_t(t.index)].producer < 0) tensors_[size_t(t.index)].producer = int32_t(k);
+}
+
+void Graph::set_target(int32_t target) {
+  VKNN_GRAPH_CHECK(target >= 0, "set_target: negative target {}", target);
+  target_ = target;
+}
+
+void Graph::set_node_target(size_t node, int32_t target) {
+  VKNN_GRAPH_CHECK(node < nodes_.size() && target >= 0, "set_node_target: node {} of {}, target {}", node,
+                   nodes_.size(), target);
+  nodes_[node].target = target;
+}
+
+void Graph::set_node_inputs(size_t node, std::vector<TensorId> inputs) {
+  VKNN_GRAPH_CHECK(node < nodes_.size() && inputs.size() == nodes_[node].inputs.size(),
+                   "set_node_inputs: node {} of {} with {} inputs", node, nodes_.size(), inputs.size());
+  nodes_[node].inputs = std::move(inputs);
+}
+
+int32_t Graph::target_count() const {
+  int32_t n = 1;
+  for (const auto& node : nodes_) n = std::max(n, node.target + 1);
+  return n;
 }
 
 const TensorDesc& Graph::desc(TensorId t) const {
@@ -147,8 +188,12 @@ TensorId BackwardBuilder::temp(const std::string& suffix, Shape shape, DType dty
 
 void BackwardBuilder::add_node(const std::string& suffix, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
                                std::vector<TensorId> outputs) {
+  // The gradient of a node runs where the node ran.
+  const int32_t saved = g_.current_target();
+  g_.set_target(node_.target);
   g_.add_node(g_.unique_name(node_.name + ".backward" + (suffix.empty() ? "" : "." + suffix)), std::move(op),
               std::move(inputs), std::move(outputs), Phase::backward);
+  g_.set_target(saved);
 }
 
 std::vector<int8_t> requires_grad(const Graph& g) {

@@ -86,7 +86,12 @@ Status add_sgd(Graph& g, const SgdParams& p) {
     TensorId v = g.state(d.name + ".momentum", d.shape, Init::zeros());
     auto node = std::make_shared<SgdNode>();
     node->p = p;
+    // The update runs where the gradient was produced (the parameter's own target).
+    const int32_t saved = g.current_target();
+    const TensorDesc& gd = g.desc(d.grad);
+    g.set_target(gd.producer >= 0 ? g.nodes()[size_t(gd.producer)].target : saved);
     g.add_node(d.name + ".sgd", node, {d.grad}, {w, v}, Phase::update);
+    g.set_target(saved);
     ++updates;
   }
   if (updates == 0) return make_error(Errc::invalid_argument, "add_sgd: no parameter has a gradient (run build_backward first)");

@@ -7,14 +7,35 @@
 #include "vknn/graph/memory_plan.h"
 
 #include <filesystem>
+#include <map>
 #include <span>
 
 namespace vknn {
 
+// Where a graph target runs: a device and one of its queues. Two targets may share a
+// device (two queues, or one queue) or sit on two devices, of any vendors.
+struct ExecutionTarget {
+  Context* context = nullptr;  // null: the Context given to Executor::create
+  uint32_t queue = 0;          // index into the context's queues
+};
+
 struct ExecutorOptions {
-  bool timing = false;     // per-node timestamps
+  bool timing = false;     // per-node timestamps (and per-target compute/transfer/wait shares)
   uint64_t seed = 1;       // parameter initialization and dropout masks
   float learning_rate = 0.01f;
+  // One entry per graph target (Node::target). Empty: everything on the Context given to
+  // create, queue 0. A single entry runs every target there too.
+  std::vector<ExecutionTarget> targets;
+};
+
+// How one target spent the last run (filled when ExecutorOptions::timing is on).
+struct TargetStats {
+  std::string device;       // "device 1 (llvmpipe ...)"
+  uint32_t queue = 0;
+  double compute_ms = 0;    // its nodes, from timestamps
+  double transfer_ms = 0;   // its copies to and from host-visible memory, plus host copies into it
+  double wait_ms = 0;       // the rest of the step: idle, waiting for the other target or the host
+  uint64_t bytes_copied = 0;  // bytes it received from another device this run
 };
 
 struct NodeTiming {
@@ -58,8 +79,20 @@ class Executor {
   void set_learning_rate(float lr) { params_.learning_rate = lr; }
   uint64_t seed() const { return seed_; }
 
-  const MemoryPlan& plan() const { return plan_; }
+  // The memory plan of target 0's transient memory, and persistent bytes over all devices.
+  const MemoryPlan& plan() const { return targets_.at(0).plan; }
   uint64_t persistent_bytes() const { return persistent_bytes_; }
+  // Planned device memory over all devices (persistent plus every target's transient peak).
+  uint64_t planned_bytes() const;
+
+  size_t target_count() const { return targets_.size(); }
+  // Per target, of the last run (empty unless options.timing).
+  const std::vector<TargetStats>& target_stats() const { return stats_; }
+  // Wall time of the last run() or infer(), host side.
+  double last_run_ms() const { return last_run_ms_; }
+  // Bytes copied between devices per training step (or inference pass): the transfers
+  // whose two ends are on different devices. Transfers within one device alias memory.
+  uint64_t bytes_copied_per_run(bool training) const;
   // Per-node times of the last run (empty unless options.timing).
   Result<std::vector<NodeTiming>> timings();
 
@@ -73,29 +106,78 @@ class Executor {
   Status load_weights(const std::filesystem::path& path, bool allow_extra = false);
 
   const Graph& graph() const { return graph_; }
-  BufferRef buffer(TensorId t) const { return refs_.at(size_t(t.index)); }
+  // A tensor's memory on the device that owns it (device 0's copy for inputs).
+  BufferRef buffer(TensorId t) const;
 
  private:
+  struct Device {
+    Context* ctx = nullptr;
+    std::string label;
+    Buffer persistent;
+    BufferRef step;
+  };
+  struct Target {
+    int32_t device = 0;
+    uint32_t queue = 0;
+    Buffer transient;
+    MemoryPlan plan;
+  };
+  // What a segment records, in order: a node, or one half of a transfer between devices.
+  enum class ItemKind { node, copy, send, recv };
+  struct Item {
+    ItemKind kind;
+    size_t node;
+  };
+  // A run of one target's items between two synchronization points: one command buffer,
+  // submitted after the segments it waits for.
+  struct Segment {
+    int32_t target = 0;
+    std::vector<Item> items;
+    std::vector<size_t> waits;  // segments (indices) that must finish first
+    CommandList list;
+    uint64_t signal = 0;        // the target queue's timeline value of the last submission
+  };
+  struct Program {
+    std::vector<Segment> segments;  // in submission order
+  };
+  // Host-visible memory a transfer between two devices goes through.
+  struct Bridge {
+    Buffer src, dst;  // on the sending and the receiving device
+  };
+
   Executor(Context& ctx, const Graph& g) : ctx_(ctx), graph_(g) {}
+  Status resolve_targets(const ExecutorOptions& options);
   Status allocate();
   Status initialize();
   Status record();
-  Status record_list(CommandList& list, bool training);
-  Status record_nodes(CommandList& list, bool training);
+  Status build_program(Program& p, bool training);
+  Status record_items(CommandList& list, const Segment& seg, bool training);
+  Status run_program(Program& p);
+  Error on_device(int32_t device, const Error& e) const;
+  Queue& queue_of(int32_t target) const;
+  int32_t device_of_node(size_t k) const { return targets_[size_t(node_target_[k])].device; }
+  BufferRef ref(int32_t device, TensorId t) const;
+  Status upload_home(TensorId t, const void* data, size_t bytes);
 
   Context& ctx_;
   Graph graph_;
   uint64_t seed_ = 1;
   bool timing_ = false;
   StepParams params_;
-  Buffer persistent_, transient_;
-  std::vector<BufferRef> refs_;
-  std::vector<BufferRef> workspaces_;  // per node
-  BufferRef step_ref_;
-  MemoryPlan plan_;
+  std::vector<Device> devices_;
+  std::vector<Target> targets_;
+  std::vector<int32_t> node_target_;             // per node, resolved to targets_
+  std::vector<std::vector<BufferRef>> refs_;     // [device][tensor]
+  std::vector<int32_t> home_device_;             // per tensor; -1 for inputs (on every device using them)
+  std::vector<int32_t> root_;                    // per tensor: the tensor whose memory it uses
+  std::vector<BufferRef> workspaces_;            // per node
+  std::map<size_t, Bridge> bridges_;             // per transfer node between devices
+  std::vector<int8_t> alias_;                    // per node: a transfer that only aliases memory
   uint64_t persistent_bytes_ = 0;
   bool has_backward_ = false, has_update_ = false, last_run_training_ = false;
-  CommandList train_list_, infer_list_;
+  Program train_, infer_;
+  std::vector<TargetStats> stats_;
+  double last_run_ms_ = 0;
 };
 
 }  // namespace vknn

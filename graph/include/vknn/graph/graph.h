@@ -104,6 +104,10 @@ struct Node {
   std::shared_ptr<const OpNode> op;
   std::vector<TensorId> inputs, outputs;
   Phase phase = Phase::forward;
+  // Where the node runs: an index into the executor's targets, each a (device, queue). A
+  // backward node runs where its forward node ran; an update where its parameter lives.
+  // Edges between targets go through transfer nodes (placement.h).
+  int32_t target = 0;
 };
 
 class Graph {
@@ -113,9 +117,19 @@ class Graph {
   TensorId state(std::string name, Shape shape, Init init = Init::zeros());
   TensorId tensor(std::string name, Shape shape, Role role, DType dtype = DType::f32);
 
-  // Adds a node that writes `outputs` (which must not have a producer yet).
+  // Adds a node that writes `outputs` (which must not have a producer yet), on the current
+  // target (set_target).
   void add_node(std::string name, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
                 std::vector<TensorId> outputs, Phase phase = Phase::forward);
+  // Inserts a node at position `pos` of the schedule (before the node now there).
+  void insert_node(size_t pos, Node node);
+  // Node placement: nodes added from now on run on `target` (0 by default).
+  void set_target(int32_t target);
+  int32_t current_target() const { return target_; }
+  void set_node_target(size_t node, int32_t target);
+  void set_node_inputs(size_t node, std::vector<TensorId> inputs);
+  // 1 + the highest target any node uses.
+  int32_t target_count() const;
 
   const TensorDesc& desc(TensorId t) const;
   TensorDesc& desc(TensorId t);
@@ -132,8 +146,10 @@ class Graph {
   TensorId loss, top1, top5, invalid_labels;
 
  private:
+  void index_producers();
   std::vector<TensorDesc> tensors_;
   std::vector<Node> nodes_;
+  int32_t target_ = 0;
 };
 
 // Refuses wiring at build time: a contract violation by the model author, reported with the
