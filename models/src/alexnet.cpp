@@ -1,6 +1,7 @@
 #include "vknn/models/alexnet.h"
 
 #include "common.h"
+#include "vknn/graph/placement.h"
 #include "vknn/ops/concat.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/dropout.h"
@@ -67,9 +68,11 @@ AlexNet alexnet(const AlexNetOptions& opt) {
   const LrnParams lrn_p;  // the paper's k=2, n=5, alpha=1e-4, beta=0.75
   const float hb = opt.hidden_bias;
 
-  // conv1, conv2: each column on its own
+  // Column c runs on target c, as the paper ran it on GPU c. conv1, conv2: each column on
+  // its own.
   std::array<TensorId, 2> x2;
   for (int c = 0; c < 2; ++c) {
+    g.set_target(c);
     const std::string col = "col" + std::to_string(c) + ".";
     auto& taps = m.columns[size_t(c)];
     taps.conv1 = b.conv(m.images, col + "conv1", b.scaled(48), 11, 4, 0, 0.0f);
@@ -78,33 +81,42 @@ AlexNet alexnet(const AlexNetOptions& opt) {
     taps.pool2 = b.pool(lrn(g, c2, lrn_p, col + "lrn2"), col + "pool2");
     x2[size_t(c)] = taps.pool2;
   }
-  // conv3 sees both columns; conv4, conv5 their own
-  TensorId both2 = concat(g, {x2[0], x2[1]}, "conv3.concat");
+  // conv3 sees both columns (each column joins the other's pool2 to its own); conv4,
+  // conv5 their own.
   std::array<TensorId, 2> x5;
   for (int c = 0; c < 2; ++c) {
+    g.set_target(c);
     const std::string col = "col" + std::to_string(c) + ".";
+    TensorId both2 = concat(g, {x2[0], x2[1]}, col + "conv3.concat");
     TensorId c3 = b.conv(both2, col + "conv3", b.scaled(192), 3, 1, 1, 0.0f);
     TensorId c4 = b.conv(c3, col + "conv4", b.scaled(192), 3, 1, 1, hb);
     TensorId c5 = b.conv(c4, col + "conv5", b.scaled(128), 3, 1, 1, hb);
     m.columns[size_t(c)].pool5 = b.pool(c5, col + "pool5");
     x5[size_t(c)] = m.columns[size_t(c)].pool5;
   }
-  // fc6 sees both columns' features (9216 at full size)
-  TensorId f5 = flatten(g, concat(g, {x5[0], x5[1]}, "fc6.concat"), "fc6.flat");
+  // fc6 and fc7 see both columns' features (9216 and 4096 at full size).
   const int64_t hidden = b.scaled(2048);
   std::array<TensorId, 2> h6, h7;
   for (int c = 0; c < 2; ++c) {
+    g.set_target(c);
     const std::string col = "col" + std::to_string(c) + ".";
+    TensorId f5 = flatten(g, concat(g, {x5[0], x5[1]}, col + "fc6.concat"), col + "fc6.flat");
     h6[size_t(c)] = dropout(g, b.fc(f5, col + "fc6", hidden, hb, true), opt.dropout, col + "drop6");
   }
-  TensorId f6 = b.join_vectors(h6[0], h6[1], "fc7.concat");
   for (int c = 0; c < 2; ++c) {
+    g.set_target(c);
     const std::string col = "col" + std::to_string(c) + ".";
+    TensorId f6 = b.join_vectors(h6[0], h6[1], col + "fc7.concat");
     h7[size_t(c)] = dropout(g, b.fc(f6, col + "fc7", hidden, hb, true), opt.dropout, col + "drop7");
   }
+  // fc8 and the loss on target 0.
+  g.set_target(0);
   TensorId f7 = b.join_vectors(h7[0], h7[1], "fc8.concat");
   m.logits = b.fc(f7, "fc8", opt.classes, 0.0f, false);
   detail::add_loss(m);
+  // Where a column reads the other's output, a transfer node carries it (and its gradient).
+  if (auto st = insert_transfers(g); !st.ok()) VKNN_CHECK(false, "alexnet: {}", st.error().message);
+  g.set_target(0);
   return m;
 }
 

@@ -4,12 +4,14 @@
 #include "gpu.h"
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/executor.h"
+#include "vknn/graph/placement.h"
 #include "vknn/models/alexnet.h"
 #include "vknn/models/cifar.h"
 #include "vknn/models/lenet.h"
 #include "vknn/models/resnet.h"
 #include "vknn/ops/sgd.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -244,13 +246,33 @@ TEST_CASE("models: output shapes at each model's input size") {
       INFO(b);
       CHECK(g.desc(g.find(b)).init.kind == Init::Kind::zeros);
     }
-    // The layers that see both columns read a concat node (the two-device cut points).
-    for (const char* c : {"conv3.concat", "fc6.concat", "fc7.concat", "fc8.concat"}) {
+    // Each column reads its own concat node where it sees both columns.
+    for (const char* c : {"col0.conv3.concat", "col1.conv3.concat", "col0.fc6.concat", "col1.fc6.concat",
+                          "col0.fc7.concat", "col1.fc7.concat", "fc8.concat"}) {
       INFO(c);
       bool found = false;
       for (const Node& nd : g.nodes()) found |= nd.name == c && std::string(nd.op->type()) == "concat";
       CHECK(found);
     }
+    // Placement: column c on target c, fc8 and the loss on target 0, and transfers on exactly
+    // the paper's crossing edges.
+    std::vector<std::string> transfers;
+    for (const Node& nd : g.nodes()) {
+      INFO(nd.name);
+      if (const TransferOp* t = as_transfer(nd)) {
+        transfers.push_back(nd.name);
+        CHECK(t->from() == 1 - nd.target);
+      } else if (nd.name.starts_with("col0.")) {
+        CHECK(nd.target == 0);
+      } else if (nd.name.starts_with("col1.")) {
+        CHECK(nd.target == 1);
+      } else {
+        CHECK(nd.target == 0);
+      }
+    }
+    std::sort(transfers.begin(), transfers.end());
+    CHECK(transfers == std::vector<std::string>{"col0.drop6@1", "col0.pool2@1", "col0.pool5@1", "col1.drop6@0",
+                                                "col1.drop7@0", "col1.pool2@0", "col1.pool5@0"});
     AlexNet caffe = alexnet({.hidden_bias = 0.1f});
     CHECK(caffe.graph.desc(caffe.graph.find("col0.fc6.bias")).init.value == 0.1f);
   }

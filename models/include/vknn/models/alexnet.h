@@ -11,10 +11,18 @@
 //   fc7    concat(both fc6) 4096 -> 2048, ReLU, dropout 0.5
 //   fc8    (shared, named "fc8") concat(both fc7) 4096 -> classes
 //
-// Every layer that sees both columns reads a `concat` node ("conv3.concat", "fc6.concat",
-// "fc7.concat", "fc8.concat"), so a two-device split can cut exactly there. The concat op
-// works on 4-D tensors, so the fc columns are reshaped to (N,2048,1,1) before their concat
-// and the result flattened again (two small copies per fc layer).
+// Placement: column c runs on target c (Node::target), fc8 and the loss on target 0, as
+// the paper ran them on two GPUs. Every layer that sees both columns reads its own column's
+// `concat` node ("col<c>.conv3.concat", "col<c>.fc6.concat", "col<c>.fc7.concat",
+// "fc8.concat"), and the other column's half reaches it through a transfer node (placement.h)
+// named "<tensor>@<target>": the only edges between the columns, forward and backward. On
+// one target the transfers alias memory and cost nothing. The concat op works on 4-D
+// tensors, so the fc columns are reshaped to (N,2048,1,1) before their concat and the result
+// flattened again.
+//
+// Per training step the columns exchange, forward and again as gradients backward,
+// 2 x N x 128 x 13 x 13 (conv3), 2 x N x 128 x 6 x 6 (fc6), 2 x N x 2048 (fc7) and
+// N x 2048 (fc8) floats at full width.
 // LRN uses the paper's convention (k=2, n=5, alpha=1e-4 NOT divided by n, beta=0.75); see
 // vknn/ops/lrn.h. Init per the paper: weights N(0, 0.01^2); biases `hidden_bias` (the
 // paper's 1) in conv2, conv4, conv5, fc6, fc7, and 0 in conv1, conv3, fc8.
