@@ -283,6 +283,9 @@ Result<std::shared_ptr<Context>> Context::create(const ContextOptions& options) 
   VKNN_ASSIGN(uint32_t chosen, select_device(devices, options.device));
   ctx->physical_ = phys[chosen];
   ctx->caps_ = devices[chosen];
+  if (options.max_allocation_bytes &&
+      (!ctx->caps_.max_memory_allocation_size || options.max_allocation_bytes < ctx->caps_.max_memory_allocation_size))
+    ctx->caps_.max_memory_allocation_size = options.max_allocation_bytes;
   const DeviceCaps& caps = ctx->caps_;
 
   const uint32_t family = uint32_t(caps.best_compute_family());

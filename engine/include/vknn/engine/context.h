@@ -51,6 +51,9 @@ struct ContextOptions {
   // Never map device-local memory even where it is host-visible, so that every upload
   // and download goes through a staging buffer (tests the path real dGPUs take).
   bool force_staging = false;
+  // Refuse allocations larger than this (0: the device's maxMemoryAllocationSize), as a
+  // smaller device would: to test out-of-memory handling, or to leave room for others.
+  uint64_t max_allocation_bytes = 0;
   std::string application_name = "vknn";
 };
 

@@ -1,0 +1,267 @@
+// Model-parallel AlexNet: the two columns on two targets. On lavapipe the "two devices"
+// are two VkDevices on the one physical device (each its own Context), which exercises the
+// real inter-device path (host-visible bridges, host-paced timeline semaphores); "one
+// device, two targets" shares a queue when the device has only one.
+#include "gpu.h"
+#include "vknn/graph/autodiff.h"
+#include "vknn/graph/executor.h"
+#include "vknn/graph/placement.h"
+#include "vknn/models/alexnet.h"
+#include "vknn/ops/sgd.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace vknn;
+using namespace vknn::models;
+using namespace vknn::test;
+
+namespace {
+
+// A second device: another VkDevice (and instance) with the validation layer on.
+Context& second_device() {
+  static std::shared_ptr<Context> ctx = [] {
+    ContextOptions o;
+    o.validation = true;
+    auto c = Context::create(o);
+    REQUIRE_MESSAGE(c.ok(), (c.ok() ? "" : c.error().what()));
+    return std::move(c).value();
+  }();
+  return *ctx;
+}
+
+const AlexNetOptions kSmall{.batch = 2, .classes = 10, .input_size = 67, .training = true, .width = 1.0 / 8,
+                            .hidden_bias = 0.1f};
+
+struct Run {
+  AlexNet m;
+  std::unique_ptr<Executor> ex;
+};
+
+Run make_run(const AlexNetOptions& opt, std::vector<ExecutionTarget> targets, bool timing = false) {
+  Run r{alexnet(opt), nullptr};
+  if (opt.training) {
+    REQUIRE_OK(build_backward(r.m.graph));
+    REQUIRE_OK(add_sgd(r.m.graph, SgdParams{}));
+  }
+  ExecutorOptions eo;
+  eo.seed = 7;
+  eo.learning_rate = 0.01f;
+  eo.timing = timing;
+  eo.targets = std::move(targets);
+  auto ex = Executor::create(gpu(), r.m.graph, eo);
+  REQUIRE_MESSAGE(ex.ok(), (ex.ok() ? "" : ex.error().what()));
+  r.ex = std::move(ex).value();
+  return r;
+}
+
+void set_batch(Run& r, uint32_t seed) {
+  const Shape& s = r.m.graph.shape(r.m.images);
+  REQUIRE_OK(r.ex->set_input(r.m.images, random_floats(size_t(s.numel()), seed)));
+  if (r.m.labels.valid()) {
+    std::vector<int32_t> labels(static_cast<size_t>(s[0]));
+    for (size_t i = 0; i < labels.size(); ++i) labels[i] = int32_t((seed + 3 * i) % 10);
+    REQUIRE_OK(r.ex->set_input(r.m.labels, labels));
+  }
+}
+
+// Loss, every parameter and every parameter gradient of `got` against `want`.
+void check_same_state(Run& got, Run& want, const std::string& what) {
+  const Graph& g = want.m.graph;
+  auto lg = got.ex->read_scalar(got.m.graph.loss);
+  auto lw = want.ex->read_scalar(g.loss);
+  REQUIRE(lg.ok());
+  REQUIRE(lw.ok());
+  CHECK_MESSAGE(std::fabs(*lg - *lw) <= 1e-5f * std::max(1.0f, std::fabs(*lw)), what << ": loss " << *lg << " vs " << *lw);
+  for (TensorId p : g.parameters()) {
+    for (TensorId t : {p, g.desc(p).grad}) {
+      const std::string& name = g.desc(t).name;
+      auto a = got.ex->read(got.m.graph.find(name));
+      auto b = want.ex->read(t);
+      REQUIRE_MESSAGE(a.ok(), name);
+      REQUIRE_MESSAGE(b.ok(), name);
+      check_close(*a, to_double(*b), {1e-6, 1e-4}, what + ": " + name);
+    }
+  }
+}
+
+// What the paper's connectivity moves per direction and pass: each column's pool2 (conv3)
+// and pool5 (fc6) and fc6 output (fc7) to the other column, and column 1's fc7 output to
+// fc8 on target 0.
+uint64_t paper_forward_bytes(const AlexNet& m) {
+  const Graph& g = m.graph;
+  const uint64_t pool2 = uint64_t(g.shape(m.columns[0].pool2).numel());
+  const uint64_t pool5 = uint64_t(g.shape(m.columns[0].pool5).numel());
+  const uint64_t hidden = uint64_t(g.shape(g.find("col0.fc6.weight"))[0]) * uint64_t(g.shape(m.images)[0]);
+  return 4 * (2 * pool2 + 2 * pool5 + 2 * hidden + hidden);
+}
+
+}  // namespace
+
+TEST_CASE("split: AlexNet on two devices trains step for step like one device") {
+  Run one = make_run(kSmall, {});
+  Run two = make_run(kSmall, {{&gpu(), 0}, {&second_device(), 0}}, /*timing=*/true);
+  REQUIRE(two.ex->target_count() == 2);
+  for (uint32_t step = 0; step < 4; ++step) {
+    set_batch(one, 100 + step);
+    set_batch(two, 100 + step);
+    REQUIRE_OK(one.ex->run());
+    REQUIRE_OK(two.ex->run());
+    check_same_state(two, one, "step " + std::to_string(step));
+  }
+  // The bytes that crossed: the crossing activations forward and their gradients backward,
+  // as the paper's connectivity implies (at width 1/8, batch 2: 16x3x3 pool2, 16x1x1 pool5,
+  // 256-wide fc6/fc7).
+  const uint64_t forward = paper_forward_bytes(two.m);
+  CHECK(forward == 4 * (2 * 2 * 16 * 3 * 3 + 2 * 2 * 16 + 2 * 2 * 256 + 2 * 256));
+  CHECK(transfer_bytes(two.m.graph, true) == 2 * forward);
+  CHECK(transfer_bytes(two.m.graph, false) == forward);
+  CHECK(two.ex->bytes_copied_per_run(true) == 2 * forward);
+  uint64_t measured = 0;
+  for (const auto& s : two.ex->target_stats()) measured += s.bytes_copied;
+  CHECK(measured == 2 * forward);
+  // Inference too: same logits.
+  set_batch(one, 9);
+  set_batch(two, 9);
+  REQUIRE_OK(one.ex->infer());
+  REQUIRE_OK(two.ex->infer());
+  auto a = two.ex->read(two.m.logits);
+  auto b = one.ex->read(one.m.logits);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  check_close(*a, to_double(*b), {1e-6, 1e-5}, "inference logits");
+}
+
+TEST_CASE("split: two targets on one device (shared or separate queues) equal one target") {
+  // Two queues where the device has them; lavapipe has one, so both targets share it, which
+  // still runs the segmented schedule with its semaphore waits.
+  ContextOptions o;
+  o.validation = true;
+  o.queue_count = 2;
+  auto ctx = Context::create(o);
+  REQUIRE(ctx.ok());
+  const uint32_t second_queue = (*ctx)->queue_count() > 1 ? 1 : 0;
+  MESSAGE("targets on queues 0 and " << second_queue << " of " << (*ctx)->caps().name);
+  Run one = make_run(kSmall, {});
+  Run two = [&] {
+    Run r{alexnet(kSmall), nullptr};
+    REQUIRE_OK(build_backward(r.m.graph));
+    REQUIRE_OK(add_sgd(r.m.graph, SgdParams{}));
+    ExecutorOptions eo;
+    eo.seed = 7;
+    eo.targets = {{ctx->get(), 0}, {ctx->get(), second_queue}};
+    auto ex = Executor::create(**ctx, r.m.graph, eo);
+    REQUIRE_MESSAGE(ex.ok(), (ex.ok() ? "" : ex.error().what()));
+    r.ex = std::move(ex).value();
+    return r;
+  }();
+  CHECK(two.ex->bytes_copied_per_run(true) == 0);  // one device: transfers alias memory
+  for (uint32_t step = 0; step < 3; ++step) {
+    set_batch(one, 200 + step);
+    set_batch(two, 200 + step);
+    REQUIRE_OK(one.ex->run());
+    REQUIRE_OK(two.ex->run());
+    check_same_state(two, one, "step " + std::to_string(step));
+  }
+  two.ex.reset();
+}
+
+TEST_CASE("split: full-size AlexNet at batch 1 on two devices (smoke)") {
+  // Inference logits equal the single-device run's; one training step gives a finite loss
+  // equal to the single device's.
+  AlexNetOptions opt{.batch = 1, .training = true};
+  Run two = make_run(opt, {{&gpu(), 0}, {&second_device(), 0}});
+  Run one = make_run(opt, {});
+  set_batch(one, 5);
+  set_batch(two, 5);
+  REQUIRE_OK(one.ex->run());
+  REQUIRE_OK(two.ex->run());
+  auto l1 = one.ex->read_scalar(one.m.graph.loss), l2 = two.ex->read_scalar(two.m.graph.loss);
+  REQUIRE(l1.ok());
+  REQUIRE(l2.ok());
+  MESSAGE("full AlexNet b1 loss: one device " << *l1 << ", two devices " << *l2);
+  CHECK(std::isfinite(*l2));
+  CHECK(std::fabs(*l1 - *l2) <= 1e-4f * std::max(1.0f, std::fabs(*l1)));
+  CHECK(two.ex->bytes_copied_per_run(true) == 2 * paper_forward_bytes(two.m));
+  for (const char* name : {"col0.conv1.weight", "col1.conv5.weight", "fc8.weight"}) {
+    auto a = two.ex->read(two.m.graph.find(name));
+    auto b = one.ex->read(one.m.graph.find(name));
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    check_close(*a, to_double(*b), {1e-6, 1e-4}, std::string("updated ") + name);
+  }
+}
+
+TEST_CASE("split: an allocation failure on one device names that device") {
+  ContextOptions o;
+  o.validation = true;
+  o.max_allocation_bytes = 64 * 1024;  // a device too small for column 1's parameters
+  auto small = Context::create(o);
+  REQUIRE(small.ok());
+  AlexNet m = alexnet(kSmall);
+  REQUIRE_OK(build_backward(m.graph));
+  REQUIRE_OK(add_sgd(m.graph, SgdParams{}));
+  ExecutorOptions eo;
+  eo.targets = {{&gpu(), 0}, {small->get(), 0}};
+  auto ex = Executor::create(gpu(), m.graph, eo);
+  REQUIRE(!ex.ok());
+  CHECK(ex.error().code == Errc::out_of_memory);
+  CHECK_MESSAGE(ex.error().message.find("device 1 (") != std::string::npos, ex.error().message);
+}
+
+TEST_CASE("split: a lost device stops the step with an error naming it, without hanging") {
+  ContextOptions o;
+  o.validation = true;
+  auto other = Context::create(o);
+  REQUIRE(other.ok());
+  Run r = make_run(kSmall, {{&gpu(), 0}, {other->get(), 0}});
+  set_batch(r, 1);
+  REQUIRE_OK(r.ex->run());
+  (*other)->mark_lost();  // as if VK_ERROR_DEVICE_LOST had been returned there
+  const auto t0 = std::chrono::steady_clock::now();
+  Status s = r.ex->run();
+  REQUIRE(!s.ok());
+  CHECK(s.error().code == Errc::device_lost);
+  CHECK_MESSAGE(s.error().message.find("device 1 (") != std::string::npos, s.error().message);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30));
+  // Device 0 is still usable.
+  auto w = r.ex->read(r.m.graph.find("col0.conv1.weight"));
+  CHECK(w.ok());
+  r.ex.reset();
+}
+
+TEST_CASE("split: wiring across targets without a transfer, or one parameter on two targets, is refused") {
+  Graph g;
+  TensorId x = g.input("x", {2, 3});
+  TensorId w = g.parameter("w", {4, 3}, Init::normal(0.1f));
+  g.set_target(1);
+  TensorId y = g.tensor("y", {2, 4}, Role::activation);
+  struct Nop final : OpNode {
+    const char* type() const override { return "nop"; }
+    Status record(CommandList&, const NodeIO&) const override { return {}; }
+  };
+  g.add_node("a", std::make_shared<Nop>(), {x, w}, {y});
+  g.set_target(0);
+  TensorId z = g.tensor("z", {2, 4}, Role::output);
+  g.add_node("b", std::make_shared<Nop>(), {y}, {z});
+  ExecutorOptions eo;
+  eo.targets = {{&gpu(), 0}, {&gpu(), 0}};
+  auto ex = Executor::create(gpu(), g, eo);
+  REQUIRE(!ex.ok());
+  CHECK_MESSAGE(ex.error().message.find("'y'") != std::string::npos, ex.error().message);
+  CHECK(ex.error().message.find("insert_transfers") != std::string::npos);
+  REQUIRE_OK(insert_transfers(g));
+  CHECK(g.find("y@0").valid());
+  auto ok = Executor::create(gpu(), g, eo);
+  CHECK_MESSAGE(ok.ok(), (ok.ok() ? "" : ok.error().what()));
+
+  Graph h;
+  TensorId a = h.input("a", {2, 3});
+  TensorId p = h.parameter("p", {4, 3}, Init::zeros());
+  h.add_node("n0", std::make_shared<Nop>(), {a, p}, {h.tensor("o0", {2, 4}, Role::output)});
+  h.set_target(1);
+  h.add_node("n1", std::make_shared<Nop>(), {a, p}, {h.tensor("o1", {2, 4}, Role::output)});
+  Status s = insert_transfers(h);
+  REQUIRE(!s.ok());
+  CHECK_MESSAGE(s.error().message.find("parameter 'p'") != std::string::npos, s.error().message);
+}
