@@ -14,6 +14,7 @@
 
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/executor.h"
+#include "vknn/graph/placement.h"
 #include "vknn/models/alexnet.h"
 #include "vknn/models/cifar.h"
 #include "vknn/models/lenet.h"
@@ -36,12 +37,19 @@ const char* bench_usage() {
          "       vknn bench ops [--batch N] [--filter TEXT] [--iters N] [--warmup N] [--device K] [--json]\n"
          "       vknn bench --model MODEL --batch N [--iters N] [--warmup N] [--train] [--weights FILE]\n"
          "                  [--layers] [--json] [--device K]\n"
+         "       vknn bench --model alexnet --split none|two-devices|two-queues|all [--train] [--batch N]\n"
+         "                  [--iters N] [--warmup N] [--json] [--device K] [--device2 K]\n"
          "  MODEL: alexnet, resnet18, resnet34, resnet50, cifar-resnet20 (or cifar-resnet<6n+2>), lenet\n"
          "  --model: whole-network latency (median/p90/min of --iters timed steps after --warmup,\n"
          "           defaults 10 and 2), images/s, planned device memory; --train times training steps\n"
          "           (forward, backward, SGD); --weights loads safetensors parameters (extra names\n"
          "           such as num_batches_tracked are ignored); --layers adds the per-node table (top 25\n"
-         "           by time); --json prints one document (docs/bench-json.md) with every node.\n";
+         "           by time); --json prints one document (docs/bench-json.md) with every node.\n"
+         "  --split: the two-column model on two targets: two VkDevices (--device2 picks the second,\n"
+         "           default the same physical device as --device), two queues of one device (where\n"
+         "           the device has one queue both targets share it), or none (one target); all runs\n"
+         "           the three in one process. Reports step time, the ratio to 'none', the bytes that\n"
+         "           cross targets per step, and each target's compute / transfer / wait time.\n";
 }
 
 namespace {
@@ -75,7 +83,7 @@ std::optional<models::Model> build_model(const std::string& name, int64_t batch,
 }
 
 struct Config {
-  std::string model, weights;
+  std::string model, weights, split, device2;
   int64_t batch = 1;
   int iters = 10, warmup = 2;
   bool train = false, json = false, layers = false;
@@ -101,9 +109,11 @@ Inputs make_inputs(const models::Model& m) {
 }
 
 Result<std::unique_ptr<Executor>> make_executor(Context& c, const models::Model& m, const Config& cfg,
-                                                const Inputs& in, bool timing) {
+                                                const Inputs& in, bool timing,
+                                                std::vector<ExecutionTarget> targets = {}) {
   ExecutorOptions eo;
   eo.timing = timing;
+  eo.targets = std::move(targets);
   VKNN_ASSIGN(auto ex, Executor::create(c, m.graph, eo));
   if (!cfg.weights.empty()) VKNN_TRY(ex->load_weights(cfg.weights, /*allow_extra=*/true));
   VKNN_TRY(ex->set_input(m.images, std::span<const float>(in.images)));
@@ -239,6 +249,133 @@ Status run(const Config& cfg, const ContextOptions& copt) {
   return {};
 }
 
+
+// ---------------------------------------------------------------------------- --split
+
+struct SplitResult {
+  std::string mode, note;
+  Stats st;
+  uint64_t crossing = 0, copied = 0;
+  std::vector<TargetStats> targets;
+  double stats_wall_ms = 0;
+};
+
+Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, const ContextOptions& copt,
+                                   const models::Model& m, const Inputs& in) {
+  SplitResult r;
+  r.mode = mode;
+  std::vector<std::shared_ptr<Context>> keep;
+  std::vector<ExecutionTarget> targets;
+  VKNN_ASSIGN(auto first, Context::create(copt));
+  keep.push_back(first);
+  if (mode == "two-devices") {
+    ContextOptions o2 = copt;
+    if (!cfg.device2.empty()) {
+      o2.device = {};
+      if (std::all_of(cfg.device2.begin(), cfg.device2.end(), ::isdigit)) o2.device.index = uint32_t(std::stoul(cfg.device2));
+      else o2.device.name_contains = cfg.device2;
+    }
+    VKNN_ASSIGN(auto second, Context::create(o2));
+    keep.push_back(second);
+    targets = {{first.get(), 0}, {second.get(), 0}};
+    r.note = fmt::format("{} and {}", first->caps().name, second->caps().name);
+  } else if (mode == "two-queues") {
+    ContextOptions oq = copt;
+    oq.queue_count = 2;
+    VKNN_ASSIGN(auto q, Context::create(oq));
+    keep[0] = q;
+    const uint32_t second_queue = q->queue_count() > 1 ? 1 : 0;
+    targets = {{q.get(), 0}, {q.get(), second_queue}};
+    r.note = second_queue ? fmt::format("queues 0 and 1 of {}", q->caps().name)
+                          : fmt::format("{} has one compute queue: both targets share it", q->caps().name);
+  } else {
+    r.note = fmt::format("one target on {}", first->caps().name);
+  }
+  Context& c = *keep[0];
+  r.crossing = transfer_bytes(m.graph, cfg.train);
+  {
+    VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false, targets));
+    r.copied = ex->bytes_copied_per_run(cfg.train);
+    for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
+    std::vector<double> ms;
+    for (int i = 0; i < cfg.iters; ++i) {
+      VKNN_TRY(step(*ex, cfg.train));
+      ms.push_back(ex->last_run_ms());
+    }
+    r.st = summarize(std::move(ms));
+  }
+  // Where the time goes: a separate executor with timestamps, one warm-up and one step.
+  VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, true, targets));
+  VKNN_TRY(step(*ex, cfg.train));
+  VKNN_TRY(step(*ex, cfg.train));
+  r.targets = ex->target_stats();
+  r.stats_wall_ms = ex->last_run_ms();
+  return r;
+}
+
+Status run_split(const Config& cfg, const ContextOptions& copt) {
+  auto built = build_model(cfg.model, cfg.batch, cfg.train);
+  if (!built) return make_error(Errc::invalid_argument, "unknown model '{}'", cfg.model);
+  models::Model m = std::move(*built);
+  if (m.graph.target_count() < 2)
+    return make_error(Errc::invalid_argument, "--split: model '{}' is not placed on two targets (alexnet is)", cfg.model);
+  if (cfg.train) {
+    VKNN_TRY(build_backward(m.graph));
+    SgdParams sgd;
+    sgd.rule = SgdRule::sgd_paper;
+    VKNN_TRY(add_sgd(m.graph, sgd));
+  }
+  const Inputs in = make_inputs(m);
+  std::vector<std::string> modes =
+      cfg.split == "all" ? std::vector<std::string>{"none", "two-queues", "two-devices"} : std::vector<std::string>{cfg.split};
+  std::vector<SplitResult> results;
+  for (const auto& mode : modes) {
+    auto r = run_split_mode(mode, cfg, copt, m, in);
+    if (!r.ok()) return Error{r.error().code, r.error().vk, fmt::format("--split {}: {}", mode, r.error().message)};
+    results.push_back(std::move(*r));
+  }
+  const double base = results.front().mode == "none" ? results.front().st.median_ms : 0;
+  const char* what = cfg.train ? "train" : "inference";
+  if (cfg.json) {
+    nlohmann::ordered_json j = {{"schema", kBenchSchema}, {"benchmark", "model-split"}, {"model", cfg.model},
+                                {"batch", cfg.batch},     {"mode", what},               {"iters", cfg.iters},
+                                {"warmup", cfg.warmup},   {"splits", nlohmann::ordered_json::array()}};
+    for (const auto& r : results) {
+      nlohmann::ordered_json t = nlohmann::ordered_json::array();
+      for (const auto& ts : r.targets)
+        t.push_back({{"device", ts.device}, {"queue", ts.queue}, {"compute_ms", ts.compute_ms},
+                     {"transfer_ms", ts.transfer_ms}, {"wait_ms", ts.wait_ms}, {"bytes_received", ts.bytes_copied}});
+      j["splits"].push_back({{"split", r.mode},
+                             {"note", r.note},
+                             {"step_ms", {{"median", r.st.median_ms}, {"p90", r.st.p90_ms}, {"min", r.st.min_ms}}},
+                             {"ratio_to_none", base > 0 ? nlohmann::ordered_json(r.st.median_ms / base) : nlohmann::ordered_json(nullptr)},
+                             {"bytes_crossing_per_step", r.crossing},
+                             {"bytes_copied_per_step", r.copied},
+                             {"timed_step_ms", r.stats_wall_ms},
+                             {"targets", t}});
+    }
+    fmt::print("{}\n", j.dump());
+    return {};
+  }
+  fmt::print("{} batch {} {}, split across targets ({} iterations after {} warm-up)\n", cfg.model, cfg.batch, what,
+             cfg.iters, cfg.warmup);
+  for (const auto& r : results) {
+    fmt::print("  --split {:<11} median {:9.2f} ms  p90 {:9.2f} ms  min {:9.2f} ms{}   [{}]\n", r.mode, r.st.median_ms,
+               r.st.p90_ms, r.st.min_ms, base > 0 ? fmt::format("  {:.2f}x none", r.st.median_ms / base) : "", r.note);
+    fmt::print("      bytes crossing targets per step {} ({:.1f} KiB); copied between devices {} ({:.1f} KiB)\n",
+               r.crossing, double(r.crossing) / 1024, r.copied, double(r.copied) / 1024);
+    for (size_t t = 0; t < r.targets.size(); ++t) {
+      const auto& ts = r.targets[t];
+      const double w = r.stats_wall_ms > 0 ? r.stats_wall_ms : 1;
+      fmt::print("      target {} [{} queue {}]: compute {:.1f} ms ({:.0f}%), transfer {:.2f} ms ({:.1f}%), wait {:.1f} ms "
+                 "({:.0f}%) of a {:.1f} ms timed step\n",
+                 t, ts.device, ts.queue, ts.compute_ms, 100 * ts.compute_ms / w, ts.transfer_ms, 100 * ts.transfer_ms / w,
+                 ts.wait_ms, 100 * ts.wait_ms / w, r.stats_wall_ms);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int bench_model(Args args) {
@@ -260,6 +397,8 @@ int bench_model(Args args) {
     return 2;
   }
   take_option(args, "--weights", cfg.weights);
+  take_option(args, "--split", cfg.split);
+  take_option(args, "--device2", cfg.device2);
   const ContextOptions copt = context_options(args);
   if (!args.empty()) {
     fmt::print(stderr, "vknn bench --model: unexpected argument '{}'\n", args[0]);
@@ -272,6 +411,17 @@ int bench_model(Args args) {
   if (!build_model(cfg.model, 1, false)) {
     fmt::print(stderr, "vknn bench: unknown model '{}'\n{}", cfg.model, bench_usage());
     return 2;
+  }
+  if (!cfg.split.empty()) {
+    if (cfg.split != "none" && cfg.split != "two-devices" && cfg.split != "two-queues" && cfg.split != "all") {
+      fmt::print(stderr, "vknn bench: --split takes none, two-devices, two-queues or all, not '{}'\n", cfg.split);
+      return 2;
+    }
+    if (auto s = run_split(cfg, copt); !s.ok()) {
+      fmt::print(stderr, "vknn bench --model {}: {}\n", cfg.model, s.error().what());
+      return 1;
+    }
+    return 0;
   }
   if (auto s = run(cfg, copt); !s.ok()) {
     fmt::print(stderr, "vknn bench --model {}: {}\n", cfg.model, s.error().what());
