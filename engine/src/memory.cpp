@@ -102,6 +102,64 @@ Result<Buffer> Buffer::create(Context& ctx, VkDeviceSize size, MemoryKind kind) 
   return b;
 }
 
+VkDeviceSize Buffer::host_import_alignment(const Context& ctx) {
+  if (!ctx.caps().external_memory_host) return 0;
+  VkPhysicalDeviceExternalMemoryHostPropertiesEXT host{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
+  VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, &host};
+  vkGetPhysicalDeviceProperties2(ctx.physical_device(), &props);
+  return host.minImportedHostPointerAlignment;
+}
+
+Result<Buffer> Buffer::import_host(Context& ctx, void* host, VkDeviceSize size) {
+  const VkDeviceSize align = host_import_alignment(ctx);
+  if (align == 0)
+    return make_error(Errc::unsupported, "importing host memory: {} does not have VK_EXT_external_memory_host enabled",
+                      ctx.caps().name);
+  if (!host || size == 0 || reinterpret_cast<uintptr_t>(host) % align != 0 || size % align != 0)
+    return make_error(Errc::invalid_argument, "importing host memory: pointer {} and size {} must be non-zero multiples of {}",
+                      host, size, align);
+  auto get_props = reinterpret_cast<PFN_vkGetMemoryHostPointerPropertiesEXT>(
+      vkGetDeviceProcAddr(ctx.device(), "vkGetMemoryHostPointerPropertiesEXT"));
+  if (!get_props) return make_error(Errc::unsupported, "vkGetMemoryHostPointerPropertiesEXT is not available");
+  Buffer b;
+  b.device_ = ctx.device();
+  b.size_ = size;
+  VkExternalMemoryBufferCreateInfo ext{VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO};
+  ext.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+  VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, &ext};
+  bci.size = size;
+  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  VKNN_VK(vkCreateBuffer(b.device_, &bci, nullptr, &b.buffer_));
+  VkMemoryHostPointerPropertiesEXT hp{VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
+  VKNN_VK(get_props(b.device_, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, host, &hp));
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(b.device_, b.buffer_, &req);
+  VkPhysicalDeviceMemoryProperties props;
+  vkGetPhysicalDeviceMemoryProperties(ctx.physical_device(), &props);
+  const uint32_t allowed = hp.memoryTypeBits & req.memoryTypeBits;
+  uint32_t type = UINT32_MAX;
+  for (uint32_t i = 0; i < props.memoryTypeCount && type == UINT32_MAX; ++i)
+    if ((allowed & (1u << i)) && (props.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) type = i;
+  for (uint32_t i = 0; i < props.memoryTypeCount && type == UINT32_MAX; ++i)
+    if (allowed & (1u << i)) type = i;
+  if (type == UINT32_MAX) return make_error(Errc::unsupported, "importing host memory: no memory type accepts it");
+  b.heap_ = props.memoryTypes[type].heapIndex;
+  VkImportMemoryHostPointerInfoEXT imp{VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT};
+  imp.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+  imp.pHostPointer = host;
+  VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, &imp};
+  mai.allocationSize = size;
+  mai.memoryTypeIndex = type;
+  if (VkResult r = vkAllocateMemory(b.device_, &mai, nullptr, &b.memory_); r != VK_SUCCESS) {
+    if (r == VK_ERROR_DEVICE_LOST) ctx.mark_lost();
+    return vk_error(r, "vkAllocateMemory", fmt::format("importing {} bytes of host memory", size));
+  }
+  VKNN_VK(vkBindBufferMemory(b.device_, b.buffer_, b.memory_, 0));
+  b.mapped_ = host;  // the host reads and writes it directly
+  return b;
+}
+
 Buffer::Buffer(Buffer&& o) noexcept { *this = std::move(o); }
 
 Buffer& Buffer::operator=(Buffer&& o) noexcept {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -58,6 +59,7 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   std::unique_ptr<Executor> ex(new Executor(ctx, graph));
   ex->seed_ = options.seed;
   ex->timing_ = options.timing;
+  ex->import_host_ = options.import_host_memory;
   ex->params_.seed_lo = uint32_t(options.seed);
   ex->params_.seed_hi = uint32_t(options.seed >> 32);
   ex->params_.learning_rate = options.learning_rate;
@@ -258,13 +260,29 @@ Status Executor::allocate() {
     const int32_t src = targets_[size_t(targets_.size() == 1 ? 0 : tr->from())].device, dst = device_of_node(k);
     if (src == dst) continue;
     const uint64_t bytes = graph_.shape(nodes[k].outputs[0]).bytes();
+    Context& a = *devices_[size_t(src)].ctx;
+    Context& b = *devices_[size_t(dst)].ctx;
     Bridge br;
-    auto a = Buffer::create(*devices_[size_t(src)].ctx, bytes, MemoryKind::staging);
-    if (!a.ok()) return on_device(src, a.error());
-    auto b = Buffer::create(*devices_[size_t(dst)].ctx, bytes, MemoryKind::staging);
-    if (!b.ok()) return on_device(dst, b.error());
-    br.src = std::move(*a);
-    br.dst = std::move(*b);
+    br.bytes = bytes;
+    const VkDeviceSize align = std::max(Buffer::host_import_alignment(a), Buffer::host_import_alignment(b));
+    if (import_host_ && Buffer::host_import_alignment(a) && Buffer::host_import_alignment(b)) {
+      const VkDeviceSize size = (bytes + align - 1) / align * align;
+      br.host = std::shared_ptr<void>(std::aligned_alloc(size_t(align), size_t(size)), std::free);
+      if (!br.host) return make_error(Errc::out_of_memory, "{} bytes of host memory for transfer '{}'", size, nodes[k].name);
+      auto ia = Buffer::import_host(a, br.host.get(), size);
+      if (!ia.ok()) return on_device(src, ia.error());
+      auto ib = Buffer::import_host(b, br.host.get(), size);
+      if (!ib.ok()) return on_device(dst, ib.error());
+      br.src = std::move(*ia);
+      br.dst = std::move(*ib);
+    } else {
+      auto sa = Buffer::create(a, bytes, MemoryKind::staging);
+      if (!sa.ok()) return on_device(src, sa.error());
+      auto sb = Buffer::create(b, bytes, MemoryKind::staging);
+      if (!sb.ok()) return on_device(dst, sb.error());
+      br.src = std::move(*sa);
+      br.dst = std::move(*sb);
+    }
     bridges_.emplace(k, std::move(br));
   }
   return {};
@@ -279,7 +297,7 @@ uint64_t Executor::planned_bytes() const {
 uint64_t Executor::bytes_copied_per_run(bool training) const {
   uint64_t bytes = 0;
   for (const auto& [k, br] : bridges_)
-    if (training || graph_.nodes()[k].phase == Phase::forward) bytes += br.dst.size();
+    if (training || graph_.nodes()[k].phase == Phase::forward) bytes += br.bytes;
   return bytes;
 }
 
@@ -464,11 +482,11 @@ Status Executor::record_items(CommandList& list, const Segment& seg, bool traini
         break;
       case ItemKind::send:
         list.timestamp(n.name + ".send");
-        list.copy(ref(device, n.inputs[0]), bridges_.at(item.node).src.ref());
+        list.copy(ref(device, n.inputs[0]), bridges_.at(item.node).src.ref(0, bridges_.at(item.node).bytes));
         break;
       case ItemKind::recv:
         list.timestamp(n.name + ".recv");
-        list.copy(bridges_.at(item.node).dst.ref(), ref(device, n.outputs[0]));
+        list.copy(bridges_.at(item.node).dst.ref(0, bridges_.at(item.node).bytes), ref(device, n.outputs[0]));
         break;
     }
   }
@@ -516,8 +534,8 @@ Status Executor::run_program(Program& p) {
     for (const Item& item : seg.items)
       if (item.kind == ItemKind::recv) {
         const Bridge& br = bridges_.at(item.node);
-        std::memcpy(br.dst.mapped(), br.src.mapped(), size_t(br.dst.size()));
-        received[size_t(seg.target)] += br.dst.size();
+        if (!br.shared()) std::memcpy(br.dst.mapped(), br.src.mapped(), size_t(br.bytes));
+        received[size_t(seg.target)] += br.bytes;
       }
     host_copy_ms[size_t(seg.target)] += std::chrono::duration<double, std::milli>(clock::now() - c0).count();
     auto v = seg.list.submit(waits);

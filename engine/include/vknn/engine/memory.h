@@ -39,6 +39,13 @@ class Buffer {
  public:
   // Out of memory is an Errc::out_of_memory error naming the size and the heap.
   static Result<Buffer> create(Context& ctx, VkDeviceSize size, MemoryKind kind = MemoryKind::device);
+  // Wraps host memory the caller owns and keeps alive longer than the Buffer
+  // (VK_EXT_external_memory_host): two devices importing the same host memory share it
+  // without a copy. `host` and `size` must be multiples of host_import_alignment().
+  // Errc::unsupported where the device did not enable the extension.
+  static Result<Buffer> import_host(Context& ctx, void* host, VkDeviceSize size);
+  // minImportedHostPointerAlignment, or 0 where importing is not available.
+  static VkDeviceSize host_import_alignment(const Context& ctx);
   Buffer() = default;
   Buffer(Buffer&& o) noexcept;
   Buffer& operator=(Buffer&& o) noexcept;

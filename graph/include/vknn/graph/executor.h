@@ -26,6 +26,10 @@ struct ExecutorOptions {
   // One entry per graph target (Node::target). Empty: everything on the Context given to
   // create, queue 0. A single entry runs every target there too.
   std::vector<ExecutionTarget> targets;
+  // Between two devices: share one host allocation imported on both sides
+  // (VK_EXT_external_memory_host) where both support it; otherwise, or when false, each
+  // side gets its own host-visible buffer and the host copies between them.
+  bool import_host_memory = true;
 };
 
 // How one target spent the last run (filled when ExecutorOptions::timing is on).
@@ -142,7 +146,10 @@ class Executor {
   };
   // Host-visible memory a transfer between two devices goes through.
   struct Bridge {
-    Buffer src, dst;  // on the sending and the receiving device
+    std::shared_ptr<void> host;  // the imported host allocation (declared first: freed last)
+    Buffer src, dst;             // on the sending and the receiving device
+    uint64_t bytes = 0;
+    bool shared() const { return host != nullptr; }
   };
 
   Executor(Context& ctx, const Graph& g) : ctx_(ctx), graph_(g) {}
@@ -163,6 +170,7 @@ class Executor {
   Graph graph_;
   uint64_t seed_ = 1;
   bool timing_ = false;
+  bool import_host_ = true;
   StepParams params_;
   std::vector<Device> devices_;
   std::vector<Target> targets_;
