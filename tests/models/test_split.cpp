@@ -7,6 +7,7 @@
 #include "vknn/graph/executor.h"
 #include "vknn/graph/placement.h"
 #include "vknn/models/alexnet.h"
+#include "vknn/models/cifar.h"
 #include "vknn/ops/sgd.h"
 
 #include <chrono>
@@ -271,4 +272,55 @@ TEST_CASE("split: wiring across targets without a transfer, or one parameter on 
   Status s = insert_transfers(h);
   REQUIRE(!s.ok());
   CHECK_MESSAGE(s.error().message.find("parameter 'p'") != std::string::npos, s.error().message);
+}
+
+TEST_CASE("split: a ResNet placed stage by stage (place_by_prefix) on two devices equals one device") {
+  // The policy "a whole stage on one device": layer3, the pooling, fc and the loss on target 1.
+  auto build = [](bool placed) {
+    Model m = cifar_resnet({.depth = 8, .batch = 2, .training = true});
+    if (placed) {
+      place_by_prefix(m.graph, {{"layer3", 1}, {"avgpool", 1}, {"fc", 1}, {"loss", 1}});
+      REQUIRE_OK(insert_transfers(m.graph));
+    }
+    REQUIRE_OK(build_backward(m.graph));
+    REQUIRE_OK(add_sgd(m.graph, SgdParams{}));
+    return m;
+  };
+  Model a = build(false), b = build(true);
+  // One activation crosses forward (layer2's output, into layer3's two branches) and its
+  // gradient comes back.
+  const uint64_t crossing = uint64_t(b.graph.shape(b.graph.find("layer2.0.relu")).bytes());
+  CHECK(transfer_bytes(b.graph, false) == crossing);
+  CHECK(transfer_bytes(b.graph, true) == 2 * crossing);
+  ExecutorOptions eo;
+  eo.seed = 3;
+  auto one = Executor::create(gpu(), a.graph, eo);
+  eo.targets = {{&gpu(), 0}, {&second_device(), 0}};
+  auto two = Executor::create(gpu(), b.graph, eo);
+  REQUIRE(one.ok());
+  REQUIRE_MESSAGE(two.ok(), (two.ok() ? "" : two.error().what()));
+  for (uint32_t step = 0; step < 3; ++step) {
+    const auto images = random_floats(size_t(a.graph.shape(a.images).numel()), 50 + step);
+    const std::vector<int32_t> labels{int32_t(step % 10), int32_t((step + 4) % 10)};
+    for (auto* ex : {&*one, &*two}) {
+      REQUIRE_OK((*ex)->set_input(a.images, images));
+      REQUIRE_OK((*ex)->set_input(a.labels, labels));
+      REQUIRE_OK((*ex)->run());
+    }
+    for (TensorId p : a.graph.parameters()) {
+      const std::string& name = a.graph.desc(p).name;
+      auto x = (*two)->read(b.graph.find(name));
+      auto y = (*one)->read(p);
+      REQUIRE(x.ok());
+      REQUIRE(y.ok());
+      check_close(*x, to_double(*y), {1e-6, 1e-4}, "step " + std::to_string(step) + ": " + name);
+    }
+    for (const char* state : {"layer3.0.bn1.running_mean", "bn1.running_var"}) {
+      auto x = (*two)->read(b.graph.find(state));
+      auto y = (*one)->read(a.graph.find(state));
+      REQUIRE(x.ok());
+      REQUIRE(y.ok());
+      check_close(*x, to_double(*y), {1e-6, 1e-4}, state);
+    }
+  }
 }
