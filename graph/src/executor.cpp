@@ -47,7 +47,12 @@ std::vector<float> initial_values(const TensorDesc& d, uint64_t seed) {
       for (auto& x : v) x = float((2 * uniform01() - 1) * d.init.bound);
       break;
     case Init::Kind::normal:
-      for (auto& x : v) x = float(std::sqrt(-2 * std::log(uniform01())) * std::cos(2 * M_PI * uniform01()) * d.init.stddev);
+      // Box-Muller gives two independent normals per pair of uniforms; use both.
+      for (size_t i = 0; i < v.size(); i += 2) {
+        const double r = std::sqrt(-2 * std::log(uniform01())) * d.init.stddev, a = 2 * M_PI * uniform01();
+        v[i] = float(r * std::cos(a));
+        if (i + 1 < v.size()) v[i + 1] = float(r * std::sin(a));
+      }
       break;
   }
   return v;

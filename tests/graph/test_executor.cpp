@@ -52,6 +52,7 @@ void check_gradients(Net m) {
     grads.emplace_back(p, *gv);
   }
   const float h = 2e-3f;
+  int checked = 0, kinks = 0;
   for (auto& [p, analytic] : grads) {
     auto w = ex->read(p);
     REQUIRE_OK(w);
@@ -69,10 +70,21 @@ void check_gradients(Net m) {
       values[i] = keep;
       REQUIRE_OK(ex->write(p, values));
       const double numeric = (up - down) / (2.0 * h);
-      INFO(m.g.desc(p).name << "[" << i << "]: analytic " << analytic[i] << ", numeric " << numeric);
+      // A ReLU or max-pool switch inside [w - h, w + h] (a kink) makes central differences
+      // meaningless there: the two one-sided slopes disagree. Skip such points (Caffe's
+      // GradientChecker does the same), and require that they are rare.
+      const double right = (up - base) / h, left = (base - down) / h;
+      ++checked;
+      if (std::abs(right - left) > 0.05 * std::max(std::abs(right), std::abs(left)) + 1e-3) {
+        ++kinks;
+        continue;
+      }
+      INFO(m.g.desc(p).name << "[" << i << "]: analytic " << analytic[i] << ", numeric " << numeric << " (one-sided " << left << ", " << right << ")");
       CHECK(std::abs(analytic[i] - numeric) <= 3e-3 + 3e-2 * std::abs(numeric));
     }
   }
+  MESSAGE(kinks << " of " << checked << " points skipped as kinks");
+  CHECK(kinks * 10 <= checked);
 }
 
 }  // namespace
