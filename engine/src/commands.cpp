@@ -23,6 +23,10 @@ Result<CommandList> CommandList::create(Context& ctx, Options options) {
   if (options.queue >= ctx.queue_count())
     return make_error(Errc::invalid_argument, "CommandList: queue {} requested, the context has {}", options.queue,
                       ctx.queue_count());
+  if (options.secondary && options.max_timestamps > 0)
+    return make_error(Errc::invalid_argument,
+                      "CommandList: a secondary list takes no timestamps (max_timestamps {} requested)",
+                      options.max_timestamps);
   CommandList cl;
   cl.ctx_ = &ctx;
   cl.options_ = options;
@@ -33,7 +37,7 @@ Result<CommandList> CommandList::create(Context& ctx, Options options) {
   VKNN_VK(vkCreateCommandPool(ctx.device(), &pci, nullptr, &cl.pool_));
   VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   ai.commandPool = cl.pool_;
-  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.level = options.secondary ? VK_COMMAND_BUFFER_LEVEL_SECONDARY : VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   ai.commandBufferCount = 1;
   VKNN_VK(vkAllocateCommandBuffers(ctx.device(), &ai, &cl.cmd_));
   if (options.max_timestamps > 0 && ctx.caps().queue_families[family].timestamp_valid_bits > 0) {
@@ -56,6 +60,7 @@ CommandList& CommandList::operator=(CommandList&& o) noexcept {
     cmd_ = std::exchange(o.cmd_, VK_NULL_HANDLE);
     descriptor_pools_ = std::move(o.descriptor_pools_);
     o.descriptor_pools_.clear();
+    pool_cursor_ = o.pool_cursor_;
     sets_in_pool_ = o.sets_in_pool_;
     query_pool_ = std::exchange(o.query_pool_, VK_NULL_HANDLE);
     labels_ = std::move(o.labels_);
@@ -104,6 +109,13 @@ Status CommandList::begin() {
   error_.reset();
   barriers_ = dispatches_ = 0;
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  // A secondary needs pInheritanceInfo (VUID-vkBeginCommandBuffer-commandBuffer-00051);
+  // all-null: it is executed outside any render pass and with no query active.
+  VkCommandBufferInheritanceInfo inherit{VK_STRUCTURE_TYPE_COMMAND_BUFFER_INHERITANCE_INFO};
+  if (options_.secondary) {
+    bi.flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT;
+    bi.pInheritanceInfo = &inherit;
+  }
   VKNN_VK(vkBeginCommandBuffer(cmd_, &bi));
   recording_ = true;
   if (query_pool_) vkCmdResetQueryPool(cmd_, query_pool_, 0, options_.max_timestamps + 1);
@@ -271,11 +283,14 @@ Status CommandList::end() {
   recording_ = false;
   if (query_pool_ && !labels_.empty())
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, query_pool_, uint32_t(labels_.size()));
-  // Make every device write available to the host, which reads mapped results.
-  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  mb.srcAccessMask = kDeviceWrites;
-  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(cmd_, kDeviceStages, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  // Make every device write available to the host, which reads mapped results. A secondary
+  // leaves that to the primary that executes it.
+  if (!options_.secondary) {
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    mb.srcAccessMask = kDeviceWrites;
+    mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    vkCmdPipelineBarrier(cmd_, kDeviceStages, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  }
   VkResult r = vkEndCommandBuffer(cmd_);
   if (error_) return *error_;
   if (r != VK_SUCCESS) return vk_error(r, "vkEndCommandBuffer");
@@ -284,6 +299,7 @@ Status CommandList::end() {
 
 Result<uint64_t> CommandList::submit(std::span<const SemaphoreWait> waits) {
   VKNN_CHECK(!recording_, "submit while still recording; call end() first");
+  VKNN_CHECK(!options_.secondary, "submit of a secondary list; a primary must execute it (vkCmdExecuteCommands)");
   VKNN_ASSIGN(last_submit_, ctx_->queue(options_.queue).submit({&cmd_, 1}, waits));
   return last_submit_;
 }

@@ -2,6 +2,8 @@
 // buffer and inserts the barriers each buffer range needs, from the last access to it
 // (read-after-write, write-after-write and write-after-read hazards). It can be
 // submitted many times once recorded. Recording errors are sticky and returned by end().
+// A secondary list (Options::secondary) is recorded the same way but never submitted: a
+// host's primary command buffer executes it with vkCmdExecuteCommands.
 #pragma once
 
 #include "vknn/engine/context.h"
@@ -35,6 +37,14 @@ class CommandList {
     // Insert barriers from the declared accesses. Only tests turn this off, to show that
     // the validation layer catches the missing barriers.
     bool derive_barriers = true;
+    // A VK_COMMAND_BUFFER_LEVEL_SECONDARY buffer, begun with SIMULTANEOUS_USE (one
+    // recording may sit in several primaries, pending at once) and an empty inheritance
+    // (no render pass, no queries). It cannot be submitted (submit/run are contract
+    // violations), takes no timestamps (max_timestamps must be 0), and end() adds no
+    // host-visibility barrier: making results visible is the executing primary's job.
+    // The leading barrier of begin() is kept: it orders the list after earlier commands
+    // of the primary that executes it.
+    bool secondary = false;
   };
   static Result<CommandList> create(Context& ctx, Options options);
   static Result<CommandList> create(Context& ctx) { return create(ctx, Options{}); }
@@ -77,6 +87,7 @@ class CommandList {
   Result<std::vector<Timing>> timings();
 
   VkCommandBuffer handle() const { return cmd_; }
+  bool secondary() const { return options_.secondary; }
   Context& context() const { return *ctx_; }
   uint32_t barrier_count() const { return barriers_; }
   uint32_t dispatch_count() const { return dispatches_; }
