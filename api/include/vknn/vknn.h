@@ -1,0 +1,149 @@
+/* vknn embedding API, C (library vknn, shared). Valid C99/C11 and C++.
+ *
+ * Error model: every function that can fail returns a vknn_status; VKNN_SUCCESS is 0. On
+ * failure, vknn_last_error() returns a readable message for the last failed call on the
+ * calling thread (valid until the next failing vknn call on that thread). No C++ exception
+ * ever crosses this API. Out-pointers must not be NULL (VKNN_ERROR_INVALID_ARGUMENT); on
+ * failure *out is set to NULL. Destroy functions accept NULL.
+ *
+ * Lifetimes, threading and the barrier contract of vknn_session_record are those of the
+ * C++ API (vknn.hpp) and docs/embedding.md, restated briefly below. */
+#ifndef VKNN_VKNN_H_
+#define VKNN_VKNN_H_
+
+#include <vulkan/vulkan.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* VKNN_API marks what libvknn exports; everything else in it is hidden. */
+#ifndef VKNN_API
+#  if defined(_WIN32)
+#    if defined(VKNN_API_BUILDING)
+#      define VKNN_API __declspec(dllexport)
+#    else
+#      define VKNN_API __declspec(dllimport)
+#    endif
+#  else
+#    define VKNN_API __attribute__((visibility("default")))
+#  endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vknn_context_t* vknn_context;
+typedef struct vknn_session_t* vknn_session;
+
+typedef enum vknn_status {
+  VKNN_SUCCESS = 0,
+  VKNN_ERROR_INVALID_ARGUMENT = 1, /* null pointer, bad size or shape, bad option */
+  VKNN_ERROR_UNSUPPORTED = 2,      /* a feature vknn needs is missing (e.g. timeline semaphores), no usable device */
+  VKNN_ERROR_OUT_OF_MEMORY = 3,    /* host or device memory */
+  VKNN_ERROR_DEVICE_LOST = 4,      /* the device is gone; the context is unusable */
+  VKNN_ERROR_IO = 5,               /* a file could not be read (the message names it) */
+  VKNN_ERROR_PARSE = 6,            /* a file is malformed or does not match the model */
+  VKNN_ERROR_VULKAN = 7,           /* another Vulkan call failed (message names the call) */
+  VKNN_ERROR_INVALID_STATE = 8,    /* e.g. session used after its context was destroyed */
+  VKNN_ERROR_INTERNAL = 9          /* a bug in vknn (an unexpected exception) */
+} vknn_status;
+
+/* Thread-local message of the last failed call on this thread ("" if none), prefixed with
+ * the function's name. Successful calls leave it alone. */
+VKNN_API const char* vknn_last_error(void);
+/* "VKNN_SUCCESS", "VKNN_ERROR_INVALID_ARGUMENT", ...; "VKNN_STATUS_UNKNOWN" otherwise. */
+VKNN_API const char* vknn_status_name(vknn_status s);
+
+/* What the host lends; the host keeps ownership. instance, physical_device and device must
+ * outlive the context (until vknn_context_destroy returns). enabled_device_extensions may be
+ * NULL when the count is 0. lock_queue/unlock_queue (both or neither) are called with `user`
+ * around each vkQueueSubmit vknn makes to the lent queue, when the host also submits to it. */
+typedef struct vknn_host_device {
+  VkInstance instance;
+  VkPhysicalDevice physical_device;
+  VkDevice device;
+  uint32_t api_version; /* apiVersion the host created its instance with (>= VK_API_VERSION_1_2) */
+  const char* const* enabled_device_extensions;
+  uint32_t enabled_device_extension_count;
+  int timeline_semaphore_enabled; /* VkPhysicalDeviceVulkan12Features::timelineSemaphore; required */
+  uint32_t queue_family;          /* a family with VK_QUEUE_COMPUTE_BIT */
+  uint32_t queue_index;
+  void (*lock_queue)(void* user);
+  void (*unlock_queue)(void* user);
+  void* user;
+} vknn_host_device;
+
+/* vknn makes and owns its own instance and device; device_index -1 = best device (an
+ * index with no usable device: VKNN_ERROR_UNSUPPORTED). */
+VKNN_API vknn_status vknn_context_create(int32_t device_index, vknn_context* out);
+/* Adopts a host's device. VKNN_ERROR_UNSUPPORTED without timeline semaphores, with an
+ * api_version below 1.2 or for a queue family without VK_QUEUE_COMPUTE_BIT;
+ * VKNN_ERROR_INVALID_ARGUMENT for null handles, a queue that does not exist, or only one of
+ * lock_queue/unlock_queue. */
+VKNN_API vknn_status vknn_context_borrow(const vknn_host_device* host, vknn_context* out);
+/* Waits for calls in flight and for vknn's own submissions, then releases every Vulkan
+ * object vknn made on the device, including those of sessions still alive: their later
+ * calls fail with VKNN_ERROR_INVALID_STATE ("session used after its context was
+ * destroyed"), and they must still be freed with vknn_session_destroy. The host must first
+ * wait for its own submissions that execute a session's recording. A borrowed device stays
+ * valid and usable by the host. NULL is accepted. */
+VKNN_API void vknn_context_destroy(vknn_context ctx);
+
+typedef struct vknn_model_spec {
+  const char* name;    /* "alexnet", "resnet18|34|50", "cifar-resnet20|32|44|56", "cifar-plain20|...", "lenet" */
+  int32_t classes;     /* number of logits; 0 = model default (1000 ImageNet nets, 10 cifar/lenet) */
+  int32_t input_size;  /* 0 = model default (alexnet 227, >= 67; resnets 224, >= 32; cifar 32, x4; lenet 28) */
+  float width;         /* channel multiplier, 1.0 = the published model (alexnet, lenet); 0 means 1.0 */
+  uint64_t seed;       /* random weights when weights_path is NULL */
+} vknn_model_spec;
+
+/* weights_path: a safetensors file with the names `vknn train` writes; NULL = random. */
+VKNN_API vknn_status vknn_session_create(vknn_context ctx, const vknn_model_spec* spec,
+                                         const char* weights_path /* NULL = random */, int32_t batch,
+                                         vknn_session* out);
+VKNN_API vknn_status vknn_session_input_shape(vknn_session s, int64_t dims[4]);  /* N, C, H, W (fp32) */
+VKNN_API vknn_status vknn_session_output_shape(vknn_session s, int64_t dims[2]); /* N, classes (fp32) */
+/* Synchronous inference. Counts are in floats: N*C*H*W and N*classes exactly. */
+VKNN_API vknn_status vknn_session_run(vknn_session s, const float* input, size_t input_count, float* output,
+                                      size_t output_count);
+/* Records inference into the host's primary command buffer `cmd` (recording state, outside
+ * a render pass, from a pool of the lent queue's family). input: N*C*H*W floats at
+ * input_offset, in a buffer made with VK_BUFFER_USAGE_TRANSFER_SRC_BIT; output: N*classes
+ * floats at output_offset, with VK_BUFFER_USAGE_TRANSFER_DST_BIT. Passing the engine's own
+ * buffer and offset (vknn_session_input_buffer / vknn_session_output_buffer) skips that copy.
+ * A null handle, a range inside the engine's buffer other than its own tensor, or input and
+ * output ranges that overlap are refused (VKNN_ERROR_INVALID_ARGUMENT).
+ *
+ * Recorded, in order (all global VkMemoryBarriers):
+ *   1. ALL_COMMANDS / MEMORY_WRITE -> TRANSFER|COMPUTE_SHADER / TRANSFER_READ|TRANSFER_WRITE|
+ *      SHADER_READ|SHADER_WRITE: covers any earlier write to `input` in submission order on
+ *      the queue (and orders this inference after the previous one);
+ *   2. copy input -> engine input tensor (unless own), then TRANSFER/TRANSFER_WRITE ->
+ *      COMPUTE_SHADER/SHADER_READ;
+ *   3. vkCmdExecuteCommands of the session's secondary buffer (recorded once at creation);
+ *   4. (unless own) COMPUTE_SHADER/SHADER_WRITE -> TRANSFER/TRANSFER_READ, copy logits -> output;
+ *   5. TRANSFER|COMPUTE_SHADER / TRANSFER_WRITE|SHADER_WRITE -> ALL_COMMANDS|HOST /
+ *      MEMORY_READ|MEMORY_WRITE|HOST_READ: `output` is visible to every later command (and to
+ *      the host once the submission completed), and later writes to `input` wait for it.
+ * Submit only to a queue of the lent family. The session's internal buffers are reused by
+ * every replay: at most one recorded inference per session executing at a time, unless all
+ * are submitted to the same queue (barrier 1 orders them); no vknn_session_run meanwhile.
+ * The recording is valid until the session or its context is destroyed. */
+VKNN_API vknn_status vknn_session_record(vknn_session s, VkCommandBuffer cmd, VkBuffer input,
+                                         VkDeviceSize input_offset, VkBuffer output, VkDeviceSize output_offset);
+/* The engine-owned input tensor and logits buffers (usable directly in vknn_session_record,
+ * which then skips the copy). Any out-pointer may be NULL. */
+VKNN_API vknn_status vknn_session_input_buffer(vknn_session s, VkBuffer* buffer, VkDeviceSize* offset,
+                                               VkDeviceSize* size);
+VKNN_API vknn_status vknn_session_output_buffer(vknn_session s, VkBuffer* buffer, VkDeviceSize* offset,
+                                                VkDeviceSize* size);
+/* The host must have waited for any submission that executes this session's recording.
+ * NULL is accepted. */
+VKNN_API void vknn_session_destroy(vknn_session s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VKNN_VKNN_H_ */

@@ -1,0 +1,68 @@
+// The shared state behind vknn::api::Context and Session handles (private to libvknn).
+//
+// Locking: Context::State::mutex is shared by every call that uses the device through the
+// context or one of its sessions, and exclusive in Context::destroy(), which therefore
+// never runs while a session call is in flight. Session::State::mutex serialises calls on
+// one session (the executor and its buffers are not thread-safe).
+#pragma once
+
+#include "vknn/vknn.h"
+#include "vknn/vknn.hpp"
+
+#include "vknn/engine/commands.h"
+#include "vknn/engine/context.h"
+#include "vknn/graph/executor.h"
+
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace vknn::api {
+
+// The one place where internal error codes become vknn_status values.
+vknn_status status_of(Errc code);
+// Throws the API's Error for an engine error, with the message (and VkResult) it carries.
+[[noreturn]] void raise(const vknn::Error& e);
+[[noreturn]] void raise(vknn_status code, const std::string& message);
+template <class T>
+T take(Result<T>&& r) {
+  if (!r.ok()) raise(r.error());
+  return std::move(r).value();
+}
+inline void check(const Status& s) {
+  if (!s.ok()) raise(s.error());
+}
+
+// Hidden: nested in exported classes, these would otherwise inherit default visibility.
+struct __attribute__((visibility("hidden"))) Context::State {
+  std::shared_mutex mutex;
+  std::shared_ptr<vknn::Context> ctx;  // null once destroyed
+  std::string device_name;
+  uint32_t family = 0;
+  std::mutex sessions_mutex;  // guards `sessions` (taken with `mutex` shared or exclusive)
+  std::vector<std::weak_ptr<Session::State>> sessions;
+
+  // Waits for the device, releases every live session's device objects, then the engine
+  // context (the device itself only when vknn owns it).
+  void destroy();
+  ~State();
+};
+
+struct __attribute__((visibility("hidden"))) Session::State {
+  std::shared_ptr<Context::State> owner;
+  std::mutex mutex;
+  std::unique_ptr<Executor> executor;  // null once released
+  CommandList secondary;               // the inference, recorded once, executed by record()
+  TensorId images, logits;
+  std::vector<int64_t> input_shape, output_shape;
+  BufferRef input_ref, output_ref;  // the executor's input tensor and logits
+  std::string model;
+
+  // Frees the device objects (secondary first: its descriptor sets name executor buffers).
+  void release();
+  ~State();
+};
+
+}  // namespace vknn::api
