@@ -15,10 +15,7 @@
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/executor.h"
 #include "vknn/graph/placement.h"
-#include "vknn/models/alexnet.h"
-#include "vknn/models/cifar.h"
-#include "vknn/models/lenet.h"
-#include "vknn/models/resnet.h"
+#include "vknn/models/by_name.h"
 #include "vknn/ops/sgd.h"
 
 #include <fmt/format.h>
@@ -39,7 +36,8 @@ const char* bench_usage() {
          "                  [--layers] [--json] [--device K]\n"
          "       vknn bench --model alexnet --split none|two-devices|two-queues|all [--train] [--batch N]\n"
          "                  [--iters N] [--warmup N] [--json] [--device K] [--device2 K]\n"
-         "  MODEL: alexnet, resnet18, resnet34, resnet50, cifar-resnet20 (or cifar-resnet<6n+2>), lenet\n"
+         "  MODEL: alexnet, resnet18, resnet34, resnet50, cifar-resnet20|32|44|56, cifar-plain20|32|44|56,\n"
+         "         lenet, lenet-wide\n"
          "  --model: whole-network latency (median/p90/min of --iters timed steps after --warmup,\n"
          "           defaults 10 and 2), images/s, planned device memory; --train times training steps\n"
          "           (forward, backward, SGD); --weights loads safetensors parameters (extra names\n"
@@ -54,32 +52,11 @@ const char* bench_usage() {
 
 namespace {
 
-std::optional<models::Model> build_model(const std::string& name, int64_t batch, bool training) {
-  if (name == "alexnet") {
-    models::AlexNetOptions o;
-    o.batch = batch, o.training = training;
-    return models::Model(models::alexnet(o));
-  }
-  if (name == "resnet18" || name == "resnet34" || name == "resnet50") {
-    models::ResNetOptions o;
-    o.depth = std::stoi(name.substr(6));
-    o.batch = batch, o.training = training;
-    return models::resnet(o);
-  }
-  if (name.rfind("cifar-resnet", 0) == 0 && name.size() > 12 &&
-      std::all_of(name.begin() + 12, name.end(), ::isdigit)) {
-    models::CifarNetOptions o;
-    o.depth = std::stoi(name.substr(12));
-    if (o.depth < 8 || (o.depth - 2) % 6 != 0) return std::nullopt;
-    o.batch = batch, o.training = training;
-    return models::cifar_resnet(o);
-  }
-  if (name == "lenet") {
-    models::LeNetOptions o;
-    o.batch = batch, o.training = training;
-    return models::lenet(o);
-  }
-  return std::nullopt;
+Result<models::Model> build_model(const std::string& name, int64_t batch, bool training) {
+  models::ByNameOptions o;
+  o.name = name;
+  o.batch = batch, o.training = training;
+  return models::build_model_by_name(o);
 }
 
 struct Config {
@@ -134,9 +111,7 @@ std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", double(b) / (1 <<
 Status run(const Config& cfg, const ContextOptions& copt) {
   VKNN_ASSIGN(auto ctx, Context::create(copt));
   Context& c = *ctx;
-  auto built = build_model(cfg.model, cfg.batch, cfg.train);
-  if (!built) return make_error(Errc::invalid_argument, "unknown model '{}'", cfg.model);
-  models::Model m = std::move(*built);
+  VKNN_ASSIGN(models::Model m, build_model(cfg.model, cfg.batch, cfg.train));
   if (cfg.train) {
     VKNN_TRY(build_backward(m.graph));
     SgdParams sgd;  // the paper's rule: momentum 0.9, weight decay 5e-4
@@ -314,9 +289,7 @@ Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, c
 }
 
 Status run_split(const Config& cfg, const ContextOptions& copt) {
-  auto built = build_model(cfg.model, cfg.batch, cfg.train);
-  if (!built) return make_error(Errc::invalid_argument, "unknown model '{}'", cfg.model);
-  models::Model m = std::move(*built);
+  VKNN_ASSIGN(models::Model m, build_model(cfg.model, cfg.batch, cfg.train));
   if (m.graph.target_count() < 2)
     return make_error(Errc::invalid_argument, "--split: model '{}' is not placed on two targets (alexnet is)", cfg.model);
   if (cfg.train) {
@@ -408,8 +381,8 @@ int bench_model(Args args) {
     fmt::print(stderr, "vknn bench --model: need --batch >= 1, --iters >= 1, --warmup >= 0\n");
     return 2;
   }
-  if (!build_model(cfg.model, 1, false)) {
-    fmt::print(stderr, "vknn bench: unknown model '{}'\n{}", cfg.model, bench_usage());
+  if (auto probe = models::model_defaults(cfg.model); !probe.ok()) {
+    fmt::print(stderr, "vknn bench: {}\n{}", probe.error().message, bench_usage());
     return 2;
   }
   if (!cfg.split.empty()) {

@@ -170,7 +170,11 @@ const char* kTrainUsage =
     "                  [--weight-decay WD] [--rule paper|pytorch] [--schedule step|plateau]\n"
     "                  [--step-epochs N] [--patience N] [--seed S] [--out DIR] [--resume]\n"
     "                  [--threads T] [--max-steps N] [--val-limit N] [--log-every N]\n"
-    "                  [--eval-every-epoch] [--device K]\n";
+    "                  [--eval-every-epoch] [--device K]\n"
+    "                  [--split none|two-devices|two-queues] [--device2 K]\n"
+    "  --split: model-parallel training of a model placed on two targets (alexnet: one column\n"
+    "           each): two VkDevices (--device2 picks the second; default the same physical\n"
+    "           device as --device) or two queues of one device; validation runs on one.\n";
 
 int train_main(Args args) {
   TrainConfig c;
@@ -185,6 +189,9 @@ int train_main(Args args) {
   take_option(args, "--rule", c.rule);
   take_option(args, "--schedule", c.schedule);
   c.resume = take_flag(args, "--resume");
+  std::string split = "none", device2;
+  take_option(args, "--split", split);
+  take_option(args, "--device2", device2);
   take_flag(args, "--eval-every-epoch");  // the default: validation runs after every epoch
   if (!number_option(args, cmd, "--epochs", c.epochs) || !number_option(args, cmd, "--batch", c.batch) ||
       !number_option(args, cmd, "--lr", c.lr) || !number_option(args, cmd, "--momentum", c.momentum) ||
@@ -194,7 +201,28 @@ int train_main(Args args) {
       !number_option(args, cmd, "--patience", c.patience) || !number_option(args, cmd, "--val-limit", c.val_limit) ||
       !number_option(args, cmd, "--log-every", c.log_every))
     return 2;
-  auto ctx = open_context(args, cmd);
+  if (split != "none" && split != "two-devices" && split != "two-queues") {
+    fmt::print(stderr, "vknn train: --split must be none, two-devices or two-queues, not '{}'\n", split);
+    return 2;
+  }
+  ContextOptions copt = context_options(args);
+  if (split == "two-queues") copt.queue_count = 2;
+  std::shared_ptr<Context> ctx, ctx2;
+  if (auto made = Context::create(copt); made.ok()) ctx = *made;
+  else fmt::print(stderr, "vknn train: {}\n", made.error().what());
+  if (ctx && split == "two-devices") {
+    ContextOptions o2 = copt;
+    if (!device2.empty()) {
+      o2.device = {};
+      if (std::all_of(device2.begin(), device2.end(), ::isdigit)) o2.device.index = uint32_t(std::stoul(device2));
+      else o2.device.name_contains = device2;
+    }
+    if (auto made = Context::create(o2); made.ok()) ctx2 = *made;
+    else {
+      fmt::print(stderr, "vknn train: second device: {}\n", made.error().what());
+      ctx.reset();
+    }
+  }
   if (!args.empty()) {
     fmt::print(stderr, "vknn train: unexpected argument '{}'\n{}", args[0], kTrainUsage);
     return 2;
@@ -243,18 +271,32 @@ int train_main(Args args) {
     st = std::move(*s);
   }
 
-  models::Model train_m = build_model(*spec, c.batch, classes, true);
+  auto built_train = build_model(*spec, c.batch, classes, true);
+  if (!built_train.ok()) return fail(built_train.error());
+  models::Model train_m = std::move(*built_train);
   if (auto s = build_backward(train_m.graph); !s.ok()) return fail(s.error());
   SgdParams sgd;
   sgd.rule = c.rule == "paper" ? SgdRule::sgd_paper : SgdRule::sgd_pytorch;
   sgd.momentum = float(c.momentum), sgd.weight_decay = float(c.weight_decay), sgd.learning_rate = float(c.lr);
   if (auto s = add_sgd(train_m.graph, sgd); !s.ok()) return fail(s.error());
-  models::Model eval_m = build_model(*spec, c.batch, classes, true);
+  auto built_eval = build_model(*spec, c.batch, classes, true);
+  if (!built_eval.ok()) return fail(built_eval.error());
+  models::Model eval_m = std::move(*built_eval);
 
   ExecutorOptions eo;
   eo.seed = c.seed;
   eo.learning_rate = float(st.lr);
-  auto tex = Executor::create(*ctx, train_m.graph, eo);
+  ExecutorOptions split_eo = eo;
+  if (split != "none") {
+    if (train_m.graph.target_count() < 2)
+      return fail(make_error(Errc::invalid_argument, "--split {}: model '{}' is not placed on two targets (alexnet is)",
+                             split, c.model));
+    if (split == "two-devices") split_eo.targets = {{ctx.get(), 0}, {ctx2.get(), 0}};
+    else split_eo.targets = {{ctx.get(), 0}, {ctx.get(), ctx->queue_count() > 1 ? 1u : 0u}};
+    fmt::print(stderr, "split: {}: target 0 on {} queue 0, target 1 on {} queue {}\n", split, ctx->caps().name,
+               split_eo.targets[1].context->caps().name, split_eo.targets[1].queue);
+  }
+  auto tex = Executor::create(*ctx, train_m.graph, split_eo);
   if (!tex.ok()) return fail(tex.error());
   auto vex = Executor::create(*ctx, eval_m.graph, eo);
   if (!vex.ok()) return fail(vex.error());
@@ -449,7 +491,9 @@ int eval_main(Args args) {
   auto src = open_data(data_dir, false);
   if (!src.ok()) return fail(src.error());
   const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
-  models::Model m = build_model(*spec, int64_t(batch) * views, src->classes, true);
+  auto built = build_model(*spec, int64_t(batch) * views, src->classes, true);
+  if (!built.ok()) return fail(built.error());
+  models::Model m = std::move(*built);
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
   // allow_extra: a training checkpoint also holds momentum buffers.
@@ -507,7 +551,9 @@ int infer_main(Args args) {
   if (!names.empty() && int64_t(names.size()) != classes)
     return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
                            names.size(), classes));
-  models::Model m = build_model(*spec, 1, classes, false);
+  auto built = build_model(*spec, 1, classes, false);
+  if (!built.ok()) return fail(built.error());
+  models::Model m = std::move(*built);
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
   if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());

@@ -1,9 +1,6 @@
 #include "train_common.h"
 
-#include "vknn/models/alexnet.h"
-#include "vknn/models/cifar.h"
-#include "vknn/models/lenet.h"
-#include "vknn/models/resnet.h"
+#include "vknn/models/by_name.h"
 
 #include <fmt/format.h>
 
@@ -19,10 +16,6 @@ namespace {
 const std::vector<float> kCifarMean = {0.4914f, 0.4822f, 0.4465f}, kCifarStd = {0.2470f, 0.2435f, 0.2616f};
 const std::vector<float> kImageNetMean = {0.485f, 0.456f, 0.406f}, kImageNetStd = {0.229f, 0.224f, 0.225f};
 }  // namespace
-
-const char* model_names() {
-  return "lenet, lenet-wide, cifar-resnet20|32|44|56, cifar-plain20|32|44|56, resnet18|34|50, alexnet";
-}
 
 Result<ModelSpec> model_spec(const std::string& name) {
   ModelSpec s;
@@ -52,32 +45,14 @@ Result<ModelSpec> model_spec(const std::string& name) {
     s.pca = true;
     return s;
   }
-  return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, model_names());
+  return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, models::model_names());
 }
 
-models::Model build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training) {
-  if (spec.name == "lenet" || spec.name == "lenet-wide") {
-    models::LeNetOptions o;
-    o.batch = batch, o.classes = classes, o.training = training;
-    if (spec.name == "lenet-wide") o.conv1_channels = 32, o.conv2_channels = 64, o.hidden = 512;
-    return models::lenet(o);
-  }
-  if (spec.name.rfind("cifar-", 0) == 0) {
-    models::CifarNetOptions o;
-    o.depth = std::stoi(spec.name.substr(spec.name.size() - 2));
-    o.shortcuts = spec.name.rfind("cifar-resnet", 0) == 0;
-    o.batch = batch, o.classes = classes, o.training = training;
-    return models::cifar_resnet(o);
-  }
-  if (spec.name == "alexnet") {
-    models::AlexNetOptions o;
-    o.batch = batch, o.classes = classes, o.training = training;
-    return models::alexnet(o);
-  }
-  models::ResNetOptions o;
-  o.depth = std::stoi(spec.name.substr(6));
+Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training) {
+  models::ByNameOptions o;
+  o.name = spec.name;
   o.batch = batch, o.classes = classes, o.training = training;
-  return models::resnet(o);
+  return models::build_model_by_name(o);
 }
 
 const char* DataSource::kind_name() const {

@@ -35,8 +35,7 @@ struct ModelSpec {
 
 // Known names: lenet, cifar-resnet20/32/44/56, cifar-plain20/32/44/56, resnet18/34/50, alexnet.
 Result<ModelSpec> model_spec(const std::string& name);
-const char* model_names();
-models::Model build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training);
+Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training);
 
 // A dataset directory: IDX, CIFAR-10 binary or image folder (train/ and test/ or val/).
 struct DataSource {
