@@ -65,6 +65,7 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   ex->seed_ = options.seed;
   ex->timing_ = options.timing;
   ex->import_host_ = options.import_host_memory;
+  ex->chunk_bytes_ = options.transfer_chunk_bytes;
   ex->params_.seed_lo = uint32_t(options.seed);
   ex->params_.seed_hi = uint32_t(options.seed >> 32);
   ex->params_.learning_rate = options.learning_rate;
@@ -269,6 +270,8 @@ Status Executor::allocate() {
     Context& b = *devices_[size_t(dst)].ctx;
     Bridge br;
     br.bytes = bytes;
+    const uint64_t chunk = std::max<uint64_t>(256, (chunk_bytes_ + 255) / 256 * 256);
+    for (uint64_t off = 0; off < bytes; off += chunk) br.chunks.push_back({off, std::min(chunk, bytes - off)});
     const VkDeviceSize align = std::max(Buffer::host_import_alignment(a), Buffer::host_import_alignment(b));
     if (import_host_ && Buffer::host_import_alignment(a) && Buffer::host_import_alignment(b)) {
       const VkDeviceSize size = (bytes + align - 1) / align * align;
@@ -339,14 +342,20 @@ Status Executor::record() {
 Status Executor::build_program(Program& p, bool training) {
   const auto& nodes = graph_.nodes();
   const size_t nt = graph_.tensors().size();
-  // Pseudo-resources for the host-visible memory of each inter-device transfer.
-  auto bridge_id = [&](size_t k) { return nt + k; };
+  // Pseudo-resources for the host-visible memory of each chunk of each inter-device transfer.
+  std::map<size_t, size_t> chunk_base;
+  size_t resources = nt;
+  for (const auto& [k, br] : bridges_) {
+    chunk_base[k] = resources;
+    resources += br.chunks.size();
+  }
+  auto bridge_id = [&](size_t k, size_t c) { return chunk_base.at(k) + c; };
   std::vector<Segment> segs;
   std::vector<size_t> order;
   std::vector<int8_t> closed;
   std::vector<int64_t> open(targets_.size(), -1);
-  std::vector<int64_t> writer(nt + nodes.size(), -1);
-  std::vector<std::map<int32_t, size_t>> readers(nt + nodes.size());
+  std::vector<int64_t> writer(resources, -1);
+  std::vector<std::map<int32_t, size_t>> readers(resources);
   auto close = [&](int32_t t) {
     if (open[size_t(t)] < 0) return;
     order.push_back(size_t(open[size_t(t)]));
@@ -395,22 +404,29 @@ Status Executor::build_program(Program& p, bool training) {
     for (size_t r : reads) readers[r][t] = size_t(s);
   };
   auto in_program = [&](size_t k) { return training || nodes[k].phase == Phase::forward; };
-  // An inter-device transfer is sent as soon as the last write of its source is done.
-  std::vector<std::vector<size_t>> send_after(nodes.size());
+  auto from_target = [&](size_t k) { return targets_.size() == 1 ? 0 : as_transfer(nodes[k])->from(); };
+  // A transfer leaves as soon as the last write of its source is done: its sends are
+  // recorded there, and the source's segment ends there, so that the receiver waits for
+  // nothing else.
+  std::vector<std::vector<size_t>> leave_after(nodes.size());
   std::vector<int8_t> sent(nodes.size(), 0);
-  for (const auto& [k, br] : bridges_) {
-    if (!in_program(k)) continue;
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (!in_program(k) || !as_transfer(nodes[k]) || from_target(k) == node_target_[k]) continue;
     int64_t last = -1;
     for (size_t j = 0; j < k; ++j)
       if (in_program(j))
         for (TensorId o : nodes[j].outputs)
           if (o == nodes[k].inputs[0]) last = int64_t(j);
-    if (last >= 0) send_after[size_t(last)].push_back(k);
+    if (last >= 0) leave_after[size_t(last)].push_back(k);
   }
+  // Between devices, chunk by chunk, each chunk ending a segment: the host hands chunk c to
+  // the receiver while the sender copies chunk c + 1.
   auto send = [&](size_t k) {
-    const TransferOp* tr = as_transfer(nodes[k]);
-    const int32_t from = targets_.size() == 1 ? 0 : tr->from();
-    add(from, {ItemKind::send, k}, {size_t(nodes[k].inputs[0].index)}, {bridge_id(k)});
+    const int32_t from = from_target(k);
+    for (size_t c = 0; c < bridges_.at(k).chunks.size(); ++c) {
+      add(from, {ItemKind::send, k, uint32_t(c)}, {size_t(nodes[k].inputs[0].index)}, {bridge_id(k, c)});
+      close(from);
+    }
     sent[k] = 1;
   };
   for (size_t k = 0; k < nodes.size(); ++k) {
@@ -423,7 +439,8 @@ Status Executor::build_program(Program& p, bool training) {
         // No commands: whoever reads the output depends on the source's writer.
       } else if (bridges_.count(k)) {
         if (!sent[k]) send(k);
-        add(t, {ItemKind::recv, k}, {bridge_id(k)}, {y});
+        for (size_t c = 0; c < bridges_.at(k).chunks.size(); ++c)
+          add(t, {ItemKind::recv, k, uint32_t(c)}, {bridge_id(k, c)}, {y});
       } else {
         add(t, {ItemKind::copy, k}, {x}, {y});
       }
@@ -433,8 +450,13 @@ Status Executor::build_program(Program& p, bool training) {
       for (TensorId o : n.outputs) writes.push_back(size_t(o.index));
       add(t, {ItemKind::node, k}, reads, writes);
     }
-    for (size_t j : send_after[k])
-      if (!sent[j]) send(j);
+    for (size_t j : leave_after[k]) {
+      if (bridges_.count(j)) {
+        if (!sent[j]) send(j);
+      } else {
+        close(t);
+      }
+    }
   }
   for (size_t t = 0; t < targets_.size(); ++t) close(int32_t(t));
   // Renumber waits into submission order and record.
@@ -485,14 +507,20 @@ Status Executor::record_items(CommandList& list, const Segment& seg, bool traini
         list.timestamp(n.name);
         list.copy(ref(device, n.inputs[0]), ref(device, n.outputs[0]));
         break;
-      case ItemKind::send:
-        list.timestamp(n.name + ".send");
-        list.copy(ref(device, n.inputs[0]), bridges_.at(item.node).src.ref(0, bridges_.at(item.node).bytes));
+      case ItemKind::send: {
+        const Bridge& br = bridges_.at(item.node);
+        const auto [off, len] = br.chunks[item.chunk];
+        list.timestamp(br.chunks.size() > 1 ? fmt::format("{}.send[{}]", n.name, item.chunk) : n.name + ".send");
+        list.copy(ref(device, n.inputs[0]).sub(off, len), br.src.ref(off, len));
         break;
-      case ItemKind::recv:
-        list.timestamp(n.name + ".recv");
-        list.copy(bridges_.at(item.node).dst.ref(0, bridges_.at(item.node).bytes), ref(device, n.outputs[0]));
+      }
+      case ItemKind::recv: {
+        const Bridge& br = bridges_.at(item.node);
+        const auto [off, len] = br.chunks[item.chunk];
+        list.timestamp(br.chunks.size() > 1 ? fmt::format("{}.recv[{}]", n.name, item.chunk) : n.name + ".recv");
+        list.copy(br.dst.ref(off, len), ref(device, n.outputs[0]).sub(off, len));
         break;
+      }
     }
   }
   return {};
@@ -539,8 +567,11 @@ Status Executor::run_program(Program& p) {
     for (const Item& item : seg.items)
       if (item.kind == ItemKind::recv) {
         const Bridge& br = bridges_.at(item.node);
-        if (!br.shared()) std::memcpy(br.dst.mapped(), br.src.mapped(), size_t(br.bytes));
-        received[size_t(seg.target)] += br.bytes;
+        const auto [off, len] = br.chunks[item.chunk];
+        if (!br.shared())
+          std::memcpy(static_cast<uint8_t*>(br.dst.mapped()) + off, static_cast<const uint8_t*>(br.src.mapped()) + off,
+                      size_t(len));
+        received[size_t(seg.target)] += len;
       }
     host_copy_ms[size_t(seg.target)] += std::chrono::duration<double, std::milli>(clock::now() - c0).count();
     auto v = seg.list.submit(waits);

@@ -41,7 +41,7 @@ struct Run {
 };
 
 Run make_run(const AlexNetOptions& opt, std::vector<ExecutionTarget> targets, bool timing = false,
-             bool import_host_memory = true) {
+             bool import_host_memory = true, uint64_t chunk_bytes = 4ull << 20) {
   Run r{alexnet(opt), nullptr};
   if (opt.training) {
     REQUIRE_OK(build_backward(r.m.graph));
@@ -53,6 +53,7 @@ Run make_run(const AlexNetOptions& opt, std::vector<ExecutionTarget> targets, bo
   eo.timing = timing;
   eo.targets = std::move(targets);
   eo.import_host_memory = import_host_memory;
+  eo.transfer_chunk_bytes = chunk_bytes;
   auto ex = Executor::create(gpu(), r.m.graph, eo);
   REQUIRE_MESSAGE(ex.ok(), (ex.ok() ? "" : ex.error().what()));
   r.ex = std::move(ex).value();
@@ -118,11 +119,13 @@ uint64_t paper_forward_bytes(const AlexNet& m) {
 
 TEST_CASE("split: AlexNet on two devices trains step for step like one device") {
   // Transfers through one host allocation imported by both devices
-  // (VK_EXT_external_memory_host, which lavapipe has), and staged through two buffers.
+  // (VK_EXT_external_memory_host, which lavapipe has), whole; and staged through two
+  // buffers, in 512-byte chunks (each tensor here crosses in 1 to 4 chunks).
   for (const bool import : {true, false}) {
   CAPTURE(import);
+  const uint64_t chunk = import ? 4ull << 20 : 512;
   Run one = make_run(kSmall, {});
-  Run two = make_run(kSmall, {{&gpu(), 0}, {&second_device(), 0}}, /*timing=*/true, import);
+  Run two = make_run(kSmall, {{&gpu(), 0}, {&second_device(), 0}}, /*timing=*/true, import, chunk);
   REQUIRE(two.ex->target_count() == 2);
   for (uint32_t step = 0; step < 4; ++step) {
     set_batch(one, 100 + step);
@@ -131,6 +134,12 @@ TEST_CASE("split: AlexNet on two devices trains step for step like one device") 
     REQUIRE_OK(two.ex->run());
     check_same_state(two, one, "step " + std::to_string(step));
   }
+  // The chunks were separate copies (the 1,152-byte pool2 in three).
+  auto timings = two.ex->timings();
+  REQUIRE(timings.ok());
+  size_t pieces = 0;
+  for (const auto& t : *timings) pieces += t.name.find("col0.pool2@1.send") == 0;
+  CHECK(pieces == (import ? 1u : 3u));
   // The bytes that crossed: the crossing activations forward and their gradients backward,
   // as the paper's connectivity implies (at width 1/8, batch 2: 16x3x3 pool2, 16x1x1 pool5,
   // 256-wide fc6/fc7).
@@ -160,7 +169,7 @@ TEST_CASE("split: AlexNet on two devices trains step for step like one device") 
   REQUIRE_OK(fresh.ex->load_checkpoint(path));
   check_same_parameters(fresh, two, "checkpoint from two devices");
   REQUIRE_OK(one.ex->save_checkpoint(path));
-  Run back = make_run(kSmall, {{&gpu(), 0}, {&second_device(), 0}}, false, import);
+  Run back = make_run(kSmall, {{&gpu(), 0}, {&second_device(), 0}}, false, import, chunk);
   REQUIRE_OK(back.ex->load_checkpoint(path));
   check_same_parameters(back, one, "checkpoint into two devices");
   std::filesystem::remove(path);

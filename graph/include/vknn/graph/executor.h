@@ -30,6 +30,10 @@ struct ExecutorOptions {
   // (VK_EXT_external_memory_host) where both support it; otherwise, or when false, each
   // side gets its own host-visible buffer and the host copies between them.
   bool import_host_memory = true;
+  // Between devices, a tensor larger than this moves in chunks of this size, each its own
+  // submission on both sides, so the receiver starts on one chunk while the sender copies
+  // the next.
+  uint64_t transfer_chunk_bytes = 4ull << 20;
 };
 
 // How one target spent the last run (filled when ExecutorOptions::timing is on).
@@ -131,6 +135,7 @@ class Executor {
   struct Item {
     ItemKind kind;
     size_t node;
+    uint32_t chunk = 0;  // send/recv: which chunk of the transfer
   };
   // A run of one target's items between two synchronization points: one command buffer,
   // submitted after the segments it waits for.
@@ -149,6 +154,7 @@ class Executor {
     std::shared_ptr<void> host;  // the imported host allocation (declared first: freed last)
     Buffer src, dst;             // on the sending and the receiving device
     uint64_t bytes = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> chunks;  // (offset, bytes)
     bool shared() const { return host != nullptr; }
   };
 
@@ -171,6 +177,7 @@ class Executor {
   uint64_t seed_ = 1;
   bool timing_ = false;
   bool import_host_ = true;
+  uint64_t chunk_bytes_ = 4ull << 20;
   StepParams params_;
   std::vector<Device> devices_;
   std::vector<Target> targets_;
