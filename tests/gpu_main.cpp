@@ -4,6 +4,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include "validation_listener.h"
+
 #include "vknn/engine/context.h"
 
 #include <cstdio>
@@ -14,43 +16,10 @@ namespace vknn::test {
 std::shared_ptr<Context>& gpu_holder();
 }
 
-namespace {
-
-// Names the test case in which validation messages appeared.
-struct ValidationListener : doctest::IReporter {
-  uint64_t at_start = 0;
-  std::string name;
-  explicit ValidationListener(const doctest::ContextOptions&) {}
-  void test_case_start(const doctest::TestCaseData& tc) override {
-    at_start = vknn::validation_message_count();
-    name = tc.m_name;
-  }
-  void test_case_end(const doctest::CurrentTestCaseStats&) override {
-    if (uint64_t n = vknn::validation_message_count(); n > at_start)
-      std::fprintf(stderr, "validation: %llu message(s) during test case '%s'\n", (unsigned long long)(n - at_start),
-                   name.c_str());
-  }
-  void test_case_reenter(const doctest::TestCaseData&) override {}
-  void test_case_exception(const doctest::TestCaseException&) override {}
-  void subcase_start(const doctest::SubcaseSignature&) override {}
-  void subcase_end() override {}
-  void log_assert(const doctest::AssertData&) override {}
-  void log_message(const doctest::MessageData&) override {}
-  void test_case_skipped(const doctest::TestCaseData&) override {}
-  void report_query(const doctest::QueryData&) override {}
-  void test_run_start() override {}
-  void test_run_end(const doctest::TestRunStats&) override {}
-};
-DOCTEST_REGISTER_LISTENER("validation", 1, ValidationListener);
-
-}  // namespace
+DOCTEST_REGISTER_LISTENER("validation", 1, vknn::test::ValidationListener<&vknn::validation_message_count>);
 
 int main(int argc, char** argv) {
-  bool listing = false;
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--list", 6) == 0 || std::strncmp(argv[i], "-l", 2) == 0 || !std::strcmp(argv[i], "-h") ||
-        !std::strcmp(argv[i], "--help"))
-      listing = true;
+  const bool listing = vknn::test::listing_only(argc, argv);
   if (!listing) {
     vknn::ContextOptions opt;
     opt.validation = true;

@@ -1,0 +1,50 @@
+// The doctest listener both GPU mains use: names the test case during which the validation
+// layer printed something (the run fails at exit on any message). `Count` returns the number
+// of messages so far: vknn's own counter, or the embedding tests' host messenger.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace vknn::test {
+
+template <uint64_t (*Count)()>
+struct ValidationListener : doctest::IReporter {
+  uint64_t at_start = 0;
+  std::string name;
+  explicit ValidationListener(const doctest::ContextOptions&) {}
+  void test_case_start(const doctest::TestCaseData& tc) override {
+    at_start = Count();
+    name = tc.m_name;
+  }
+  void test_case_end(const doctest::CurrentTestCaseStats&) override {
+    if (uint64_t n = Count(); n > at_start)
+      std::fprintf(stderr, "validation: %llu message(s) during test case '%s'\n", (unsigned long long)(n - at_start),
+                   name.c_str());
+  }
+  void test_case_reenter(const doctest::TestCaseData&) override {}
+  void test_case_exception(const doctest::TestCaseException&) override {}
+  void subcase_start(const doctest::SubcaseSignature&) override {}
+  void subcase_end() override {}
+  void log_assert(const doctest::AssertData&) override {}
+  void log_message(const doctest::MessageData&) override {}
+  void test_case_skipped(const doctest::TestCaseData&) override {}
+  void report_query(const doctest::QueryData&) override {}
+  void test_run_start() override {}
+  void test_run_end(const doctest::TestRunStats&) override {}
+};
+
+// True when doctest is only asked to list or describe the tests (no device needed).
+inline bool listing_only(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], "--list", 6) == 0 || std::strncmp(argv[i], "-l", 2) == 0 || !std::strcmp(argv[i], "-h") ||
+        !std::strcmp(argv[i], "--help"))
+      return true;
+  return false;
+}
+
+}  // namespace vknn::test
