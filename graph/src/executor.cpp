@@ -97,10 +97,15 @@ Queue& Executor::queue_of(int32_t target) const {
 
 BufferRef Executor::ref(int32_t device, TensorId t) const { return refs_[size_t(device)][size_t(t.index)]; }
 
-BufferRef Executor::buffer(TensorId t) const {
+int32_t Executor::resident_device(TensorId t) const {
   const int32_t d = home_device_.at(size_t(t.index));
-  return ref(d < 0 ? 0 : d, t);
+  if (d >= 0) return d;
+  for (size_t i = 0; i < devices_.size(); ++i)  // an input: the first device that holds it
+    if (refs_[i][size_t(t.index)].valid()) return int32_t(i);
+  return 0;
 }
+
+BufferRef Executor::buffer(TensorId t) const { return ref(resident_device(t), t); }
 
 Status Executor::resolve_targets(const ExecutorOptions& options) {
   std::vector<ExecutionTarget> wanted = options.targets;
@@ -653,7 +658,7 @@ Result<std::vector<float>> Executor::read(TensorId t) const {
                       "read '{}': a transient {} shares memory with others after its last use; read persistent tensors",
                       d.name, role_name(d.role));
   std::vector<float> v(size_t(d.shape.numel()));
-  const int32_t dev = std::max(0, home_device_[size_t(t.index)]);
+  const int32_t dev = resident_device(t);
   if (auto s = devices_[size_t(dev)].ctx->download(r, v.data(), v.size() * 4); !s.ok()) return on_device(dev, s.error());
   return v;
 }
@@ -688,7 +693,7 @@ Result<std::vector<NodeTiming>> Executor::timings() {
 }
 
 Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
-  const int32_t dev = std::max(0, home_device_[size_t(t.index)]);
+  const int32_t dev = resident_device(t);
   if (auto s = devices_[size_t(dev)].ctx->upload(buffer(t), data, bytes); !s.ok()) return on_device(dev, s.error());
   return {};
 }

@@ -335,6 +335,9 @@ TEST_CASE("split: a ResNet placed stage by stage (place_by_prefix) on two device
   auto two = Executor::create(gpu(), b.graph, eo);
   REQUIRE(one.ok());
   REQUIRE_MESSAGE(two.ok(), (two.ok() ? "" : two.error().what()));
+  // The labels live only on device 1 (where the loss runs); the images on both.
+  CHECK((*two)->buffer(b.labels).valid());
+  CHECK((*two)->read(b.labels).ok());
   for (uint32_t step = 0; step < 3; ++step) {
     const auto images = random_floats(size_t(a.graph.shape(a.images).numel()), 50 + step);
     const std::vector<int32_t> labels{int32_t(step % 10), int32_t((step + 4) % 10)};

@@ -114,7 +114,7 @@ class Executor {
   Status load_weights(const std::filesystem::path& path, bool allow_extra = false);
 
   const Graph& graph() const { return graph_; }
-  // A tensor's memory on the device that owns it (device 0's copy for inputs).
+  // A tensor's memory on the device that owns it (for inputs, the first device holding one).
   BufferRef buffer(TensorId t) const;
 
  private:
@@ -170,6 +170,7 @@ class Executor {
   Queue& queue_of(int32_t target) const;
   int32_t device_of_node(size_t k) const { return targets_[size_t(node_target_[k])].device; }
   BufferRef ref(int32_t device, TensorId t) const;
+  int32_t resident_device(TensorId t) const;
   Status upload_home(TensorId t, const void* data, size_t bytes);
 
   Context& ctx_;
