@@ -341,136 +341,25 @@ Status Executor::record() {
   return build_program(infer_, false);
 }
 
-// Cuts each target's share of the schedule into segments at the points where it needs
-// another target's results, and orders the segments so that every wait refers to a
-// segment submitted earlier (so one queue shared by two targets cannot deadlock).
+// Records the schedule (schedule.h) of the training step or the inference pass: one command
+// list per segment.
 Status Executor::build_program(Program& p, bool training) {
   const auto& nodes = graph_.nodes();
-  const size_t nt = graph_.tensors().size();
-  // Pseudo-resources for the host-visible memory of each chunk of each inter-device transfer.
-  std::map<size_t, size_t> chunk_base;
-  size_t resources = nt;
-  for (const auto& [k, br] : bridges_) {
-    chunk_base[k] = resources;
-    resources += br.chunks.size();
-  }
-  auto bridge_id = [&](size_t k, size_t c) { return chunk_base.at(k) + c; };
-  std::vector<Segment> segs;
-  std::vector<size_t> order;
-  std::vector<int8_t> closed;
-  std::vector<int64_t> open(targets_.size(), -1);
-  std::vector<int64_t> writer(resources, -1);
-  std::vector<std::map<int32_t, size_t>> readers(resources);
-  auto close = [&](int32_t t) {
-    if (open[size_t(t)] < 0) return;
-    order.push_back(size_t(open[size_t(t)]));
-    closed[size_t(open[size_t(t)])] = 1;
-    open[size_t(t)] = -1;
-  };
-  auto resource = [&](size_t i) { return i < nt ? size_t(root_[i]) : i; };
-  auto add = [&](int32_t t, Item item, std::vector<size_t> reads, std::vector<size_t> writes) {
-    std::vector<size_t> deps;
-    auto dep = [&](size_t s) {
-      if (segs[s].target != t && std::find(deps.begin(), deps.end(), s) == deps.end()) deps.push_back(s);
-    };
-    for (auto* list : {&reads, &writes})
-      for (size_t& r : *list) {
-        r = resource(r);
-        if (writer[r] >= 0) dep(size_t(writer[r]));
-      }
-    for (size_t w : writes)
-      for (auto [rt, s] : readers[w]) dep(s);
-    for (size_t d : deps)
-      if (!closed[d]) close(segs[d].target);
-    int64_t s = open[size_t(t)];
-    if (s >= 0)
-      for (size_t d : deps)
-        if (std::find(segs[size_t(s)].waits.begin(), segs[size_t(s)].waits.end(), d) == segs[size_t(s)].waits.end()) {
-          close(t);
-          s = -1;
-          break;
-        }
-    if (s < 0) {
-      Segment seg;
-      seg.target = t;
-      segs.push_back(std::move(seg));
-      closed.push_back(0);
-      s = int64_t(segs.size() - 1);
-      open[size_t(t)] = s;
-    }
-    Segment& seg = segs[size_t(s)];
-    for (size_t d : deps)
-      if (std::find(seg.waits.begin(), seg.waits.end(), d) == seg.waits.end()) seg.waits.push_back(d);
-    seg.items.push_back(item);
-    for (size_t w : writes) {
-      writer[w] = s;
-      readers[w].clear();
-    }
-    for (size_t r : reads) readers[r][t] = size_t(s);
-  };
-  auto in_program = [&](size_t k) { return training || nodes[k].phase == Phase::forward; };
-  auto from_target = [&](size_t k) { return targets_.size() == 1 ? 0 : as_transfer(nodes[k])->from(); };
-  // A transfer leaves as soon as the last write of its source is done: its sends are
-  // recorded there, and the source's segment ends there, so that the receiver waits for
-  // nothing else.
-  std::vector<std::vector<size_t>> leave_after(nodes.size());
-  std::vector<int8_t> sent(nodes.size(), 0);
-  for (size_t k = 0; k < nodes.size(); ++k) {
-    if (!in_program(k) || !as_transfer(nodes[k]) || from_target(k) == node_target_[k]) continue;
-    int64_t last = -1;
-    for (size_t j = 0; j < k; ++j)
-      if (in_program(j))
-        for (TensorId o : nodes[j].outputs)
-          if (o == nodes[k].inputs[0]) last = int64_t(j);
-    if (last >= 0) leave_after[size_t(last)].push_back(k);
-  }
-  // Between devices, chunk by chunk, each chunk ending a segment: the host hands chunk c to
-  // the receiver while the sender copies chunk c + 1.
-  auto send = [&](size_t k) {
-    const int32_t from = from_target(k);
-    for (size_t c = 0; c < bridges_.at(k).chunks.size(); ++c) {
-      add(from, {ItemKind::send, k, uint32_t(c)}, {size_t(nodes[k].inputs[0].index)}, {bridge_id(k, c)});
-      close(from);
-    }
-    sent[k] = 1;
-  };
-  for (size_t k = 0; k < nodes.size(); ++k) {
-    if (!in_program(k)) continue;
-    const Node& n = nodes[k];
-    const int32_t t = node_target_[k];
-    if (as_transfer(n)) {
-      const size_t x = size_t(n.inputs[0].index), y = size_t(n.outputs[0].index);
-      if (alias_[k]) {
-        // No commands: whoever reads the output depends on the source's writer.
-      } else if (bridges_.count(k)) {
-        if (!sent[k]) send(k);
-        for (size_t c = 0; c < bridges_.at(k).chunks.size(); ++c)
-          add(t, {ItemKind::recv, k, uint32_t(c)}, {bridge_id(k, c)}, {y});
-      } else {
-        add(t, {ItemKind::copy, k}, {x}, {y});
-      }
-    } else {
-      std::vector<size_t> reads, writes;
-      for (TensorId i : n.inputs) reads.push_back(size_t(i.index));
-      for (TensorId o : n.outputs) writes.push_back(size_t(o.index));
-      add(t, {ItemKind::node, k}, reads, writes);
-    }
-    for (size_t j : leave_after[k]) {
-      if (bridges_.count(j)) {
-        if (!sent[j]) send(j);
-      } else {
-        close(t);
-      }
-    }
-  }
-  for (size_t t = 0; t < targets_.size(); ++t) close(int32_t(t));
-  // Renumber waits into submission order and record.
-  std::vector<size_t> position(segs.size());
-  for (size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+  ScheduleInput in;
+  in.graph = &graph_;
+  in.training = training;
+  in.targets = int32_t(targets_.size());
+  in.node_target = node_target_;
+  in.root = root_;
+  in.alias = alias_;
+  in.from_target.assign(nodes.size(), -1);
+  for (size_t k = 0; k < nodes.size(); ++k)
+    if (const TransferOp* tr = as_transfer(nodes[k])) in.from_target[k] = targets_.size() == 1 ? 0 : tr->from();
+  for (const auto& [k, br] : bridges_) in.chunks[k] = br.chunks.size();
   p.segments.clear();
-  for (size_t s : order) {
-    Segment seg = std::move(segs[s]);
-    for (size_t& w : seg.waits) w = position[w];
+  for (ScheduleSegment& s : build_schedule(in)) {
+    Segment seg;
+    static_cast<ScheduleSegment&>(seg) = std::move(s);
     p.segments.push_back(std::move(seg));
   }
   for (Segment& seg : p.segments) {
@@ -493,10 +382,10 @@ Status Executor::build_program(Program& p, bool training) {
 Status Executor::record_items(CommandList& list, const Segment& seg, bool training) {
   const int32_t device = targets_[size_t(seg.target)].device;
   const auto& nodes = graph_.nodes();
-  for (const Item& item : seg.items) {
+  for (const ScheduleItem& item : seg.items) {
     const Node& n = nodes[item.node];
     switch (item.kind) {
-      case ItemKind::node: {
+      case ScheduleItem::Kind::node: {
         NodeIO io;
         io.step = devices_[size_t(device)].step;
         io.workspace = workspaces_[item.node];
@@ -508,18 +397,18 @@ Status Executor::record_items(CommandList& list, const Segment& seg, bool traini
           return Error{s.error().code, s.error().vk, fmt::format("recording node '{}': {}", n.name, s.error().message)};
         break;
       }
-      case ItemKind::copy:
+      case ScheduleItem::Kind::copy:
         list.timestamp(n.name);
         list.copy(ref(device, n.inputs[0]), ref(device, n.outputs[0]));
         break;
-      case ItemKind::send: {
+      case ScheduleItem::Kind::send: {
         const Bridge& br = bridges_.at(item.node);
         const auto [off, len] = br.chunks[item.chunk];
         list.timestamp(br.chunks.size() > 1 ? fmt::format("{}.send[{}]", n.name, item.chunk) : n.name + ".send");
         list.copy(ref(device, n.inputs[0]).sub(off, len), br.src.ref(off, len));
         break;
       }
-      case ItemKind::recv: {
+      case ScheduleItem::Kind::recv: {
         const Bridge& br = bridges_.at(item.node);
         const auto [off, len] = br.chunks[item.chunk];
         list.timestamp(br.chunks.size() > 1 ? fmt::format("{}.recv[{}]", n.name, item.chunk) : n.name + ".recv");
@@ -569,8 +458,8 @@ Status Executor::run_program(Program& p) {
       }
     }
     const auto c0 = clock::now();
-    for (const Item& item : seg.items)
-      if (item.kind == ItemKind::recv) {
+    for (const ScheduleItem& item : seg.items)
+      if (item.kind == ScheduleItem::Kind::recv) {
         const Bridge& br = bridges_.at(item.node);
         const auto [off, len] = br.chunks[item.chunk];
         if (!br.shared())
@@ -600,7 +489,7 @@ Status Executor::run_program(Program& p) {
     for (Segment& seg : p.segments) {
       VKNN_ASSIGN(auto times, seg.list.timings());
       for (size_t i = 0; i < times.size() && i < seg.items.size(); ++i)
-        (seg.items[i].kind == ItemKind::node ? stats_[size_t(seg.target)].compute_ms
+        (seg.items[i].kind == ScheduleItem::Kind::node ? stats_[size_t(seg.target)].compute_ms
                                              : stats_[size_t(seg.target)].transfer_ms) += times[i].ms;
     }
     for (auto& st : stats_) st.wait_ms = std::max(0.0, last_run_ms_ - st.compute_ms - st.transfer_ms);
@@ -683,10 +572,10 @@ Result<std::vector<NodeTiming>> Executor::timings() {
   for (Segment& seg : (last_run_training_ ? train_ : infer_).segments) {
     VKNN_ASSIGN(auto t, seg.list.timings());
     for (size_t i = 0; i < t.size() && i < seg.items.size(); ++i) {
-      const Item& item = seg.items[i];
+      const ScheduleItem& item = seg.items[i];
       const Node& n = nodes[item.node];
       out.push_back({t[i].label, n.op->type(), n.phase, t[i].ms,
-                     item.kind == ItemKind::node ? n.op->flops(graph_, n) : 0.0});
+                     item.kind == ScheduleItem::Kind::node ? n.op->flops(graph_, n) : 0.0});
     }
   }
   return out;

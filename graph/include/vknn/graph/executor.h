@@ -5,6 +5,7 @@
 
 #include "vknn/graph/graph.h"
 #include "vknn/graph/memory_plan.h"
+#include "vknn/graph/schedule.h"
 
 #include <filesystem>
 #include <map>
@@ -130,21 +131,11 @@ class Executor {
     Buffer transient;
     MemoryPlan plan;
   };
-  // What a segment records, in order: a node, or one half of a transfer between devices.
-  enum class ItemKind { node, copy, send, recv };
-  struct Item {
-    ItemKind kind;
-    size_t node;
-    uint32_t chunk = 0;  // send/recv: which chunk of the transfer
-  };
-  // A run of one target's items between two synchronization points: one command buffer,
-  // submitted after the segments it waits for.
-  struct Segment {
-    int32_t target = 0;
-    std::vector<Item> items;
-    std::vector<size_t> waits;  // segments (indices) that must finish first
+  // One segment of the schedule (schedule.h): its command buffer and the timeline value of
+  // its last submission.
+  struct Segment : ScheduleSegment {
     CommandList list;
-    uint64_t signal = 0;        // the target queue's timeline value of the last submission
+    uint64_t signal = 0;
   };
   struct Program {
     std::vector<Segment> segments;  // in submission order
