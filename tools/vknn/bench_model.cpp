@@ -230,7 +230,7 @@ Status run(const Config& cfg, const ContextOptions& copt) {
 struct SplitResult {
   std::string mode, note;
   Stats st;
-  uint64_t crossing = 0, copied = 0;
+  uint64_t crossing = 0, copied = 0, planned = 0;
   std::vector<TargetStats> targets;
   double stats_wall_ms = 0;
 };
@@ -271,6 +271,7 @@ Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, c
   {
     VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false, targets));
     r.copied = ex->bytes_copied_per_run(cfg.train);
+    r.planned = ex->planned_bytes();
     for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
     std::vector<double> ms;
     for (int i = 0; i < cfg.iters; ++i) {
@@ -324,6 +325,7 @@ Status run_split(const Config& cfg, const ContextOptions& copt) {
                              {"ratio_to_none", base > 0 ? nlohmann::ordered_json(r.st.median_ms / base) : nlohmann::ordered_json(nullptr)},
                              {"bytes_crossing_per_step", r.crossing},
                              {"bytes_copied_per_step", r.copied},
+                             {"planned_device_bytes", r.planned},
                              {"timed_step_ms", r.stats_wall_ms},
                              {"targets", t}});
     }
@@ -335,8 +337,9 @@ Status run_split(const Config& cfg, const ContextOptions& copt) {
   for (const auto& r : results) {
     fmt::print("  --split {:<11} median {:9.2f} ms  p90 {:9.2f} ms  min {:9.2f} ms{}   [{}]\n", r.mode, r.st.median_ms,
                r.st.p90_ms, r.st.min_ms, base > 0 ? fmt::format("  {:.2f}x none", r.st.median_ms / base) : "", r.note);
-    fmt::print("      bytes crossing targets per step {} ({:.1f} KiB); copied between devices {} ({:.1f} KiB)\n",
-               r.crossing, double(r.crossing) / 1024, r.copied, double(r.copied) / 1024);
+    fmt::print("      bytes crossing targets per step {} ({:.1f} KiB); copied between devices {} ({:.1f} KiB); "
+               "planned device memory {}\n",
+               r.crossing, double(r.crossing) / 1024, r.copied, double(r.copied) / 1024, mib(r.planned));
     for (size_t t = 0; t < r.targets.size(); ++t) {
       const auto& ts = r.targets[t];
       const double w = r.stats_wall_ms > 0 ? r.stats_wall_ms : 1;

@@ -1,6 +1,8 @@
 // The executor: plans memory for a graph, records its whole schedule into command lists
 // once, and replays them every step. Per step only the inputs are uploaded and only the
-// outputs (loss, metrics) are read back.
+// outputs (loss, metrics) are read back. A graph placed on several targets (placement.h)
+// runs on several devices or queues: each target's share is cut into segments (schedule.h),
+// one command list each, synchronized by timeline semaphores.
 #pragma once
 
 #include "vknn/graph/graph.h"
