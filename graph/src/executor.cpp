@@ -185,6 +185,15 @@ Status Executor::allocate() {
                         role_name(tensors[i].role), tensors[i].name, tensors[i].shape.str(), touched_by[i][0],
                         touched_by[i][1]);
 
+  // Tensors split into slices (TensorDesc::slice_of) live in their slices only.
+  pieces_.assign(nt, {});
+  for (size_t i = 0; i < nt; ++i)
+    if (tensors[i].slice_of.valid()) pieces_[size_t(tensors[i].slice_of.index)].push_back(i);
+  for (size_t i = 0; i < nt; ++i)
+    if (!pieces_[i].empty() && first[i] >= 0)
+      return make_error(Errc::invalid_argument, "{} '{}' is split into slices but node '{}' uses it whole",
+                        role_name(tensors[i].role), tensors[i].name, nodes[size_t(first[i])].name);
+
   // Home device of each tensor: where it is written (or first used); inputs live on every
   // device that reads them.
   home_device_.assign(nt, 0);
@@ -206,7 +215,9 @@ Status Executor::allocate() {
   persistent_bytes_ = 0;
   std::vector<std::vector<uint64_t>> offset(devices_.size(), std::vector<uint64_t>(nt, 0));
   std::vector<uint64_t> persistent_size(devices_.size(), 256);
-  auto persistent = [&](size_t i) { return is_persistent(graph_, tensors[i]) || crosses[i] != 0; };
+  auto persistent = [&](size_t i) {
+    return pieces_[i].empty() && (is_persistent(graph_, tensors[i]) || crosses[i] != 0);
+  };
   for (size_t i = 0; i < nt; ++i) {
     if (!persistent(i) || root_[i] != int32_t(i)) continue;
     for (size_t d = 0; d < devices_.size(); ++d)
@@ -323,6 +334,11 @@ Status Executor::initialize() {
       std::vector<float> v;
       for (size_t dev = 0; dev < devices_.size(); ++dev) {
         if (!refs_[dev][i].valid() || refs_[dev][i].buffer != devices_[dev].persistent.handle()) continue;
+        if (v.empty() && d.slice_of.valid()) {
+          // A slice starts from its piece of the whole tensor's initial values.
+          const auto whole = initial_values(graph_.desc(d.slice_of), seed_);
+          v.assign(whole.begin() + d.slice_offset, whole.begin() + d.slice_offset + d.shape.numel());
+        }
         if (v.empty()) v = initial_values(d, seed_);
         if (auto s = devices_[dev].ctx->upload(refs_[dev][i], v.data(), v.size() * 4); !s.ok())
           return on_device(int32_t(dev), s.error());
@@ -539,6 +555,14 @@ Status Executor::infer() {
 
 Result<std::vector<float>> Executor::read(TensorId t) const {
   const auto& d = graph_.desc(t);
+  if (!pieces_[size_t(t.index)].empty()) {  // assembled from its slices
+    std::vector<float> v(size_t(d.shape.numel()));
+    for (size_t i : pieces_[size_t(t.index)]) {
+      VKNN_ASSIGN(auto piece, read(TensorId{int32_t(i)}));
+      std::copy(piece.begin(), piece.end(), v.begin() + graph_.tensors()[i].slice_offset);
+    }
+    return v;
+  }
   const BufferRef r = buffer(t);
   if (!r.valid())
     return make_error(Errc::invalid_argument, "read '{}': the tensor is not used by any node", d.name);
@@ -582,6 +606,12 @@ Result<std::vector<NodeTiming>> Executor::timings() {
 }
 
 Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
+  for (size_t i : pieces_[size_t(t.index)]) {  // into its slices
+    const TensorDesc& piece = graph_.tensors()[i];
+    VKNN_TRY(upload_home(TensorId{int32_t(i)}, static_cast<const float*>(data) + piece.slice_offset,
+                         size_t(piece.shape.bytes())));
+  }
+  if (!pieces_[size_t(t.index)].empty()) return {};
   const int32_t dev = resident_device(t);
   if (auto s = devices_[size_t(dev)].ctx->upload(buffer(t), data, bytes); !s.ok()) return on_device(dev, s.error());
   return {};
@@ -591,7 +621,7 @@ Status Executor::save_checkpoint(const std::filesystem::path& path) const {
   SafetensorsWriter w;
   for (size_t i = 0; i < graph_.tensors().size(); ++i) {
     const auto& d = graph_.tensors()[i];
-    if (d.role != Role::parameter && d.role != Role::state) continue;
+    if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
     VKNN_ASSIGN(auto v, read(TensorId{int32_t(i)}));
     w.add_f32(d.name, d.shape.dims, v);
   }
@@ -607,7 +637,7 @@ Status Executor::load_weights(const std::filesystem::path& path, bool allow_extr
   size_t loaded = 0;
   for (size_t i = 0; i < graph_.tensors().size(); ++i) {
     const auto& d = graph_.tensors()[i];
-    if (d.role != Role::parameter && d.role != Role::state) continue;
+    if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
     if (!f.find(d.name)) {
       if (d.role == Role::state && d.name.ends_with(".momentum")) continue;  // plain weights carry no optimizer state
       return make_error(Errc::parse, "{}: no tensor named '{}' (shape {})", path.string(), d.name, d.shape.str());
@@ -631,7 +661,7 @@ Status Executor::load_checkpoint(const std::filesystem::path& path) {
     return make_error(Errc::parse, "{}: not a vknn checkpoint (format '{}')", path.string(), meta["format"]);
   for (size_t i = 0; i < graph_.tensors().size(); ++i) {
     const auto& d = graph_.tensors()[i];
-    if (d.role != Role::parameter && d.role != Role::state) continue;
+    if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
     VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
     VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
   }

@@ -1,6 +1,8 @@
 #include "vknn/graph/placement.h"
 
 #include "vknn/ops/add.h"
+#include "vknn/ops/concat.h"
+#include "vknn/ops/conv2d.h"
 
 #include <map>
 
@@ -116,6 +118,72 @@ void place_by_prefix(Graph& g, const std::vector<std::pair<std::string, int32_t>
         g.set_node_target(k, target);
         break;
       }
+}
+
+Status split_grouped_convolutions(Graph& g, int32_t parts) {
+  if (parts < 2) return make_error(Errc::invalid_argument, "split_grouped_convolutions: {} parts", parts);
+  for (const auto& n : g.nodes())
+    if (n.phase != Phase::forward)
+      return make_error(Errc::invalid_argument,
+                        "split_grouped_convolutions: node '{}' is a {} node; split before build_backward", n.name,
+                        phase_name(n.phase));
+  // The same tensors (same ids), then the nodes again, with the split layers rewritten.
+  Graph out;
+  for (const TensorDesc& d : g.tensors()) {
+    TensorId t = out.tensor(d.name, d.shape, d.role, d.dtype);
+    TensorDesc& nd = out.desc(t);
+    nd = d;
+    nd.producer = -1;
+  }
+  out.loss = g.loss, out.top1 = g.top1, out.top5 = g.top5, out.invalid_labels = g.invalid_labels;
+  std::map<int32_t, TensorId> renamed;  // a split layer's output -> the joined tensor
+  auto current = [&](TensorId t) {
+    auto it = renamed.find(t.index);
+    return it == renamed.end() ? t : it->second;
+  };
+  // A slice of parameter `whole` holding its rows [part * rows, (part + 1) * rows).
+  auto slice = [&](TensorId whole, int64_t part) {
+    const TensorDesc d = out.desc(whole);
+    Shape s = d.shape;
+    s.dims[0] /= parts;
+    TensorId t = out.parameter(fmt::format("{}.part{}", d.name, part), s, d.init, d.frozen);
+    out.desc(t).slice_of = whole;
+    out.desc(t).slice_offset = part * s.numel();
+    return t;
+  };
+  for (const Node& n : g.nodes()) {
+    std::vector<TensorId> inputs;
+    for (TensorId t : n.inputs) inputs.push_back(current(t));
+    const Conv2dParams* p = conv2d_params(n);
+    if (!p || p->groups % parts != 0) {
+      out.set_target(n.target);
+      out.add_node(n.name, n.op, inputs, n.outputs, n.phase);
+      continue;
+    }
+    const TensorId x = inputs[0], w = inputs[1];
+    const int64_t channels = out.shape(x)[1];
+    // Split where the input is; each part's convolution on its target; join on the layer's.
+    const int32_t home = home_target(out, x);
+    out.set_target(home < 0 ? n.target : home);
+    std::vector<TensorId> xs = split(out, x, std::vector<int64_t>(size_t(parts), channels / parts), n.name + ".split");
+    std::vector<TensorId> ys;
+    for (int32_t part = 0; part < parts; ++part) {
+      Conv2dParams q = *p;
+      q.groups = p->groups / parts;
+      TensorId wp = slice(w, part);
+      TensorId bp = inputs.size() > 2 ? slice(inputs[2], part) : TensorId{};
+      out.set_target(part);
+      ys.push_back(conv2d(out, xs[size_t(part)], wp, bp, q, fmt::format("{}.part{}", n.name, part)));
+    }
+    out.set_target(n.target);
+    TensorId joined = concat(out, ys, n.name + ".join");
+    if (out.desc(n.outputs[0]).role == Role::output) out.desc(joined).role = Role::output;
+    renamed[n.outputs[0].index] = joined;
+  }
+  if (renamed.count(out.loss.index)) out.loss = renamed[out.loss.index];
+  out.set_target(0);
+  g = std::move(out);
+  return {};
 }
 
 uint64_t transfer_bytes(const Graph& g, bool training) {

@@ -8,7 +8,11 @@
 #include "vknn/graph/placement.h"
 #include "vknn/models/alexnet.h"
 #include "vknn/models/cifar.h"
+#include "vknn/ops/conv2d.h"
+#include "vknn/ops/linear.h"
+#include "vknn/ops/reshape.h"
 #include "vknn/ops/sgd.h"
+#include "vknn/ops/softmax_xent.h"
 
 #include <chrono>
 #include <filesystem>
@@ -375,4 +379,99 @@ TEST_CASE("split: a ResNet placed stage by stage (place_by_prefix) on two device
       check_close(*x, to_double(*y), {1e-6, 1e-4}, state);
     }
   }
+}
+
+TEST_CASE("split: grouped convolutions split by channel groups (split_grouped_convolutions) equal the unsplit net") {
+  // Two grouped convolutions (2 groups each) and a classifier; the policy runs each group on
+  // its own device, with the weights as slices of the named tensors.
+  struct Net {
+    Graph g;
+    TensorId x, labels;
+  };
+  auto build = [](bool split) {
+    Net n;
+    Graph& g = n.g;
+    n.x = g.input("x", {2, 4, 7, 7});
+    n.labels = g.input("labels", {2}, DType::i32);
+    Conv2dParams p1;
+    p1.pad_h = p1.pad_w = 1;
+    p1.groups = 2;
+    p1.relu = true;
+    TensorId h = conv2d(g, n.x, g.parameter("conv1.weight", {6, 2, 3, 3}, Init::normal(0.3f)),
+                        g.parameter("conv1.bias", {6}, Init::uniform(0.1f)), p1, "conv1");
+    Conv2dParams p2 = p1;
+    p2.stride_h = p2.stride_w = 2;
+    h = conv2d(g, h, g.parameter("conv2.weight", {4, 3, 3, 3}, Init::normal(0.3f)),
+               g.parameter("conv2.bias", {4}, Init::uniform(0.1f)), p2, "conv2");
+    TensorId logits = linear(g, flatten(g, h), g.parameter("fc.weight", {5, 64}, Init::normal(0.2f)),
+                             g.parameter("fc.bias", {5}, Init::zeros()), {}, "fc");
+    softmax_cross_entropy(g, logits, n.labels);
+    if (split) {
+      REQUIRE_OK(split_grouped_convolutions(g, 2));
+      REQUIRE_OK(insert_transfers(g));
+    }
+    REQUIRE_OK(build_backward(g));
+    REQUIRE_OK(add_sgd(g, SgdParams{}));
+    return n;
+  };
+  Net a = build(false), b = build(true);
+  // conv1's part 1 runs on target 1, and the weights are slices of the named tensors.
+  bool part1_on_1 = false;
+  for (const Node& nd : b.g.nodes()) part1_on_1 |= nd.name == "conv1.part1" && nd.target == 1;
+  CHECK(part1_on_1);
+  CHECK(b.g.desc(b.g.find("conv1.weight.part1")).slice_of == b.g.find("conv1.weight"));
+  // Each layer's second half of the input goes to target 1 and its output comes back:
+  // conv1 2x2x7x7 and 2x3x7x7, conv2 2x3x7x7 and 2x2x4x4. Backward the same as gradients,
+  // except the images' half (an input has no gradient).
+  const uint64_t forward = 4u * (2 * 2 * 49 + 2 * 3 * 49 + 2 * 3 * 49 + 2 * 2 * 16);
+  CHECK(transfer_bytes(b.g, false) == forward);
+  CHECK(transfer_bytes(b.g, true) == 2 * forward - 4u * 2 * 2 * 49);
+  ExecutorOptions eo;
+  eo.seed = 9;
+  auto one = Executor::create(gpu(), a.g, eo);
+  eo.targets = {{&gpu(), 0}, {&second_device(), 0}};
+  auto two = Executor::create(gpu(), b.g, eo);
+  REQUIRE(one.ok());
+  REQUIRE_MESSAGE(two.ok(), (two.ok() ? "" : two.error().what()));
+  const std::vector<std::string> names = {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
+                                          "fc.weight",    "conv1.weight.momentum", "conv2.bias.momentum"};
+  auto compare = [&](const std::string& what, Tolerance tol) {
+    for (const auto& name : names) {
+      auto x = (*two)->read(b.g.find(name));
+      auto y = (*one)->read(a.g.find(name));
+      REQUIRE_MESSAGE(x.ok(), name);
+      REQUIRE_MESSAGE(y.ok(), name);
+      check_close(*x, to_double(*y), tol, what + ": " + name);
+    }
+  };
+  compare("initial values", {0, 0});  // the slices start from their whole tensor's values
+  for (uint32_t step = 0; step < 3; ++step) {
+    const auto images = random_floats(2 * 4 * 7 * 7, 70 + step);
+    const std::vector<int32_t> labels{int32_t(step % 5), int32_t((step + 2) % 5)};
+    REQUIRE_OK((*one)->set_input(a.x, images));
+    REQUIRE_OK((*one)->set_input(a.labels, labels));
+    REQUIRE_OK((*two)->set_input(b.x, images));
+    REQUIRE_OK((*two)->set_input(b.labels, labels));
+    REQUIRE_OK((*one)->run());
+    REQUIRE_OK((*two)->run());
+    auto la = (*one)->read_scalar(a.g.loss), lb = (*two)->read_scalar(b.g.loss);
+    REQUIRE(la.ok());
+    REQUIRE(lb.ok());
+    CHECK(std::fabs(*la - *lb) <= 1e-5f * std::max(1.0f, std::fabs(*la)));
+    compare("step " + std::to_string(step), {1e-6, 1e-4});
+  }
+  // Checkpoints name the whole tensors: the split run's loads into the unsplit one.
+  const auto path = std::filesystem::temp_directory_path() / "vknn-grouped-split.safetensors";
+  REQUIRE_OK((*two)->save_checkpoint(path));
+  auto fresh = Executor::create(gpu(), a.g, ExecutorOptions{});
+  REQUIRE(fresh.ok());
+  REQUIRE_OK((*fresh)->load_checkpoint(path));
+  for (const auto& name : names) {
+    auto x = (*fresh)->read(a.g.find(name));
+    auto y = (*two)->read(b.g.find(name));
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    check_close(*x, to_double(*y), {0, 0}, "checkpoint: " + name);
+  }
+  std::filesystem::remove(path);
 }

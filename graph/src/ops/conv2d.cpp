@@ -544,4 +544,9 @@ TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dPar
   return y;
 }
 
+const Conv2dParams* conv2d_params(const Node& n) {
+  const auto* c = dynamic_cast<const Conv2dNode*>(n.op.get());
+  return c ? &c->p : nullptr;
+}
+
 }  // namespace vknn

@@ -84,6 +84,14 @@ Status add_sgd(Graph& g, const SgdParams& p) {
     const TensorDesc d = g.desc(w);
     if (d.frozen || !d.grad.valid()) continue;
     TensorId v = g.state(d.name + ".momentum", d.shape, Init::zeros());
+    if (d.slice_of.valid()) {
+      // A slice's momentum is the same slice of its whole tensor's momentum.
+      const std::string whole = g.desc(d.slice_of).name + ".momentum";
+      TensorId wv = g.find(whole);
+      if (!wv.valid()) wv = g.state(whole, g.desc(d.slice_of).shape, Init::zeros());
+      g.desc(v).slice_of = wv;
+      g.desc(v).slice_offset = d.slice_offset;
+    }
     auto node = std::make_shared<SgdNode>();
     node->p = p;
     // The update runs where the gradient was produced (the parameter's own target).

@@ -182,6 +182,7 @@ class Executor {
   std::vector<BufferRef> workspaces_;            // per node
   std::map<size_t, Bridge> bridges_;             // per transfer node between devices
   std::vector<int8_t> alias_;                    // per node: a transfer that only aliases memory
+  std::vector<std::vector<size_t>> pieces_;      // per tensor: its slices (TensorDesc::slice_of)
   uint64_t persistent_bytes_ = 0;
   bool has_backward_ = false, has_update_ = false, last_run_training_ = false;
   Program train_, infer_;

@@ -58,6 +58,13 @@ struct TensorDesc {
   TensorId grad;          // its gradient tensor, once autodiff made one
   TensorId grad_of;       // for a gradient: the tensor it is the gradient of
   int32_t producer = -1;  // node that writes it (forward), -1 for inputs/parameters/state
+  // A parameter or state tensor that is one contiguous piece of another, from element
+  // `slice_offset` on (a placement policy that splits a layer across targets makes them).
+  // The whole tensor is used by no node; checkpoints, read and write address it by its own
+  // name, and its pieces start from its initial values, so a split graph saves, loads and
+  // initializes like the unsplit one.
+  TensorId slice_of;
+  int64_t slice_offset = 0;
 };
 
 // Values that change every step without re-recording. Shaders that need them read this

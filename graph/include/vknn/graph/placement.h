@@ -54,6 +54,15 @@ Status insert_transfers(Graph& g);
 // 1 puts a whole ResNet stage on target 1). Nodes matching no rule keep theirs.
 void place_by_prefix(Graph& g, const std::vector<std::pair<std::string, int32_t>>& rules);
 
+// Policy: every forward convolution whose groups divide into `parts` runs as `parts`
+// convolutions, part p (its share of the groups: input channels, output channels, weights
+// and bias) on target p, as the 2012 paper split its layers between two GPUs. The input is
+// split on the target that holds it and the outputs are joined on the layer's own target;
+// insert_transfers (called next) moves the parts. The weights and bias become slices
+// (TensorDesc::slice_of) of the original tensors, which keep their names: checkpoints of
+// the split graph are those of the unsplit one. Call before insert_transfers and autodiff.
+Status split_grouped_convolutions(Graph& g, int32_t parts);
+
 // Bytes that cross targets in one training step (forward transfers and, if the graph has
 // backward nodes, their gradients) or one inference pass.
 uint64_t transfer_bytes(const Graph& g, bool training);

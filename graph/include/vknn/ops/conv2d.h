@@ -71,5 +71,7 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
 // Graph builder: y = conv2d(x, w) + bias (bias may be an invalid TensorId). The model
 // creates the parameters, with the names and initialization it wants.
 TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dParams& p, const std::string& name = "conv");
+// The parameters of a forward conv2d node (inputs x, w[, bias]), or null for any other node.
+const Conv2dParams* conv2d_params(const Node& n);
 
 }  // namespace vknn
