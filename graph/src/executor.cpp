@@ -79,11 +79,17 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
 Executor::~Executor() {
   // Nothing of ours may still be executing when the buffers go away (a run stopped by an
   // error on one device can leave work queued on another).
-  for (const auto& t : targets_) {
-    Context* c = devices_[size_t(t.device)].ctx;
-    if (!c->lost()) (void)c->queue(t.queue).wait(c->queue(t.queue).last_submitted());
+  drain();
+}
+
+void Executor::drain(uint64_t timeout_ns) const {
+  for (size_t t = 0; t < targets_.size(); ++t) {
+    Queue& q = queue_of(int32_t(t));
+    if (!devices_[size_t(targets_[t].device)].ctx->lost()) (void)q.wait(q.last_submitted(), timeout_ns);
   }
 }
+
+int32_t Executor::source_target(const TransferOp& tr) const { return targets_.size() == 1 ? 0 : tr.from(); }
 
 Error Executor::on_device(int32_t device, const Error& e) const {
   if (devices_.size() < 2) return e;
@@ -169,7 +175,7 @@ Status Executor::allocate() {
     if (!tr) continue;
     const size_t x = size_t(nodes[k].inputs[0].index), y = size_t(nodes[k].outputs[0].index);
     crosses[x] = crosses[y] = 1;
-    const int32_t from = targets_.size() == 1 ? 0 : tr->from();
+    const int32_t from = source_target(*tr);
     if (targets_[size_t(from)].device != device_of_node(k)) continue;
     const bool written_after = last_write[x] > int64_t(k) || last_write[y] > int64_t(k);
     const bool source_used_after = last[x] > int64_t(k);
@@ -279,7 +285,7 @@ Status Executor::allocate() {
   for (size_t k = 0; k < nodes.size(); ++k) {
     const TransferOp* tr = as_transfer(nodes[k]);
     if (!tr || alias_[k]) continue;
-    const int32_t src = targets_[size_t(targets_.size() == 1 ? 0 : tr->from())].device, dst = device_of_node(k);
+    const int32_t src = targets_[size_t(source_target(*tr))].device, dst = device_of_node(k);
     if (src == dst) continue;
     const uint64_t bytes = graph_.shape(nodes[k].outputs[0]).bytes();
     Context& a = *devices_[size_t(src)].ctx;
@@ -370,7 +376,7 @@ Status Executor::build_program(Program& p, bool training) {
   in.alias = alias_;
   in.from_target.assign(nodes.size(), -1);
   for (size_t k = 0; k < nodes.size(); ++k)
-    if (const TransferOp* tr = as_transfer(nodes[k])) in.from_target[k] = targets_.size() == 1 ? 0 : tr->from();
+    if (const TransferOp* tr = as_transfer(nodes[k])) in.from_target[k] = source_target(*tr);
   for (const auto& [k, br] : bridges_) in.chunks[k] = br.chunks.size();
   p.segments.clear();
   for (ScheduleSegment& s : build_schedule(in)) {
@@ -454,11 +460,8 @@ Status Executor::run_program(Program& p) {
   std::vector<double> host_copy_ms(targets_.size(), 0);
   std::vector<uint64_t> received(targets_.size(), 0);
   // On failure, let what was already submitted elsewhere finish before reporting.
-  auto drain = [&](const Error& e, int32_t device) -> Status {
-    for (size_t t = 0; t < targets_.size(); ++t) {
-      Context* c = devices_[size_t(targets_[t].device)].ctx;
-      if (!c->lost()) (void)queue_of(int32_t(t)).wait(queue_of(int32_t(t)).last_submitted(), 10'000'000'000ull);
-    }
+  auto drain_and_fail = [&](const Error& e, int32_t device) -> Status {
+    drain(10'000'000'000ull);
     return on_device(device, e);
   };
   for (Segment& seg : p.segments) {
@@ -470,7 +473,7 @@ Status Executor::run_program(Program& p) {
       if (odev == dev) {
         waits.push_back({queue_of(other.target).timeline(), other.signal});
       } else if (auto s = queue_of(other.target).wait(other.signal); !s.ok()) {
-        return drain(s.error(), odev);  // another device: the host paces the transfer
+        return drain_and_fail(s.error(), odev);  // another device: the host paces the transfer
       }
     }
     const auto c0 = clock::now();
@@ -485,12 +488,12 @@ Status Executor::run_program(Program& p) {
       }
     host_copy_ms[size_t(seg.target)] += std::chrono::duration<double, std::milli>(clock::now() - c0).count();
     auto v = seg.list.submit(waits);
-    if (!v.ok()) return drain(v.error(), dev);
+    if (!v.ok()) return drain_and_fail(v.error(), dev);
     seg.signal = *v;
   }
   for (size_t t = 0; t < targets_.size(); ++t) {
     Queue& q = queue_of(int32_t(t));
-    if (auto s = q.wait(q.last_submitted()); !s.ok()) return drain(s.error(), targets_[t].device);
+    if (auto s = q.wait(q.last_submitted()); !s.ok()) return drain_and_fail(s.error(), targets_[t].device);
   }
   last_run_ms_ = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
   stats_.clear();
@@ -518,11 +521,7 @@ Status Executor::set_input(TensorId t, std::span<const float> values) {
   if (d.dtype != DType::f32 || int64_t(values.size()) != d.shape.numel())
     return make_error(Errc::invalid_argument, "set_input '{}': {} float values for a tensor of shape {}", d.name,
                       values.size(), d.shape.str());
-  for (size_t dev = 0; dev < devices_.size(); ++dev)
-    if (refs_[dev][size_t(t.index)].valid())
-      if (auto s = devices_[dev].ctx->upload(refs_[dev][size_t(t.index)], values.data(), values.size() * 4); !s.ok())
-        return on_device(int32_t(dev), s.error());
-  return {};
+  return upload_input(t, values.data(), values.size() * 4);
 }
 
 Status Executor::set_input(TensorId t, std::span<const int32_t> values) {
@@ -530,9 +529,13 @@ Status Executor::set_input(TensorId t, std::span<const int32_t> values) {
   if (d.dtype != DType::i32 || int64_t(values.size()) != d.shape.numel())
     return make_error(Errc::invalid_argument, "set_input '{}': {} int32 values for a tensor of shape {}", d.name,
                       values.size(), d.shape.str());
-  for (size_t dev = 0; dev < devices_.size(); ++dev)
+  return upload_input(t, values.data(), values.size() * 4);
+}
+
+Status Executor::upload_input(TensorId t, const void* data, size_t bytes) {
+  for (size_t dev = 0; dev < devices_.size(); ++dev)  // every device that reads it
     if (refs_[dev][size_t(t.index)].valid())
-      if (auto s = devices_[dev].ctx->upload(refs_[dev][size_t(t.index)], values.data(), values.size() * 4); !s.ok())
+      if (auto s = devices_[dev].ctx->upload(refs_[dev][size_t(t.index)], data, bytes); !s.ok())
         return on_device(int32_t(dev), s.error());
   return {};
 }

@@ -15,6 +15,8 @@
 
 namespace vknn {
 
+class TransferOp;
+
 // Where a graph target runs: a device and one of its queues. Two targets may share a
 // device (two queues, or one queue) or sit on two devices, of any vendors.
 struct ExecutionTarget {
@@ -165,6 +167,11 @@ class Executor {
   BufferRef ref(int32_t device, TensorId t) const;
   int32_t resident_device(TensorId t) const;
   Status upload_home(TensorId t, const void* data, size_t bytes);
+  Status upload_input(TensorId t, const void* data, size_t bytes);
+  // Waits until nothing of this executor runs on any target (lost devices are skipped).
+  void drain(uint64_t timeout_ns = UINT64_MAX) const;
+  // The target a transfer node's data comes from, after mapping onto this executor's targets.
+  int32_t source_target(const TransferOp& tr) const;
 
   Context& ctx_;
   Graph graph_;
