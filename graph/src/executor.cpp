@@ -447,7 +447,7 @@ Status Executor::record_inference(CommandList& list) {
     return make_error(Errc::unsupported, "record_inference: the executor runs on {} targets; only one is supported here",
                       targets_.size());
   params_.training = 0;
-  VKNN_TRY(ctx_.upload(devices_[0].step, &params_, sizeof(params_)));
+  if (auto s = devices_[0].ctx->upload(devices_[0].step, &params_, sizeof(params_)); !s.ok()) return on_device(0, s.error());
   return record_items(list, infer_.segments[0], false);
 }
 
