@@ -18,13 +18,17 @@ namespace {
 
 }  // namespace
 
+DeviceSelector device_selector(const std::string& text) {
+  DeviceSelector sel;
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) sel.index = uint32_t(std::stoul(text));
+  else sel.name_contains = text;
+  return sel;
+}
+
 ContextOptions context_options(Args& args) {
   ContextOptions opt;
   std::string dev;
-  if (take_option(args, "--device", dev)) {
-    if (!dev.empty() && std::all_of(dev.begin(), dev.end(), ::isdigit)) opt.device.index = uint32_t(std::stoul(dev));
-    else opt.device.name_contains = dev;
-  }
+  if (take_option(args, "--device", dev)) opt.device = device_selector(dev);
   return opt;
 }
 

@@ -245,11 +245,7 @@ Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, c
   keep.push_back(first);
   if (mode == "two-devices") {
     ContextOptions o2 = copt;
-    if (!cfg.device2.empty()) {
-      o2.device = {};
-      if (std::all_of(cfg.device2.begin(), cfg.device2.end(), ::isdigit)) o2.device.index = uint32_t(std::stoul(cfg.device2));
-      else o2.device.name_contains = cfg.device2;
-    }
+    if (!cfg.device2.empty()) o2.device = device_selector(cfg.device2);
     VKNN_ASSIGN(auto second, Context::create(o2));
     keep.push_back(second);
     targets = {{first.get(), 0}, {second.get(), 0}};

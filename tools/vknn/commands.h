@@ -21,6 +21,8 @@ int bench_ops(Args args);
 // "--name value" and "--name=value" parsing shared by subcommands.
 bool take_flag(Args& args, const std::string& name);
 bool take_option(Args& args, const std::string& name, std::string& value);
+// A device given as an index or a name substring (--device, --device2).
+DeviceSelector device_selector(const std::string& text);
 // --device K|name, into context options.
 ContextOptions context_options(Args& args);
 

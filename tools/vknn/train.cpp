@@ -212,11 +212,7 @@ int train_main(Args args) {
   else fmt::print(stderr, "vknn train: {}\n", made.error().what());
   if (ctx && split == "two-devices") {
     ContextOptions o2 = copt;
-    if (!device2.empty()) {
-      o2.device = {};
-      if (std::all_of(device2.begin(), device2.end(), ::isdigit)) o2.device.index = uint32_t(std::stoul(device2));
-      else o2.device.name_contains = device2;
-    }
+    if (!device2.empty()) o2.device = device_selector(device2);
     if (auto made = Context::create(o2); made.ok()) ctx2 = *made;
     else {
       fmt::print(stderr, "vknn train: second device: {}\n", made.error().what());
