@@ -46,6 +46,12 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo, float hi) {
   return v;
 }
 
+std::vector<double> plus(const std::vector<double>& a, const std::vector<float>& b, double scale_b) {
+  std::vector<double> o(a);
+  for (size_t i = 0; i < o.size(); ++i) o[i] += scale_b * b[i];
+  return o;
+}
+
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
 std::vector<float> to_float(const std::vector<double>& v) {

@@ -39,6 +39,9 @@ DeviceTensor make_tensor(const Shape& shape);  // zero-filled
 
 std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
 std::vector<double> to_double(const std::vector<float>& v);
+// a + scale_b * b, element by element: what an accumulating kernel should leave in a buffer
+// that held `b` (the expected result of `+=`).
+std::vector<double> plus(const std::vector<double>& a, const std::vector<float>& b, double scale_b = 1.0);
 std::vector<float> to_float(const std::vector<double>& v);
 
 struct Tolerance {

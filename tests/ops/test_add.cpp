@@ -11,12 +11,6 @@ using namespace vknn::test;
 
 namespace {
 
-std::vector<double> plus(const std::vector<double>& a, const std::vector<float>& b, double scale_b = 1.0) {
-  std::vector<double> o(a);
-  for (size_t i = 0; i < o.size(); ++i) o[i] += scale_b * b[i];
-  return o;
-}
-
 void check_add(const Shape& shape, uint32_t seed) {
   CAPTURE(shape.str());
   const size_t n = size_t(shape.numel());

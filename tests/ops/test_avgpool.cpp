@@ -11,12 +11,6 @@ using namespace vknn::test;
 
 namespace {
 
-std::vector<double> plus(const std::vector<double>& a, const std::vector<float>& b) {
-  std::vector<double> out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
-  return out;
-}
-
 void check_avgpool(const AvgPool2dParams& p, Shape shape, uint32_t seed) {
   CAPTURE(shape.str());
   CAPTURE(p.kernel_h);

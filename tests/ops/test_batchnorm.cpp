@@ -11,12 +11,6 @@ using namespace vknn::test;
 
 namespace {
 
-std::vector<double> plus(const std::vector<double>& a, const std::vector<float>& b) {
-  std::vector<double> out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
-  return out;
-}
-
 // `sums`: the tolerance of dgamma and dbeta, per-channel sums over M = N*H*W products.
 void check_batchnorm(const BatchNormParams& p, Shape shape, uint32_t seed, Tolerance sums = {}) {
   CAPTURE(shape.str());
