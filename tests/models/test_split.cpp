@@ -191,19 +191,7 @@ TEST_CASE("split: two targets on one device (shared or separate queues) equal on
   const uint32_t second_queue = (*ctx)->queue_count() > 1 ? 1 : 0;
   MESSAGE("targets on queues 0 and " << second_queue << " of " << (*ctx)->caps().name);
   Run one = make_run(kSmall, {});
-  Run two = [&] {
-    Run r{alexnet(kSmall), nullptr};
-    REQUIRE_OK(build_backward(r.m.graph));
-    REQUIRE_OK(add_sgd(r.m.graph, SgdParams{}));
-    ExecutorOptions eo;
-    eo.seed = 7;
-    eo.timing = true;
-    eo.targets = {{ctx->get(), 0}, {ctx->get(), second_queue}};
-    auto ex = Executor::create(**ctx, r.m.graph, eo);
-    REQUIRE_MESSAGE(ex.ok(), (ex.ok() ? "" : ex.error().what()));
-    r.ex = std::move(ex).value();
-    return r;
-  }();
+  Run two = make_run(kSmall, {{ctx->get(), 0}, {ctx->get(), second_queue}}, /*timing=*/true);
   CHECK(two.ex->bytes_copied_per_run(true) == 0);  // one device: transfers alias memory
   for (uint32_t step = 0; step < 3; ++step) {
     set_batch(one, 200 + step);
