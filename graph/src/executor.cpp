@@ -337,14 +337,15 @@ Status Executor::initialize() {
     if (root_[i] != int32_t(i)) continue;
     if (d.role == Role::parameter || d.role == Role::state || d.role == Role::gradient || d.role == Role::output ||
         d.role == Role::input) {
+      if (d.slice_of.valid()) continue;  // filled with the whole tensor it is part of
       std::vector<float> v;
+      if (!pieces_[i].empty()) {  // a whole tensor: its values go to its slices
+        v = initial_values(d, seed_);
+        VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
+        continue;
+      }
       for (size_t dev = 0; dev < devices_.size(); ++dev) {
         if (!refs_[dev][i].valid() || refs_[dev][i].buffer != devices_[dev].persistent.handle()) continue;
-        if (v.empty() && d.slice_of.valid()) {
-          // A slice starts from its piece of the whole tensor's initial values.
-          const auto whole = initial_values(graph_.desc(d.slice_of), seed_);
-          v.assign(whole.begin() + d.slice_offset, whole.begin() + d.slice_offset + d.shape.numel());
-        }
         if (v.empty()) v = initial_values(d, seed_);
         if (auto s = devices_[dev].ctx->upload(refs_[dev][i], v.data(), v.size() * 4); !s.ok())
           return on_device(int32_t(dev), s.error());
