@@ -82,3 +82,25 @@ TEST_CASE("graph wiring: a well-wired graph builds without complaint") {
   CHECK(!aborted);
   CHECK(err.empty());
 }
+
+// Builders read shapes through references into the graph while they add tensors (batchnorm,
+// lrn and concat did, and read freed memory when the tensor list grew). Appending must leave
+// such references valid; under AddressSanitizer a dangling one is a reported error.
+TEST_CASE("graph: references to tensors and nodes stay valid while the graph grows") {
+  Graph g;
+  const TensorId x = g.input("x", {2, 3, 5, 7});
+  const Shape& s = g.shape(x);
+  const TensorDesc& d = g.desc(x);
+  for (int i = 0; i < 4096; ++i) g.tensor("t" + std::to_string(i), s, Role::activation);
+  CHECK(s == Shape{2, 3, 5, 7});
+  CHECK(d.name == "x");
+  const TensorId y = g.tensor("y", s, Role::activation);
+  g.add_node("first", nullptr, {x}, {y});
+  const Node& first = g.nodes().front();
+  for (int i = 0; i < 4096; ++i) {
+    const TensorId o = g.tensor("o" + std::to_string(i), {1}, Role::activation);
+    g.add_node("n" + std::to_string(i), nullptr, {y}, {o});
+  }
+  CHECK(first.name == "first");
+  CHECK(first.outputs.at(0) == y);
+}

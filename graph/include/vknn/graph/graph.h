@@ -7,6 +7,7 @@
 #include "vknn/engine/commands.h"
 #include "vknn/graph/tensor.h"
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -141,8 +142,11 @@ class Graph {
   const TensorDesc& desc(TensorId t) const;
   TensorDesc& desc(TensorId t);
   const Shape& shape(TensorId t) const { return desc(t).shape; }
-  const std::vector<TensorDesc>& tensors() const { return tensors_; }
-  const std::vector<Node>& nodes() const { return nodes_; }
+  // Deques: appending a tensor or a node leaves references to the others valid, so a
+  // builder may hold `const Shape& s = g.shape(x)` while it adds tensors.
+  // (insert_node, which places a node mid-schedule, invalidates references to nodes.)
+  const std::deque<TensorDesc>& tensors() const { return tensors_; }
+  const std::deque<Node>& nodes() const { return nodes_; }
   TensorId find(const std::string& name) const;  // invalid if absent
   std::vector<TensorId> parameters() const;      // in creation order
 
@@ -154,8 +158,8 @@ class Graph {
 
  private:
   void index_producers();
-  std::vector<TensorDesc> tensors_;
-  std::vector<Node> nodes_;
+  std::deque<TensorDesc> tensors_;
+  std::deque<Node> nodes_;
   int32_t target_ = 0;
 };
 
