@@ -61,6 +61,7 @@ std::vector<float> initial_values(const TensorDesc& d, uint64_t seed) {
 }  // namespace
 
 Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& graph, ExecutorOptions options) {
+  VKNN_TRY(graph.status());  // a graph whose wiring was refused
   std::unique_ptr<Executor> ex(new Executor(ctx, graph));
   ex->seed_ = options.seed;
   ex->timing_ = options.timing;

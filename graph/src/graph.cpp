@@ -33,17 +33,35 @@ Status OpNode::backward(BackwardBuilder& b) const {
                     b.node().name, type());
 }
 
+Refusal Graph::refuse(Error e) {
+  if (status_.ok()) status_ = std::move(e);
+  return Refusal{status_.error()};
+}
+
+bool Graph::accepts(std::initializer_list<TensorId> ids, std::string_view what) {
+  if (!ok()) return false;
+  for (TensorId t : ids)
+    if (!t.valid() || size_t(t.index) >= tensors_.size()) {
+      refuse(make_error(Errc::invalid_argument, "{}: input tensor id {} is not a tensor of this graph", what, t.index));
+      return false;
+    }
+  return true;
+}
+
 TensorId Graph::tensor(std::string name, Shape shape, Role role, DType dtype) {
+  if (!ok()) return {};
   for (int64_t d : shape.dims)
-    VKNN_GRAPH_CHECK(d > 0, "tensor '{}' has shape {} with a non-positive size", name, shape.str());
-  VKNN_GRAPH_CHECK(!find(name).valid(), "a tensor named '{}' already exists", name);
+    VKNN_GRAPH_CHECK(*this, d > 0, "tensor '{}' has shape {} with a non-positive size", name, shape.str());
+  VKNN_GRAPH_CHECK(*this, !tensor_index_.count(name), "a tensor named '{}' already exists", name);
   TensorDesc d;
   d.name = std::move(name);
   d.shape = std::move(shape);
   d.role = role;
   d.dtype = dtype;
+  const TensorId id{int32_t(tensors_.size())};
+  tensor_index_.emplace(d.name, id.index);
   tensors_.push_back(std::move(d));
-  return TensorId{int32_t(tensors_.size() - 1)};
+  return id;
 }
 
 TensorId Graph::input(std::string name, Shape shape, DType dtype) {
@@ -52,6 +70,7 @@ TensorId Graph::input(std::string name, Shape shape, DType dtype) {
 
 TensorId Graph::parameter(std::string name, Shape shape, Init init, bool frozen) {
   TensorId t = tensor(std::move(name), std::move(shape), Role::parameter);
+  if (!t.valid()) return t;
   desc(t).frozen = frozen;
   desc(t).init = init;
   return t;
@@ -59,34 +78,46 @@ TensorId Graph::parameter(std::string name, Shape shape, Init init, bool frozen)
 
 TensorId Graph::state(std::string name, Shape shape, Init init) {
   TensorId t = tensor(std::move(name), std::move(shape), Role::state);
+  if (!t.valid()) return t;
   desc(t).init = init;
   return t;
 }
 
 void Graph::add_node(std::string name, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
                      std::vector<TensorId> outputs, Phase phase) {
-  for (TensorId t : inputs) VKNN_GRAPH_CHECK(t.valid() && size_t(t.index) < tensors_.size(), "node '{}': invalid input", name);
-  for (TensorId t : outputs) {
-    VKNN_GRAPH_CHECK(t.valid() && size_t(t.index) < tensors_.size(), "node '{}': invalid output", name);
-    const TensorDesc& d = desc(t);
-    // Gradients may be accumulated by several nodes; everything else has one producer.
-    VKNN_GRAPH_CHECK(d.producer < 0 || d.role == Role::gradient || d.role == Role::parameter || d.role == Role::state,
-                     "node '{}': tensor '{}' is already written by node '{}'", name, d.name,
-                     nodes_[size_t(d.producer)].name);
-    VKNN_GRAPH_CHECK(d.role != Role::input, "node '{}' writes input '{}'", name, d.name);
-  }
+  if (!ok()) return;
+  auto refused = [&]() -> Status {
+    for (TensorId t : inputs)
+      VKNN_GRAPH_CHECK(*this, t.valid() && size_t(t.index) < tensors_.size(), "node '{}': invalid input", name);
+    for (TensorId t : outputs) {
+      VKNN_GRAPH_CHECK(*this, t.valid() && size_t(t.index) < tensors_.size(), "node '{}': invalid output", name);
+      const TensorDesc& d = desc(t);
+      // Gradients may be accumulated by several nodes; everything else has one producer.
+      VKNN_GRAPH_CHECK(*this,
+                       d.producer < 0 || d.role == Role::gradient || d.role == Role::parameter || d.role == Role::state,
+                       "node '{}': tensor '{}' is already written by node '{}'", name, d.name,
+                       nodes_[size_t(d.producer)].name);
+      VKNN_GRAPH_CHECK(*this, d.role != Role::input, "node '{}' writes input '{}'", name, d.name);
+    }
+    VKNN_GRAPH_CHECK(*this, !node_names_.count(name), "a node named '{}' already exists", name);
+    return {};
+  }();
+  if (!refused.ok()) return;
   const int32_t index = int32_t(nodes_.size());
   for (TensorId t : outputs)
     if (desc(t).producer < 0) desc(t).producer = index;
+  node_names_.insert(name);
   nodes_.push_back({std::move(name), std::move(op), std::move(inputs), std::move(outputs), phase, target_});
 }
 
 void Graph::insert_node(size_t pos, Node node) {
-  VKNN_GRAPH_CHECK(pos <= nodes_.size(), "insert_node '{}': position {} past the end ({} nodes)", node.name, pos,
-                   nodes_.size());
+  // A pass's contract (placement inserts transfers), not a builder's: checked, not recorded.
+  VKNN_CHECK(pos <= nodes_.size(), "insert_node '{}': position {} past the end ({} nodes)", node.name, pos,
+             nodes_.size());
   for (TensorId t : node.outputs)
-    VKNN_GRAPH_CHECK(t.valid() && size_t(t.index) < tensors_.size() && desc(t).producer < 0,
-                     "insert_node '{}': output is invalid or already produced", node.name);
+    VKNN_CHECK(t.valid() && size_t(t.index) < tensors_.size() && desc(t).producer < 0,
+               "insert_node '{}': output is invalid or already produced", node.name);
+  node_names_.insert(node.name);
   nodes_.insert(nodes_.begin() + std::ptrdiff_t(pos), std::move(node));
   index_producers();
 }
@@ -99,18 +130,18 @@ void Graph::index_producers() {
 }
 
 void Graph::set_target(int32_t target) {
-  VKNN_GRAPH_CHECK(target >= 0, "set_target: negative target {}", target);
+  VKNN_CHECK(target >= 0, "set_target: negative target {}", target);
   target_ = target;
 }
 
 void Graph::set_node_target(size_t node, int32_t target) {
-  VKNN_GRAPH_CHECK(node < nodes_.size() && target >= 0, "set_node_target: node {} of {}, target {}", node,
+  VKNN_CHECK(node < nodes_.size() && target >= 0, "set_node_target: node {} of {}, target {}", node,
                    nodes_.size(), target);
   nodes_[node].target = target;
 }
 
 void Graph::set_node_inputs(size_t node, std::vector<TensorId> inputs) {
-  VKNN_GRAPH_CHECK(node < nodes_.size() && inputs.size() == nodes_[node].inputs.size(),
+  VKNN_CHECK(node < nodes_.size() && inputs.size() == nodes_[node].inputs.size(),
                    "set_node_inputs: node {} of {} with {} inputs", node, nodes_.size(), inputs.size());
   nodes_[node].inputs = std::move(inputs);
 }
@@ -132,9 +163,8 @@ TensorDesc& Graph::desc(TensorId t) {
 }
 
 TensorId Graph::find(const std::string& name) const {
-  for (size_t i = 0; i < tensors_.size(); ++i)
-    if (tensors_[i].name == name) return TensorId{int32_t(i)};
-  return {};
+  const auto it = tensor_index_.find(name);
+  return it == tensor_index_.end() ? TensorId{} : TensorId{it->second};
 }
 
 std::vector<TensorId> Graph::parameters() const {
@@ -145,11 +175,9 @@ std::vector<TensorId> Graph::parameters() const {
 }
 
 std::string Graph::unique_name(const std::string& base) const {
-  std::set<std::string> used;
-  for (const auto& n : nodes_) used.insert(n.name);
-  if (!used.count(base)) return base;
+  if (!node_names_.count(base)) return base;
   for (int i = 1;; ++i)
-    if (std::string s = fmt::format("{}_{}", base, i); !used.count(s)) return s;
+    if (std::string s = fmt::format("{}_{}", base, i); !node_names_.count(s)) return s;
 }
 
 // ---------------------------------------------------------------------------- autodiff
@@ -213,6 +241,7 @@ std::vector<int8_t> requires_grad(const Graph& g) {
 }
 
 Status build_backward(Graph& g) {
+  VKNN_TRY(g.status());
   if (!g.loss.valid()) return make_error(Errc::invalid_argument, "build_backward: the graph has no loss");
   for (const auto& n : g.nodes())
     if (n.phase != Phase::forward)
@@ -242,7 +271,7 @@ Status build_backward(Graph& g) {
     BackwardBuilder b(g, node, rg, written);
     VKNN_TRY(node.op->backward(b));
   }
-  return {};
+  return g.status();
 }
 
 }  // namespace vknn

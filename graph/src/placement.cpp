@@ -60,6 +60,7 @@ int32_t home_target(const Graph& g, TensorId t) {
 }
 
 Status insert_transfers(Graph& g) {
+  VKNN_TRY(g.status());
   for (const auto& n : g.nodes())
     if (n.phase != Phase::forward)
       return make_error(Errc::invalid_argument, "insert_transfers: node '{}' is a {} node; place and insert transfers before build_backward",
@@ -121,6 +122,7 @@ void place_by_prefix(Graph& g, const std::vector<std::pair<std::string, int32_t>
 }
 
 Status split_grouped_convolutions(Graph& g, int32_t parts) {
+  VKNN_TRY(g.status());
   if (parts < 2) return make_error(Errc::invalid_argument, "split_grouped_convolutions: {} parts", parts);
   for (const auto& n : g.nodes())
     if (n.phase != Phase::forward)

@@ -49,7 +49,9 @@ Result<ModelDefaults> model_defaults(const std::string& name) {
   return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, model_names());
 }
 
-Result<Model> build_model_by_name(const ByNameOptions& opt) {
+namespace {
+
+Result<Model> build_checked(const ByNameOptions& opt) {
   VKNN_ASSIGN(const ModelDefaults def, model_defaults(opt.name));
   const std::string& name = opt.name;
   const int64_t n = opt.batch;
@@ -133,6 +135,14 @@ Result<Model> build_model_by_name(const ByNameOptions& opt) {
   need(classes * (o.depth == 50 ? 2048 : 512));
   if (largest >= kMaxElements) return too_large();
   return resnet(o);
+}
+
+}  // namespace
+
+Result<Model> build_model_by_name(const ByNameOptions& opt) {
+  VKNN_ASSIGN(Model m, build_checked(opt));
+  VKNN_TRY(m.graph.status());  // the builders' own refusals, should a check above miss one
+  return m;
 }
 
 }  // namespace vknn::models

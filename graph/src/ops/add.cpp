@@ -162,7 +162,8 @@ struct AddNode final : OpNode {
 }  // namespace
 
 TensorId add(Graph& g, TensorId a, TensorId b, const std::string& name) {
-  VKNN_GRAPH_CHECK(g.shape(a) == g.shape(b), "add '{}': '{}' {} and '{}' {} differ", name, g.desc(a).name,
+  if (!g.accepts({a, b}, name)) return {};
+  VKNN_GRAPH_CHECK(g, g.shape(a) == g.shape(b), "add '{}': '{}' {} and '{}' {} differ", name, g.desc(a).name,
                    g.shape(a).str(), g.desc(b).name, g.shape(b).str());
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, g.shape(a), Role::activation);

@@ -130,8 +130,9 @@ struct AvgPoolNode final : OpNode {
 }  // namespace
 
 TensorId avgpool(Graph& g, TensorId x, const AvgPool2dParams& p, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   auto shape = pool2d_output_shape("avgpool", p, g.shape(x));
-  VKNN_GRAPH_CHECK(shape.ok(), "avgpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
+  VKNN_GRAPH_CHECK(g, shape.ok(), "avgpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, *shape, Role::activation);
   auto node = std::make_shared<AvgPoolNode>();
@@ -141,8 +142,9 @@ TensorId avgpool(Graph& g, TensorId x, const AvgPool2dParams& p, const std::stri
 }
 
 TensorId global_avgpool(Graph& g, TensorId x, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   const Shape& s = g.shape(x);
-  VKNN_GRAPH_CHECK(s.rank() == 4, "global_avgpool '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
+  VKNN_GRAPH_CHECK(g, s.rank() == 4, "global_avgpool '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
                    s.str());
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, Shape{s[0], s[1]}, Role::activation);

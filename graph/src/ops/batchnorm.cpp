@@ -205,7 +205,7 @@ struct BatchNormNode final : OpNode {
     node->p = p;
     node->accumulate_dx = dx.accumulate;
     node->accumulate_params = dgamma.accumulate;
-    VKNN_GRAPH_CHECK(dgamma.accumulate == dbeta.accumulate, "batchnorm '{}': gamma and beta gradients out of step",
+    VKNN_GRAPH_CHECK(b.graph(), dgamma.accumulate == dbeta.accumulate, "batchnorm '{}': gamma and beta gradients out of step",
                      b.node().name);
     b.add_node("", node,
                {b.input(0), b.input(1), b.output(1), b.output(2), b.output(0), b.grad_output(0)},
@@ -218,8 +218,9 @@ struct BatchNormNode final : OpNode {
 }  // namespace
 
 TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNormParams& p) {
+  if (!g.accepts({x}, name)) return {};
   const Shape& s = g.shape(x);
-  VKNN_GRAPH_CHECK(s.rank() == 4, "batchnorm '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
+  VKNN_GRAPH_CHECK(g, s.rank() == 4, "batchnorm '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
                    s.str());
   const Shape c{s[1]};
   // torchvision's state_dict names: <name>.weight, .bias, .running_mean, .running_var

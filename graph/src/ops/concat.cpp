@@ -205,13 +205,16 @@ std::shared_ptr<const OpNode> make_fill_node(float value) {
 }
 
 TensorId concat(Graph& g, const std::vector<TensorId>& inputs, const std::string& name) {
-  VKNN_GRAPH_CHECK(!inputs.empty(), "concat '{}': no inputs", name);
+  if (!g.ok()) return {};
+  VKNN_GRAPH_CHECK(g, !inputs.empty(), "concat '{}': no inputs", name);
+  for (TensorId t : inputs)
+    if (!g.accepts({t}, name)) return {};
   Shape s = g.shape(inputs[0]);
-  VKNN_GRAPH_CHECK(s.rank() == 4, "concat '{}': '{}' must be (N,C,H,W), got {}", name, g.desc(inputs[0]).name, s.str());
+  VKNN_GRAPH_CHECK(g, s.rank() == 4, "concat '{}': '{}' must be (N,C,H,W), got {}", name, g.desc(inputs[0]).name, s.str());
   int64_t channels = 0;
   for (TensorId t : inputs) {
     const Shape& ts = g.shape(t);
-    VKNN_GRAPH_CHECK(ts.rank() == 4 && ts[0] == s[0] && ts[2] == s[2] && ts[3] == s[3],
+    VKNN_GRAPH_CHECK(g, ts.rank() == 4 && ts[0] == s[0] && ts[2] == s[2] && ts[3] == s[3],
                      "concat '{}': '{}' {} does not match '{}' {} outside the channels", name, g.desc(t).name,
                      ts.str(), g.desc(inputs[0]).name, s.str());
     channels += ts[1];
@@ -224,10 +227,11 @@ TensorId concat(Graph& g, const std::vector<TensorId>& inputs, const std::string
 }
 
 std::vector<TensorId> split(Graph& g, TensorId x, const std::vector<int64_t>& channels, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   const Shape& s = g.shape(x);
   int64_t total = 0;
   for (int64_t c : channels) total += c;
-  VKNN_GRAPH_CHECK(s.rank() == 4 && total == s[1], "split '{}': channels summing to {} do not split '{}' {}", name,
+  VKNN_GRAPH_CHECK(g, s.rank() == 4 && total == s[1], "split '{}': channels summing to {} do not split '{}' {}", name,
                    total, g.desc(x).name, s.str());
   const std::string n = g.unique_name(name);
   std::vector<TensorId> outs;

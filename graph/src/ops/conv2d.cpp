@@ -501,7 +501,7 @@ struct Conv2dNode final : OpNode {
       std::vector<TensorId> outs = {dw.tensor};
       if (has_bias && b.needs_grad(2)) {
         auto db = b.grad_input(2);
-        VKNN_GRAPH_CHECK(db.accumulate == dw.accumulate, "conv2d '{}': weight and bias gradients out of step",
+        VKNN_GRAPH_CHECK(b.graph(), db.accumulate == dw.accumulate, "conv2d '{}': weight and bias gradients out of step",
                          b.node().name);
         outs.push_back(db.tensor);
         node->has_bias = true;
@@ -527,11 +527,12 @@ struct Conv2dNode final : OpNode {
 }  // namespace
 
 TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dParams& p, const std::string& name) {
+  if (!g.accepts({x, w}, name) || (bias.valid() && !g.accepts({bias}, name))) return {};
   auto shape = conv2d_output_shape(p, g.shape(x), g.shape(w));
-  VKNN_GRAPH_CHECK(shape.ok(), "conv2d '{}' on '{}' with '{}': {}", name, g.desc(x).name, g.desc(w).name,
+  VKNN_GRAPH_CHECK(g, shape.ok(), "conv2d '{}' on '{}' with '{}': {}", name, g.desc(x).name, g.desc(w).name,
                    shape.ok() ? "" : shape.error().message);
   if (bias.valid())
-    VKNN_GRAPH_CHECK(g.shape(bias) == Shape{g.shape(w)[0]}, "conv2d '{}': bias '{}' {} should be ({})", name,
+    VKNN_GRAPH_CHECK(g, g.shape(bias) == Shape{g.shape(w)[0]}, "conv2d '{}': bias '{}' {} should be ({})", name,
                      g.desc(bias).name, g.shape(bias).str(), g.shape(w)[0]);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, *shape, Role::activation);

@@ -99,7 +99,8 @@ struct DropoutNode final : OpNode {
 }  // namespace
 
 TensorId dropout(Graph& g, TensorId x, float rate, const std::string& name) {
-  VKNN_GRAPH_CHECK(rate >= 0.0f && rate < 1.0f, "dropout '{}': rate {} is outside [0, 1)", name, rate);
+  if (!g.accepts({x}, name)) return {};
+  VKNN_GRAPH_CHECK(g, rate >= 0.0f && rate < 1.0f, "dropout '{}': rate {} is outside [0, 1)", name, rate);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, g.shape(x), Role::activation);
   auto node = std::make_shared<DropoutNode>();

@@ -233,13 +233,14 @@ struct LinearNode final : OpNode {
 }  // namespace
 
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias, const LinearParams& p, const std::string& name) {
+  if (!g.accepts({x, weight}, name) || (bias.valid() && !g.accepts({bias}, name))) return {};
   const Shape& xs = g.shape(x);
   const Shape& ws = g.shape(weight);
-  VKNN_GRAPH_CHECK(xs.rank() == 2 && ws.rank() == 2 && xs[1] == ws[1],
+  VKNN_GRAPH_CHECK(g, xs.rank() == 2 && ws.rank() == 2 && xs[1] == ws[1],
                    "linear '{}': input '{}' {} does not fit weight '{}' {} (expects (N,IN) and (OUT,IN))", name,
                    g.desc(x).name, xs.str(), g.desc(weight).name, ws.str());
   if (bias.valid())
-    VKNN_GRAPH_CHECK(g.shape(bias) == Shape{ws[0]}, "linear '{}': bias '{}' {} should be ({})", name, g.desc(bias).name,
+    VKNN_GRAPH_CHECK(g, g.shape(bias) == Shape{ws[0]}, "linear '{}': bias '{}' {} should be ({})", name, g.desc(bias).name,
                      g.shape(bias).str(), ws[0]);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, Shape{xs[0], ws[0]}, Role::activation);

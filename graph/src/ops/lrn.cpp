@@ -136,9 +136,10 @@ struct LrnNode final : OpNode {
 }  // namespace
 
 TensorId lrn(Graph& g, TensorId x, const LrnParams& p, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   const Shape& s = g.shape(x);
-  VKNN_GRAPH_CHECK(s.rank() == 4, "lrn '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name, s.str());
-  VKNN_GRAPH_CHECK(p.size > 0 && p.size % 2 == 1, "lrn '{}': size {} must be odd and positive", name, p.size);
+  VKNN_GRAPH_CHECK(g, s.rank() == 4, "lrn '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name, s.str());
+  VKNN_GRAPH_CHECK(g, p.size > 0 && p.size % 2 == 1, "lrn '{}': size {} must be odd and positive", name, p.size);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, s, Role::activation);
   TensorId scale = g.tensor(n + ".scale", s, Role::activation);

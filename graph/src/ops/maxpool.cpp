@@ -101,8 +101,9 @@ struct MaxPoolNode final : OpNode {
 }  // namespace
 
 TensorId maxpool(Graph& g, TensorId x, const Pool2dParams& p, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   auto shape = pool2d_output_shape("maxpool", p, g.shape(x));
-  VKNN_GRAPH_CHECK(shape.ok(), "maxpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
+  VKNN_GRAPH_CHECK(g, shape.ok(), "maxpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, *shape, Role::activation);
   TensorId argmax = g.tensor(n + ".argmax", *shape, Role::activation, DType::i32);

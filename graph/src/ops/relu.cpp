@@ -113,6 +113,7 @@ std::shared_ptr<const OpNode> make_relu_backward_node(bool accumulate) {
 }
 
 TensorId relu(Graph& g, TensorId x, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, g.shape(x), Role::activation);
   g.add_node(n, std::make_shared<ReluNode>(), {x}, {y});

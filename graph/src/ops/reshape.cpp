@@ -26,7 +26,8 @@ struct ReshapeNode final : OpNode {
 }  // namespace
 
 TensorId reshape(Graph& g, TensorId x, Shape shape, const std::string& name) {
-  VKNN_GRAPH_CHECK(shape.numel() == g.shape(x).numel(), "reshape '{}': '{}' {} has {} elements, {} has {}", name,
+  if (!g.accepts({x}, name)) return {};
+  VKNN_GRAPH_CHECK(g, shape.numel() == g.shape(x).numel(), "reshape '{}': '{}' {} has {} elements, {} has {}", name,
                    g.desc(x).name, g.shape(x).str(), g.shape(x).numel(), shape.str(), shape.numel());
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, std::move(shape), Role::activation);
@@ -35,8 +36,9 @@ TensorId reshape(Graph& g, TensorId x, Shape shape, const std::string& name) {
 }
 
 TensorId flatten(Graph& g, TensorId x, const std::string& name) {
+  if (!g.accepts({x}, name)) return {};
   const Shape& s = g.shape(x);
-  VKNN_GRAPH_CHECK(s.rank() >= 2, "flatten '{}': '{}' {} has no batch dimension", name, g.desc(x).name, s.str());
+  VKNN_GRAPH_CHECK(g, s.rank() >= 2, "flatten '{}': '{}' {} has no batch dimension", name, g.desc(x).name, s.str());
   return reshape(g, x, Shape{s[0], s.numel() / s[0]}, name);
 }
 

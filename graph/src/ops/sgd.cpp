@@ -79,6 +79,7 @@ struct SgdNode final : OpNode {
 }  // namespace
 
 Status add_sgd(Graph& g, const SgdParams& p) {
+  VKNN_TRY(g.status());
   size_t updates = 0;
   for (TensorId w : g.parameters()) {
     const TensorDesc d = g.desc(w);
@@ -102,6 +103,7 @@ Status add_sgd(Graph& g, const SgdParams& p) {
     g.set_target(saved);
     ++updates;
   }
+  VKNN_TRY(g.status());
   if (updates == 0) return make_error(Errc::invalid_argument, "add_sgd: no parameter has a gradient (run build_backward first)");
   return {};
 }

@@ -122,10 +122,11 @@ struct SoftmaxXentNode final : OpNode {
 }  // namespace
 
 TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name) {
+  if (!g.accepts({logits, labels}, name)) return {};
   const Shape& ls = g.shape(logits);
-  VKNN_GRAPH_CHECK(ls.rank() == 2, "softmax_cross_entropy '{}': logits '{}' must be (N,K), got {}", name,
+  VKNN_GRAPH_CHECK(g, ls.rank() == 2, "softmax_cross_entropy '{}': logits '{}' must be (N,K), got {}", name,
                    g.desc(logits).name, ls.str());
-  VKNN_GRAPH_CHECK(g.shape(labels) == Shape{ls[0]} && g.desc(labels).dtype == DType::i32,
+  VKNN_GRAPH_CHECK(g, g.shape(labels) == Shape{ls[0]} && g.desc(labels).dtype == DType::i32,
                    "softmax_cross_entropy '{}': labels '{}' must be int32 ({}), got {}", name, g.desc(labels).name,
                    ls[0], g.shape(labels).str());
   const std::string n = g.unique_name(name);

@@ -1,6 +1,8 @@
 // A model is a graph of ops over tensors. Op builder functions (one per op file, e.g.
-// `conv2d(Graph&, ...)`) infer output shapes and refuse wrong wiring as it is added, with a
-// message naming the node and the shapes. Autodiff (autodiff.h) appends the backward nodes;
+// `conv2d(Graph&, ...)`) infer output shapes and refuse wrong wiring as it is added: the
+// graph records the first refusal (an error naming the node and the shapes), and from then
+// on builders add nothing and return invalid ids, so a caller that builds from untrusted
+// input (an imported model) checks Graph::status() once at the end. Autodiff (autodiff.h) appends the backward nodes;
 // the executor (executor.h) plans memory and records the whole schedule once.
 #pragma once
 
@@ -9,8 +11,12 @@
 
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace vknn {
@@ -118,15 +124,35 @@ struct Node {
   int32_t target = 0;
 };
 
+// What a refused builder returns: an invalid id (or no ids), or, from a function that
+// returns a Status, the graph's first error.
+struct Refusal {
+  Error error;
+  operator TensorId() const { return {}; }
+  operator std::vector<TensorId>() const { return {}; }
+  operator Status() const { return error; }
+};
+
 class Graph {
  public:
+  // The first wiring error, or ok. Once it is set the graph is unusable: builders return
+  // invalid ids and the executor refuses it.
+  const Status& status() const { return status_; }
+  bool ok() const { return status_.ok(); }
+  // Records `e` as the graph's error unless one is recorded already.
+  Refusal refuse(Error e);
+  // Whether a builder of `what` may go on: the graph has no error and each id names one of
+  // its tensors (otherwise an error naming `what` is recorded).
+  bool accepts(std::initializer_list<TensorId> ids, std::string_view what);
+
+  // Each returns an invalid id, recording an error, for a non-positive size or a name in use.
   TensorId input(std::string name, Shape shape, DType dtype = DType::f32);
   TensorId parameter(std::string name, Shape shape, Init init, bool frozen = false);
   TensorId state(std::string name, Shape shape, Init init = Init::zeros());
   TensorId tensor(std::string name, Shape shape, Role role, DType dtype = DType::f32);
 
   // Adds a node that writes `outputs` (which must not have a producer yet), on the current
-  // target (set_target).
+  // target (set_target). Refused (recorded, nothing added) for invalid ids or a second writer.
   void add_node(std::string name, std::shared_ptr<const OpNode> op, std::vector<TensorId> inputs,
                 std::vector<TensorId> outputs, Phase phase = Phase::forward);
   // Inserts a node at position `pos` of the schedule (before the node now there).
@@ -160,12 +186,18 @@ class Graph {
   void index_producers();
   std::deque<TensorDesc> tensors_;
   std::deque<Node> nodes_;
+  std::unordered_map<std::string, int32_t> tensor_index_;  // name -> tensor
+  std::unordered_set<std::string> node_names_;
   int32_t target_ = 0;
+  Status status_;
 };
 
-// Refuses wiring at build time: a contract violation by the model author, reported with the
-// node name and shapes, never compiled out.
-#define VKNN_GRAPH_CHECK(cond, ...) VKNN_CHECK(cond, __VA_ARGS__)
+// In a builder (or a gradient rule): refuses wiring unless `cond` holds, recording an
+// Errc::invalid_argument error formatted from the rest, and returns the Refusal.
+#define VKNN_GRAPH_CHECK(g, cond, ...)                                                         \
+  do {                                                                                         \
+    if (!(cond)) return (g).refuse(::vknn::make_error(::vknn::Errc::invalid_argument, __VA_ARGS__)); \
+  } while (0)
 
 // The interface an op's backward rule uses (see autodiff.h).
 class BackwardBuilder {

@@ -1,7 +1,8 @@
 // Builds a model from its name, as `vknn train --model` names them, for callers that take
 // the name from a user (the embedding API). Every option is checked here first, so that a
 // bad name, size or width is an Errc::invalid_argument / Errc::unsupported error instead of
-// reaching a builder's VKNN_CHECK (which aborts: a contract violation by a model author).
+// reaching a model function's option check (VKNN_CHECK, which aborts: a contract violation by
+// a model author); wiring the op builders refuse comes back as the graph's error.
 #pragma once
 
 #include "vknn/engine/result.h"
