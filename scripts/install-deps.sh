@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libvulkan-dev vulkan-tools mesa-vulkan-drivers vulkan-validationlayers
   glslc glslang-tools spirv-tools
-  libfmt-dev doctest-dev nlohmann-json3-dev
+  libfmt-dev doctest-dev nlohmann-json3-dev libcli11-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist
 )

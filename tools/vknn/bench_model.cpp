@@ -10,6 +10,7 @@
 // above carry no timestamp overhead): one warm-up run and one timed run, per node.
 // JSON schema: docs/bench-json.md.
 #include "bench_model.h"
+#include "cli.h"
 #include "timing.h"
 
 #include "vknn/graph/autodiff.h"
@@ -28,27 +29,6 @@
 #include <random>
 
 namespace vknn::tools {
-
-const char* bench_usage() {
-  return "usage: vknn bench matmul [--size N | --m M --n N --k K] [--iters N] [--warmup N] [--device K] [--json]\n"
-         "       vknn bench ops [--batch N] [--filter TEXT] [--iters N] [--warmup N] [--device K] [--json]\n"
-         "       vknn bench --model MODEL --batch N [--iters N] [--warmup N] [--train] [--weights FILE]\n"
-         "                  [--layers] [--json] [--device K]\n"
-         "       vknn bench --model alexnet --split none|two-devices|two-queues|all [--train] [--batch N]\n"
-         "                  [--iters N] [--warmup N] [--json] [--device K] [--device2 K]\n"
-         "  MODEL: alexnet, resnet18, resnet34, resnet50, cifar-resnet20|32|44|56, cifar-plain20|32|44|56,\n"
-         "         lenet, lenet-wide\n"
-         "  --model: whole-network latency (median/p90/min of --iters timed steps after --warmup,\n"
-         "           defaults 10 and 2), images/s, planned device memory; --train times training steps\n"
-         "           (forward, backward, SGD); --weights loads safetensors parameters (extra names\n"
-         "           such as num_batches_tracked are ignored); --layers adds the per-node table (top 25\n"
-         "           by time); --json prints one document (docs/bench-json.md) with every node.\n"
-         "  --split: the two-column model on two targets: two VkDevices (--device2 picks the second,\n"
-         "           default the same physical device as --device), two queues of one device (where\n"
-         "           the device has one queue both targets share it), or none (one target); all runs\n"
-         "           the three in one process. Reports step time, the ratio to 'none', the bytes that\n"
-         "           cross targets per step, and each target's compute / transfer / wait time.\n";
-}
 
 namespace {
 
@@ -348,58 +328,53 @@ Status run_split(const Config& cfg, const ContextOptions& copt) {
   return {};
 }
 
-}  // namespace
 
-int bench_model(Args args) {
-  Config cfg;
-  std::string v;
-  cfg.json = take_flag(args, "--json");
-  cfg.layers = take_flag(args, "--layers");
-  cfg.train = take_flag(args, "--train");
-  try {
-    if (!take_option(args, "--model", cfg.model)) {
-      fmt::print(stderr, "vknn bench: --model is required\n{}", bench_usage());
-      return 2;
-    }
-    if (take_option(args, "--batch", v)) cfg.batch = std::stoll(v);
-    if (take_option(args, "--iters", v)) cfg.iters = std::stoi(v);
-    if (take_option(args, "--warmup", v)) cfg.warmup = std::stoi(v);
-  } catch (const std::exception&) {
-    fmt::print(stderr, "vknn bench: '{}' is not a number\n", v);
-    return 2;
-  }
-  take_option(args, "--weights", cfg.weights);
-  take_option(args, "--split", cfg.split);
-  take_option(args, "--device2", cfg.device2);
-  const ContextOptions copt = context_options(args);
-  if (!args.empty()) {
-    fmt::print(stderr, "vknn bench --model: unexpected argument '{}'\n", args[0]);
-    return 2;
-  }
-  if (cfg.batch < 1 || cfg.iters < 1 || cfg.warmup < 0) {
-    fmt::print(stderr, "vknn bench --model: need --batch >= 1, --iters >= 1, --warmup >= 0\n");
+int bench_model(const Config& cfg, const std::string& device, const CLI::App& self) {
+  if (cfg.model.empty()) {
+    std::string subs;
+    for (const CLI::App* sub : self.get_subcommands({})) subs += (subs.empty() ? "" : ", ") + sub->get_name();
+    fmt::print(stderr, "vknn bench: which benchmark? Give --model NAME or one of: {} (vknn bench --help)\n", subs);
     return 2;
   }
   if (auto probe = models::model_defaults(cfg.model); !probe.ok()) {
-    fmt::print(stderr, "vknn bench: {}\n{}", probe.error().message, bench_usage());
+    fmt::print(stderr, "vknn bench: --model: {}\n", probe.error().message);
     return 2;
   }
-  if (!cfg.split.empty()) {
-    if (cfg.split != "none" && cfg.split != "two-devices" && cfg.split != "two-queues" && cfg.split != "all") {
-      fmt::print(stderr, "vknn bench: --split takes none, two-devices, two-queues or all, not '{}'\n", cfg.split);
-      return 2;
-    }
-    if (auto s = run_split(cfg, copt); !s.ok()) {
-      fmt::print(stderr, "vknn bench --model {}: {}\n", cfg.model, s.error().what());
-      return 1;
-    }
-    return 0;
-  }
-  if (auto s = run(cfg, copt); !s.ok()) {
+  const ContextOptions copt = context_options(device);
+  const Status s = cfg.split.empty() ? run(cfg, copt) : run_split(cfg, copt);
+  if (!s.ok()) {
     fmt::print(stderr, "vknn bench --model {}: {}\n", cfg.model, s.error().what());
     return 1;
   }
   return 0;
 }
+
+Run setup(CLI::App& app) {
+  auto cfg = std::make_shared<Config>();
+  auto device = std::make_shared<std::string>();
+  app.add_option("--model", cfg->model, fmt::format("whole network: {}", models::model_names()))->type_name("MODEL");
+  add_int(app, "--batch", cfg->batch, "images per step", 1, kMaxBatch);
+  add_int(app, "--iters", cfg->iters, "timed steps (median, p90, min)", 1, 1000000);
+  add_int(app, "--warmup", cfg->warmup, "untimed steps first", 0, 1000000);
+  app.add_flag("--train", cfg->train, "time training steps (forward, backward, SGD) instead of inference");
+  app.add_option("--weights", cfg->weights,
+                 "safetensors parameters to load (extra names such as num_batches_tracked are ignored)")
+      ->type_name("FILE");
+  app.add_flag("--layers", cfg->layers, "add the per-node table (top 25 by time)");
+  app.add_flag("--json", cfg->json, "print one JSON document (docs/bench-json.md) with every node");
+  add_choice(app, "--split", cfg->split,
+             "the two-column model on two VkDevices (--device2 picks the second), two queues of one device, "
+             "or one target; all: the three in one process",
+             {"none", "two-devices", "two-queues", "all"});
+  add_device(app, *device);
+  add_device(app, cfg->device2, "--device2", "second device of --split two-devices (default: the same as --device)");
+  const CLI::App* self = &app;
+  return [cfg, device, self] { return bench_model(*cfg, *device, *self); };
+}
+
+[[maybe_unused]] const bool registered = register_command(
+    {"bench", "time a whole network (--model) or one of the benchmarks below; medians, optional JSON", setup});
+
+}  // namespace
 
 }  // namespace vknn::tools

@@ -2,7 +2,7 @@
 // backward, timed as medians of whole submissions. Reports GFLOP/s for compute-bound ops
 // and GB/s (bytes read + written once) for memory-bound ones.
 #include "bench_model.h"
-#include "commands.h"
+#include "cli.h"
 #include "timing.h"
 
 #include "vknn/ops/avgpool.h"
@@ -197,23 +197,19 @@ std::string shape_list(const OpCase& c) {
   return s;
 }
 
-}  // namespace
-
-int bench_ops(Args args) {
-  const bool json = take_flag(args, "--json");
-  std::string v, filter;
+struct OpsConfig {
   int64_t batch = 1;
   int iters = 3, warmup = 1;
-  if (take_option(args, "--batch", v)) batch = std::max<int64_t>(1, std::stoll(v));
-  if (take_option(args, "--iters", v)) iters = std::max(1, std::stoi(v));
-  if (take_option(args, "--warmup", v)) warmup = std::max(0, std::stoi(v));
-  take_option(args, "--filter", filter);
-  ContextOptions opt = context_options(args);
-  if (!args.empty()) {
-    fmt::print(stderr, "vknn bench ops: unexpected argument '{}'\n", args[0]);
-    return 2;
-  }
-  auto ctx = Context::create(opt);
+  std::string filter, device;
+  bool json = false;
+};
+
+int bench_ops(const OpsConfig& cfg) {
+  const bool json = cfg.json;
+  const int64_t batch = cfg.batch;
+  const int iters = cfg.iters, warmup = cfg.warmup;
+  const std::string& filter = cfg.filter;
+  auto ctx = Context::create(context_options(cfg.device));
   if (!ctx.ok()) {
     fmt::print(stderr, "vknn bench ops: {}\n", ctx.error().what());
     return 1;
@@ -316,5 +312,21 @@ int bench_ops(Args args) {
   if (json) fmt::print("{}\n", out.dump());
   return failures ? 1 : 0;
 }
+
+Run setup(CLI::App& app) {
+  auto cfg = std::make_shared<OpsConfig>();
+  add_int(app, "--batch", cfg->batch, "batch of every layer shape", 1, 4096);
+  app.add_option("--filter", cfg->filter, "only cases whose 'model layer op' contains TEXT")->type_name("TEXT");
+  add_int(app, "--iters", cfg->iters, "timed runs per case", 1, 1000000);
+  add_int(app, "--warmup", cfg->warmup, "untimed runs first", 0, 1000000);
+  add_device(app, cfg->device);
+  app.add_flag("--json", cfg->json, "print one JSON document (docs/bench-json.md)");
+  return [cfg] { return bench_ops(*cfg); };
+}
+
+[[maybe_unused]] const bool registered = register_command(
+    {"bench ops", "every op at the AlexNet and ResNet-50 layer shapes, forward and backward", setup});
+
+}  // namespace
 
 }  // namespace vknn::tools

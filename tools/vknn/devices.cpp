@@ -1,5 +1,5 @@
 // vknn devices: every Vulkan device with its type, driver, API version and capabilities.
-#include "commands.h"
+#include "cli.h"
 
 #include "vknn/engine/context.h"
 
@@ -74,15 +74,8 @@ void print_json(const std::vector<DeviceCaps>& devices) {
   fmt::print("{}\n", out.dump());
 }
 
-}  // namespace
 
-int cmd_devices(const Args& in) {
-  Args args = in;
-  const bool json = take_flag(args, "--json");
-  if (!args.empty()) {
-    fmt::print(stderr, "vknn devices: unexpected argument '{}'\n", args[0]);
-    return 2;
-  }
+int run_devices(bool json) {
   auto devices = enumerate_devices();
   if (!devices.ok()) {
     fmt::print(stderr, "vknn devices: {}\n", devices.error().what());
@@ -99,5 +92,16 @@ int cmd_devices(const Args& in) {
   else print_text(*devices);
   return 0;
 }
+
+Run setup(CLI::App& app) {
+  auto json = std::make_shared<bool>(false);
+  app.add_flag("--json", *json, "print one JSON document instead of text");
+  return [json] { return run_devices(*json); };
+}
+
+[[maybe_unused]] const bool registered =
+    register_command({"devices", "list Vulkan devices and their capabilities", setup});
+
+}  // namespace
 
 }  // namespace vknn::tools

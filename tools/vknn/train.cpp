@@ -11,7 +11,7 @@
 // batch index within it, the global step, lr, schedule state, the epoch's running sums and
 // the metric history. The loader's order is keyed by (seed, epoch), so resuming skips the
 // batches already done in the interrupted epoch and continues bit-exactly.
-#include "commands.h"
+#include "cli.h"
 #include "train_common.h"
 #include "train_svg.h"
 
@@ -37,38 +37,12 @@ namespace {
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_sigint(int) { g_interrupted = 1; }
 
-// Parses a number option; false (after printing an error) if it is malformed.
-template <class T>
-bool number_option(Args& args, const char* cmd, const std::string& name, T& out) {
-  std::string v;
-  if (!take_option(args, name, v)) return true;
-  try {
-    size_t used = 0;
-    if constexpr (std::is_floating_point_v<T>) out = T(std::stod(v, &used));
-    else out = T(std::stoll(v, &used));
-    if (used != v.size()) throw std::invalid_argument(v);
-  } catch (...) {
-    fmt::print(stderr, "vknn {}: {} expects a number, got '{}'\n", cmd, name, v);
-    return false;
-  }
-  return true;
-}
-
 std::string hms(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   const auto t = int64_t(s + 0.5);
   if (t >= 3600) return fmt::format("{}h{:02}m{:02}s", t / 3600, t / 60 % 60, t % 60);
   if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
   return fmt::format("{}s", t);
-}
-
-std::shared_ptr<Context> open_context(Args& args, const char* cmd) {
-  auto ctx = Context::create(context_options(args));
-  if (!ctx.ok()) {
-    fmt::print(stderr, "vknn {}: {}\n", cmd, ctx.error().what());
-    return nullptr;
-  }
-  return *ctx;
 }
 
 struct TrainConfig {
@@ -78,6 +52,7 @@ struct TrainConfig {
   uint64_t seed = 1;
   int64_t max_steps = 0, val_limit = 0;
   bool resume = false;
+  std::string split = "none", device, device2;
 };
 
 struct TrainState {
@@ -165,93 +140,38 @@ std::string metrics_csv(const std::vector<EpochRow>& rows) {
   return s;
 }
 
-const char* kTrainUsage =
-    "usage: vknn train --model M --data DIR [--epochs E] [--batch B] [--lr LR] [--momentum M]\n"
-    "                  [--weight-decay WD] [--rule paper|pytorch] [--schedule step|plateau]\n"
-    "                  [--step-epochs N] [--patience N] [--seed S] [--out DIR] [--resume]\n"
-    "                  [--threads T] [--max-steps N] [--val-limit N] [--log-every N]\n"
-    "                  [--eval-every-epoch] [--device K]\n"
-    "                  [--split none|two-devices|two-queues] [--device2 K]\n"
-    "  --split: model-parallel training of a model placed on two targets (alexnet: one column\n"
-    "           each): two VkDevices (--device2 picks the second; default the same physical\n"
-    "           device as --device) or two queues of one device; validation runs on one.\n";
-
-int train_main(Args args) {
-  TrainConfig c;
-  const char* cmd = "train";
-  if (take_flag(args, "--help") || take_flag(args, "-h")) {
-    fmt::print("{}", kTrainUsage);
-    return 0;
-  }
-  take_option(args, "--model", c.model);
-  take_option(args, "--data", c.data);
-  take_option(args, "--out", c.out);
-  take_option(args, "--rule", c.rule);
-  take_option(args, "--schedule", c.schedule);
-  c.resume = take_flag(args, "--resume");
-  std::string split = "none", device2;
-  take_option(args, "--split", split);
-  take_option(args, "--device2", device2);
-  take_flag(args, "--eval-every-epoch");  // the default: validation runs after every epoch
-  if (!number_option(args, cmd, "--epochs", c.epochs) || !number_option(args, cmd, "--batch", c.batch) ||
-      !number_option(args, cmd, "--lr", c.lr) || !number_option(args, cmd, "--momentum", c.momentum) ||
-      !number_option(args, cmd, "--weight-decay", c.weight_decay) || !number_option(args, cmd, "--seed", c.seed) ||
-      !number_option(args, cmd, "--threads", c.threads) || !number_option(args, cmd, "--max-steps", c.max_steps) ||
-      !number_option(args, cmd, "--step-epochs", c.step_epochs) ||
-      !number_option(args, cmd, "--patience", c.patience) || !number_option(args, cmd, "--val-limit", c.val_limit) ||
-      !number_option(args, cmd, "--log-every", c.log_every))
-    return 2;
-  if (split != "none" && split != "two-devices" && split != "two-queues") {
-    fmt::print(stderr, "vknn train: --split must be none, two-devices or two-queues, not '{}'\n", split);
+int train_main(TrainConfig c) {
+  // Nothing below needs the device until the graph is built: refuse bad data first.
+  auto spec = model_spec(c.model);
+  if (!spec.ok()) {
+    fmt::print(stderr, "vknn train: --model: {}\n", spec.error().message);
     return 2;
   }
-  ContextOptions copt = context_options(args);
-  if (split == "two-queues") copt.queue_count = 2;
+  auto fail = [&](const Error& e) {
+    std::fputc('\n', stderr);
+    fmt::print(stderr, "vknn train: {}\n", e.what());
+    return 1;
+  };
+  auto src = open_data(c.data, true);
+  if (!src.ok()) return fail(src.error());
+  const int64_t classes = src->classes;
+  fmt::print(stderr, "data: {} ({}), {} training and {} test images, {} classes\n", c.data, src->kind_name(),
+             src->size(true), src->size(false), classes);
+  ContextOptions copt = context_options(c.device);
+  if (c.split == "two-queues") copt.queue_count = 2;
   std::shared_ptr<Context> ctx, ctx2;
   if (auto made = Context::create(copt); made.ok()) ctx = *made;
   else fmt::print(stderr, "vknn train: {}\n", made.error().what());
-  if (ctx && split == "two-devices") {
+  if (ctx && c.split == "two-devices") {
     ContextOptions o2 = copt;
-    if (!device2.empty()) o2.device = device_selector(device2);
+    if (!c.device2.empty()) o2.device = device_selector(c.device2);
     if (auto made = Context::create(o2); made.ok()) ctx2 = *made;
     else {
       fmt::print(stderr, "vknn train: second device: {}\n", made.error().what());
       ctx.reset();
     }
   }
-  if (!args.empty()) {
-    fmt::print(stderr, "vknn train: unexpected argument '{}'\n{}", args[0], kTrainUsage);
-    return 2;
-  }
-  if (c.model.empty() || c.data.empty()) {
-    fmt::print(stderr, "vknn train: --model and --data are required\n{}", kTrainUsage);
-    return 2;
-  }
-  if (c.rule != "paper" && c.rule != "pytorch") {
-    fmt::print(stderr, "vknn train: --rule must be paper or pytorch, not '{}'\n", c.rule);
-    return 2;
-  }
-  if (c.schedule != "step" && c.schedule != "plateau") {
-    fmt::print(stderr, "vknn train: --schedule must be step or plateau, not '{}'\n", c.schedule);
-    return 2;
-  }
-  if (c.epochs < 1 || c.batch < 1 || c.step_epochs < 1 || c.patience < 1 || c.log_every < 0 || !(c.lr > 0)) {
-    fmt::print(stderr, "vknn train: --epochs, --batch, --step-epochs, --patience, --log-every and --lr must be positive\n");
-    return 2;
-  }
   if (!ctx) return 1;
-  auto fail = [&](const Error& e) {
-    std::fputc('\n', stderr);
-    fmt::print(stderr, "vknn train: {}\n", e.what());
-    return 1;
-  };
-  auto spec = model_spec(c.model);
-  if (!spec.ok()) return fail(spec.error());
-  auto src = open_data(c.data, true);
-  if (!src.ok()) return fail(src.error());
-  const int64_t classes = src->classes;
-  fmt::print(stderr, "data: {} ({}), {} training and {} test images, {} classes\n", c.data, src->kind_name(),
-             src->size(true), src->size(false), classes);
 
   const fs::path out = c.out;
   const fs::path ckpt = out / "checkpoint.safetensors", state_path = out / "state.json";
@@ -283,6 +203,7 @@ int train_main(Args args) {
   eo.seed = c.seed;
   eo.learning_rate = float(st.lr);
   ExecutorOptions split_eo = eo;
+  const std::string& split = c.split;
   if (split != "none") {
     if (train_m.graph.target_count() < 2)
       return fail(make_error(Errc::invalid_argument, "--split {}: model '{}' is not placed on two targets (alexnet is)",
@@ -459,138 +380,47 @@ int train_main(Args args) {
   return 0;
 }
 
-int eval_main(Args args) {
-  const char* cmd = "eval";
-  std::string model, weights, data_dir;
-  int batch = 100, threads = 2;
-  int64_t limit = 0;
-  take_option(args, "--model", model);
-  take_option(args, "--weights", weights);
-  take_option(args, "--data", data_dir);
-  if (!number_option(args, cmd, "--batch", batch) || !number_option(args, cmd, "--threads", threads) ||
-      !number_option(args, cmd, "--limit", limit))
-    return 2;
-  const bool ten_crop = take_flag(args, "--ten-crop");
-  auto ctx = open_context(args, cmd);
-  if (!args.empty() || model.empty() || weights.empty() || data_dir.empty() || batch < 1) {
-    if (!args.empty()) fmt::print(stderr, "vknn eval: unexpected argument '{}'\n", args[0]);
-    fmt::print(stderr, "usage: vknn eval --model M --weights FILE --data DIR [--batch B] [--limit N] [--ten-crop] [--device K]\n");
-    return 2;
-  }
-  if (!ctx) return 1;
-  auto fail = [&](const Error& e) {
-    fmt::print(stderr, "vknn eval: {}\n", e.what());
-    return 1;
-  };
-  auto spec = model_spec(model);
-  if (!spec.ok()) return fail(spec.error());
-  auto src = open_data(data_dir, false);
-  if (!src.ok()) return fail(src.error());
-  const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
-  auto built = build_model(*spec, int64_t(batch) * views, src->classes, true);
-  if (!built.ok()) return fail(built.error());
-  models::Model m = std::move(*built);
-  auto ex = Executor::create(*ctx, m.graph);
-  if (!ex.ok()) return fail(ex.error());
-  // allow_extra: a training checkpoint also holds momentum buffers.
-  if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
-  auto loader = make_loader(*src, *spec, false, false, batch, threads, 0, limit, ten_crop);
-  if (!loader.ok()) return fail(loader.error());
-  const auto t0 = Clock::now();
-  auto r = evaluate(**ex, m, **loader, views);
-  if (!r.ok()) return fail(r.error());
-  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-  fmt::print("{} on {} ({} images): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({:.1f} img/s)\n", model, data_dir,
-             r->samples, 100 * r->top1, 100 * r->top5, r->loss, double(r->samples) / s);
-  return 0;
+Run setup(CLI::App& app) {
+  auto c = std::make_shared<TrainConfig>();
+  app.add_option("--model", c->model, "network to train (lenet, cifar-resnet20, resnet18, alexnet, ...)")
+      ->type_name("MODEL")->required();
+  app.add_option("--data", c->data, "IDX, CIFAR-10 binary, or train/ and test/ (or val/) image folders")
+      ->type_name("DIR")->required();
+  add_int(app, "--epochs", c->epochs, "epochs to train", 1, 1000000);
+  add_int(app, "--batch", c->batch, "images per step", 1, int(kMaxBatch));
+  add_real(app, "--lr", c->lr, "learning rate", 0, 100, /*lo_open=*/true);
+  add_real(app, "--momentum", c->momentum, "SGD momentum", 0, 1);
+  add_real(app, "--weight-decay", c->weight_decay, "L2 weight decay", 0, 1);
+  add_choice(app, "--rule", c->rule, "SGD update: paper (Krizhevsky et al. 2012) or pytorch (torch.optim.SGD)",
+             {"paper", "pytorch"});
+  add_choice(app, "--schedule", c->schedule,
+             "learning rate: step (x0.1 every --step-epochs) or plateau (x0.1 after --patience epochs "
+             "without a better validation loss)",
+             {"step", "plateau"});
+  add_int(app, "--step-epochs", c->step_epochs, "epochs between the step schedule's x0.1", 1, 1000000);
+  add_int(app, "--patience", c->patience, "plateau schedule: epochs without improvement", 1, 1000000);
+  add_int(app, "--seed", c->seed, "initial weights, data order and augmentation", uint64_t(0));
+  app.add_option("--out", c->out, "run folder: metrics.csv, curves.svg, checkpoint.safetensors, state.json")
+      ->type_name("DIR");
+  app.add_flag("--resume", c->resume, "continue the run in --out from its last checkpoint");
+  add_int(app, "--threads", c->threads, "data loading threads", 1, kMaxThreads);
+  add_int(app, "--max-steps", c->max_steps, "stop after this many steps in all (0: no limit)", int64_t(0));
+  add_int(app, "--val-limit", c->val_limit, "validate on the first N test images (0: all)", int64_t(0));
+  add_int(app, "--log-every", c->log_every, "steps between progress lines (0: 10 on a terminal, else 100)", 0);
+  app.add_flag("--eval-every-epoch")->description("validate after every epoch (always on)");
+  add_choice(app, "--split", c->split,
+             "model-parallel training of a model placed on two targets (alexnet: one column each): two "
+             "VkDevices or two queues of one device; validation runs on one",
+             {"none", "two-devices", "two-queues"});
+  add_device(app, c->device);
+  add_device(app, c->device2, "--device2", "second device of --split two-devices (default: the same as --device)");
+  return [c] { return train_main(*c); };
 }
 
-int infer_main(Args args) {
-  const char* cmd = "infer";
-  std::string model, weights, classes_file;
-  int64_t classes = 0;
-  take_option(args, "--model", model);
-  take_option(args, "--weights", weights);
-  take_option(args, "--classes", classes_file);
-  if (!number_option(args, cmd, "--num-classes", classes)) return 2;
-  auto ctx = open_context(args, cmd);
-  if (model.empty() || weights.empty() || args.empty()) {
-    fmt::print(stderr,
-               "usage: vknn infer --model M --weights FILE [--classes FILE] [--num-classes K] [--device K] IMAGE...\n");
-    return 2;
-  }
-  for (const auto& a : args)
-    if (a.rfind("--", 0) == 0) {
-      fmt::print(stderr, "vknn infer: unknown option '{}'\n", a);
-      return 2;
-    }
-  if (!ctx) return 1;
-  auto fail = [&](const Error& e) {
-    fmt::print(stderr, "vknn infer: {}\n", e.what());
-    return 1;
-  };
-  auto spec = model_spec(model);
-  if (!spec.ok()) return fail(spec.error());
-  std::vector<std::string> names;
-  if (!classes_file.empty()) {
-    std::ifstream f(classes_file);
-    if (!f) return fail(make_error(Errc::io, "{}: cannot read", classes_file));
-    std::string line;
-    while (std::getline(f, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      names.push_back(line);
-    }
-    while (!names.empty() && names.back().empty()) names.pop_back();
-    if (classes == 0) classes = int64_t(names.size());
-  }
-  if (classes == 0) classes = spec->default_classes;
-  if (!names.empty() && int64_t(names.size()) != classes)
-    return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
-                           names.size(), classes));
-  auto built = build_model(*spec, 1, classes, false);
-  if (!built.ok()) return fail(built.error());
-  models::Model m = std::move(*built);
-  auto ex = Executor::create(*ctx, m.graph);
-  if (!ex.ok()) return fail(ex.error());
-  if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
-  int status = 0;
-  std::vector<float> input(size_t(spec->channels) * size_t(spec->size) * size_t(spec->size));
-  for (const auto& path : args) {
-    auto img = data::load_image(path);
-    if (!img.ok()) {
-      fmt::print(stderr, "vknn infer: {}\n", img.error().what());
-      status = 1;
-      continue;
-    }
-    data::Rng rng(0, 0, 0);
-    prepare_image(*img, *spec, false, rng, input);
-    if (auto s = (*ex)->set_input(m.images, std::span<const float>(input)); !s.ok()) return fail(s.error());
-    if (auto s = (*ex)->infer(); !s.ok()) return fail(s.error());
-    auto logits = (*ex)->read(m.logits);
-    if (!logits.ok()) return fail(logits.error());
-    std::vector<double> p(logits->size());
-    const float mx = *std::max_element(logits->begin(), logits->end());
-    double sum = 0;
-    for (size_t k = 0; k < p.size(); ++k) sum += p[k] = std::exp(double((*logits)[k] - mx));
-    std::vector<size_t> order(p.size());
-    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-    const size_t top = std::min<size_t>(5, order.size());
-    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(top), order.end(),
-                      [&](size_t a, size_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
-    fmt::print("{} ({}x{}):\n", path, img->width, img->height);
-    for (size_t i = 0; i < top; ++i) {
-      const size_t k = order[i];
-      fmt::print("  {:2}. class {:4}  {:6.2f}%{}{}\n", i + 1, k, 100 * p[k] / sum, names.empty() ? "" : "  ",
-                 names.empty() ? std::string() : names[k]);
-    }
-  }
-  return status;
-}
+[[maybe_unused]] const bool registered = register_command(
+    {"train", "train with per-epoch validation, metrics.csv, curves.svg and checkpoints; Ctrl-C saves, --resume "
+              "continues", setup});
 
 }  // namespace
-
-int cmd_train(const Args& args) { return train_main(args); }
-int cmd_eval(const Args& args) { return eval_main(args); }
-int cmd_infer(const Args& args) { return infer_main(args); }
 
 }  // namespace vknn::tools

@@ -2,7 +2,7 @@
 // detection, the per-model preprocessing and the evaluation pass.
 #pragma once
 
-#include "commands.h"
+#include "cli.h"
 
 #include "vknn/data/datasets.h"
 #include "vknn/data/image.h"

@@ -1,6 +1,6 @@
-// vknn bench: timings as medians over repeated runs, never asserted anywhere.
+// vknn bench matmul: both matrix-multiply kernel variants, timed as medians of whole submissions.
 #include "bench_model.h"
-#include "commands.h"
+#include "cli.h"
 #include "timing.h"
 
 #include "vknn/engine/commands.h"
@@ -16,41 +16,18 @@
 namespace vknn::tools {
 namespace {
 
-}  // namespace
-
-DeviceSelector device_selector(const std::string& text) {
-  DeviceSelector sel;
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) sel.index = uint32_t(std::stoul(text));
-  else sel.name_contains = text;
-  return sel;
-}
-
-ContextOptions context_options(Args& args) {
-  ContextOptions opt;
-  std::string dev;
-  if (take_option(args, "--device", dev)) opt.device = device_selector(dev);
-  return opt;
-}
-
-namespace {
-
-int bench_matmul(Args args) {
-  const bool json = take_flag(args, "--json");
-  std::string v;
-  uint32_t m = 1024, n = 1024, k = 1024;
+struct MatmulConfig {
+  uint32_t size = 1024, m = 0, n = 0, k = 0;  // m, n, k: 0 = --size
   int iters = 10, warmup = 2;
-  if (take_option(args, "--size", v)) m = n = k = uint32_t(std::stoul(v));
-  if (take_option(args, "--m", v)) m = uint32_t(std::stoul(v));
-  if (take_option(args, "--n", v)) n = uint32_t(std::stoul(v));
-  if (take_option(args, "--k", v)) k = uint32_t(std::stoul(v));
-  if (take_option(args, "--iters", v)) iters = std::max(1, std::stoi(v));
-  if (take_option(args, "--warmup", v)) warmup = std::max(0, std::stoi(v));
-  ContextOptions opt = context_options(args);
-  if (!args.empty()) {
-    fmt::print(stderr, "vknn bench matmul: unexpected argument '{}'\n", args[0]);
-    return 2;
-  }
-  auto ctx = Context::create(opt);
+  bool json = false;
+  std::string device;
+};
+
+int bench_matmul(const MatmulConfig& cfg) {
+  const bool json = cfg.json;
+  const uint32_t m = cfg.m ? cfg.m : cfg.size, n = cfg.n ? cfg.n : cfg.size, k = cfg.k ? cfg.k : cfg.size;
+  const int iters = cfg.iters, warmup = cfg.warmup;
+  auto ctx = Context::create(context_options(cfg.device));
   if (!ctx.ok()) {
     fmt::print(stderr, "vknn bench: {}\n", ctx.error().what());
     return 1;
@@ -122,26 +99,23 @@ int bench_matmul(Args args) {
   return 0;
 }
 
-}  // namespace
-
-int cmd_bench(const Args& in) {
-  Args args = in;
-  if (args.empty()) {
-    fmt::print(stderr, "vknn bench: which benchmark? (matmul, ops, --model)\n{}", bench_usage());
-    return 2;
-  }
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    fmt::print("{}", bench_usage());
-    return 0;
-  }
-  // `vknn bench --model NAME ...` (options first): a whole network.
-  if (args[0].rfind("--", 0) == 0) return bench_model(args);
-  std::string what = args[0];
-  args.erase(args.begin());
-  if (what == "matmul") return bench_matmul(args);
-  if (what == "ops") return bench_ops(args);
-  fmt::print(stderr, "vknn bench: unknown benchmark '{}'\n{}", what, bench_usage());
-  return 2;
+Run setup(CLI::App& app) {
+  auto cfg = std::make_shared<MatmulConfig>();
+  // 16384^2 floats is 1 GiB per matrix: beyond that the benchmark measures the allocator.
+  add_int(app, "--size", cfg->size, "M = N = K", 1u, 16384u);
+  add_int(app, "--m", cfg->m, "rows of A and C (0: --size)", 0u, 16384u);
+  add_int(app, "--n", cfg->n, "columns of B and C (0: --size)", 0u, 16384u);
+  add_int(app, "--k", cfg->k, "columns of A, rows of B (0: --size)", 0u, 16384u);
+  add_int(app, "--iters", cfg->iters, "timed runs", 1, 1000000);
+  add_int(app, "--warmup", cfg->warmup, "untimed runs first", 0, 1000000);
+  add_device(app, cfg->device);
+  app.add_flag("--json", cfg->json, "print one JSON document (docs/bench-json.md)");
+  return [cfg] { return bench_matmul(*cfg); };
 }
+
+[[maybe_unused]] const bool registered =
+    register_command({"bench matmul", "time a matrix multiply, both kernel variants (GFLOP/s)", setup});
+
+}  // namespace
 
 }  // namespace vknn::tools

@@ -1,0 +1,80 @@
+// vknn eval: top-1/top-5 accuracy and mean loss of a weights file over a test split.
+#include "cli.h"
+#include "train_common.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace vknn::tools {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct EvalConfig {
+  std::string model, weights, data, device;
+  int batch = 100, threads = 2;
+  int64_t limit = 0;
+  bool ten_crop = false;
+};
+
+int eval_main(const EvalConfig& c) {
+  const std::string& model = c.model;
+  const std::string& weights = c.weights;
+  const std::string& data_dir = c.data;
+  const int batch = c.batch;
+  const bool ten_crop = c.ten_crop;
+  auto fail = [&](const Error& e) {
+    fmt::print(stderr, "vknn eval: {}\n", e.what());
+    return 1;
+  };
+  auto spec = model_spec(model);
+  if (!spec.ok()) {
+    fmt::print(stderr, "vknn eval: --model: {}\n", spec.error().message);
+    return 2;
+  }
+  auto src = open_data(data_dir, false);
+  if (!src.ok()) return fail(src.error());
+  auto made = Context::create(context_options(c.device));
+  if (!made.ok()) return fail(made.error());
+  auto ctx = *made;
+  const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
+  auto built = build_model(*spec, int64_t(batch) * views, src->classes, true);
+  if (!built.ok()) return fail(built.error());
+  models::Model m = std::move(*built);
+  auto ex = Executor::create(*ctx, m.graph);
+  if (!ex.ok()) return fail(ex.error());
+  // allow_extra: a training checkpoint also holds momentum buffers.
+  if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
+  auto loader = make_loader(*src, *spec, false, false, batch, c.threads, 0, c.limit, ten_crop);
+  if (!loader.ok()) return fail(loader.error());
+  const auto t0 = Clock::now();
+  auto r = evaluate(**ex, m, **loader, views);
+  if (!r.ok()) return fail(r.error());
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  fmt::print("{} on {} ({} images): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({:.1f} img/s)\n", model, data_dir,
+             r->samples, 100 * r->top1, 100 * r->top5, r->loss, double(r->samples) / s);
+  return 0;
+}
+
+Run setup(CLI::App& app) {
+  auto c = std::make_shared<EvalConfig>();
+  app.add_option("--model", c->model, "network the weights belong to")->type_name("MODEL")->required();
+  app.add_option("--weights", c->weights, "safetensors file (a training checkpoint works)")
+      ->type_name("FILE")->required();
+  app.add_option("--data", c->data, "dataset folder; its test split (test/ or val/) is evaluated")
+      ->type_name("DIR")->required();
+  add_int(app, "--batch", c->batch, "images per step", 1, int(kMaxBatch));
+  add_int(app, "--threads", c->threads, "data loading threads", 1, kMaxThreads);
+  add_int(app, "--limit", c->limit, "evaluate the first N test images (0: all)", int64_t(0));
+  app.add_flag("--ten-crop", c->ten_crop,
+               "average the four corner and centre crops and their mirror images (image folders, ImageNet models)");
+  add_device(app, c->device);
+  return [c] { return eval_main(*c); };
+}
+
+[[maybe_unused]] const bool registered =
+    register_command({"eval", "top-1/top-5 accuracy and mean loss over the test split", setup});
+
+}  // namespace
+}  // namespace vknn::tools

@@ -1,0 +1,109 @@
+// vknn infer: the top-5 classes with softmax probabilities for each image file.
+#include "cli.h"
+#include "train_common.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+namespace vknn::tools {
+namespace {
+
+struct InferConfig {
+  std::string model, weights, classes_file, device;
+  int64_t classes = 0;
+  std::vector<std::string> images;
+};
+
+int infer_main(const InferConfig& c) {
+  const std::string& classes_file = c.classes_file;
+  int64_t classes = c.classes;
+  auto fail = [&](const Error& e) {
+    fmt::print(stderr, "vknn infer: {}\n", e.what());
+    return 1;
+  };
+  auto spec = model_spec(c.model);
+  if (!spec.ok()) {
+    fmt::print(stderr, "vknn infer: --model: {}\n", spec.error().message);
+    return 2;
+  }
+  std::vector<std::string> names;
+  if (!classes_file.empty()) {
+    std::ifstream f(classes_file);
+    if (!f) return fail(make_error(Errc::io, "{}: cannot read", classes_file));
+    std::string line;
+    while (std::getline(f, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      names.push_back(line);
+    }
+    while (!names.empty() && names.back().empty()) names.pop_back();
+    if (classes == 0) classes = int64_t(names.size());
+  }
+  if (classes == 0) classes = spec->default_classes;
+  if (!names.empty() && int64_t(names.size()) != classes)
+    return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
+                           names.size(), classes));
+  auto made = Context::create(context_options(c.device));
+  if (!made.ok()) return fail(made.error());
+  auto ctx = *made;
+  auto built = build_model(*spec, 1, classes, false);
+  if (!built.ok()) return fail(built.error());
+  models::Model m = std::move(*built);
+  auto ex = Executor::create(*ctx, m.graph);
+  if (!ex.ok()) return fail(ex.error());
+  if (auto s = (*ex)->load_weights(c.weights, true); !s.ok()) return fail(s.error());
+  int status = 0;
+  std::vector<float> input(size_t(spec->channels) * size_t(spec->size) * size_t(spec->size));
+  for (const auto& path : c.images) {
+    auto img = data::load_image(path);
+    if (!img.ok()) {
+      fmt::print(stderr, "vknn infer: {}\n", img.error().what());
+      status = 1;
+      continue;
+    }
+    data::Rng rng(0, 0, 0);
+    prepare_image(*img, *spec, false, rng, input);
+    if (auto s = (*ex)->set_input(m.images, std::span<const float>(input)); !s.ok()) return fail(s.error());
+    if (auto s = (*ex)->infer(); !s.ok()) return fail(s.error());
+    auto logits = (*ex)->read(m.logits);
+    if (!logits.ok()) return fail(logits.error());
+    std::vector<double> p(logits->size());
+    const float mx = *std::max_element(logits->begin(), logits->end());
+    double sum = 0;
+    for (size_t k = 0; k < p.size(); ++k) sum += p[k] = std::exp(double((*logits)[k] - mx));
+    std::vector<size_t> order(p.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    const size_t top = std::min<size_t>(5, order.size());
+    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(top), order.end(),
+                      [&](size_t a, size_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    fmt::print("{} ({}x{}):\n", path, img->width, img->height);
+    for (size_t i = 0; i < top; ++i) {
+      const size_t k = order[i];
+      fmt::print("  {:2}. class {:4}  {:6.2f}%{}{}\n", i + 1, k, 100 * p[k] / sum, names.empty() ? "" : "  ",
+                 names.empty() ? std::string() : names[k]);
+    }
+  }
+  return status;
+}
+
+Run setup(CLI::App& app) {
+  auto c = std::make_shared<InferConfig>();
+  app.add_option("--model", c->model, "network the weights belong to")->type_name("MODEL")->required();
+  app.add_option("--weights", c->weights, "safetensors file (a training checkpoint works)")
+      ->type_name("FILE")->required();
+  app.add_option("--classes", c->classes_file, "class names, one a line (sets the number of classes)")
+      ->type_name("FILE");
+  add_int(app, "--num-classes", c->classes, "classes of the model (0: from --classes, else the model's default)",
+          int64_t(0), int64_t(1) << 24);
+  add_device(app, c->device);
+  app.add_option("IMAGE", c->images, "JPEG or PNG files")->type_name("FILE")->default_str("")->required();
+  return [c] { return infer_main(*c); };
+}
+
+[[maybe_unused]] const bool registered =
+    register_command({"infer", "top-5 classes with softmax probabilities per image", setup});
+
+}  // namespace
+}  // namespace vknn::tools
