@@ -90,6 +90,7 @@ DeviceCaps query_caps(VkPhysicalDevice physical, uint32_t index) {
   std::memcpy(c.driver_uuid.data(), ids.driverUUID, VK_UUID_SIZE);
   c.driver_name = driver.driverName;
   c.driver_info = driver.driverInfo;
+  c.driver_id = driver.driverID;
   c.subgroup_size = subgroup.subgroupSize;
   c.subgroup_operations = subgroup.supportedOperations;
   c.subgroup_in_compute = subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT;

@@ -369,6 +369,8 @@ Result<std::shared_ptr<Context>> Context::borrow(const BorrowInfo& info) {
 }
 
 Status Context::init_device_objects(const std::string& cache_dir) {
+  profile_ = make_device_profile(caps_);
+  for (const std::string& w : profile_.warnings) std::fprintf(stderr, "vknn: %s\n", w.c_str());
   for (auto& q : queues_) {
     q->device_ = device_;
     q->ctx_ = this;

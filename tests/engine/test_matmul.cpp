@@ -72,7 +72,8 @@ TEST_CASE("engine: the small-M and small-K matmul kernels match a double-precisi
 }
 
 TEST_CASE("engine: matmul picks the small-M kernels only where their layout fits") {
-  const DeviceCaps& caps = gpu().caps();
+  DeviceProfile caps = gpu().profile();
+  caps.forced = {};  // the automatic choice, whatever VKNN_MATMUL says for this run
   MatmulDesc fc_forward;  // y(1,4096) = x(1,9216)·W(4096,9216)^T
   fc_forward.M = 1, fc_forward.N = 4096, fc_forward.K = 9216;
   fc_forward.a_m = 9216, fc_forward.a_k = 1, fc_forward.b_k = 1, fc_forward.b_n = 9216, fc_forward.c_m = 4096,

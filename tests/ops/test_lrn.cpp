@@ -14,7 +14,7 @@ void check_lrn_variant(const LrnParams& p, Shape shape, uint32_t seed, float ran
   CAPTURE(shape.str());
   CAPTURE(p.size);
   CAPTURE(p.alpha);
-  CAPTURE(int(resolve_lrn_variant(gpu().caps(), p)));
+  CAPTURE(int(resolve_lrn_variant(gpu().profile(), p)));
   const int n = int(shape[0]), c = int(shape[1]), h = int(shape[2]), w = int(shape[3]);
   const size_t count = size_t(shape.numel());
   const auto x = random_floats(count, seed, -range, range);

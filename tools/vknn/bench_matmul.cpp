@@ -70,7 +70,7 @@ int bench_matmul(const MatmulConfig& cfg) {
     if (!st.ok()) return fail(st.error());
     rows.push_back({name, *st});
   }
-  const auto auto_variant = resolve_matmul_variant(c.caps(), MatmulVariant::automatic);
+  const auto auto_variant = resolve_matmul_variant(c.profile(), MatmulVariant::automatic);
   if (json) {
     nlohmann::ordered_json j = {
         {"schema", kBenchSchema}, {"benchmark", "matmul"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},

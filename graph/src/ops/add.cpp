@@ -37,12 +37,6 @@ Status check_elements(const char* op, const char* name, const TensorView& t) {
   return {};
 }
 
-uint32_t elementwise_local_size(const Context&) {
-  // 256 on both kinds: on lavapipe (2 cores) sgd over 37.7M floats took 124 ms at 256 against
-  // 137 ms at 64, and GPUs like 256 too.
-  return 256u;
-}
-
 }  // namespace detail
 
 Status record_add_forward(CommandList& cl, const TensorView& a, const TensorView& b, const TensorView& y,
@@ -54,7 +48,7 @@ Status record_add_forward(CommandList& cl, const TensorView& a, const TensorView
   VKNN_TRY(check_size(op, a));
   if (partial_overlap(a, y) || partial_overlap(b, y))
     return make_error(Errc::invalid_argument, "add_forward: y {} partially overlaps an input {}", y.str(), a.str());
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, a.numel(), [&](uint64_t first, uint32_t n) {
     const AddPush push{n, accumulate ? kAccumulateA : 0u, 1.0f};
     cl.dispatch(ShaderId::add_forward, spec,
@@ -82,7 +76,7 @@ Status record_add_backward(CommandList& cl, const TensorView& dy, const TensorVi
   if (!present(db)) return record_scale(cl, dy, 1.0f, da, accumulate_a);
   if (!present(da)) return record_scale(cl, dy, 1.0f, db, accumulate_b);
   const uint32_t flags = kWriteA | kWriteB | (accumulate_a ? kAccumulateA : 0u) | (accumulate_b ? kAccumulateB : 0u);
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, dy.numel(), [&](uint64_t first, uint32_t n) {
     const AddPush push{n, flags, 1.0f};
     cl.dispatch(ShaderId::add_backward, spec,
@@ -113,7 +107,7 @@ Status record_scale(CommandList& cl, const TensorView& src, float alpha, const T
     return make_error(Errc::invalid_argument, "{}: alpha {} is not finite (src {})", op, alpha, src.str());
   if (partial_overlap(src, dst))
     return make_error(Errc::invalid_argument, "{}: src {} and dst {} partially overlap", op, src.str(), dst.str());
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, src.numel(), [&](uint64_t first, uint32_t n) {
     const AddPush push{n, accumulate ? kAccumulateA : 0u, alpha};
     cl.dispatch(ShaderId::add_scaled, spec,

@@ -16,10 +16,6 @@ static_assert(sizeof(GlobalPush) == 12);
 
 constexpr uint32_t kAccumulate = 1, kCountIncludePad = 2;
 
-uint32_t local_size(const CommandList& cl) {
-  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
-}
-
 pool2d::Push make_push(const AvgPool2dParams& p, const Shape& x, const Shape& y, uint32_t flags) {
   if (p.count_include_pad) flags |= kCountIncludePad;
   return pool2d::make_push(p, x, y, flags);
@@ -72,7 +68,7 @@ Status record_global_avgpool_forward(CommandList& cl, const TensorView& x, const
   VKNN_TRY(check_x(op, "x", x));
   VKNN_TRY(check_pooled(op, "y", y, x.shape));
   const GlobalPush push{uint32_t(x.shape[0] * x.shape[1]), uint32_t(x.shape[2] * x.shape[3]), 0};
-  const uint32_t spec[] = {local_size(cl)};
+  const uint32_t spec[] = {cl.context().profile().loop_local};  // each invocation loops over a plane
   cl.dispatch(ShaderId::avgpool_global_forward, spec, {{range(x), Access::read}, {range(y), Access::write}}, push,
               groups_for(push.planes, spec[0]));
   return {};
@@ -84,7 +80,9 @@ Status record_global_avgpool_backward(CommandList& cl, const TensorView& dy, con
   VKNN_TRY(check_pooled(op, "dy", dy, dx.shape));
   const GlobalPush push{uint32_t(dx.shape[0] * dx.shape[1]), uint32_t(dx.shape[2] * dx.shape[3]),
                         accumulate ? kAccumulate : 0};
-  const uint32_t spec[] = {local_size(cl)};
+  // One invocation per element of a small plane (7x7): the loop class's smaller groups
+  // leave fewer lanes idle than element-wise ones would.
+  const uint32_t spec[] = {cl.context().profile().loop_local};
   cl.dispatch(ShaderId::avgpool_global_backward, spec,
               {{range(dy), Access::read}, {range(dx), accumulate ? Access::read_write : Access::write}}, push,
               groups_for(push.HW, spec[0]), push.planes);

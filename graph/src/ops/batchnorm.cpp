@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 namespace vknn {
 namespace {
@@ -16,19 +14,6 @@ struct BatchNormPush {  // mirrors shaders/common/batchnorm_push.glsl
 static_assert(sizeof(BatchNormPush) == 36);
 
 constexpr uint32_t kTraining = 1, kRelu = 2, kAccumulateDx = 4, kAccumulateParams = 8, kSave = 16;
-
-// Elementwise kernels: one invocation per element.
-uint32_t elementwise_local_size(const CommandList& cl) {
-  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
-}
-
-// Per-channel kernels: one workgroup per channel, a power of two. On lavapipe the
-// invocations of a workgroup are SIMD lanes run as coroutines between barriers, so a
-// small group keeps the (few) barriers of the final tree cheap while each invocation's
-// register loop does the streaming; GPUs want a full 256-wide group per channel.
-uint32_t channel_local_size(const CommandList& cl) {
-  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
-}
 
 Status check_params(const char* op, const BatchNormParams& p) {
   if (!(p.eps > 0.0f) || !std::isfinite(p.eps))
@@ -66,15 +51,12 @@ BatchNormPush make_push(const BatchNormParams& p, const TensorView& x, uint32_t 
 
 }  // namespace
 
-BatchNormVariant resolve_batchnorm_variant(const DeviceCaps& caps, BatchNormVariant requested) {
+BatchNormVariant resolve_batchnorm_variant(const DeviceProfile& profile, BatchNormVariant requested) {
   if (requested != BatchNormVariant::automatic) return requested;
-  if (const char* env = std::getenv("VKNN_BATCHNORM")) {
-    if (std::strcmp(env, "channel") == 0) return BatchNormVariant::per_channel;
-    if (std::strcmp(env, "elementwise") == 0) return BatchNormVariant::elementwise;
-  }
   // On CPU drivers an invocation per element pays lavapipe's per-invocation overhead on
   // every element; a register loop per invocation amortizes it (measured ~2.7x faster).
-  return caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? BatchNormVariant::per_channel : BatchNormVariant::elementwise;
+  return profile.family(KernelClass::batchnorm) == KernelFamily::register_blocked ? BatchNormVariant::per_channel
+                                                                                   : BatchNormVariant::elementwise;
 }
 
 Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const TensorView& x,
@@ -98,9 +80,9 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
     VKNN_TRY(check_channel(op, "save_invstd", save_invstd, x));
   }
 
-  if (!save && resolve_batchnorm_variant(cl.context().caps(), p.variant) == BatchNormVariant::elementwise) {
+  if (!save && resolve_batchnorm_variant(cl.context().profile(), p.variant) == BatchNormVariant::elementwise) {
     const BatchNormPush push = make_push(p, x, 0);
-    const uint32_t spec[] = {elementwise_local_size(cl)};
+    const uint32_t spec[] = {cl.context().profile().elementwise_local};
     cl.dispatch(ShaderId::batchnorm_inference, spec,  // (H*W, C, N) invocations
                 {{range(x), Access::read},
                  {range(gamma), Access::read},
@@ -120,7 +102,7 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
   // and synchronization validation judges accesses by that declaration, so the recorder must
   // order them as writes even in inference.
   const Access running = Access::read_write;
-  const uint32_t spec[] = {channel_local_size(cl)};
+  const uint32_t spec[] = {cl.context().profile().reduction_local};
   cl.dispatch(ShaderId::batchnorm_forward, spec,
               {{range(x), Access::read},
                {range(gamma), Access::read},
@@ -153,7 +135,7 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
   const uint32_t flags = (accumulate_dx ? kAccumulateDx : 0) | (accumulate_params ? kAccumulateParams : 0);
   const BatchNormPush push = make_push(p, x, flags);
   const auto params_access = accumulate_params ? Access::read_write : Access::write;
-  const uint32_t spec[] = {channel_local_size(cl)};
+  const uint32_t spec[] = {cl.context().profile().reduction_local};
   cl.dispatch(ShaderId::batchnorm_backward, spec,
               {{range(x), Access::read},
                {range(gamma), Access::read},

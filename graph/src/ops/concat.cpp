@@ -52,7 +52,7 @@ void copy_channels(CommandList& cl, const TensorView& src, int64_t src_channel, 
                         uint32_t(src_channel) * hw,
                         uint32_t(dst_channel) * hw,
                         accumulate ? kAccumulate : 0u};
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   cl.dispatch(ShaderId::concat_copy, spec,
               {{range(src), Access::read}, {range(dst), accumulate ? Access::read_write : Access::write}},
               push, groups_for(push.cols, spec[0]), push.rows);

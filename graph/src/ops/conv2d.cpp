@@ -2,8 +2,6 @@
 #include "vknn/ops/relu.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 
 namespace vknn {
 namespace {
@@ -26,10 +24,6 @@ constexpr uint32_t kBias = 1, kRelu = 2, kAccumulate = 4;
 
 // Shared-memory kernels: 64x64 output tiles (see the shaders).
 constexpr uint32_t kTile = 64;
-
-// Loop iterations one invocation may run: lavapipe (Mesa 22's gallivm) ends every loop of an
-// invocation once their iterations add up to 65535, without an error; stay well below.
-constexpr int64_t kLoopBudget = 32768;
 
 struct Dims {
   int64_t N, C, H, W, K, R, S, OH, OW, G;
@@ -145,18 +139,6 @@ Status check_operand(const char* op, const char* name, const TensorView& t, cons
 
 std::string shape_or_none(const TensorView* t) { return t ? t->str() : std::string("none"); }
 
-// Local size for the register kernels: a multiple of the subgroup size up to 64 that wastes
-// little of the last workgroup.
-uint32_t register_local_size(const DeviceCaps& caps, int64_t items) {
-  const uint32_t sg = std::max(1u, caps.subgroup_size);
-  uint32_t best = sg;
-  for (uint32_t lx = sg; lx <= 64 && lx <= caps.max_workgroup_invocations; lx *= 2) {
-    const int64_t padded = (items + lx - 1) / lx * lx;
-    if ((padded - items) * 8 <= padded) best = lx;  // at most 1/8 of the last group idle
-  }
-  return best;
-}
-
 // Register-kernel block sizes: 16 channels (8 when there are fewer), up to 8 pixels along a row.
 uint32_t channel_block(int64_t channels) { return channels <= 8 ? 8u : 16u; }
 // The narrowest block that covers a row in as few blocks of at most 8 as possible: 13 -> 7
@@ -166,16 +148,17 @@ uint32_t pixel_block(int64_t width) {
   return uint32_t((width + blocks - 1) / blocks);
 }
 
-bool use_register(const DeviceCaps& caps, const Conv2dParams& p) {
-  return resolve_conv2d_variant(caps, p.variant) == Conv2dVariant::register_blocked;
+bool use_register(const DeviceProfile& profile, const Conv2dParams& p) {
+  return resolve_conv2d_variant(profile, p.variant) == Conv2dVariant::register_blocked;
 }
 
 // The loops of the forward and backward-data kernels run over channels and kernel rows:
-// refuse (on CPU drivers, see kLoopBudget) layers so wide that they would be cut short.
-Status check_loop_budget(const char* op, const DeviceCaps& caps, int64_t iterations, const std::string& context) {
-  if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && iterations > 2 * kLoopBudget - 1024)
-    return make_error(Errc::unsupported, "{}: {} loop iterations per invocation, more than this CPU driver runs ({})",
-                      op, iterations, context);
+// refuse layers so wide that the driver would cut the loops short (DeviceProfile::loop_limit).
+Status check_loop_budget(const char* op, const DeviceProfile& profile, int64_t iterations,
+                         const std::string& context) {
+  if (!profile.loop_fits(iterations))
+    return make_error(Errc::unsupported, "{}: {} loop iterations per invocation, more than this driver runs ({})", op,
+                      iterations, context);
   return {};
 }
 
@@ -188,9 +171,10 @@ struct WeightPlan {
   uint64_t workspace_bytes = 0;
 };
 
-WeightPlan plan_backward_weight(const DeviceCaps& caps, const Conv2dParams& p, const Dims& d) {
+WeightPlan plan_backward_weight(const DeviceCaps& caps, const DeviceProfile& profile, const Conv2dParams& p,
+                                const Dims& d) {
   WeightPlan plan;
-  plan.reg = use_register(caps, p);
+  plan.reg = use_register(profile, p);
   int64_t target = 0;  // workgroups that keep the device busy
   if (plan.reg) {
     plan.tk = channel_block(d.Kg());
@@ -198,7 +182,7 @@ WeightPlan plan_backward_weight(const DeviceCaps& caps, const Conv2dParams& p, c
     plan.rb = d.S == 1 ? 8u : d.S == 2 ? 6u : d.S <= 5 ? 3u : 1u;
     plan.to = std::min(4u, pixel_block(d.OW));
     const int64_t items = (d.Cg() * d.R + plan.rb - 1) / plan.rb;
-    plan.lx = register_local_size(caps, items);
+    plan.lx = profile.register_local(items);
     plan.gx = groups_for(items, plan.lx);
     plan.gy = groups_for(d.Kg(), plan.tk);
     target = 32;
@@ -215,10 +199,10 @@ WeightPlan plan_backward_weight(const DeviceCaps& caps, const Conv2dParams& p, c
   // ... and the partial sums within one binding, ...
   const int64_t max_splits = std::max<int64_t>(
       1, std::min<int64_t>(rows / min_rows, int64_t(binding_limit(caps) / uint64_t(d.K * d.Cg() * d.R * d.S * 4))));
-  // ... and few enough loop iterations per invocation: lavapipe (Mesa 22) silently ends a
-  // shader's loops after 65535 iterations in all.
+  // ... and few enough loop iterations per invocation (DeviceProfile::loop_budget).
   const int64_t per_row = plan.reg ? (d.OW + plan.to - 1) / plan.to + 1 : (d.OW + 15) / 16 * 32;
-  const int64_t loop_splits = (rows * per_row + kLoopBudget - 1) / kLoopBudget;
+  const int64_t budget = profile.loop_budget;
+  const int64_t loop_splits = (rows * per_row + budget - 1) / budget;
   const int64_t splits =
       std::clamp<int64_t>(std::max((target + base - 1) / base, loop_splits), 1, std::max(max_splits, loop_splits));
   plan.split_rows = uint32_t((rows + splits - 1) / splits);
@@ -229,22 +213,13 @@ WeightPlan plan_backward_weight(const DeviceCaps& caps, const Conv2dParams& p, c
 
 }  // namespace
 
-Conv2dVariant resolve_conv2d_variant(const DeviceCaps& caps, Conv2dVariant requested) {
-  if (requested == Conv2dVariant::automatic) {
-    if (const char* env = std::getenv("VKNN_CONV")) {
-      if (std::strcmp(env, "register") == 0) requested = Conv2dVariant::register_blocked;
-      if (std::strcmp(env, "shared") == 0) requested = Conv2dVariant::shared_tiled;
-    }
-  }
-  // CPU drivers run a workgroup's invocations as SIMD lanes of one thread: barrier() and
-  // shared memory are slow there while register blocking vectorizes well.
+Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant requested) {
   if (requested == Conv2dVariant::automatic)
-    requested =
-        caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? Conv2dVariant::register_blocked : Conv2dVariant::shared_tiled;
+    requested = profile.family(KernelClass::conv) == KernelFamily::register_blocked ? Conv2dVariant::register_blocked
+                                                                                    : Conv2dVariant::shared_tiled;
   // The register kernels broadcast within subgroups; without that they cannot run.
-  const bool can_broadcast = caps.subgroup_in_compute && (caps.subgroup_operations & VK_SUBGROUP_FEATURE_BALLOT_BIT) &&
-                             caps.subgroup_size >= 1 && caps.subgroup_size <= 64;
-  if (requested == Conv2dVariant::register_blocked && !can_broadcast) requested = Conv2dVariant::shared_tiled;
+  if (requested == Conv2dVariant::register_blocked && !profile.subgroup_broadcast)
+    requested = Conv2dVariant::shared_tiled;
   return requested;
 }
 
@@ -265,10 +240,12 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
   if (bias) VKNN_TRY(check_operand(op, "bias", *bias, Shape{d.K}, context));
   VKNN_TRY(check_operand(op, "y", y, y_shape(d), context));
   const DeviceCaps& caps = cl.context().caps();
+  const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {x.shape.bytes() / d.N, y.shape.bytes() / d.N},
                                                     {w.shape.bytes()}, context));
   // Loop iterations: the register kernel's channel and row loops, the shared one's chunks.
-  VKNN_TRY(check_loop_budget(op, caps, use_register(caps, p) ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S, context));
+  const bool reg = use_register(profile, p);
+  VKNN_TRY(check_loop_budget(op, profile, reg ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S, context));
 
   const BufferRef bias_ref = bias ? range(*bias) : range(w);  // an unused binding still needs a buffer
   for (int64_t n0 = 0; n0 < d.N; n0 += chunk) {
@@ -277,11 +254,11 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
     const Slice xs = slice(x, n0, dc.N, offset_alignment(caps)), ys = slice(y, n0, dc.N, offset_alignment(caps));
     Conv2dPush push = make_push(dc, p, (bias ? kBias : 0) | (p.relu ? kRelu : 0));
     push.x_off = xs.off, push.y_off = ys.off;
-    if (use_register(caps, p)) {
+    if (reg) {
       const uint32_t tk = channel_block(d.Kg()), tp = pixel_block(d.OW);
       const int64_t segments = dc.N * d.OH * ((d.OW + tp - 1) / tp);
-      const uint32_t lx = register_local_size(caps, segments);
-      const uint32_t spec[] = {lx, caps.subgroup_size, uint32_t(d.S), uint32_t(p.stride_w), tk, tp};
+      const uint32_t lx = profile.register_local(segments);
+      const uint32_t spec[] = {lx, profile.subgroup_size, uint32_t(d.S), uint32_t(p.stride_w), tk, tp};
       cl.dispatch(ShaderId::conv2d_forward_register, spec,
                   {{xs.ref, Access::read}, {range(w), Access::read}, {bias_ref, Access::read}, {ys.ref, Access::write}},
                   push, groups_for(segments, lx), groups_for(d.Kg(), tk), uint32_t(d.G));
@@ -303,9 +280,11 @@ Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const
   VKNN_TRY(check_positive(op, "w", w));
   VKNN_TRY(check_operand(op, "dy", dy, y_shape(d), context));
   const DeviceCaps& caps = cl.context().caps();
+  const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {dx.shape.bytes() / d.N, dy.shape.bytes() / d.N},
                                                     {w.shape.bytes()}, context));
-  VKNN_TRY(check_loop_budget(op, caps, use_register(caps, p) ? d.Kg() * (d.R + 1) : 2 * d.Kg() * d.R * d.S, context));
+  const bool reg = use_register(profile, p);
+  VKNN_TRY(check_loop_budget(op, profile, reg ? d.Kg() * (d.R + 1) : 2 * d.Kg() * d.R * d.S, context));
 
   const Access dx_access = accumulate ? Access::read_write : Access::write;
   const int64_t sh = p.stride_h, sw = p.stride_w;
@@ -315,7 +294,7 @@ Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const
     const Slice dxs = slice(dx, n0, dc.N, offset_alignment(caps)), dys = slice(dy, n0, dc.N, offset_alignment(caps));
     Conv2dPush push = make_push(dc, p, accumulate ? kAccumulate : 0);
     push.x_off = dxs.off, push.y_off = dys.off;
-    if (use_register(caps, p)) {
+    if (reg) {
       // One dispatch per phase: the dx pixels that see the same kernel taps.
       const uint32_t tc = channel_block(d.Cg());
       for (int64_t a = 0; a < sh; ++a)
@@ -330,8 +309,8 @@ Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const
           if (push.taps_w == 0) push.taps_h = 0;  // no taps: dx = 0 (or unchanged)
           const uint32_t tp = pixel_block(cols);
           const int64_t segments = dc.N * rows * ((cols + tp - 1) / tp);
-          const uint32_t lx = register_local_size(caps, segments);
-          const uint32_t spec[] = {lx, caps.subgroup_size, std::max(push.taps_w, 1u), tc, tp};
+          const uint32_t lx = profile.register_local(segments);
+          const uint32_t spec[] = {lx, profile.subgroup_size, std::max(push.taps_w, 1u), tc, tp};
           cl.dispatch(ShaderId::conv2d_backward_data_register, spec,
                       {{dys.ref, Access::read}, {range(w), Access::read}, {dxs.ref, dx_access}}, push,
                       groups_for(segments, lx), groups_for(d.Cg(), tc), uint32_t(d.G));
@@ -355,15 +334,15 @@ struct WeightChunks {
   WeightPlan plan;    // of a full chunk (later chunks are no larger)
 };
 
-Result<WeightChunks> plan_weight_chunks(const char* op, const DeviceCaps& caps, const Conv2dParams& p, const Dims& d,
-                                        const std::string& context) {
+Result<WeightChunks> plan_weight_chunks(const char* op, const DeviceCaps& caps, const DeviceProfile& profile,
+                                        const Conv2dParams& p, const Dims& d, const std::string& context) {
   WeightChunks wc;
   VKNN_ASSIGN(wc.chunk,
               images_per_chunk(op, caps, d.N, {uint64_t(d.C * d.H * d.W * 4), uint64_t(d.K * d.OH * d.OW * 4)},
                                {uint64_t(d.K * d.Cg() * d.R * d.S * 4)}, context));
   Dims dc = d;
   dc.N = std::min(wc.chunk, d.N);
-  wc.plan = plan_backward_weight(caps, p, dc);
+  wc.plan = plan_backward_weight(caps, profile, p, dc);
   return wc;
 }
 
@@ -374,7 +353,7 @@ Result<uint64_t> conv2d_backward_weight_workspace_bytes(const Context& ctx, cons
   constexpr const char* op = "conv2d_backward_weight";
   const std::string context = fmt::format("x {}, dw {}, {}", x.str(), w.str(), describe(p));
   VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "x", "dw", context));
-  VKNN_ASSIGN(const WeightChunks wc, plan_weight_chunks(op, ctx.caps(), p, d, context));
+  VKNN_ASSIGN(const WeightChunks wc, plan_weight_chunks(op, ctx.caps(), ctx.profile(), p, d, context));
   return wc.plan.workspace_bytes;
 }
 
@@ -390,7 +369,8 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
   VKNN_TRY(check_operand(op, "dy", dy, y_shape(d), context));
   if (db) VKNN_TRY(check_operand(op, "db", *db, Shape{d.K}, context));
   const DeviceCaps& caps = cl.context().caps();
-  VKNN_ASSIGN(const WeightChunks wc, plan_weight_chunks(op, caps, p, d, context));
+  const DeviceProfile& profile = cl.context().profile();
+  VKNN_ASSIGN(const WeightChunks wc, plan_weight_chunks(op, caps, profile, p, d, context));
   if (wc.plan.workspace_bytes > 0) {
     if (!workspace.valid() || workspace.size < wc.plan.workspace_bytes)
       return make_error(Errc::invalid_argument, "{}: the workspace must hold {} bytes, got {} ({})", op,
@@ -401,12 +381,11 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
         return make_error(Errc::invalid_argument, "{}: the workspace overlaps an operand ({})", op, context);
   }
 
-  const uint32_t cpu_local = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
   for (int64_t n0 = 0; n0 < d.N; n0 += wc.chunk) {
     Dims dc = d;
     dc.N = std::min(wc.chunk, d.N - n0);
     const bool acc = accumulate || n0 > 0;  // later chunks add to the earlier ones
-    const WeightPlan plan = plan_backward_weight(caps, p, dc);
+    const WeightPlan plan = plan_backward_weight(caps, profile, p, dc);
     const Slice xs = slice(x, n0, dc.N, offset_alignment(caps)), dys = slice(dy, n0, dc.N, offset_alignment(caps));
     Conv2dPush push = make_push(dc, p, acc ? kAccumulate : 0);
     push.x_off = xs.off, push.y_off = dys.off;
@@ -416,7 +395,7 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
     const Access out_access = split ? Access::write : acc ? Access::read_write : Access::write;
     const uint32_t gz = uint32_t(d.G) * plan.splits;
     if (plan.reg) {
-      const uint32_t spec[] = {plan.lx, caps.subgroup_size, uint32_t(d.S), uint32_t(p.stride_w), plan.tk, plan.rb,
+      const uint32_t spec[] = {plan.lx, profile.subgroup_size, uint32_t(d.S), uint32_t(p.stride_w), plan.tk, plan.rb,
                                plan.to};
       cl.dispatch(ShaderId::conv2d_backward_weight_register, spec,
                   {{xs.ref, Access::read}, {dys.ref, Access::read}, {out, out_access}}, push, plan.gx, plan.gy, gz);
@@ -425,15 +404,15 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
                   {{xs.ref, Access::read}, {dys.ref, Access::read}, {out, out_access}}, push, plan.gx, plan.gy, gz);
     }
     if (split) {
-      const uint32_t spec[] = {cpu_local};
+      const uint32_t spec[] = {profile.loop_local};
       cl.dispatch(ShaderId::conv2d_split_reduce, spec,
                   {{out, Access::read}, {range(dw), acc ? Access::read_write : Access::write}}, push,
                   groups_for(d.K * d.Cg() * d.R * d.S, spec[0]));
     }
     if (db) {
-      // Passes over at most kLoopBudget values per invocation, each adding to db.
-      const uint32_t spec[] = {cpu_local};
-      const int64_t values = dc.N * d.OH * d.OW, per_pass = kLoopBudget * cpu_local;
+      // Passes over at most loop_budget values per invocation, each adding to db.
+      const uint32_t spec[] = {profile.reduction_local};
+      const int64_t values = dc.N * d.OH * d.OW, per_pass = int64_t(profile.loop_budget) * spec[0];
       for (int64_t v0 = 0; v0 < values; v0 += per_pass) {
         const bool add = acc || v0 > 0;
         Conv2dPush bp = push;

@@ -41,7 +41,7 @@ Status apply(CommandList& cl, const char* op, const DropoutParams& p, const char
   if (p.training) flags |= kTraining;
   if (p.step_params.valid()) flags |= kStepBuffer;
   const float scale = float(1.0 / (1.0 - double(p.rate)));
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   detail::for_each_chunk(cl, in.numel(), [&](uint64_t first, uint32_t n) {
     const DropoutPush push{n, uint32_t(first), uint32_t(p.seed), uint32_t(p.seed >> 32), p.step, p.rate, scale, flags};
     const BufferRef src = detail::chunk_of(in, first, n);

@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 namespace vknn {
 namespace {
@@ -16,11 +14,6 @@ struct LrnPush {  // mirrors shaders/common/lrn_push.glsl
 static_assert(sizeof(LrnPush) == 32);
 
 constexpr uint32_t kAccumulate = 1;
-
-// Exactly the tensor's bytes, so that hazard tracking sees no more than the op touches.
-uint32_t local_size(const CommandList& cl) {
-  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64u : 256u;
-}
 
 Status check_params(const char* op, const LrnParams& p, const TensorView& x) {
   if (p.size <= 0 || p.size % 2 == 0)
@@ -38,8 +31,9 @@ Status check_params(const char* op, const LrnParams& p, const TensorView& x) {
 // with the window size as specialization constant 1. See the shaders.
 void dispatch(CommandList& cl, const LrnParams& p, ShaderId element, ShaderId column,
               std::initializer_list<Binding> bindings, const LrnPush& push) {
-  const uint32_t local = local_size(cl);
-  if (resolve_lrn_variant(cl.context().caps(), p) == LrnVariant::per_column) {
+  // Both variants loop per invocation (over the channels, or over the window).
+  const uint32_t local = cl.context().profile().loop_local;
+  if (resolve_lrn_variant(cl.context().profile(), p) == LrnVariant::per_column) {
     const uint32_t spec[] = {local, uint32_t(p.size)};
     cl.dispatch(column, spec, bindings, push, groups_for(push.HW, local), push.N);
   } else {
@@ -55,15 +49,11 @@ LrnPush make_push(const LrnParams& p, const TensorView& x, uint32_t flags) {
 
 }  // namespace
 
-LrnVariant resolve_lrn_variant(const DeviceCaps& caps, const LrnParams& p) {
+LrnVariant resolve_lrn_variant(const DeviceProfile& profile, const LrnParams& p) {
   LrnVariant v = p.variant;
-  if (v == LrnVariant::automatic) {
-    v = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? LrnVariant::per_column : LrnVariant::per_element;
-    if (const char* env = std::getenv("VKNN_LRN")) {
-      if (std::strcmp(env, "element") == 0) v = LrnVariant::per_element;
-      if (std::strcmp(env, "column") == 0) v = LrnVariant::per_column;
-    }
-  }
+  if (v == LrnVariant::automatic)
+    v = profile.family(KernelClass::lrn) == KernelFamily::register_blocked ? LrnVariant::per_column
+                                                                           : LrnVariant::per_element;
   // The column shaders keep three SIZE-long windows in registers.
   if (v == LrnVariant::per_column && p.size > kLrnMaxColumnSize) v = LrnVariant::per_element;
   return v;

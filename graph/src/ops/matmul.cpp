@@ -1,7 +1,5 @@
 #include "vknn/ops/matmul.h"
 
-#include <cstdlib>
-#include <cstring>
 
 namespace vknn {
 namespace {
@@ -24,27 +22,24 @@ uint64_t extent(uint32_t batch, uint32_t bstride, uint32_t rows, uint32_t rstrid
 
 }  // namespace
 
-MatmulVariant resolve_matmul_variant(const DeviceCaps& caps, MatmulVariant requested) {
+MatmulVariant resolve_matmul_variant(const DeviceProfile& profile, MatmulVariant requested) {
   if (requested != MatmulVariant::automatic) return requested;
-  if (const char* env = std::getenv("VKNN_MATMUL")) {
-    if (std::strcmp(env, "register") == 0) return MatmulVariant::register_blocked;
-    if (std::strcmp(env, "shared") == 0) return MatmulVariant::shared_tiled;
-  }
-  // CPU drivers run a workgroup's invocations as SIMD lanes of one thread, so barrier()
-  // and shared memory are slow there while register blocking vectorizes well.
-  return caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? MatmulVariant::register_blocked : MatmulVariant::shared_tiled;
+  return profile.family(KernelClass::matmul) == KernelFamily::register_blocked ? MatmulVariant::register_blocked
+                                                                               : MatmulVariant::shared_tiled;
 }
 
-MatmulVariant choose_matmul_variant(const DeviceCaps& caps, const MatmulDesc& d) {
+MatmulVariant choose_matmul_variant(const DeviceProfile& profile, const MatmulDesc& d) {
   if (d.variant != MatmulVariant::automatic) return d.variant;
-  if (!std::getenv("VKNN_MATMUL")) {
+  // A forced family (VKNN_MATMUL) is for testing that family's kernels: use it everywhere.
+  if (!profile.is_forced(KernelClass::matmul)) {
     if (d.M <= 4 && d.a_k == 1 && d.b_k == 1) return MatmulVariant::rows_dot;
-    // Rows walked inside one invocation: worth it while M*K stays small per column.
-    // Mesa 22 lavapipe stops loops past 65535 iterations per invocation, so stay well under.
-    if (d.b_n == 1 && d.c_n == 1 && (d.M <= 4 || d.K <= 8) && uint64_t(d.M) * (d.K + 1) <= 60000)
+    // Rows walked inside one invocation: worth it while M*K stays small per column (past
+    // about 60000 the tiled kernels win), and only within the driver's loop limit.
+    const int64_t walked = int64_t(d.M) * (int64_t(d.K) + 1);
+    if (d.b_n == 1 && d.c_n == 1 && (d.M <= 4 || d.K <= 8) && walked <= 60000 && profile.loop_fits(walked))
       return MatmulVariant::columns;
   }
-  return resolve_matmul_variant(caps, MatmulVariant::automatic);
+  return resolve_matmul_variant(profile, MatmulVariant::automatic);
 }
 
 Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, const BufferRef& b,
@@ -76,7 +71,7 @@ Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, c
   // An unused bias binding still needs a valid descriptor; A is read-only anyway.
   const BufferRef bias_ref = d.bias == MatmulDesc::Bias::none ? a : bias;
   const Access c_access = d.accumulate ? Access::read_write : Access::write;
-  const MatmulVariant variant = choose_matmul_variant(cl.context().caps(), d);
+  const MatmulVariant variant = choose_matmul_variant(cl.context().profile(), d);
   if (variant == MatmulVariant::rows_dot && (d.M > 4 || d.a_k != 1 || d.b_k != 1))
     return make_error(Errc::invalid_argument, "matmul: rows_dot needs M <= 4 and A, B contiguous along K");
   if (variant == MatmulVariant::columns && (d.b_n != 1 || d.c_n != 1))

@@ -28,19 +28,11 @@ inline Push make_push(const Pool2dParams& p, const Shape& x, const Shape& y, uin
   return push;
 }
 
-// 2-D workgroups over a plane: 8x8 on CPU drivers (eight SIMD lanes along x), 32x8 on GPUs.
-struct Local2d {
-  uint32_t x, y;
-};
-inline Local2d local_size_2d(const CommandList& cl) {
-  return cl.context().caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? Local2d{8, 8} : Local2d{32, 8};
-}
-
 // One invocation per element of a (w, h) plane, the workgroup's z picking the (n, c) plane.
 // The kernel and stride are specialization constants 2..5 (see maxpool_window.glsl).
 inline void dispatch_planes(CommandList& cl, ShaderId shader, const Pool2dParams& p,
                             std::initializer_list<Binding> bindings, const Push& push, uint32_t w, uint32_t h) {
-  const Local2d l = local_size_2d(cl);
+  const LocalSize2d l = cl.context().profile().plane_local;
   const uint32_t spec[] = {l.x, l.y, uint32_t(p.kernel_h), uint32_t(p.kernel_w), uint32_t(p.stride_h),
                            uint32_t(p.stride_w)};
   cl.dispatch(shader, spec, bindings, push, groups_for(w, l.x), groups_for(h, l.y), push.planes);

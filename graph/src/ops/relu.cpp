@@ -30,7 +30,7 @@ Status record_relu_forward(CommandList& cl, const TensorView& x, const TensorVie
   VKNN_TRY(check_size(op, x));
   if (partial_overlap(x, y))
     return make_error(Errc::invalid_argument, "relu_forward: y {} partially overlaps x {}", y.str(), x.str());
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, x.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, 0};
     cl.dispatch(ShaderId::relu_forward, spec, {{part(x, first, n), Access::read}, {part(y, first, n), Access::write}},
@@ -51,7 +51,7 @@ Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorVi
       range(dx).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "relu_backward: dx {} overlaps y or dy {} (in place needs accumulate = false)",
                       dx.str(), dy.str());
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, accumulate ? kAccumulate : 0u};
     cl.dispatch(ShaderId::relu_backward, spec,
@@ -70,7 +70,7 @@ Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const 
   VKNN_TRY(check_size(op, y));
   if (range(grad).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "relu_backward_inplace: grad {} overlaps y {}", grad.str(), y.str());
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, 0};
     cl.dispatch(ShaderId::relu_backward_inplace, spec,

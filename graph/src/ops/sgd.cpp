@@ -43,7 +43,7 @@ Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& 
   if (p.step_params.valid() && (p.step_params.overlaps(range(w)) || p.step_params.overlaps(range(v))))
     return make_error(Errc::invalid_argument, "{}: w {} or v overlaps the step parameters", op, w.str());
   const uint32_t flags = (p.rule == SgdRule::sgd_pytorch ? kPytorch : 0u) | (p.step_params.valid() ? kLrBuffer : 0u);
-  const uint32_t spec[] = {detail::elementwise_local_size(cl.context())};
+  const uint32_t spec[] = {cl.context().profile().elementwise_local};
   detail::for_each_chunk(cl, w.numel(), [&](uint64_t first, uint32_t n) {
     const SgdPush push{n, flags, p.learning_rate, p.momentum, p.weight_decay};
     const BufferRef gs = detail::chunk_of(g, first, n);

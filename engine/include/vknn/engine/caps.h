@@ -30,6 +30,7 @@ struct DeviceCaps {
   uint32_t vendor_id = 0, device_id = 0;
   uint32_t api_version = 0, driver_version = 0;
   std::string driver_name, driver_info;
+  VkDriverId driver_id = VkDriverId(0);  // VkPhysicalDeviceDriverProperties::driverID
   std::array<uint8_t, VK_UUID_SIZE> device_uuid{}, driver_uuid{}, pipeline_cache_uuid{};
 
   // Subgroups (VkPhysicalDeviceSubgroupProperties).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "vknn/engine/caps.h"
+#include "vknn/engine/profile.h"
 #include "vknn/engine/result.h"
 #include "vknn/shader_ids.h"
 
@@ -135,6 +136,8 @@ class Context {
   VkPhysicalDevice physical_device() const { return physical_; }
   VkDevice device() const { return device_; }
   const DeviceCaps& caps() const { return caps_; }
+  // Every per-device kernel choice, resolved when the Context was made (profile.h).
+  const DeviceProfile& profile() const { return profile_; }
   bool owns_device() const { return owns_; }
   bool force_staging() const { return force_staging_; }
   // True once any call has seen VK_ERROR_DEVICE_LOST.
@@ -169,6 +172,7 @@ class Context {
   bool force_staging_ = false;
   bool lost_ = false;
   DeviceCaps caps_;
+  DeviceProfile profile_;
   std::vector<std::unique_ptr<Queue>> queues_;
   std::unique_ptr<PipelineCache> cache_;
   std::mutex transfer_mutex_;

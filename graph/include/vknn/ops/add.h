@@ -39,8 +39,6 @@ namespace detail {
 // The most fp32 elements one storage-buffer binding may span on this device, a multiple of
 // 64 (so chunk offsets stay 256-byte aligned, the largest minStorageBufferOffsetAlignment).
 uint64_t max_binding_floats(const Context& ctx);
-// Workgroup size of the element-wise shaders (256).
-uint32_t elementwise_local_size(const Context& ctx);
 // Whether an optional tensor argument was given.
 inline bool present(const TensorView& t) { return t.buffer.valid(); }
 // Whether two tensors are the same range (in place), and whether they overlap otherwise.

@@ -11,7 +11,8 @@ namespace vknn {
 // How an inference forward without saved statistics runs (training, the backward and an
 // inference forward that saves its statistics always use one workgroup per channel).
 enum class BatchNormVariant {
-  automatic,    // per_channel on CPU devices, elementwise on GPUs; VKNN_BATCHNORM=channel|elementwise overrides
+  automatic,    // the profile's family for KernelClass::batchnorm: per_channel where register-blocked
+                // kernels suit the device, elementwise elsewhere (VKNN_BATCHNORM=channel|elementwise)
   per_channel,  // one workgroup per channel, each invocation a register loop over its share
   elementwise,  // one invocation per element
 };
@@ -25,7 +26,7 @@ struct BatchNormParams {
 };
 
 // The inference-forward variant the record functions use (never automatic).
-BatchNormVariant resolve_batchnorm_variant(const DeviceCaps& caps, BatchNormVariant requested);
+BatchNormVariant resolve_batchnorm_variant(const DeviceProfile& profile, BatchNormVariant requested);
 
 // Training: mean = sum x / M, var = sum (x - mean)^2 / M (biased, two passes in fp32),
 //   invstd = 1/sqrt(var + eps); save_mean = mean, save_invstd = invstd;

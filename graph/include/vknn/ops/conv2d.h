@@ -12,8 +12,8 @@
 // the device's storage-buffer range run in chunks of images (still one record_* call).
 // Every function checks all shapes before recording anything and refuses bad ones with
 // Errc::invalid_argument naming the op and the shapes; Errc::unsupported means a device
-// limit (a weight or a single image larger than a binding, or, on CPU drivers, a layer with
-// more channels than a shader's loops may run).
+// limit (a weight or a single image larger than a binding, or, on a driver with a loop
+// limit (DeviceProfile::loop_limit), a layer with more channels than a shader's loops may run).
 #pragma once
 
 #include "vknn/engine/commands.h"
@@ -23,9 +23,9 @@
 namespace vknn {
 
 enum class Conv2dVariant {
-  automatic,  // register-blocked on CPU devices, shared-memory tiles on GPUs; VKNN_CONV=register|shared overrides
+  automatic,  // the device profile's family for KernelClass::conv (VKNN_CONV=register|shared overrides)
   register_blocked,  // needs subgroupBroadcast in compute and assumes the device's reported subgroup size
-                     // (CPU drivers); falls back to shared_tiled without subgroup ballot
+                     // (CPU drivers); falls back to shared_tiled without it (DeviceProfile::subgroup_broadcast)
   shared_tiled,
 };
 
@@ -38,7 +38,7 @@ struct Conv2dParams {
 };
 
 // The variant a request resolves to on this device.
-Conv2dVariant resolve_conv2d_variant(const DeviceCaps& caps, Conv2dVariant requested);
+Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant requested);
 
 // y's shape (N,K,OH,OW) for x (N,C,H,W) and w (K,C/G,R,S), or Errc::invalid_argument naming
 // the op and the shapes: wrong ranks, non-positive sizes or strides, negative padding,

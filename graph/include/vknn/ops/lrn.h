@@ -13,8 +13,8 @@
 namespace vknn {
 
 enum class LrnVariant {
-  automatic,   // per_column on CPU devices (size <= kLrnMaxColumnSize), per_element on GPUs;
-               // VKNN_LRN=element|column overrides
+  automatic,   // the profile's family for KernelClass::lrn: per_column where register-blocked kernels
+               // suit the device (size <= kLrnMaxColumnSize), per_element elsewhere (VKNN_LRN=column|element)
   per_element, // one invocation per element, re-reading its window: parallelism for GPUs
   per_column,  // one invocation per (n,h,w) walking the channels with the window in registers
 };
@@ -27,7 +27,7 @@ struct LrnParams {
 };
 
 // The variant the record functions use (never automatic); per_column only for size <= kLrnMaxColumnSize.
-LrnVariant resolve_lrn_variant(const DeviceCaps& caps, const LrnParams& p);
+LrnVariant resolve_lrn_variant(const DeviceProfile& profile, const LrnParams& p);
 
 // x, y, scale: (N,C,H,W). scale is kept for the backward.
 Status record_lrn_forward(CommandList& cl, const LrnParams& p, const TensorView& x, const TensorView& y,

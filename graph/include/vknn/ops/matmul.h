@@ -8,7 +8,7 @@
 namespace vknn {
 
 enum class MatmulVariant {
-  automatic,  // register-blocked on CPU devices, shared-memory tiles on GPUs; VKNN_MATMUL=register|shared overrides
+  automatic,  // the device profile's family for KernelClass::matmul (VKNN_MATMUL=register|shared overrides)
   register_blocked,
   shared_tiled,
   rows_dot,  // M <= 4 with A and B contiguous along K (batch-1 fully connected forward)
@@ -29,12 +29,12 @@ struct MatmulDesc {
   MatmulVariant variant = MatmulVariant::automatic;
 };
 
-// The general kernel for this device class (register_blocked or shared_tiled).
-MatmulVariant resolve_matmul_variant(const DeviceCaps& caps, MatmulVariant requested);
+// The general kernel for this device (register_blocked or shared_tiled), from its profile.
+MatmulVariant resolve_matmul_variant(const DeviceProfile& profile, MatmulVariant requested);
 // The kernel record_matmul will use for this problem: a small-M/small-K kernel where its
 // conditions hold (it is memory-bound work that the tiled kernels would mostly waste),
 // else the general one.
-MatmulVariant choose_matmul_variant(const DeviceCaps& caps, const struct MatmulDesc& d);
+MatmulVariant choose_matmul_variant(const DeviceProfile& profile, const struct MatmulDesc& d);
 
 // Records the matmul. `bias` may be an invalid BufferRef when desc.bias is none.
 // Checks that every index stays inside its buffer.

@@ -1,0 +1,98 @@
+// Every per-device choice vknn's kernels make, resolved once when a Context is made:
+// which family of kernels suits the device, workgroup sizes by kernel class, the driver's
+// loop limit, the subgroup size, and the kernel choices a user forced from the environment.
+// Ops read it through `cl.context().profile()`; no op looks at the device type or the
+// environment itself. `make_device_profile` is a pure function of the capabilities and the
+// environment, so it is tested without a device.
+#pragma once
+
+#include "vknn/engine/caps.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vknn {
+
+// Two ways of spreading a kernel's work over invocations.
+enum class KernelFamily : uint8_t {
+  // Each invocation loops over a block of outputs kept in registers: few invocations, long
+  // loops, no barrier and no shared memory. Suits CPU drivers, where a workgroup's
+  // invocations are the SIMD lanes of one thread, so barriers and shared memory are slow
+  // and every invocation costs a fixed overhead (matmul on lavapipe: 15 GFLOP/s against
+  // 2.8 for shared-memory tiles).
+  register_blocked,
+  // Many invocations per block of outputs, cooperating through shared memory, or one
+  // invocation per element. Suits GPUs.
+  shared_tiled,
+};
+const char* kernel_family_name(KernelFamily f);
+
+// Op classes whose family a user may force from the environment, read once per Context:
+//   VKNN_CONV=register|shared  VKNN_MATMUL=register|shared
+//   VKNN_LRN=column|element    VKNN_BATCHNORM=channel|elementwise
+// (the first value of each pair is register_blocked, the second shared_tiled).
+enum class KernelClass : uint8_t { conv, matmul, lrn, batchnorm };
+inline constexpr size_t kKernelClassCount = 4;
+
+struct LocalSize2d {
+  uint32_t x = 1, y = 1;
+};
+
+struct DeviceProfile {
+  // The family that suits the device, and per op class what the environment forced.
+  KernelFamily preferred = KernelFamily::shared_tiled;
+  std::array<std::optional<KernelFamily>, kKernelClassCount> forced{};
+  // The family to use for an op class: the forced one, else the device's.
+  KernelFamily family(KernelClass c) const { return forced[size_t(c)].value_or(preferred); }
+  bool is_forced(KernelClass c) const { return forced[size_t(c)].has_value(); }
+
+  // Subgroups. The register-blocked convolutions broadcast within a subgroup; without
+  // subgroupBroadcast in compute shaders (or with a subgroup wider than they handle) they
+  // cannot run, and `subgroup_broadcast` is false.
+  uint32_t subgroup_size = 1;
+  bool subgroup_broadcast = false;
+
+  // Workgroup sizes by kernel class (specialization constant 0 of the shader):
+  // one invocation per element (add, relu, sgd, dropout, concat, ...).
+  uint32_t elementwise_local = 256;
+  // Each invocation runs a loop of its own over a short axis: a pixel column's channels
+  // (LRN), a plane (global pooling), the partial sums of a split reduction.
+  uint32_t loop_local = 256;
+  // One workgroup per channel whose invocations stream a strided share into registers and
+  // end in a tree in shared memory (batch norm, a convolution's bias gradient); a power of two.
+  uint32_t reduction_local = 256;
+  // One invocation per element of an image plane, 2-D (pooling).
+  LocalSize2d plane_local{32, 8};
+  // The register-blocked kernels: a multiple of the subgroup size up to 64 that leaves at
+  // most 1/8 of the last workgroup idle for `items` invocations.
+  uint32_t register_local(int64_t items) const;
+
+  // Loop iterations after which the driver silently ends every loop of an invocation (the
+  // count is shared by all loops of the shader), 0 where there is no such limit; and the
+  // iterations per invocation a kernel's plan aims for (well below the limit, and a bound on
+  // one invocation's serial work elsewhere).
+  uint32_t loop_limit = 0;
+  uint32_t loop_budget = 32768;
+  // Whether `iterations` (the sum over an invocation's loops) run to the end on this driver,
+  // with a margin for the loops a kernel runs besides its main ones.
+  bool loop_fits(int64_t iterations) const {
+    return loop_limit == 0 || iterations <= int64_t(loop_limit) - 1024;
+  }
+
+  // One line per choice, saying what was chosen and why (for `vknn devices` and logs);
+  // and the environment values that were refused (unknown values are ignored, not fatal).
+  std::vector<std::string> notes;
+  std::vector<std::string> warnings;
+};
+
+// Reads an environment variable; null when unset. The default reads the process environment.
+using EnvironmentReader = std::function<const char*(const char*)>;
+
+// The profile of a device with these capabilities under this environment.
+DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReader& env = {});
+
+}  // namespace vknn

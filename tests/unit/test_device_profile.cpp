@@ -1,0 +1,139 @@
+// The device profile is a pure function of the capabilities and the environment: every
+// per-device choice is checked here on made-up devices, without a driver.
+#include "vknn/engine/profile.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+using namespace vknn;
+
+namespace {
+
+DeviceCaps lavapipe_like(uint32_t subgroup = 8) {
+  DeviceCaps c;
+  c.name = "llvmpipe (LLVM 15.0.6, 256 bits)";
+  c.type = VK_PHYSICAL_DEVICE_TYPE_CPU;
+  c.driver_id = VK_DRIVER_ID_MESA_LLVMPIPE;
+  c.subgroup_size = subgroup;
+  c.subgroup_in_compute = true;
+  c.subgroup_operations = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
+  c.max_workgroup_invocations = 1024;
+  return c;
+}
+
+DeviceCaps gpu_like() {
+  DeviceCaps c;
+  c.name = "some discrete GPU";
+  c.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+  c.driver_id = VK_DRIVER_ID_NVIDIA_PROPRIETARY;
+  c.subgroup_size = 32;
+  c.subgroup_in_compute = true;
+  c.subgroup_operations = VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_BALLOT_BIT;
+  c.max_workgroup_invocations = 1024;
+  return c;
+}
+
+EnvironmentReader env(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+}  // namespace
+
+TEST_CASE("profile: a CPU driver gets register-blocked kernels, small loop groups and Mesa's loop limit") {
+  const DeviceProfile p = make_device_profile(lavapipe_like(), env({}));
+  CHECK(p.preferred == KernelFamily::register_blocked);
+  for (auto c : {KernelClass::conv, KernelClass::matmul, KernelClass::lrn, KernelClass::batchnorm}) {
+    CHECK(p.family(c) == KernelFamily::register_blocked);
+    CHECK_FALSE(p.is_forced(c));
+  }
+  CHECK(p.elementwise_local == 256);
+  CHECK(p.loop_local == 64);
+  CHECK(p.reduction_local == 64);
+  CHECK(p.plane_local.x == 8);
+  CHECK(p.plane_local.y == 8);
+  CHECK(p.subgroup_size == 8);
+  CHECK(p.subgroup_broadcast);
+  CHECK(p.loop_limit == 65535);
+  CHECK(p.loop_fits(60000));
+  CHECK_FALSE(p.loop_fits(65000));
+  CHECK(p.loop_budget * 2 <= p.loop_limit + 1);
+  CHECK(p.warnings.empty());
+}
+
+TEST_CASE("profile: a GPU gets shared-memory tiles, 256-wide groups and no loop limit") {
+  const DeviceProfile p = make_device_profile(gpu_like(), env({}));
+  CHECK(p.preferred == KernelFamily::shared_tiled);
+  CHECK(p.family(KernelClass::conv) == KernelFamily::shared_tiled);
+  CHECK(p.loop_local == 256);
+  CHECK(p.reduction_local == 256);
+  CHECK(p.plane_local.x == 32);
+  CHECK(p.loop_limit == 0);
+  CHECK(p.loop_fits(int64_t(1) << 40));
+}
+
+TEST_CASE("profile: a CPU driver other than llvmpipe has no loop limit") {
+  DeviceCaps c = lavapipe_like();
+  c.driver_id = VK_DRIVER_ID_GOOGLE_SWIFTSHADER;
+  const DeviceProfile p = make_device_profile(c, env({}));
+  CHECK(p.preferred == KernelFamily::register_blocked);
+  CHECK(p.loop_limit == 0);
+}
+
+TEST_CASE("profile: the environment forces a family per op class, read once") {
+  const DeviceProfile p = make_device_profile(
+      lavapipe_like(), env({{"VKNN_CONV", "shared"}, {"VKNN_MATMUL", "shared"}, {"VKNN_LRN", "element"}}));
+  CHECK(p.family(KernelClass::conv) == KernelFamily::shared_tiled);
+  CHECK(p.family(KernelClass::matmul) == KernelFamily::shared_tiled);
+  CHECK(p.family(KernelClass::lrn) == KernelFamily::shared_tiled);
+  CHECK(p.is_forced(KernelClass::matmul));
+  CHECK(p.family(KernelClass::batchnorm) == KernelFamily::register_blocked);
+  CHECK_FALSE(p.is_forced(KernelClass::batchnorm));
+
+  const DeviceProfile g = make_device_profile(gpu_like(), env({{"VKNN_BATCHNORM", "channel"}, {"VKNN_CONV", "register"}}));
+  CHECK(g.family(KernelClass::batchnorm) == KernelFamily::register_blocked);
+  CHECK(g.family(KernelClass::conv) == KernelFamily::register_blocked);
+  CHECK(g.family(KernelClass::matmul) == KernelFamily::shared_tiled);
+}
+
+TEST_CASE("profile: an unknown override value is ignored with a warning naming it") {
+  const DeviceProfile p = make_device_profile(lavapipe_like(), env({{"VKNN_CONV", "fast"}}));
+  CHECK_FALSE(p.is_forced(KernelClass::conv));
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("VKNN_CONV=fast") != std::string::npos);
+  CHECK(p.warnings[0].find("register or shared") != std::string::npos);
+}
+
+TEST_CASE("profile: register kernels get subgroup multiples up to 64 that leave little idle") {
+  for (uint32_t sg : {4u, 8u, 16u}) {
+    const DeviceProfile p = make_device_profile(lavapipe_like(sg), env({}));
+    CAPTURE(sg);
+    for (int64_t items : {1, 3, 7, 8, 13, 64, 65, 100, 1000, 12345}) {
+      CAPTURE(items);
+      const uint32_t l = p.register_local(items);
+      CHECK(l % sg == 0);
+      CHECK(l <= 64);
+      const int64_t padded = (items + l - 1) / l * l;
+      if (l > sg) CHECK((padded - items) * 8 <= padded);
+    }
+    CHECK(p.register_local(1 << 20) == 64);
+  }
+  // Without subgroup broadcast the register convolutions cannot run.
+  DeviceCaps c = lavapipe_like();
+  c.subgroup_operations = VK_SUBGROUP_FEATURE_BASIC_BIT;
+  CHECK_FALSE(make_device_profile(c, env({})).subgroup_broadcast);
+}
+
+TEST_CASE("profile: local sizes never exceed the device's workgroup limit") {
+  DeviceCaps c = gpu_like();
+  c.max_workgroup_invocations = 128;  // the Vulkan minimum
+  const DeviceProfile p = make_device_profile(c, env({}));
+  CHECK(p.elementwise_local == 128);
+  CHECK(p.loop_local == 128);
+  CHECK(p.reduction_local == 128);
+  CHECK(p.plane_local.x * p.plane_local.y <= 128);
+}
