@@ -8,6 +8,9 @@ packages=(
   libfmt-dev doctest-dev nlohmann-json3-dev libcli11-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist
+  libonnx-dev libprotobuf-dev
+  # ONNX tests: models written at test time by PyTorch, and ONNX's own node tests
+  python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -42,6 +42,7 @@ std::vector<float> initial_values(const TensorDesc& d, uint64_t seed) {
   auto uniform01 = [&] { return (double(rng() >> 11) + 0.5) * 0x1.0p-53; };
   switch (d.init.kind) {
     case Init::Kind::zeros: break;
+    case Init::Kind::values: v = *d.init.data; break;  // its size was checked when the tensor was made
     case Init::Kind::constant: std::fill(v.begin(), v.end(), d.init.value); break;
     case Init::Kind::uniform:
       for (auto& x : v) x = float((2 * uniform01() - 1) * d.init.bound);
@@ -347,8 +348,11 @@ Status Executor::initialize() {
       }
       for (size_t dev = 0; dev < devices_.size(); ++dev) {
         if (!refs_[dev][i].valid() || refs_[dev][i].buffer != devices_[dev].persistent.handle()) continue;
-        if (v.empty()) v = initial_values(d, seed_);
-        if (auto s = devices_[dev].ctx->upload(refs_[dev][i], v.data(), v.size() * 4); !s.ok())
+        // Values that came with the graph (imported weights) are uploaded as they are.
+        const bool given = d.init.kind == Init::Kind::values;
+        if (v.empty() && !given) v = initial_values(d, seed_);
+        const float* src = given ? d.init.data->data() : v.data();
+        if (auto s = devices_[dev].ctx->upload(refs_[dev][i], src, size_t(d.shape.numel()) * 4); !s.ok())
           return on_device(int32_t(dev), s.error());
       }
     }

@@ -69,6 +69,10 @@ TensorId Graph::input(std::string name, Shape shape, DType dtype) {
 }
 
 TensorId Graph::parameter(std::string name, Shape shape, Init init, bool frozen) {
+  if (init.kind == Init::Kind::values)
+    VKNN_GRAPH_CHECK(*this, init.data && int64_t(init.data->size()) == shape.numel(),
+                     "parameter '{}' {}: its initial values hold {} elements", name, shape.str(),
+                     init.data ? init.data->size() : 0);
   TensorId t = tensor(std::move(name), std::move(shape), Role::parameter);
   if (!t.valid()) return t;
   desc(t).frozen = frozen;
@@ -77,6 +81,10 @@ TensorId Graph::parameter(std::string name, Shape shape, Init init, bool frozen)
 }
 
 TensorId Graph::state(std::string name, Shape shape, Init init) {
+  if (init.kind == Init::Kind::values)
+    VKNN_GRAPH_CHECK(*this, init.data && int64_t(init.data->size()) == shape.numel(),
+                     "state '{}' {}: its initial values hold {} elements", name, shape.str(),
+                     init.data ? init.data->size() : 0);
   TensorId t = tensor(std::move(name), std::move(shape), Role::state);
   if (!t.valid()) return t;
   desc(t).init = init;

@@ -210,6 +210,23 @@ TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNor
   TensorId beta = g.parameter(name + ".bias", c, Init::zeros());
   TensorId running_mean = g.state(name + ".running_mean", c, Init::zeros());
   TensorId running_var = g.state(name + ".running_var", c, Init::constant(1.0f));
+  return batchnorm(g, x, gamma, beta, running_mean, running_var, name, p);
+}
+
+TensorId batchnorm(Graph& g, TensorId x, TensorId gamma, TensorId beta, TensorId running_mean, TensorId running_var,
+                   const std::string& name, const BatchNormParams& p) {
+  if (!g.accepts({x, gamma, beta, running_mean, running_var}, name)) return {};
+  const Shape& s = g.shape(x);
+  VKNN_GRAPH_CHECK(g, s.rank() == 4, "batchnorm '{}': input '{}' must be (N,C,H,W), got {}", name, g.desc(x).name,
+                   s.str());
+  const Shape c{s[1]};
+  for (TensorId t : {gamma, beta, running_mean, running_var})
+    VKNN_GRAPH_CHECK(g, g.shape(t) == c, "batchnorm '{}': '{}' {} should be {} for input '{}' {}", name,
+                     g.desc(t).name, g.shape(t).str(), c.str(), g.desc(x).name, s.str());
+  for (TensorId t : {running_mean, running_var})
+    VKNN_GRAPH_CHECK(g, g.desc(t).role == Role::state && g.desc(t).producer < 0,
+                     "batchnorm '{}': running statistic '{}' must be a state tensor no other node writes", name,
+                     g.desc(t).name);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n + ".out", s, Role::activation);
   TensorId save_mean = g.tensor(n + ".save_mean", c, Role::activation);

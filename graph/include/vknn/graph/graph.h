@@ -45,14 +45,18 @@ struct TensorId {
 // How the executor fills a parameter or state tensor when it is created. Values are drawn
 // deterministically from (seed, tensor name), so a run is reproducible.
 struct Init {
-  enum class Kind { zeros, constant, normal, uniform } kind = Kind::zeros;
+  enum class Kind { zeros, constant, normal, uniform, values } kind = Kind::zeros;
   float value = 0;  // constant
   float stddev = 0; // normal: N(0, stddev^2)
   float bound = 0;  // uniform: U(-bound, bound)
+  // values: the elements themselves, in row-major order (weights that came with an imported
+  // model). Shared, so copying the graph (the executor keeps its own) copies no weights.
+  std::shared_ptr<const std::vector<float>> data;
   static Init zeros() { return {}; }
   static Init constant(float v) { return {Kind::constant, v, 0, 0}; }
   static Init normal(float stddev) { return {Kind::normal, 0, stddev, 0}; }
   static Init uniform(float bound) { return {Kind::uniform, 0, 0, bound}; }
+  static Init values(std::shared_ptr<const std::vector<float>> v) { return {Kind::values, 0, 0, 0, std::move(v)}; }
 };
 
 struct TensorDesc {
@@ -145,7 +149,8 @@ class Graph {
   // its tensors (otherwise an error naming `what` is recorded).
   bool accepts(std::initializer_list<TensorId> ids, std::string_view what);
 
-  // Each returns an invalid id, recording an error, for a non-positive size or a name in use.
+  // Each returns an invalid id, recording an error, for a non-positive size or a name in use
+  // (or an Init::values whose element count is not the shape's).
   TensorId input(std::string name, Shape shape, DType dtype = DType::f32);
   TensorId parameter(std::string name, Shape shape, Init init, bool frozen = false);
   TensorId state(std::string name, Shape shape, Init init = Init::zeros());

@@ -60,5 +60,9 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
 // torchvision's state_dict. The node runs in training mode in the training pass and with
 // running statistics in the inference pass.
 TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNormParams& p = {});
+// The same over tensors the caller made (an imported model names its own): gamma and beta
+// (C) parameters, running_mean and running_var (C) state tensors that no other node writes.
+TensorId batchnorm(Graph& g, TensorId x, TensorId gamma, TensorId beta, TensorId running_mean, TensorId running_var,
+                   const std::string& name, const BatchNormParams& p = {});
 
 }  // namespace vknn

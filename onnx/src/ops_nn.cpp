@@ -1,0 +1,336 @@
+// Layers: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Gemm, LRN,
+// Dropout. Each maps ONNX's attributes onto a vknn builder's parameters and reports what the
+// builder cannot express as unsupported, naming the attribute.
+#include "fold.h"
+#include "importer.h"
+
+#include "vknn/ops/avgpool.h"
+#include "vknn/ops/batchnorm.h"
+#include "vknn/ops/conv2d.h"
+#include "vknn/ops/dropout.h"
+#include "vknn/ops/linear.h"
+#include "vknn/ops/lrn.h"
+#include "vknn/ops/maxpool.h"
+
+#include <climits>
+#include <cmath>
+
+namespace vknn::onnx {
+namespace {
+
+// The 2-D window of a convolution or pooling node, as ONNX gives it.
+struct Window {
+  int64_t kh = 0, kw = 0, sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t top = 0, left = 0, bottom = 0, right = 0;
+  std::string auto_pad = "NOTSET";
+  bool ceil = false;
+};
+
+Result<Window> read_window(const Attrs& a, bool has_dilations, bool has_ceil) {
+  Window w;
+  VKNN_ASSIGN(const std::vector<int64_t> k, a.ints("kernel_shape"));
+  VKNN_ASSIGN(const std::vector<int64_t> s, a.ints("strides"));
+  VKNN_ASSIGN(const std::vector<int64_t> p, a.ints("pads"));
+  VKNN_ASSIGN(w.auto_pad, a.s("auto_pad", "NOTSET"));
+  std::vector<int64_t> d;
+  if (has_dilations) {
+    VKNN_ASSIGN(d, a.ints("dilations"));
+  }
+  if (has_ceil) {
+    VKNN_ASSIGN(const int64_t c, a.i("ceil_mode", 0));
+    w.ceil = c != 0;
+  }
+  // Only 2-D windows: (N,C,H,W) tensors.
+  if (!k.empty() && k.size() != 2) return unsupported("attribute 'kernel_shape' = {}: only 2-D windows", dims_str(k));
+  if (!s.empty() && s.size() != 2) return unsupported("attribute 'strides' = {}: only 2-D windows", dims_str(s));
+  if (!d.empty() && d.size() != 2) return unsupported("attribute 'dilations' = {}: only 2-D windows", dims_str(d));
+  if (!p.empty() && p.size() != 4) return unsupported("attribute 'pads' = {}: only 2-D windows", dims_str(p));
+  if (!k.empty()) w.kh = k[0], w.kw = k[1];
+  if (!s.empty()) w.sh = s[0], w.sw = s[1];
+  if (!d.empty()) w.dh = d[0], w.dw = d[1];
+  if (!p.empty()) w.top = p[0], w.left = p[1], w.bottom = p[2], w.right = p[3];
+  for (int64_t v : {w.sh, w.sw, w.dh, w.dw})
+    if (v <= 0 || v > INT_MAX) return make_error(Errc::parse, "strides and dilations must be positive, got {}", v);
+  for (int64_t v : {w.top, w.left, w.bottom, w.right})
+    if (v < 0 || v > INT_MAX) return make_error(Errc::parse, "pads must be non-negative, got {}", dims_str(p));
+  if (w.auto_pad != "NOTSET" && w.auto_pad != "VALID" && w.auto_pad != "SAME_UPPER" && w.auto_pad != "SAME_LOWER")
+    return make_error(Errc::parse, "attribute 'auto_pad' = '{}' is not an ONNX value", w.auto_pad);
+  if (w.auto_pad != "NOTSET" && !p.empty() && std::any_of(p.begin(), p.end(), [](int64_t v) { return v != 0; }))
+    return make_error(Errc::parse, "auto_pad {} with explicit pads {}", w.auto_pad, dims_str(p));
+  return w;
+}
+
+// Resolves auto_pad for an input of h x w and checks the kernel size.
+Status resolve_pads(Window& w, int64_t h, int64_t wd) {
+  if (w.kh <= 0 || w.kw <= 0 || w.kh > INT_MAX || w.kw > INT_MAX)
+    return make_error(Errc::parse, "kernel {}x{} is not positive", w.kh, w.kw);
+  if (w.auto_pad == "SAME_UPPER" || w.auto_pad == "SAME_LOWER") {
+    // Output ceil(in / stride); the padding that needs, the odd one at the end (UPPER) or
+    // the beginning (LOWER).
+    auto pad = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& begin, int64_t& end) {
+      const int64_t out = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - in, 0);
+      begin = w.auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      end = total - begin;
+    };
+    pad(h, w.kh, w.sh, w.dh, w.top, w.bottom);
+    pad(wd, w.kw, w.sw, w.dw, w.left, w.right);
+  }
+  return {};
+}
+
+// Output size of one axis, floor or ceil mode.
+int64_t out_size(int64_t in, int64_t pads, int64_t k, int64_t s, int64_t d, bool ceil) {
+  const int64_t span = in + pads - ((k - 1) * d + 1);
+  if (span < 0) return 0;
+  return (ceil ? (span + s - 1) / s : span / s) + 1;
+}
+
+// The window as vknn's symmetric padding, or what cannot be expressed.
+Status symmetric(const Window& w, int64_t h, int64_t wd, int& pad_h, int& pad_w) {
+  if (w.top != w.bottom || w.left != w.right)
+    return unsupported("attribute 'pads' = [{},{},{},{}]: asymmetric padding is not supported", w.top, w.left,
+                       w.bottom, w.right);
+  if (w.ceil && (out_size(h, w.top + w.bottom, w.kh, w.sh, w.dh, true) != out_size(h, w.top + w.bottom, w.kh, w.sh, w.dh, false) ||
+                 out_size(wd, w.left + w.right, w.kw, w.sw, w.dw, true) != out_size(wd, w.left + w.right, w.kw, w.sw, w.dw, false)))
+    return unsupported("attribute 'ceil_mode' = 1 is not supported where it changes the output size");
+  pad_h = int(w.top), pad_w = int(w.left);
+  return {};
+}
+
+Status require_rank4(const Importer& im, const ::onnx::NodeProto& n, const char* what) {
+  const auto& s = im.shape(n, 0);
+  if (s.size() != 4)
+    return unsupported("input '{}' {}: only 2-D {} of (N,C,H,W) tensors", n.input(0), dims_str(s), what);
+  return {};
+}
+
+Status conv(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(Window w, read_window(a, true, false));
+  VKNN_ASSIGN(const int64_t group, a.i("group", 1));
+  if (group <= 0 || group > INT_MAX) return make_error(Errc::parse, "group {} is not positive", group);
+  if (w.dh != 1 || w.dw != 1)
+    return unsupported("attribute 'dilations' = [{},{}]: only 1 is supported", w.dh, w.dw);
+  if (im.dry) return {};
+  VKNN_TRY(require_rank4(im, n, "convolutions"));
+  const auto& xs = im.shape(n, 0);
+  const auto& ws = im.shape(n, 1);
+  if (ws.size() != 4) return make_error(Errc::parse, "weight '{}' {} is not (K,C/G,R,S)", n.input(1), dims_str(ws));
+  if (w.kh == 0 && w.kw == 0) w.kh = ws[2], w.kw = ws[3];
+  if (w.kh != ws[2] || w.kw != ws[3])
+    return make_error(Errc::parse, "kernel_shape [{},{}] disagrees with weight '{}' {}", w.kh, w.kw, n.input(1),
+                      dims_str(ws));
+  VKNN_TRY(resolve_pads(w, xs[2], xs[3]));
+  Conv2dParams p;
+  VKNN_TRY(symmetric(w, xs[2], xs[3], p.pad_h, p.pad_w));
+  p.stride_h = int(w.sh), p.stride_w = int(w.sw);
+  p.groups = int(group);
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  VKNN_ASSIGN(TensorId weight, im.tensor(n, 1));
+  TensorId bias;
+  if (im.has_input(n, 2)) {
+    VKNN_ASSIGN(bias, im.tensor(n, 2));
+  }
+  if (im.can_fuse_relu(n)) {
+    p.relu = true;
+    im.fuse_relu(n);
+  }
+  im.set_output(n, 0, conv2d(im.g, x, weight, bias, p, im.name(n)));
+  return {};
+}
+
+// A running statistic: a state tensor under the initializer's name, holding its values.
+Result<TensorId> statistic(Importer& im, const ::onnx::NodeProto& n, int k, const char* role) {
+  VKNN_ASSIGN(auto t, im.constant(n, k, role));
+  if (!t->is_float()) return make_error(Errc::parse, "BatchNormalization {} '{}' is not float", role, n.input(k));
+  const std::string& name = im.input(n, k).source.empty() ? n.input(k) : im.input(n, k).source;
+  if (auto it = im.parameters.find(name); it != im.parameters.end()) return it->second;
+  TensorId id = im.g.state(name, Shape(t->dims), Init::values(t->f));
+  if (!id.valid()) return im.g.status().error();
+  im.parameters[name] = id;
+  return id;
+}
+
+Status batchnorm_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const float eps, a.f("epsilon", 1e-5f));
+  VKNN_ASSIGN(const float momentum, a.f("momentum", 0.9f));
+  if (im.opset >= 14) VKNN_TRY(a.i("training_mode", 0));  // vknn trains it in the training pass either way
+  if (!(eps > 0) || !std::isfinite(eps)) return make_error(Errc::parse, "epsilon {} is not positive", eps);
+  if (!(momentum >= 0 && momentum <= 1)) return make_error(Errc::parse, "momentum {} is outside [0, 1]", momentum);
+  if (im.dry) return {};
+  const auto& xs = im.shape(n, 0);
+  if (xs.size() < 2) return unsupported("input '{}' {}: BatchNormalization needs (N,C,...)", n.input(0), dims_str(xs));
+  // (N,C) and (N,C,L,...) normalize per channel over everything else, like (N,C,L*..,1).
+  std::vector<int64_t> as = xs;
+  if (xs.size() != 4) {
+    int64_t rest = 1;
+    for (size_t k = 2; k < xs.size(); ++k) rest *= xs[k];
+    as = {xs[0], xs[1], rest, 1};
+  }
+  BatchNormParams p;
+  p.eps = eps;
+  p.momentum = 1.0f - momentum;  // ONNX: running = running * momentum + batch * (1 - momentum)
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0, as));
+  VKNN_ASSIGN(TensorId gamma, im.tensor(n, 1));
+  VKNN_ASSIGN(TensorId beta, im.tensor(n, 2));
+  VKNN_ASSIGN(TensorId mean, statistic(im, n, 3, "mean"));
+  VKNN_ASSIGN(TensorId var, statistic(im, n, 4, "var"));
+  if (im.can_fuse_relu(n)) {
+    p.relu = true;
+    im.fuse_relu(n);
+  }
+  TensorId y = batchnorm(im.g, x, gamma, beta, mean, var, im.name(n), p);
+  if (y.valid()) im.set_output(n, 0, y, xs);
+  return {};
+}
+
+Status maxpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(Window w, read_window(a, im.opset >= 10, im.opset >= 10));
+  VKNN_ASSIGN(const int64_t order, a.i("storage_order", 0));
+  if (order != 0) return unsupported("attribute 'storage_order' = {}: only row-major indices", order);
+  if (w.dh != 1 || w.dw != 1) return unsupported("attribute 'dilations' = [{},{}]: only 1 is supported", w.dh, w.dw);
+  if (im.dry) return {};
+  VKNN_TRY(require_rank4(im, n, "max pooling"));
+  const auto& xs = im.shape(n, 0);
+  VKNN_TRY(resolve_pads(w, xs[2], xs[3]));
+  Pool2dParams p;
+  VKNN_TRY(symmetric(w, xs[2], xs[3], p.pad_h, p.pad_w));
+  p.kernel_h = int(w.kh), p.kernel_w = int(w.kw), p.stride_h = int(w.sh), p.stride_w = int(w.sw);
+  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
+    return unsupported("attribute 'pads': padding over half the kernel ({}x{}) is not supported", w.kh, w.kw);
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  im.set_output(n, 0, maxpool(im.g, x, p, im.name(n)));
+  return {};
+}
+
+Status avgpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(Window w, read_window(a, false, im.opset >= 10));
+  VKNN_ASSIGN(const int64_t include_pad, a.i("count_include_pad", 0));
+  if (im.dry) return {};
+  VKNN_TRY(require_rank4(im, n, "average pooling"));
+  const auto& xs = im.shape(n, 0);
+  VKNN_TRY(resolve_pads(w, xs[2], xs[3]));
+  AvgPool2dParams p;
+  VKNN_TRY(symmetric(w, xs[2], xs[3], p.pad_h, p.pad_w));
+  p.kernel_h = int(w.kh), p.kernel_w = int(w.kw), p.stride_h = int(w.sh), p.stride_w = int(w.sw);
+  p.count_include_pad = include_pad != 0;
+  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
+    return unsupported("attribute 'pads': padding over half the kernel ({}x{}) is not supported", w.kh, w.kw);
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  im.set_output(n, 0, avgpool(im.g, x, p, im.name(n)));
+  return {};
+}
+
+Status global_avgpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
+  if (im.dry) return {};
+  VKNN_TRY(require_rank4(im, n, "global pooling"));
+  const auto& xs = im.shape(n, 0);
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  // The builder gives (N,C); ONNX keeps (N,C,1,1), the same elements.
+  im.set_output(n, 0, global_avgpool(im.g, x, im.name(n)), {xs[0], xs[1], 1, 1});
+  return {};
+}
+
+Status gemm(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const float alpha, a.f("alpha", 1.0f));
+  VKNN_ASSIGN(const float beta, a.f("beta", 1.0f));
+  VKNN_ASSIGN(const int64_t trans_a, a.i("transA", 0));
+  VKNN_ASSIGN(const int64_t trans_b, a.i("transB", 0));
+  if (trans_a != 0) return unsupported("attribute 'transA' = {}: only 0 is supported", trans_a);
+  if (trans_b != 1) return unsupported("attribute 'transB' = {}: only 1 (a (out,in) weight) is supported", trans_b);
+  if (alpha != 1.0f) return unsupported("attribute 'alpha' = {}: only 1 is supported", alpha);
+  if (im.dry) return {};
+  const auto& as = im.shape(n, 0);
+  const auto& bs = im.shape(n, 1);
+  if (as.size() != 2 || bs.size() != 2)
+    return make_error(Errc::parse, "Gemm of {} and {}: both must be matrices", dims_str(as), dims_str(bs));
+  TensorId bias;
+  if (im.has_input(n, 2)) {
+    if (beta != 1.0f) return unsupported("attribute 'beta' = {}: only 1 is supported with a bias", beta);
+    const auto& cs = im.shape(n, 2);
+    const bool per_column = (cs.size() == 1 && cs[0] == bs[0]) || (cs.size() == 2 && cs[0] == 1 && cs[1] == bs[0]);
+    if (!per_column)
+      return unsupported("input 'C' {}: only a bias per output ({} or [1,{}]) is supported", dims_str(cs), bs[0], bs[0]);
+    VKNN_ASSIGN(bias, im.tensor(n, 2, {bs[0]}));
+  }
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  VKNN_ASSIGN(TensorId weight, im.tensor(n, 1));
+  LinearParams p;
+  if (im.can_fuse_relu(n)) {
+    p.relu = true;
+    im.fuse_relu(n);
+  }
+  im.set_output(n, 0, linear(im.g, x, weight, bias, p, im.name(n)));
+  return {};
+}
+
+Status lrn_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const float alpha, a.f("alpha", 1e-4f));
+  VKNN_ASSIGN(const float beta, a.f("beta", 0.75f));
+  VKNN_ASSIGN(const float bias, a.f("bias", 1.0f));
+  VKNN_ASSIGN(const int64_t size, a.i("size", 0));
+  if (size <= 0 || size > INT_MAX) return make_error(Errc::parse, "attribute 'size' = {} is not positive", size);
+  if (size % 2 == 0) return unsupported("attribute 'size' = {}: only odd window sizes are supported", size);
+  if (!(alpha >= 0) || !(bias > 0)) return unsupported("alpha {} and bias {}: alpha >= 0 and bias > 0", alpha, bias);
+  if (im.dry) return {};
+  VKNN_TRY(require_rank4(im, n, "LRN"));
+  LrnParams p;
+  p.size = int(size);
+  p.alpha = alpha / float(size);  // ONNX divides alpha by size; vknn uses the paper's undivided alpha
+  p.beta = beta;
+  p.k = bias;
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  im.set_output(n, 0, lrn(im.g, x, p, im.name(n)));
+  return {};
+}
+
+// Dropout: trains with vknn's own masks (vknn/ops/dropout.h) where the file asks for
+// training; the identity otherwise, and always in the inference pass.
+Status dropout_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  float ratio = 0.5f;
+  if (im.opset < 12) {
+    VKNN_ASSIGN(ratio, a.f("ratio", 0.5f));
+  }
+  if (im.opset >= 12) VKNN_TRY(a.i("seed", 0));  // vknn draws from the run's seed
+  if (im.dry) return {};
+  bool training = im.opset < 12;  // before 12 the runtime chose; from 12 on the file says
+  if (im.opset >= 12) {
+    if (im.has_input(n, 1)) {
+      VKNN_ASSIGN(auto r, im.constant(n, 1, "ratio"));
+      if (r->numel() != 1 || !r->is_float()) return make_error(Errc::parse, "Dropout ratio is not a float scalar");
+      ratio = float(r->at(0));
+    }
+    if (im.has_input(n, 2)) {
+      VKNN_ASSIGN(auto t, im.constant(n, 2, "training_mode"));
+      if (t->numel() != 1) return make_error(Errc::parse, "Dropout training_mode is not a scalar");
+      training = t->at(0) != 0;
+    } else {
+      training = false;
+    }
+  }
+  if (!(ratio >= 0 && ratio < 1)) return unsupported("ratio {}: only [0, 1) is supported", ratio);
+  const Value& v = im.input(n, 0);
+  if (!training || ratio == 0) {
+    im.alias_output(n, 0, v);
+    return {};
+  }
+  VKNN_ASSIGN(TensorId x, im.raw_tensor(n, 0));
+  TensorId y = dropout(im.g, x, ratio, im.name(n));
+  if (y.valid()) im.set_output(n, 0, y, v.shape);
+  return {};
+}
+
+}  // namespace
+
+void register_nn_ops(std::unordered_map<std::string, Converter>& t) {
+  t["Conv"] = conv;
+  t["BatchNormalization"] = batchnorm_op;
+  t["MaxPool"] = maxpool_op;
+  t["AveragePool"] = avgpool_op;
+  t["GlobalAveragePool"] = global_avgpool_op;
+  t["Gemm"] = gemm;
+  t["LRN"] = lrn_op;
+  t["Dropout"] = dropout_op;
+}
+
+}  // namespace vknn::onnx

@@ -1,0 +1,328 @@
+// Layout ops: Identity, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Split, Slice,
+// Transpose. On values known at import they are folded. On tensors computed at run time a
+// reshape costs nothing here: the value keeps its graph tensor under a new ONNX shape, and a
+// consumer that needs the new shape in the graph gets one copy (Importer::tensor).
+#include "fold.h"
+#include "importer.h"
+
+#include "vknn/ops/concat.h"
+
+#include <numeric>
+
+namespace vknn::onnx {
+namespace {
+
+int64_t product(const std::vector<int64_t>& d, size_t begin, size_t end) {
+  int64_t p = 1;
+  for (size_t k = begin; k < end; ++k) p *= d[k];
+  return p;
+}
+
+// The shape (outer, dims[axis], inner) that makes `axis` the graph's channel axis (dim 1),
+// or the shape itself when axis is already 1.
+std::vector<int64_t> channel_view(const std::vector<int64_t>& d, int64_t axis) {
+  if (axis == 1 && d.size() >= 2) return d;
+  const auto a = size_t(axis);
+  return {product(d, 0, a), d[a], product(d, a + 1, d.size())};
+}
+
+bool all_constant(const Importer& im, const ::onnx::NodeProto& n) {
+  for (int k = 0; k < n.input_size(); ++k)
+    if (im.has_input(n, k) && !im.input(n, k).constant) return false;
+  return true;
+}
+
+// The integer list a constant input holds ("shape", "axes", ...).
+Result<std::vector<int64_t>> ints_input(Importer& im, const ::onnx::NodeProto& n, int k, const char* role) {
+  VKNN_ASSIGN(auto t, im.constant(n, k, role));
+  if (t->is_float()) return make_error(Errc::parse, "input {} ('{}', the {}) is not integer", k, n.input(k), role);
+  return t->i;
+}
+
+// A run-time value under a new ONNX shape (same elements, same order).
+void relabel(Importer& im, const ::onnx::NodeProto& n, const Value& v, std::vector<int64_t> dims) {
+  if (v.constant) {
+    im.set_constant(n, 0, with_dims(*v.constant, std::move(dims)));
+    return;
+  }
+  Value r = v;
+  r.shape = std::move(dims);
+  im.alias_output(n, 0, r);
+}
+
+Status identity(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
+  if (im.dry) return {};
+  im.alias_output(n, 0, im.input(n, 0));
+  return {};
+}
+
+Status reshape_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const int64_t allowzero, a.i("allowzero", 0));
+  if (im.dry) return {};
+  VKNN_ASSIGN(const std::vector<int64_t> shape, ints_input(im, n, 1, "shape"));
+  const Value& v = im.input(n, 0);
+  VKNN_ASSIGN(std::vector<int64_t> dims, reshape_dims(v.shape, shape, allowzero != 0));
+  relabel(im, n, v, std::move(dims));
+  return {};
+}
+
+Status flatten(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(int64_t axis, a.i("axis", 1));
+  if (im.dry) return {};
+  const Value& v = im.input(n, 0);
+  const auto rank = int64_t(v.shape.size());
+  if (axis < -rank || axis > rank)
+    return make_error(Errc::parse, "Flatten axis {} is outside [-{}, {}]", axis, rank, rank);
+  if (axis < 0) axis += rank;
+  relabel(im, n, v, {product(v.shape, 0, size_t(axis)), product(v.shape, size_t(axis), v.shape.size())});
+  return {};
+}
+
+// Squeeze and Unsqueeze: axes as an attribute before opset 13, as an input from 13 on.
+Result<std::vector<int64_t>> axes_of(Importer& im, const ::onnx::NodeProto& n, const Attrs& a, bool required) {
+  if (im.opset < 13) {
+    if (required && !a.has("axes")) return make_error(Errc::parse, "attribute 'axes' is missing");
+    return a.ints("axes");
+  }
+  if (!im.has_input(n, 1)) {
+    if (required) return make_error(Errc::parse, "input 'axes' is missing");
+    return std::vector<int64_t>{};
+  }
+  return ints_input(im, n, 1, "axes");
+}
+
+Status squeeze(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  if (im.opset < 13) VKNN_TRY(a.ints("axes"));
+  if (im.dry) return {};
+  VKNN_ASSIGN(const std::vector<int64_t> axes, axes_of(im, n, a, false));
+  const Value& v = im.input(n, 0);
+  VKNN_ASSIGN(std::vector<int64_t> dims, squeeze_dims(v.shape, axes));
+  relabel(im, n, v, std::move(dims));
+  return {};
+}
+
+Status unsqueeze(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  if (im.opset < 13) VKNN_TRY(a.ints("axes"));
+  if (im.dry) return {};
+  VKNN_ASSIGN(const std::vector<int64_t> axes, axes_of(im, n, a, true));
+  const Value& v = im.input(n, 0);
+  VKNN_ASSIGN(std::vector<int64_t> dims, unsqueeze_dims(v.shape, axes));
+  relabel(im, n, v, std::move(dims));
+  return {};
+}
+
+Status concat_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const int64_t axis_attr, a.i("axis", 0));
+  if (!a.has("axis")) return make_error(Errc::parse, "attribute 'axis' is missing");
+  if (im.dry) return {};
+  if (all_constant(im, n)) {
+    std::vector<const HostTensor*> parts;
+    for (int k = 0; k < n.input_size(); ++k)
+      if (im.has_input(n, k)) parts.push_back(im.input(n, k).constant.get());
+    VKNN_ASSIGN(HostTensor r, fold_concat(parts, axis_attr));
+    im.set_constant(n, 0, std::move(r));
+    return {};
+  }
+  const std::vector<int64_t>& first = im.shape(n, 0);
+  const auto rank = int64_t(first.size());
+  VKNN_ASSIGN(const int64_t axis, normalize_axis(axis_attr, rank, "Concat axis"));
+  std::vector<TensorId> parts;
+  std::vector<int64_t> out = first;
+  out[size_t(axis)] = 0;
+  for (int k = 0; k < n.input_size(); ++k) {
+    const std::vector<int64_t>& s = im.shape(n, k);
+    if (int64_t(s.size()) != rank) return make_error(Errc::parse, "Concat of ranks {} and {}", rank, s.size());
+    out[size_t(axis)] += s[size_t(axis)];
+    VKNN_ASSIGN(TensorId t, im.tensor(n, k, channel_view(s, axis)));
+    parts.push_back(t);
+  }
+  TensorId y = concat(im.g, parts, im.name(n));
+  im.set_output(n, 0, y, out);
+  return {};
+}
+
+Status split_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const int64_t axis_attr, a.i("axis", 0));
+  std::vector<int64_t> sizes;
+  if (im.opset < 13) {
+    VKNN_ASSIGN(sizes, a.ints("split"));
+  }
+  if (a.has("num_outputs")) return unsupported("attribute 'num_outputs' (opset 18) is not supported");
+  if (im.dry) return {};
+  if (im.opset >= 13 && im.has_input(n, 1)) {
+    VKNN_ASSIGN(sizes, ints_input(im, n, 1, "split"));
+  }
+  const Value& v = im.input(n, 0);
+  const auto rank = int64_t(v.shape.size());
+  VKNN_ASSIGN(const int64_t axis, normalize_axis(axis_attr, rank, "Split axis"));
+  const int64_t dim = v.shape[size_t(axis)];
+  if (sizes.empty()) {  // equal parts
+    const int64_t parts = n.output_size();
+    if (parts <= 0 || dim % parts != 0)
+      return make_error(Errc::parse, "Split of {} into {} equal parts", dim, parts);
+    sizes.assign(size_t(parts), dim / parts);
+  }
+  if (int64_t(sizes.size()) != n.output_size() ||
+      std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) != dim ||
+      std::any_of(sizes.begin(), sizes.end(), [](int64_t s) { return s < 0; }))
+    return make_error(Errc::parse, "Split sizes {} do not cover dim {} of {} with {} outputs", dims_str(sizes), dim,
+                      dims_str(v.shape), n.output_size());
+  if (v.constant) {
+    int64_t start = 0;
+    for (int k = 0; k < n.output_size(); ++k) {
+      VKNN_ASSIGN(HostTensor r, fold_slice(*v.constant, {start}, {start + sizes[size_t(k)]}, {axis}, {1}));
+      im.set_constant(n, k, std::move(r));
+      start += sizes[size_t(k)];
+    }
+    return {};
+  }
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0, channel_view(v.shape, axis)));
+  std::vector<TensorId> ys = split(im.g, x, sizes, im.name(n));
+  if (ys.size() != sizes.size()) return {};  // refused: import reports g.status()
+  for (int k = 0; k < n.output_size(); ++k) {
+    std::vector<int64_t> dims = v.shape;
+    dims[size_t(axis)] = sizes[size_t(k)];
+    im.set_output(n, k, ys[size_t(k)], dims);
+  }
+  return {};
+}
+
+// Slice: starts/ends/axes as attributes before opset 10, as inputs (with steps) from 10 on.
+Status slice_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (im.opset < 10) {
+    VKNN_ASSIGN(starts, a.ints("starts"));
+    VKNN_ASSIGN(ends, a.ints("ends"));
+    VKNN_ASSIGN(axes, a.ints("axes"));
+  }
+  if (im.dry) return {};
+  if (im.opset >= 10) {
+    VKNN_ASSIGN(starts, ints_input(im, n, 1, "starts"));
+    VKNN_ASSIGN(ends, ints_input(im, n, 2, "ends"));
+    if (im.has_input(n, 3)) {
+      VKNN_ASSIGN(axes, ints_input(im, n, 3, "axes"));
+    }
+    if (im.has_input(n, 4)) {
+      VKNN_ASSIGN(steps, ints_input(im, n, 4, "steps"));
+    }
+  }
+  const Value& v = im.input(n, 0);
+  if (v.constant) {
+    VKNN_ASSIGN(HostTensor r, fold_slice(*v.constant, starts, ends, axes, steps));
+    im.set_constant(n, 0, std::move(r));
+    return {};
+  }
+  // The output's shape (and whether the slice is a plain range of one axis) from folding the
+  // slice of a tensor of the same shape holding its own indices would cost its size; compute
+  // the geometry directly instead.
+  const auto rank = int64_t(v.shape.size());
+  if (axes.empty())
+    for (int64_t k = 0; k < int64_t(starts.size()); ++k) axes.push_back(k);
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (starts.size() != ends.size() || starts.size() != axes.size() || steps.size() != axes.size())
+    return make_error(Errc::parse, "Slice: starts, ends, axes and steps differ in length");
+  int64_t axis = -1, begin = 0, end = 0;
+  for (size_t k = 0; k < axes.size(); ++k) {
+    VKNN_ASSIGN(const int64_t ax, normalize_axis(axes[k], rank, "Slice axis"));
+    const int64_t dim = v.shape[size_t(ax)];
+    int64_t b = starts[k] < 0 ? starts[k] + dim : starts[k], e = ends[k] < 0 ? ends[k] + dim : ends[k];
+    b = std::clamp<int64_t>(b, 0, dim);
+    e = std::clamp<int64_t>(e, 0, dim);
+    if (steps[k] == 1 && b == 0 && e == dim) continue;  // the whole axis
+    if (steps[k] != 1)
+      return unsupported("input 'steps' = {}: only step 1 is supported on tensors computed at run time",
+                         dims_str(steps));
+    if (axis >= 0) return unsupported("slicing along more than one axis at run time is not supported");
+    if (e <= b) return unsupported("an empty slice [{}, {}) of axis {} is not supported", b, e, ax);
+    axis = ax, begin = b, end = e;
+  }
+  if (axis < 0) {
+    im.alias_output(n, 0, v);
+    return {};
+  }
+  // A range of one axis: the middle part of a split.
+  const int64_t dim = v.shape[size_t(axis)];
+  std::vector<int64_t> sizes, dims = v.shape;
+  if (begin > 0) sizes.push_back(begin);
+  sizes.push_back(end - begin);
+  if (end < dim) sizes.push_back(dim - end);
+  dims[size_t(axis)] = end - begin;
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0, channel_view(v.shape, axis)));
+  std::vector<TensorId> parts = split(im.g, x, sizes, im.name(n));
+  if (parts.size() != sizes.size()) return {};
+  im.set_output(n, 0, parts[begin > 0 ? 1 : 0], dims);
+  return {};
+}
+
+Status transpose(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(std::vector<int64_t> perm, a.ints("perm"));
+  if (im.dry) return {};
+  const Value& v = im.input(n, 0);
+  const auto rank = int64_t(v.shape.size());
+  if (perm.empty())
+    for (int64_t k = rank; k-- > 0;) perm.push_back(k);
+  if (int64_t(perm.size()) != rank) return make_error(Errc::parse, "Transpose perm {} for rank {}", dims_str(perm), rank);
+  std::vector<bool> seen(size_t(rank), false);
+  std::vector<int64_t> dims(static_cast<size_t>(rank));
+  for (int64_t k = 0; k < rank; ++k) {
+    VKNN_ASSIGN(const int64_t p, normalize_axis(perm[size_t(k)], rank, "Transpose perm"));
+    if (seen[size_t(p)]) return make_error(Errc::parse, "Transpose perm {} repeats {}", dims_str(perm), p);
+    seen[size_t(p)] = true;
+    perm[size_t(k)] = p;
+    dims[size_t(k)] = v.shape[size_t(p)];
+  }
+  // A permutation that moves only 1-dims keeps the element order: a relabel.
+  std::vector<int64_t> kept;
+  for (int64_t p : perm)
+    if (v.shape[size_t(p)] != 1) kept.push_back(p);
+  if (std::is_sorted(kept.begin(), kept.end())) {
+    relabel(im, n, v, std::move(dims));
+    return {};
+  }
+  if (!v.constant) return unsupported("attribute 'perm' = {}: transposing a tensor computed at run time",
+                                      dims_str(perm));
+  // Folded: gather element by element.
+  const HostTensor& t = *v.constant;
+  std::vector<int64_t> stride(size_t(rank), 1), source;
+  for (int64_t k = rank - 1; k > 0; --k) stride[size_t(k - 1)] = stride[size_t(k)] * t.dims[size_t(k)];
+  const int64_t total = t.numel();
+  source.reserve(size_t(total));
+  std::vector<int64_t> pos(size_t(rank), 0);
+  for (int64_t e = 0; e < total; ++e) {
+    int64_t i = 0;
+    for (int64_t k = 0; k < rank; ++k) i += pos[size_t(k)] * stride[size_t(perm[size_t(k)])];
+    source.push_back(i);
+    for (int64_t k = rank; k-- > 0;) {
+      if (++pos[size_t(k)] < dims[size_t(k)]) break;
+      pos[size_t(k)] = 0;
+    }
+  }
+  HostTensor r;
+  if (t.is_float()) {
+    std::vector<float> f(source.size());
+    for (size_t e = 0; e < f.size(); ++e) f[e] = (*t.f)[size_t(source[e])];
+    r = HostTensor::floats(dims, std::move(f));
+  } else {
+    std::vector<int64_t> iv(source.size());
+    for (size_t e = 0; e < iv.size(); ++e) iv[e] = t.i[size_t(source[e])];
+    r = HostTensor::ints(dims, std::move(iv), t.onnx_type);
+  }
+  im.set_constant(n, 0, std::move(r));
+  return {};
+}
+
+}  // namespace
+
+void register_tensor_ops(std::unordered_map<std::string, Converter>& t) {
+  t["Identity"] = identity;
+  t["Reshape"] = reshape_op;
+  t["Flatten"] = flatten;
+  t["Squeeze"] = squeeze;
+  t["Unsqueeze"] = unsqueeze;
+  t["Concat"] = concat_op;
+  t["Split"] = split_op;
+  t["Slice"] = slice_op;
+  t["Transpose"] = transpose;
+}
+
+}  // namespace vknn::onnx
