@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <climits>
 #include <cstring>
 #include <queue>
@@ -44,8 +45,14 @@ Result<::onnx::ModelProto> parse(std::span<const std::byte> bytes, const std::st
 
 Result<int64_t> default_opset(const ::onnx::ModelProto& m, const std::string& what) {
   int64_t opset = -1;
-  for (const auto& o : m.opset_import())
+  std::string others;
+  for (const auto& o : m.opset_import()) {
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+    else others += (others.empty() ? "" : ", ") + o.domain();
+  }
+  if (opset < 0 && !others.empty())
+    return make_error(Errc::unsupported, "{}: the model uses only the domains {}, none of which vknn imports", what,
+                      others);
   if (opset < 0) return make_error(Errc::parse, "{}: no opset of the default ONNX domain is imported", what);
   if (opset < kMinOpset || opset > kMaxOpset)
     return make_error(Errc::unsupported, "{}: opset {} of the default domain; vknn imports opsets {} to {}", what,
@@ -118,13 +125,16 @@ Status add_inputs(Importer& im, const ::onnx::GraphProto& graph, const std::unor
     const std::string& name = in.name();
     if (initializers.count(name)) continue;  // IR < 4 lists initializers among the inputs
     if (auto c = im.options.constant_inputs.find(name); c != im.options.constant_inputs.end()) {
-      VKNN_ASSIGN(const int64_t n, checked_numel(c->second.dims, "constant input '" + name + "'"));
-      if (n != int64_t(c->second.values.size()))
-        return make_error(Errc::invalid_argument, "constant input '{}': {} values for shape {}", name,
-                          c->second.values.size(), dims_str(c->second.dims));
+      const ConstantInput& ci = c->second;
+      VKNN_ASSIGN(const int64_t n, checked_numel(ci.dims, "constant input '" + name + "'"));
+      const size_t have = ci.is_float ? ci.floats.size() : ci.ints.size();
+      if (n != int64_t(have))
+        return make_error(Errc::invalid_argument, "constant input '{}': {} values for shape {}", name, have,
+                          dims_str(ci.dims));
       Value v;
-      v.shape = c->second.dims;
-      v.constant = std::make_shared<const HostTensor>(HostTensor::ints(c->second.dims, c->second.values));
+      v.shape = ci.dims;
+      v.constant = std::make_shared<const HostTensor>(ci.is_float ? HostTensor::floats(ci.dims, ci.floats)
+                                                                  : HostTensor::ints(ci.dims, ci.ints));
       v.source = name;
       im.values[name] = std::move(v);
       continue;
@@ -146,7 +156,9 @@ Status add_inputs(Importer& im, const ::onnx::GraphProto& graph, const std::unor
         v = im.options.batch;
       } else if (dim.has_dim_value()) {
         v = dim.dim_value();
-        if (v <= 0)
+        if (v == 0)
+          return make_error(Errc::unsupported, "{}: input '{}' dim {} is 0; vknn has no empty tensors", what, name, d);
+        if (v < 0)
           return make_error(Errc::parse, "{}: input '{}' dim {} is {}; dims must be positive", what, name, d, v);
       } else if (dim.has_dim_param() && im.options.dims.count(dim.dim_param())) {
         v = im.options.dims.find(dim.dim_param())->second;
@@ -247,6 +259,19 @@ Status add_outputs(Importer& im, const ::onnx::GraphProto& graph, ImportedModel&
       return make_error(Errc::parse, "{}: graph output '{}' is not produced by any node", what, o.name());
     Value& v = it->second;
     TensorId id = v.id;
+    if (!id.valid() && v.constant && !v.constant->is_float()) {
+      // An output known at import (a shape): its values as floats, exact below 2^24.
+      std::vector<float> f(v.constant->i.size());
+      for (size_t k = 0; k < f.size(); ++k) {
+        if (std::abs(v.constant->i[k]) > (int64_t(1) << 24))
+          return make_error(Errc::unsupported, "{}: graph output '{}' holds the integer {}, which fp32 cannot hold",
+                            what, o.name(), v.constant->i[k]);
+        f[k] = float(v.constant->i[k]);
+      }
+      Value as_float = v;
+      as_float.constant = std::make_shared<const HostTensor>(HostTensor::floats(v.constant->dims, std::move(f)));
+      v = std::move(as_float);
+    }
     if (!id.valid()) {
       VKNN_ASSIGN(id, im.value_tensor(o.name()));
     }

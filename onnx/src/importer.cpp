@@ -101,6 +101,10 @@ TensorId Importer::materialize(const std::string& value_name, Value& v) {
                                dims_str(c.dims)));
     return {};
   }
+  if (c.numel() == 0) {
+    (void)g.refuse(unsupported("tensor '{}' {} is empty; vknn has no empty tensors", value_name, dims_str(c.dims)));
+    return {};
+  }
   const std::string& pname = v.source.empty() ? value_name : v.source;
   if (auto it = parameters.find(pname); it != parameters.end()) return v.id = it->second;
   // Initializers train; values of Constant nodes and folded computations stay as they are.

@@ -100,12 +100,15 @@ Status gather(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
 
 Status cast(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   VKNN_ASSIGN(const int64_t to, a.i("to", 0));
-  if (!is_float_type(int32_t(to)) && !is_integer_type(int32_t(to)))
-    return unsupported("attribute 'to' = {}: casts to {} are not supported", to, onnx_type_name(int32_t(to)));
+  // FLOAT16 and BFLOAT16 would round every value; vknn keeps fp32 (and a DOUBLE of fp32
+  // values holds the same values).
+  if (to != kFloat && to != kDouble && !is_integer_type(int32_t(to)))
+    return unsupported("attribute 'to' = {}: vknn computes in fp32 and does not round to {}",
+                       onnx_type_name(int32_t(to)), onnx_type_name(int32_t(to)));
   if (im.dry) return {};
   const Value& v = im.input(n, 0);
   if (!v.constant) {  // a run-time tensor is fp32 in vknn: a cast to a float type changes nothing
-    if (!is_float_type(int32_t(to)))
+    if (to != kFloat && to != kDouble)
       return unsupported("attribute 'to' = {}: a tensor computed at run time cannot be cast to an integer type",
                          onnx_type_name(int32_t(to)));
     im.alias_output(n, 0, v);

@@ -18,12 +18,12 @@ int64_t product(const std::vector<int64_t>& d, size_t begin, size_t end) {
   return p;
 }
 
-// The shape (outer, dims[axis], inner) that makes `axis` the graph's channel axis (dim 1),
-// or the shape itself when axis is already 1.
+// The (N,C,H,W) shape (outer, dims[axis], inner, 1) that makes `axis` the channel axis of
+// the graph's concat and split, or the shape itself when it is 4-D and axis is 1.
 std::vector<int64_t> channel_view(const std::vector<int64_t>& d, int64_t axis) {
-  if (axis == 1 && d.size() >= 2) return d;
+  if (axis == 1 && d.size() == 4) return d;
   const auto a = size_t(axis);
-  return {product(d, 0, a), d[a], product(d, a + 1, d.size())};
+  return {product(d, 0, a), d[a], product(d, a + 1, d.size()), 1};
 }
 
 bool all_constant(const Importer& im, const ::onnx::NodeProto& n) {

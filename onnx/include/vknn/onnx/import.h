@@ -35,11 +35,14 @@
 
 namespace vknn::onnx {
 
-// An integer graph input whose value is fixed at import (a shape fed as an input): it is
-// folded like a constant. Values are int64 whatever the input's declared integer type.
+// A graph input whose value is fixed at import (a shape, or batch-norm statistics, fed as an
+// input): it is treated as a Constant node's output. Integer inputs give `ints` (int64
+// whatever the declared integer type), floating-point ones `floats`.
 struct ConstantInput {
   std::vector<int64_t> dims;
-  std::vector<int64_t> values;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  bool is_float = false;
 };
 
 struct ImportOptions {
