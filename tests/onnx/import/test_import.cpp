@@ -189,7 +189,7 @@ TEST_CASE("zero, negative and overflowing dims are refused") {
     b.output("y");
     return import(b, {.batch = 0});
   };
-  check_error(with_input({1, 0, 4}), Errc::parse, {"input 'x' dim 1 is 0"});
+  check_error(with_input({1, 0, 4}), Errc::unsupported, {"input 'x' dim 1 is 0", "no empty tensors"});
   check_error(with_input({1, -3, 4}), Errc::parse, {"input 'x' dim 1 is -3"});
   check_error(with_input({1, int64_t(1) << 40, int64_t(1) << 40}), Errc::parse, {"input 'x'", "more than 2^31"});
   check_error(with_input({1, 40000, 40000}), Errc::unsupported, {"2^30 or more"});
