@@ -8,6 +8,7 @@ packages=(
   libfmt-dev doctest-dev nlohmann-json3-dev libcli11-dev
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist
+  python3-numpy python3-pil python3-torch python3-torchvision
 )
 missing=()
 for p in "${packages[@]}"; do
