@@ -27,7 +27,7 @@ Model cifar_resnet(const CifarNetOptions& opt) {
   TensorId pooled = global_avgpool(g, x, "avgpool");
   m.logits = linear(g, pooled, g.parameter("fc.weight", {opt.classes, 64}, detail::pytorch_default(64)),
                     g.parameter("fc.bias", {opt.classes}, detail::pytorch_default(64)), {}, "fc");
-  detail::add_loss(m);
+  detail::add_loss(m, opt.label_smoothing);
   return m;
 }
 

@@ -5,7 +5,9 @@
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/executor.h"
 #include "vknn/graph/placement.h"
+#include "reference/softmax_xent.h"
 #include "vknn/models/alexnet.h"
+#include "vknn/models/by_name.h"
 #include "vknn/models/cifar.h"
 #include "vknn/models/lenet.h"
 #include "vknn/models/resnet.h"
@@ -321,4 +323,29 @@ TEST_CASE("models: LeNet trains: loss finite and decreasing on a fixed batch") {
   for (float l : losses) CHECK(std::isfinite(l));
   CHECK(losses.back() < 0.85f * losses.front());
   for (size_t s = 1; s < losses.size(); ++s) CHECK(losses[s] < losses[s - 1]);  // smooth at this rate
+}
+
+TEST_CASE("models: label smoothing reaches the loss of a model built by name, and is range-checked") {
+  ByNameOptions o;
+  o.name = "lenet", o.batch = 4, o.training = true, o.label_smoothing = 0.2f;
+  auto m = build_model_by_name(o);
+  REQUIRE_OK(m);
+  auto ex = make_executor(m->graph);
+  feed(*ex, *m, 9);
+  REQUIRE_OK(ex->infer());
+  auto logits = ex->read(m->logits);
+  REQUIRE_OK(logits);
+  auto loss = ex->read_scalar(m->graph.loss);
+  REQUIRE_OK(loss);
+  std::vector<int32_t> labels(4);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int32_t((i * 7 + 9) % 10);  // as feed() draws them
+  const double want = ref::softmax_xent_forward(4, 10, to_double(*logits), labels, 0.2).loss;
+  CHECK(*loss == doctest::Approx(want).epsilon(1e-5));
+  CHECK(std::abs(want - ref::softmax_xent_forward(4, 10, to_double(*logits), labels).loss) > 1e-3);  // it matters
+
+  o.label_smoothing = 1.5f;
+  auto bad = build_model_by_name(o);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_MESSAGE(bad.error().message.find("label smoothing must be in [0, 1], got 1.5") != std::string::npos,
+                bad.error().message);
 }

@@ -30,11 +30,13 @@ struct ByNameOptions {
   int64_t input_size = 0;  // 0: the model's default
   double width = 1.0;      // channel multiplier: alexnet, lenet and lenet-wide only
   bool training = false;   // append labels and the loss (see model.h)
+  float label_smoothing = 0.0f;  // the loss's, in [0, 1] (CrossEntropyLoss(label_smoothing))
 };
 
 // Refuses: an unknown name; batch or classes below 1; an input size the network cannot take
 // (alexnet >= 67, resnets >= 32, cifar nets a positive multiple of 4, lenet 28 only); a
 // width outside (0, 16] or a width other than 1 on a model without one (Errc::unsupported);
+// a label smoothing outside [0, 1];
 // and any tensor of 2^30 or more elements (the shaders index with 32-bit integers).
 Result<Model> build_model_by_name(const ByNameOptions& opt);
 

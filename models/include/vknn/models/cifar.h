@@ -25,6 +25,7 @@ struct CifarNetOptions {
   int64_t classes = 10;
   int64_t input_size = 32;     // square, a multiple of 4
   bool training = false;       // append labels and the softmax cross-entropy loss
+  float label_smoothing = 0.0f;  // the loss's, as CrossEntropyLoss(label_smoothing)
 };
 
 Model cifar_resnet(const CifarNetOptions& opt);
