@@ -67,6 +67,9 @@ Result<Model> build_checked(const ByNameOptions& opt) {
   if (!(opt.label_smoothing >= 0.0f && opt.label_smoothing <= 1.0f))
     return make_error(Errc::invalid_argument, "model '{}': label smoothing must be in [0, 1], got {}", name,
                       opt.label_smoothing);
+  if (opt.shortcut && name.rfind("cifar-resnet", 0) != 0)
+    return make_error(Errc::unsupported, "model '{}' has no shortcut option (only cifar-resnet* do); got shortcut {}",
+                      name, cifar_shortcut_name(*opt.shortcut));
   const bool has_width = name == "alexnet" || name.rfind("lenet", 0) == 0;
   if (!(w > 0 && w <= kMaxWidth))
     return make_error(Errc::invalid_argument, "model '{}': width must be in (0, {}], got {}", name, kMaxWidth, w);
@@ -105,6 +108,7 @@ Result<Model> build_checked(const ByNameOptions& opt) {
     CifarNetOptions o;
     o.depth = depth;
     o.shortcuts = name.rfind("cifar-resnet", 0) == 0;
+    if (opt.shortcut) o.shortcut = *opt.shortcut;
     o.batch = n, o.classes = classes, o.input_size = size, o.training = opt.training;
     o.label_smoothing = opt.label_smoothing;
     need(n * 16 * size * size);  // conv1 and layer1; later stages are half as large
