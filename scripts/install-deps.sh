@@ -10,7 +10,7 @@ packages=(
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev
   # ONNX tests: models written at test time by PyTorch, and ONNX's own node tests
-  python3-torch python3-torchvision python3-onnx python3-numpy libonnx-testdata
+  python3-torch python3-torchvision python3-onnx python3-numpy python3-pil libonnx-testdata
 )
 missing=()
 for p in "${packages[@]}"; do

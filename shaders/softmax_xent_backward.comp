@@ -1,6 +1,7 @@
 #version 450
 // Gradient of the mean softmax cross-entropy with respect to the logits:
-//   dlogits_nk = g * (softmax(z_n)_k - [k == label_n]) / N,  g = scale * (dloss[0] if XENT_DLOSS)
+//   dlogits_nk = g * (softmax(z_n)_k - q_nk) / N,  g = scale * (dloss[0] if XENT_DLOSS),
+//   q_nk = (1 - eps) [k == label_n] + eps / K   (label smoothing eps)
 // A row with a label outside [0,K) gets a zero gradient (the forward reports it). XENT_ACCUMULATE:
 // dlogits += instead of =. One invocation per row (N is at most a few hundred and a row is
 // three sweeps of K).
@@ -23,10 +24,11 @@ void main() {
   float m, s;
   xent_row_stats(row, m, s);
   const float gs = g / s;
+  const float g_uniform = g * p.smoothing / float(p.K), g_label = g * (1.0 - p.smoothing);
   const uint base = row * p.K;
   for (uint k = 0u; k < p.K; ++k) {
-    float d = valid ? gs * exp(logits[base + k] - m) : 0.0;
-    if (valid && k == uint(label)) d -= g;
+    float d = valid ? gs * exp(logits[base + k] - m) - g_uniform : 0.0;
+    if (valid && k == uint(label)) d -= g_label;
     if ((p.flags & XENT_ACCUMULATE) != 0u) d += dlogits[base + k];
     dlogits[base + k] = d;
   }

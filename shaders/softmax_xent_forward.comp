@@ -1,6 +1,8 @@
 #version 450
-// Softmax cross-entropy loss and top-k metrics over (N,K) logits and int32 labels:
-//   loss = (1/N) sum_n [ log sum_k exp(z_nk - m_n) + m_n - z_n,label ]   (m_n = max_k z_nk)
+// Softmax cross-entropy loss and top-k metrics over (N,K) logits and int32 labels, against
+// the target (1 - eps) onehot + eps / K (label smoothing eps):
+//   loss = (1/N) sum_n [ lse_n - (1 - eps) z_n,label - eps mean_k z_nk ],
+//   lse_n = log sum_k exp(z_nk - m_n) + m_n   (m_n = max_k z_nk)
 //   sample n is top-k correct iff #{k : z_nk > z_n,label} < k  (ties count in its favour)
 // A label outside [0,K) is never used as an index: the sample is counted as invalid,
 // counts as neither top-1 nor top-5 correct, and makes the loss NaN.
@@ -36,7 +38,9 @@ void main() {
     for (uint k = 0u; k < p.K; ++k) greater += logits[base + k] > zl ? 1u : 0u;
     float m, s;
     xent_row_stats(row, m, s);
-    sum += log(s) + (m - zl);
+    // lse - z as log(s) + (m - z): m - z is exact where m and z are close, lse itself is not.
+    const float nll = log(s) + (m - zl);
+    sum += p.smoothing == 0.0 ? nll : (1.0 - p.smoothing) * nll + p.smoothing * (log(s) + (m - xent_row_mean(row)));
     c1 += greater < 1u ? 1u : 0u;
     c5 += greater < 5u ? 1u : 0u;
   }

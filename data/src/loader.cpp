@@ -81,11 +81,10 @@ Result<std::unique_ptr<BatchLoader>> BatchLoader::from_image_folder(std::shared_
   SampleShape shape{cfg.views(), 3, cfg.crop, cfg.crop};
   SampleFn fn = [folder, cfg](int64_t index, Rng& rng, std::span<float> out) -> Status {
     VKNN_ASSIGN(auto img, load_image(folder->files[size_t(index)]));
-    Tensor3 t = to_tensor(img);
-    if (cfg.resize_shorter <= 0 && std::min(t.h, t.w) < cfg.crop)
+    if (cfg.resize_shorter <= 0 && std::min(img.height, img.width) < cfg.crop)
       return make_error(Errc::invalid_argument, "{}: {}x{} is smaller than the crop {}",
-                        folder->files[size_t(index)].string(), t.w, t.h, cfg.crop);
-    preprocess(t, cfg, rng, out);
+                        folder->files[size_t(index)].string(), img.width, img.height, cfg.crop);
+    preprocess(img, cfg, rng, out);
     return {};
   };
   return create(folder->labels, shape, std::move(fn), options);

@@ -2,24 +2,12 @@
 
 #include "vknn/ops/philox.h"
 
+#include "contract.h"
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 namespace vknn::data {
-namespace {
-
-[[noreturn]] void contract(const char* what) {
-  std::fprintf(stderr, "vknn::data contract violated: %s\n", what);
-  std::abort();
-}
-#define DATA_CHECK(cond) \
-  do {                   \
-    if (!(cond)) contract(#cond); \
-  } while (0)
-
-}  // namespace
 
 // ---- Rng ----
 
@@ -67,46 +55,24 @@ Tensor3 to_tensor(const Image& img) {
   return t;
 }
 
-Tensor3 resize_bilinear(const Tensor3& t, int out_h, int out_w) {
-  DATA_CHECK(out_h > 0 && out_w > 0 && t.h > 0 && t.w > 0);
-  Tensor3 o(t.c, out_h, out_w);
-  const float sy = float(t.h) / float(out_h), sx = float(t.w) / float(out_w);
-  // Per-column source taps, computed once.
-  std::vector<int> x0(static_cast<size_t>(out_w)), x1(static_cast<size_t>(out_w));
-  std::vector<float> fx(static_cast<size_t>(out_w));
-  for (int x = 0; x < out_w; ++x) {
-    const float src = std::clamp((float(x) + 0.5f) * sx - 0.5f, 0.0f, float(t.w - 1));
-    x0[size_t(x)] = int(src);
-    x1[size_t(x)] = std::min(x0[size_t(x)] + 1, t.w - 1);
-    fx[size_t(x)] = src - float(x0[size_t(x)]);
-  }
-  for (int y = 0; y < out_h; ++y) {
-    const float src = std::clamp((float(y) + 0.5f) * sy - 0.5f, 0.0f, float(t.h - 1));
-    const int y0 = int(src), y1 = std::min(y0 + 1, t.h - 1);
-    const float fy = src - float(y0);
-    for (int c = 0; c < t.c; ++c) {
-      const float* r0 = &t.data[(size_t(c) * size_t(t.h) + size_t(y0)) * size_t(t.w)];
-      const float* r1 = &t.data[(size_t(c) * size_t(t.h) + size_t(y1)) * size_t(t.w)];
-      float* dst = &o.data[(size_t(c) * size_t(out_h) + size_t(y)) * size_t(out_w)];
-      for (size_t x = 0; x < size_t(out_w); ++x) {
-        const float top = r0[x0[x]] + (r0[x1[x]] - r0[x0[x]]) * fx[x];
-        const float bot = r1[x0[x]] + (r1[x1[x]] - r1[x0[x]]) * fx[x];
-        dst[x] = top + (bot - top) * fy;
-      }
-    }
-  }
-  return o;
+Extent resized_shorter_extent(int h, int w, int shorter) {
+  DATA_CHECK(h > 0 && w > 0 && shorter > 0);
+  // torchvision: new_long = int(new_short * long / short), a true division then truncation.
+  // Both operands are exact in double and the quotient is correctly rounded, as in Python.
+  const int64_t s = std::min(h, w), l = std::max(h, w);
+  const int new_long = std::max(1, int(double(int64_t(shorter) * l) / double(s)));
+  return h <= w ? Extent{shorter, new_long} : Extent{new_long, shorter};
+}
+
+int center_crop_offset(int in, int out) {
+  DATA_CHECK(out > 0 && out <= in);
+  const int d = in - out, lo = d / 2;
+  return (d % 2 == 0 || lo % 2 == 0) ? lo : lo + 1;  // a tie (odd d) goes to the even neighbour
 }
 
 Tensor3 resize_shorter(const Tensor3& t, int shorter) {
-  DATA_CHECK(shorter > 0);
-  if (std::min(t.h, t.w) == shorter) return t;
-  if (t.h <= t.w) {
-    const int w = std::max(1, int(std::lround(double(t.w) * shorter / t.h)));
-    return resize_bilinear(t, shorter, w);
-  }
-  const int h = std::max(1, int(std::lround(double(t.h) * shorter / t.w)));
-  return resize_bilinear(t, h, shorter);
+  const Extent e = resized_shorter_extent(t.h, t.w, shorter);
+  return resize_bilinear(t, e.h, e.w);
 }
 
 Tensor3 crop(const Tensor3& t, int y, int x, int h, int w) {
@@ -119,7 +85,9 @@ Tensor3 crop(const Tensor3& t, int y, int x, int h, int w) {
   return o;
 }
 
-Tensor3 center_crop(const Tensor3& t, int size) { return crop(t, (t.h - size) / 2, (t.w - size) / 2, size, size); }
+Tensor3 center_crop(const Tensor3& t, int size) {
+  return crop(t, center_crop_offset(t.h, size), center_crop_offset(t.w, size), size, size);
+}
 
 Tensor3 random_crop(const Tensor3& t, int size, Rng& rng) {
   DATA_CHECK(size <= t.h && size <= t.w);
@@ -249,47 +217,118 @@ ColorPca ColorPca::from(const RgbStats& stats) {
   return p;
 }
 
-void pca_lighting(Tensor3& t, const ColorPca& pca, const std::array<float, 3>& alpha) {
-  DATA_CHECK(t.c == 3);
+namespace {
+
+std::array<float, 3> pca_shift(const ColorPca& pca, const std::array<float, 3>& alpha) {
   std::array<float, 3> shift{};
   for (size_t i = 0; i < 3; ++i)
     for (size_t k = 0; k < 3; ++k) shift[k] += alpha[i] * pca.eigenvalues[i] * pca.eigenvectors[i][k];
+  return shift;
+}
+
+std::array<float, 3> pca_alpha(float alpha_std, Rng& rng) {
+  return {rng.normal(0, alpha_std), rng.normal(0, alpha_std), rng.normal(0, alpha_std)};
+}
+
+}  // namespace
+
+void pca_lighting(Tensor3& t, const ColorPca& pca, const std::array<float, 3>& alpha) {
+  DATA_CHECK(t.c == 3);
+  const std::array<float, 3> shift = pca_shift(pca, alpha);
   const size_t hw = size_t(t.h) * size_t(t.w);
   for (size_t c = 0; c < 3; ++c)
     for (size_t i = 0; i < hw; ++i) t.data[c * hw + i] += shift[c];
 }
 
 void pca_lighting(Tensor3& t, const ColorPca& pca, float alpha_std, Rng& rng) {
-  const std::array<float, 3> alpha{rng.normal(0, alpha_std), rng.normal(0, alpha_std), rng.normal(0, alpha_std)};
-  pca_lighting(t, pca, alpha);
+  pca_lighting(t, pca, pca_alpha(alpha_std, rng));
 }
 
-void preprocess(const Tensor3& in, const PreprocessConfig& cfg, Rng& rng, std::span<float> out) {
-  Tensor3 t = cfg.resize_shorter > 0 ? resize_shorter(in, cfg.resize_shorter) : in;
+namespace {
+
+// The steps after the crop: flip, PCA lighting (training), normalisation, copy out.
+void finish_view(Tensor3& t, const PreprocessConfig& cfg, Rng& rng, std::span<float> out) {
   if (cfg.train) {
-    if (cfg.crop > 0) t = random_crop(t, cfg.crop, rng);
     if (cfg.flip && (rng.next_u32() & 1u)) hflip(t);
     if (cfg.use_pca) pca_lighting(t, cfg.pca, cfg.pca_alpha_std, rng);
-    normalize(t, cfg.mean, cfg.stddev);
-    DATA_CHECK(out.size() == t.data.size());
-    std::copy(t.data.begin(), t.data.end(), out.begin());
-    return;
   }
-  if (cfg.ten_crop) {
-    auto views = ten_crop(t, cfg.crop > 0 ? cfg.crop : std::min(t.h, t.w));
-    DATA_CHECK(out.size() == views.size() * views[0].data.size());
-    size_t off = 0;
-    for (auto& v : views) {
-      normalize(v, cfg.mean, cfg.stddev);
-      std::copy(v.data.begin(), v.data.end(), out.begin() + std::ptrdiff_t(off));
-      off += v.data.size();
-    }
-    return;
-  }
-  if (cfg.crop > 0) t = center_crop(t, cfg.crop);
   normalize(t, cfg.mean, cfg.stddev);
   DATA_CHECK(out.size() == t.data.size());
   std::copy(t.data.begin(), t.data.end(), out.begin());
+}
+
+// finish_view for the bytes of a crop, in one pass straight into `out`: the same float
+// operations as to_tensor, hflip, pca_lighting and normalize in turn, without the three
+// intermediate planes.
+void finish_bytes(const Image& v, const PreprocessConfig& cfg, Rng& rng, std::span<float> out) {
+  const bool flip = cfg.train && cfg.flip && (rng.next_u32() & 1u);
+  const bool lighting = cfg.train && cfg.use_pca;
+  const std::array<float, 3> shift = lighting ? pca_shift(cfg.pca, pca_alpha(cfg.pca_alpha_std, rng)) : std::array<float, 3>{};
+  DATA_CHECK(cfg.mean.empty() || cfg.mean.size() == 3);
+  DATA_CHECK(cfg.stddev.empty() || cfg.stddev.size() == 3);
+  const size_t w = size_t(v.width), h = size_t(v.height);
+  DATA_CHECK(out.size() == 3 * h * w);
+  for (size_t c = 0; c < 3; ++c) {
+    const float m = cfg.mean.empty() ? 0.0f : cfg.mean[c];
+    const float inv = cfg.stddev.empty() ? 1.0f : 1.0f / cfg.stddev[c];
+    for (size_t y = 0; y < h; ++y) {
+      const uint8_t* row = &v.rgb[y * w * 3 + c];
+      float* dst = &out[(c * h + y) * w];
+      for (size_t x = 0; x < w; ++x) {
+        float t = float(row[3 * (flip ? w - 1 - x : x)]) * (1.0f / 255.0f);
+        if (lighting) t += shift[c];
+        dst[x] = (t - m) * inv;
+      }
+    }
+  }
+}
+
+void finish_ten_crop(const Tensor3& t, const PreprocessConfig& cfg, std::span<float> out) {
+  auto views = ten_crop(t, cfg.crop > 0 ? cfg.crop : std::min(t.h, t.w));
+  DATA_CHECK(out.size() == views.size() * views[0].data.size());
+  size_t off = 0;
+  for (auto& v : views) {
+    normalize(v, cfg.mean, cfg.stddev);
+    std::copy(v.data.begin(), v.data.end(), out.begin() + std::ptrdiff_t(off));
+    off += v.data.size();
+  }
+}
+
+// The crop window inside a resized extent: random (training) or centred. Draws y, then x.
+Window crop_window(Extent e, const PreprocessConfig& cfg, Rng& rng) {
+  if (cfg.crop <= 0) return Window{0, 0, e.h, e.w};
+  DATA_CHECK(cfg.crop <= e.h && cfg.crop <= e.w);
+  if (cfg.train) {
+    const int y = int(rng.below(uint32_t(e.h - cfg.crop + 1)));
+    const int x = int(rng.below(uint32_t(e.w - cfg.crop + 1)));
+    return Window{y, x, cfg.crop, cfg.crop};
+  }
+  return Window{center_crop_offset(e.h, cfg.crop), center_crop_offset(e.w, cfg.crop), cfg.crop, cfg.crop};
+}
+
+}  // namespace
+
+void preprocess(const Image& img, const PreprocessConfig& cfg, Rng& rng, std::span<float> out) {
+  const Extent e = cfg.resize_shorter > 0 ? resized_shorter_extent(img.height, img.width, cfg.resize_shorter)
+                                          : Extent{img.height, img.width};
+  if (!cfg.train && cfg.ten_crop) {
+    finish_ten_crop(to_tensor(resize_image(img, e.h, e.w)), cfg, out);
+    return;
+  }
+  // Only the crop is resized: each output pixel depends on its own filter window alone, so
+  // this equals resizing everything and cropping after.
+  finish_bytes(resize_window(img, e.h, e.w, crop_window(e, cfg, rng)), cfg, rng, out);
+}
+
+void preprocess(const Tensor3& in, const PreprocessConfig& cfg, Rng& rng, std::span<float> out) {
+  const Tensor3 t = cfg.resize_shorter > 0 ? resize_shorter(in, cfg.resize_shorter) : in;
+  if (!cfg.train && cfg.ten_crop) {
+    finish_ten_crop(t, cfg, out);
+    return;
+  }
+  const Window w = crop_window(Extent{t.h, t.w}, cfg, rng);
+  Tensor3 v = crop(t, w.y, w.x, w.h, w.w);
+  finish_view(v, cfg, rng, out);
 }
 
 }  // namespace vknn::data

@@ -113,7 +113,7 @@ AlexNet alexnet(const AlexNetOptions& opt) {
   g.set_target(0);
   TensorId f7 = b.join_vectors(h7[0], h7[1], "fc8.concat");
   m.logits = b.fc(f7, "fc8", opt.classes, 0.0f, false);
-  detail::add_loss(m);
+  detail::add_loss(m, opt.label_smoothing);
   // Where a column reads the other's output, a transfer node carries it (and its gradient).
   if (auto st = insert_transfers(g); !st.ok()) VKNN_CHECK(false, "alexnet: {}", st.error().message);
   g.set_target(0);

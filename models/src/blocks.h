@@ -4,6 +4,7 @@
 #include "common.h"
 #include "vknn/ops/add.h"
 #include "vknn/ops/batchnorm.h"
+#include "vknn/ops/channel_pad.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/relu.h"
 
@@ -26,22 +27,36 @@ inline TensorId bn(Graph& g, TensorId x, const std::string& name, bool relu) {
   return batchnorm(g, x, name, p);
 }
 
-// The shortcut of a block: identity, or downsample.0 (1x1 conv, stride) + downsample.1 (BN)
-// where the shape changes.
-inline TensorId shortcut(Graph& g, TensorId x, const std::string& prefix, int64_t out, int stride) {
+// What a block adds back where its shape changes (He et al. 2015, sec. 3.3); where it does
+// not, every kind but `none` is the identity.
+enum class Shortcut {
+  none,        // the plain net: no shortcut at all
+  projection,  // option B: downsample.0 (1x1 conv, stride) + downsample.1 (BN)
+  zero_pad,    // option A: the identity subsampled by the stride, extra channels zero, no parameters
+};
+
+inline TensorId shortcut(Graph& g, TensorId x, const std::string& prefix, int64_t out, int stride, Shortcut kind) {
   if (stride == 1 && g.shape(x)[1] == out) return x;
+  if (kind == Shortcut::zero_pad) {
+    // x's channels first, then the zeros, as fb.resnet.torch's shortcutType 'A' concatenates
+    // the identity with a zeroed copy (models/resnet.lua).
+    ChannelPadParams p;
+    p.stride = stride;
+    p.out_channels = out;
+    return channel_pad(g, x, p, prefix + ".shortcut");
+  }
   return bn(g, conv_nobias(g, x, prefix + ".downsample.0", out, 1, stride, 0), prefix + ".downsample.1", false);
 }
 
 // BasicBlock: conv1 3x3 (stride) - bn1+ReLU - conv2 3x3 - bn2 (+ shortcut) - ReLU.
-// Without `residual`, the plain block (bn2 then ReLU, fused).
+// With Shortcut::none, the plain block (bn2 then ReLU, fused).
 inline TensorId basic_block(Graph& g, TensorId x, const std::string& prefix, int64_t out, int stride,
-                            bool residual = true) {
+                            Shortcut kind = Shortcut::projection) {
   TensorId h = bn(g, conv_nobias(g, x, prefix + ".conv1", out, 3, stride, 1), prefix + ".bn1", true);
   h = conv_nobias(g, h, prefix + ".conv2", out, 3, 1, 1);
-  if (!residual) return bn(g, h, prefix + ".bn2", true);
+  if (kind == Shortcut::none) return bn(g, h, prefix + ".bn2", true);
   h = bn(g, h, prefix + ".bn2", false);
-  return relu(g, add(g, h, shortcut(g, x, prefix, out, stride), prefix + ".add"), prefix + ".relu");
+  return relu(g, add(g, h, shortcut(g, x, prefix, out, stride, kind), prefix + ".add"), prefix + ".relu");
 }
 
 // Bottleneck (v1.5): conv1 1x1 - bn1+ReLU - conv2 3x3 (stride) - bn2+ReLU - conv3 1x1 (4x)
@@ -51,7 +66,8 @@ inline TensorId bottleneck(Graph& g, TensorId x, const std::string& prefix, int6
   TensorId h = bn(g, conv_nobias(g, x, prefix + ".conv1", width, 1, 1, 0), prefix + ".bn1", true);
   h = bn(g, conv_nobias(g, h, prefix + ".conv2", width, 3, stride, 1), prefix + ".bn2", true);
   h = bn(g, conv_nobias(g, h, prefix + ".conv3", out, 1, 1, 0), prefix + ".bn3", false);
-  return relu(g, add(g, h, shortcut(g, x, prefix, out, stride), prefix + ".add"), prefix + ".relu");
+  return relu(g, add(g, h, shortcut(g, x, prefix, out, stride, Shortcut::projection), prefix + ".add"),
+              prefix + ".relu");
 }
 
 }  // namespace vknn::models::detail

@@ -64,6 +64,12 @@ Result<Model> build_checked(const ByNameOptions& opt) {
     return make_error(Errc::invalid_argument, "model '{}': classes must be in 1..2^30-1, got {}", name, classes);
   if (size < 1 || size > kMaxInputSize)
     return make_error(Errc::invalid_argument, "model '{}': input size {} is outside 1..{}", name, size, kMaxInputSize);
+  if (!(opt.label_smoothing >= 0.0f && opt.label_smoothing <= 1.0f))
+    return make_error(Errc::invalid_argument, "model '{}': label smoothing must be in [0, 1], got {}", name,
+                      opt.label_smoothing);
+  if (opt.shortcut && name.rfind("cifar-resnet", 0) != 0)
+    return make_error(Errc::unsupported, "model '{}' has no shortcut option (only cifar-resnet* do); got shortcut {}",
+                      name, cifar_shortcut_name(*opt.shortcut));
   const bool has_width = name == "alexnet" || name.rfind("lenet", 0) == 0;
   if (!(w > 0 && w <= kMaxWidth))
     return make_error(Errc::invalid_argument, "model '{}': width must be in (0, {}], got {}", name, kMaxWidth, w);
@@ -86,6 +92,7 @@ Result<Model> build_checked(const ByNameOptions& opt) {
     const bool wide = name == "lenet-wide";
     LeNetOptions o;
     o.batch = n, o.classes = classes, o.training = opt.training;
+    o.label_smoothing = opt.label_smoothing;
     o.conv1_channels = scaled(wide ? 32 : 6, w);
     o.conv2_channels = scaled(wide ? 64 : 16, w);
     o.hidden = scaled(wide ? 512 : 120, w);
@@ -101,7 +108,9 @@ Result<Model> build_checked(const ByNameOptions& opt) {
     CifarNetOptions o;
     o.depth = depth;
     o.shortcuts = name.rfind("cifar-resnet", 0) == 0;
+    if (opt.shortcut) o.shortcut = *opt.shortcut;
     o.batch = n, o.classes = classes, o.input_size = size, o.training = opt.training;
+    o.label_smoothing = opt.label_smoothing;
     need(n * 16 * size * size);  // conv1 and layer1; later stages are half as large
     need(classes * 64);
     if (largest >= kMaxElements) return too_large();
@@ -122,6 +131,7 @@ Result<Model> build_checked(const ByNameOptions& opt) {
     if (largest >= kMaxElements) return too_large();
     AlexNetOptions o;
     o.batch = n, o.classes = classes, o.input_size = size, o.width = w, o.training = opt.training;
+    o.label_smoothing = opt.label_smoothing;
     Model m = alexnet(o);  // the column taps are not needed here
     return m;
   }
@@ -129,6 +139,7 @@ Result<Model> build_checked(const ByNameOptions& opt) {
   ResNetOptions o;  // resnet18|34|50: model_defaults accepted no other name
   o.depth = std::stoi(name.substr(6));
   o.batch = n, o.classes = classes, o.input_size = size, o.training = opt.training;
+  o.label_smoothing = opt.label_smoothing;
   const int64_t half = out_size(size, 7, 2, 3), quarter = out_size(half, 3, 2, 1);
   need(n * 64 * half * half);                                 // conv1
   need(n * (o.depth == 50 ? 256 : 64) * quarter * quarter);  // layer1

@@ -39,7 +39,7 @@ Model lenet(const LeNetOptions& opt) {
   x = maxpool(g, conv_relu(g, x, "conv2", opt.conv2_channels, 0), pool, "pool2");                // 5x5
   x = fc(g, flatten(g, x, "flatten"), "fc1", opt.hidden, true);
   m.logits = fc(g, x, "fc2", opt.classes, false);
-  detail::add_loss(m);
+  detail::add_loss(m, opt.label_smoothing);
   return m;
 }
 

@@ -38,7 +38,7 @@ Model resnet(const ResNetOptions& opt) {
   const int64_t features = g.shape(pooled)[1];
   m.logits = linear(g, pooled, g.parameter("fc.weight", {opt.classes, features}, detail::pytorch_default(features)),
                     g.parameter("fc.bias", {opt.classes}, detail::pytorch_default(features)), {}, "fc");
-  detail::add_loss(m);
+  detail::add_loss(m, opt.label_smoothing);
   return m;
 }
 

@@ -10,6 +10,7 @@ layout(push_constant) uniform Push {
   uint K;      // classes (columns)
   uint flags;
   float scale; // backward: a constant factor on top of dloss (1 normally)
+  float smoothing; // label smoothing eps: the target is (1 - eps) onehot + eps / K
 } p;
 
 // Per row: the max logit m and s = sum_k exp(z_k - m), so log softmax_k = z_k - m - log(s).
@@ -19,4 +20,12 @@ void xent_row_stats(uint row, out float m, out float s) {
   for (uint k = 1u; k < p.K; ++k) m = max(m, logits[base + k]);
   s = 0.0;
   for (uint k = 0u; k < p.K; ++k) s += exp(logits[base + k] - m);
+}
+
+// Per row: the mean logit, which the smoothed target's uniform part weighs.
+float xent_row_mean(uint row) {
+  const uint base = row * p.K;
+  float sum = 0.0;
+  for (uint k = 0u; k < p.K; ++k) sum += logits[base + k];
+  return sum / float(p.K);
 }

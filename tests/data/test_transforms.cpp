@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <set>
 
@@ -24,16 +25,21 @@ Tensor3 ramp(int c, int h, int w) {  // value = 100c + 10y + x
 
 TEST_CASE("transforms: bilinear resize of a linear ramp, shorter-side resize, crop and mean") {
   const Tensor3 t = ramp(3, 4, 8);
-  // Doubling with half-pixel centres: interior samples of a linear ramp stay linear.
+  // Enlarging: the triangle keeps radius 1, so interior samples of a linear ramp stay linear.
   const Tensor3 up = resize_bilinear(t, 8, 16);
   // output (3, 5) samples the source at ((3 + 0.5) / 2 - 0.5, (5 + 0.5) / 2 - 0.5) = (1.25, 2.25)
   CHECK(up.at(0, 3, 5) == doctest::Approx(10 * 1.25 + 2.25));
-  CHECK(up.at(2, 0, 0) == doctest::Approx(200.0));  // clamped at the edge
+  CHECK(up.at(2, 0, 0) == doctest::Approx(200.0));  // one tap at the edge
   const Tensor3 same = resize_bilinear(t, 4, 8);
   CHECK(same.data == t.data);
-  const Tensor3 half = resize_bilinear(ramp(1, 4, 4), 2, 2);  // 2x2 averages
-  CHECK(half.at(0, 0, 0) == doctest::Approx(5.5));
-  CHECK(half.at(0, 1, 1) == doctest::Approx(27.5));
+  // Halving: the triangle widens to radius 2. Output 0 is centred at 1.0 and reads samples
+  // 0, 1, 2 at distances 0.5, 0.5, 1.5 (weights 3/4, 3/4, 1/4, normalised by 7/4); output 1
+  // is centred at 3.0 and reads 1, 2, 3 at distances 1.5, 0.5, 0.5.
+  const double w0 = (0 * 0.75 + 1 * 0.75 + 2 * 0.25) / 1.75, w1 = (1 * 0.25 + 2 * 0.75 + 3 * 0.75) / 1.75;
+  const Tensor3 half = resize_bilinear(ramp(1, 4, 4), 2, 2);
+  CHECK(half.at(0, 0, 0) == doctest::Approx(10 * w0 + w0));
+  CHECK(half.at(0, 1, 1) == doctest::Approx(10 * w1 + w1));
+  CHECK(half.at(0, 0, 1) == doctest::Approx(10 * w0 + w1));
 
   const Tensor3 s = resize_shorter(t, 2);
   CHECK((s.h == 2 && s.w == 4));
@@ -43,6 +49,8 @@ TEST_CASE("transforms: bilinear resize of a linear ramp, shorter-side resize, cr
   const Tensor3 cc = center_crop(ramp(3, 6, 8), 4);
   CHECK((cc.h == 4 && cc.w == 4));
   CHECK(cc.at(1, 0, 0) == 100 + 10 * 1 + 2);
+  const Tensor3 odd = center_crop(ramp(1, 7, 9), 4);  // margins 3 and 5: 1.5 -> 2, 2.5 -> 2
+  CHECK(odd.at(0, 0, 0) == 10 * 2 + 2);
   Tensor3 n = cc;
   const std::vector<float> mean{12, 112, 212}, sd{2, 4, 8};
   normalize(n, mean);
@@ -64,6 +72,111 @@ TEST_CASE("transforms: bilinear resize of a linear ramp, shorter-side resize, cr
   CHECK(out[32] == doctest::Approx(128.0 / 255 - 0.5));  // blue plane is constant
 }
 
+TEST_CASE("transforms: output sizes and crop offsets as torchvision computes them") {
+  // Resize(256) truncates the long side: 500x375 -> 341.33 -> 341 (rounding would give 341
+  // too); 333x500 -> 384.38 -> 384; 375x499 -> 340.65 -> 340 where rounding gives 341.
+  CHECK(resized_shorter_extent(375, 500, 256) == Extent{256, 341});
+  CHECK(resized_shorter_extent(500, 333, 256) == Extent{384, 256});
+  CHECK(resized_shorter_extent(375, 499, 256) == Extent{256, 340});
+  CHECK(resized_shorter_extent(100, 100, 32) == Extent{32, 32});
+  CHECK(resized_shorter_extent(3, 10000, 1) == Extent{1, 3333});
+  CHECK(resized_shorter_extent(100, 20, 256) == Extent{1280, 256});  // enlarging
+  // CenterCrop: round((in - out) / 2) with ties to even (Python's round).
+  CHECK(center_crop_offset(256, 224) == 16);
+  CHECK(center_crop_offset(257, 224) == 16);  // 16.5 -> 16
+  CHECK(center_crop_offset(259, 224) == 18);  // 17.5 -> 18
+  CHECK(center_crop_offset(341, 224) == 58);  // 58.5 -> 58
+  CHECK(center_crop_offset(343, 224) == 60);  // 59.5 -> 60
+  CHECK(center_crop_offset(224, 224) == 0);
+}
+
+namespace {
+Image noise_image(int w, int h, uint32_t seed) {
+  Image img;
+  img.width = w, img.height = h;
+  img.rgb.resize(size_t(w) * size_t(h) * 3);
+  uint32_t s = seed;
+  for (auto& b : img.rgb) {
+    s = s * 1664525u + 1013904223u;
+    b = uint8_t(s >> 24);
+  }
+  return img;
+}
+}  // namespace
+
+TEST_CASE("transforms: 8-bit resize is the float filter rounded per pass, and a window equals a crop") {
+  for (const auto& size : {std::array{37, 23, 11, 9}, std::array{50, 40, 50, 17}, std::array{13, 19, 40, 31},
+                            std::array{64, 64, 64, 64}, std::array{101, 7, 3, 7}}) {
+    const int w = size[0], h = size[1], ow = size[2], oh = size[3];
+    CAPTURE(w);
+    CAPTURE(h);
+    CAPTURE(ow);
+    CAPTURE(oh);
+    const Image img = noise_image(w, h, uint32_t(w * 131 + h));
+    const Image r = resize_image(img, oh, ow);
+    REQUIRE((r.width == ow && r.height == oh));
+    // The float filter runs without rounding between the passes: at most one level apart.
+    const Tensor3 f = resize_bilinear(to_tensor(img), oh, ow);
+    int worst = 0;
+    for (int y = 0; y < oh; ++y)
+      for (int x = 0; x < ow; ++x)
+        for (int c = 0; c < 3; ++c)
+          worst = std::max(worst, int(std::abs(double(r.at(y, x, c)) - 255.0 * double(f.at(c, y, x))) + 0.5));
+    CHECK(worst <= 1);
+    if (w == ow && h == oh) CHECK(r.rgb == img.rgb);
+    // Every window equals the same crop of the full result.
+    for (const Window win : {Window{0, 0, 1, 1}, Window{oh - 1, ow - 1, 1, 1}, Window{oh / 3, ow / 4, oh - oh / 3, ow / 2 + 1},
+                             Window{0, 0, oh, ow}}) {
+      const Image part = resize_window(img, oh, ow, win);
+      REQUIRE((part.width == win.w && part.height == win.h));
+      bool equal = true;
+      for (int y = 0; y < win.h; ++y)
+        for (int x = 0; x < win.w; ++x)
+          for (int c = 0; c < 3; ++c) equal &= part.at(y, x, c) == r.at(win.y + y, win.x + x, c);
+      CHECK(equal);
+    }
+  }
+}
+
+TEST_CASE("transforms: the 8-bit and float pipelines crop the same window and draw the same numbers") {
+  const Image img = pattern(61, 45);
+  for (const bool train : {false, true}) {
+    PreprocessConfig cfg;
+    cfg.resize_shorter = 20;
+    cfg.crop = 16;
+    cfg.train = train;
+    cfg.mean = {0.5f, 0.4f, 0.3f};
+    cfg.stddev = {0.2f, 0.25f, 0.3f};
+    cfg.use_pca = true;  // training only
+    cfg.pca.eigenvalues = {0.2f, 0.05f, 0.01f};
+    cfg.pca.eigenvectors = {{{0.58f, 0.58f, 0.57f}, {-0.7f, 0.0f, 0.7f}, {0.4f, -0.8f, 0.4f}}};
+    std::vector<float> a(3 * 16 * 16), b(a.size());
+    for (uint64_t i = 0; i < 8; ++i) {
+      Rng ra(7, 1, i), rb(7, 1, i);
+      preprocess(img, cfg, ra, a);
+      preprocess(to_tensor(img), cfg, rb, b);
+      float worst = 0;
+      for (size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a[k] - b[k]));
+      CHECK(worst <= 1.01f / 0.2f / 255);
+      CHECK(ra.next_u32() == rb.next_u32());
+    }
+  }
+  // Evaluation: exactly the normalised centre crop of the full 8-bit resize.
+  PreprocessConfig ev;
+  ev.resize_shorter = 20;
+  ev.crop = 15;
+  ev.mean = {0.5f, 0.4f, 0.3f};
+  ev.stddev = {0.2f, 0.25f, 0.3f};
+  std::vector<float> got(3 * 15 * 15);
+  Rng rng(1, 0, 0);
+  preprocess(img, ev, rng, got);
+  const Extent e = resized_shorter_extent(45, 61, 20);
+  REQUIRE(e == Extent{20, 27});
+  Tensor3 want = crop(to_tensor(resize_image(img, e.h, e.w)), 2, 6, 15, 15);  // offsets 2.5 -> 2, 6
+  normalize(want, ev.mean, ev.stddev);
+  CHECK(got == want.data);
+}
+
 TEST_CASE("transforms: flip and 10-crop") {
   Tensor3 t = ramp(2, 3, 4);
   hflip(t);
@@ -78,9 +191,9 @@ TEST_CASE("transforms: flip and 10-crop") {
   CHECK(v[1].at(0, 0, 0) == 3.0f);    // top-right
   CHECK(v[2].at(0, 0, 0) == 20.0f);   // bottom-left
   CHECK(v[3].at(0, 2, 2) == 45.0f);   // bottom-right
-  CHECK(v[4].at(0, 0, 0) == 11.0f);   // centre at (1, 1)
+  CHECK(v[4].at(0, 0, 0) == 12.0f);   // centre: offsets round(1.0) = 1, round(1.5) = 2   // centre at (1, 1)
   CHECK(v[5].at(0, 0, 0) == 2.0f);    // top-left flipped
-  CHECK(v[9].at(0, 0, 2) == 11.0f);
+  CHECK(v[9].at(0, 0, 2) == 12.0f);
 }
 
 TEST_CASE("transforms: Jacobi eigen-decomposition and PCA of a synthetic RGB covariance") {

@@ -48,6 +48,8 @@ const std::map<std::string, std::string> kCoverage = {
     {"avgpool_backward", "tests/ops/test_avgpool.cpp"},
     {"avgpool_global_forward", "tests/ops/test_avgpool.cpp"},
     {"avgpool_global_backward", "tests/ops/test_avgpool.cpp"},
+    {"channel_pad_forward", "tests/ops/test_channel_pad.cpp"},
+    {"channel_pad_backward", "tests/ops/test_channel_pad.cpp"},
     {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_backward", "tests/ops/test_batchnorm.cpp"},

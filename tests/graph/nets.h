@@ -6,6 +6,7 @@
 #include "vknn/ops/add.h"
 #include "vknn/ops/avgpool.h"
 #include "vknn/ops/batchnorm.h"
+#include "vknn/ops/channel_pad.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/dropout.h"
 #include "vknn/ops/linear.h"
@@ -68,6 +69,33 @@ inline Net residual_cnn(int64_t n = 2) {
   TensorId logits = linear(g, pooled, g.parameter("fc.weight", {3, 4}, Init::normal(0.5f)),
                            g.parameter("fc.bias", {3}, Init::zeros()), {}, "fc");
   softmax_cross_entropy(g, logits, m.labels);
+  return m;
+}
+
+// conv-BN-ReLU, then a block that halves the size and doubles the channels with the ResNet
+// paper's option-A shortcut (strided identity, zero channels: channel_pad), global average
+// pooling and a classifier trained with label smoothing.
+inline Net option_a_cnn(int64_t n = 2) {
+  Net m;
+  Graph& g = m.g;
+  m.x = g.input("x", {n, 3, 7, 7});
+  m.labels = g.input("labels", {n}, DType::i32);
+  Conv2dParams pad1, stride2;
+  pad1.pad_h = pad1.pad_w = 1;
+  stride2 = pad1;
+  stride2.stride_h = stride2.stride_w = 2;
+  TensorId a1 = relu(g, batchnorm(g, conv2d(g, m.x, conv_param(g, "conv1", 3, 3, 3), {}, pad1, "conv1"), "bn1"), "relu1");
+  TensorId r = relu(g, batchnorm(g, conv2d(g, a1, conv_param(g, "block.conv1", 6, 3, 3), {}, stride2, "block.conv1"),
+                                 "block.bn1"),
+                    "block.relu1");
+  r = batchnorm(g, conv2d(g, r, conv_param(g, "block.conv2", 6, 6, 3), {}, pad1, "block.conv2"), "block.bn2");
+  ChannelPadParams a;
+  a.stride = 2, a.out_channels = 6, a.channel_offset = 1;
+  TensorId out = relu(g, add(g, r, channel_pad(g, a1, a, "block.shortcut"), "block.add"), "block.relu2");
+  TensorId pooled = global_avgpool(g, out, "avgpool");
+  TensorId logits = linear(g, pooled, g.parameter("fc.weight", {3, 6}, Init::normal(0.5f)),
+                           g.parameter("fc.bias", {3}, Init::zeros()), {}, "fc");
+  softmax_cross_entropy(g, logits, m.labels, "loss", {0.2f});
   return m;
 }
 

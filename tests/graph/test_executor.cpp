@@ -95,6 +95,10 @@ TEST_CASE("graph: conv-BN-ReLU-pool net with a residual block: gradients equal f
   check_gradients(residual_cnn());
 }
 
+TEST_CASE("graph: option-A shortcut (channel_pad) and a label-smoothed loss: gradients equal finite differences") {
+  check_gradients(option_a_cnn());
+}
+
 TEST_CASE("graph: LRN-dropout net: gradients equal finite differences (the mask is fixed within a step)") {
   check_gradients(lrn_dropout_net());
 }

@@ -5,7 +5,9 @@
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/executor.h"
 #include "vknn/graph/placement.h"
+#include "reference/softmax_xent.h"
 #include "vknn/models/alexnet.h"
+#include "vknn/models/by_name.h"
 #include "vknn/models/cifar.h"
 #include "vknn/models/lenet.h"
 #include "vknn/models/resnet.h"
@@ -127,12 +129,54 @@ TEST_CASE("models: parameter counts equal the published and hand-derived figures
   //   total                                                         = 272,474
   // The plain net lacks the two projections (512+64 + 2048+128 = 2,752): 269,722, which is
   // also the option-A ResNet-20's count (its shortcuts have no parameters), the paper's 0.27M.
-  CHECK(count_parameters(cifar_resnet({.depth = 20, .batch = 1}).graph) == 272'474);
+  CHECK(count_parameters(cifar_resnet({.depth = 20, .shortcut = CifarShortcut::b, .batch = 1}).graph) == 272'474);
   CHECK(count_parameters(cifar_plain({.depth = 20, .batch = 1}).graph) == 269'722);
+  CHECK(count_parameters(cifar_resnet({.depth = 20, .batch = 1}).graph) == 269'722);  // option A, the default
 
   // LeNet-5 widths: conv1 6*25+6 = 156, conv2 16*6*25+16 = 2,416, fc1 400*120+120 = 48,120,
   // fc2 120*10+10 = 1,210: 51,902.
   CHECK(count_parameters(lenet().graph) == 51'902);
+}
+
+TEST_CASE("models: CIFAR ResNets with option A have the parameter counts of the paper's table 6") {
+  // He et al. 2015, table 6: ResNet-20/32/44/56 have 0.27M/0.46M/0.66M/0.85M parameters.
+  // Depth 6n+2, option A (no shortcut parameters):
+  //   conv1+bn1 464; layer1 n x 4,672; layer2 13,952 + (n-1) x 18,560;
+  //   layer3 55,552 + (n-1) x 73,984; fc 650.
+  struct Row {
+    int depth;
+    int64_t exact;
+    double paper_millions;
+  };
+  for (const Row r : {Row{20, 269'722, 0.27}, Row{32, 464'154, 0.46}, Row{44, 658'586, 0.66}, Row{56, 853'018, 0.85}}) {
+    CAPTURE(r.depth);
+    const int n = (r.depth - 2) / 6;
+    CHECK(r.exact == 464 + n * 4'672 + 13'952 + (n - 1) * 18'560 + 55'552 + (n - 1) * 73'984 + 650);
+    const Graph g = cifar_resnet({.depth = r.depth, .batch = 1}).graph;
+    const int64_t count = count_parameters(g);
+    CHECK(count == r.exact);
+    CHECK(std::round(double(count) / 1e4) / 100 == doctest::Approx(r.paper_millions));
+    // The shape-changing blocks use the zero-padded identity; option B puts projections there.
+    CHECK(g.find("layer2.0.shortcut").valid());
+    CHECK_FALSE(g.find("layer2.0.downsample.0.weight").valid());
+    const Graph gb = cifar_resnet({.depth = r.depth, .shortcut = CifarShortcut::b, .batch = 1}).graph;
+    CHECK(count_parameters(gb) == r.exact + 2'752);
+    CHECK(gb.find("layer3.0.downsample.0.weight").valid());
+  }
+  // By name: A unless B is asked for; the option belongs to cifar-resnet* only.
+  ByNameOptions o;
+  o.name = "cifar-resnet32";
+  CHECK(count_parameters(build_model_by_name(o)->graph) == 464'154);
+  o.shortcut = CifarShortcut::b;
+  CHECK(count_parameters(build_model_by_name(o)->graph) == 464'154 + 2'752);
+  o.name = "cifar-plain20";
+  auto plain = build_model_by_name(o);
+  REQUIRE_FALSE(plain.ok());
+  CHECK(plain.error().code == Errc::unsupported);
+  CHECK_MESSAGE(plain.error().message.find("no shortcut option") != std::string::npos, plain.error().message);
+  CHECK(parse_cifar_shortcut("a").value() == CifarShortcut::a);
+  CHECK(parse_cifar_shortcut("B").value() == CifarShortcut::b);
+  CHECK_FALSE(parse_cifar_shortcut("C").ok());
 }
 
 TEST_CASE("models: ResNet-18 has torchvision's state_dict keys") {
@@ -321,4 +365,29 @@ TEST_CASE("models: LeNet trains: loss finite and decreasing on a fixed batch") {
   for (float l : losses) CHECK(std::isfinite(l));
   CHECK(losses.back() < 0.85f * losses.front());
   for (size_t s = 1; s < losses.size(); ++s) CHECK(losses[s] < losses[s - 1]);  // smooth at this rate
+}
+
+TEST_CASE("models: label smoothing reaches the loss of a model built by name, and is range-checked") {
+  ByNameOptions o;
+  o.name = "lenet", o.batch = 4, o.training = true, o.label_smoothing = 0.2f;
+  auto m = build_model_by_name(o);
+  REQUIRE_OK(m);
+  auto ex = make_executor(m->graph);
+  feed(*ex, *m, 9);
+  REQUIRE_OK(ex->infer());
+  auto logits = ex->read(m->logits);
+  REQUIRE_OK(logits);
+  auto loss = ex->read_scalar(m->graph.loss);
+  REQUIRE_OK(loss);
+  std::vector<int32_t> labels(4);
+  for (size_t i = 0; i < labels.size(); ++i) labels[i] = int32_t((i * 7 + 9) % 10);  // as feed() draws them
+  const double want = ref::softmax_xent_forward(4, 10, to_double(*logits), labels, 0.2).loss;
+  CHECK(*loss == doctest::Approx(want).epsilon(1e-5));
+  CHECK(std::abs(want - ref::softmax_xent_forward(4, 10, to_double(*logits), labels).loss) > 1e-3);  // it matters
+
+  o.label_smoothing = 1.5f;
+  auto bad = build_model_by_name(o);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_MESSAGE(bad.error().message.find("label smoothing must be in [0, 1], got 1.5") != std::string::npos,
+                bad.error().message);
 }

@@ -28,23 +28,25 @@ struct Result {
 };
 
 Result run_xent(int n, int k, const std::vector<float>& z, const std::vector<int32_t>& labels, float dloss,
-                const std::vector<float>& d0) {
+                const std::vector<float>& d0, float smoothing = 0.0f) {
+  const SoftmaxXentParams p{smoothing};
   auto tz = make_tensor({n, k}, z), tl = label_tensor(labels);
   auto loss = make_tensor({1}, {-1}), top1 = make_tensor({1}, {-1}), top5 = make_tensor({1}, {-1});
   auto invalid = make_tensor({1}, {-1}), tdl = make_tensor({1}, {dloss});
   auto td = make_tensor({n, k}, d0), td_acc = make_tensor({n, k}, d0);
   run_recorded([&](CommandList& cl) {
     REQUIRE_OK(record_softmax_xent_forward(cl, tz.view(), tl.view(),
-                                           {loss.view(), top1.view(), top5.view(), invalid.view()}));
-    REQUIRE_OK(record_softmax_xent_backward(cl, tz.view(), tl.view(), tdl.view(), td.view()));
-    REQUIRE_OK(record_softmax_xent_backward(cl, tz.view(), tl.view(), TensorView{}, td_acc.view(), true));
+                                           {loss.view(), top1.view(), top5.view(), invalid.view()}, p));
+    REQUIRE_OK(record_softmax_xent_backward(cl, tz.view(), tl.view(), tdl.view(), td.view(), false, p));
+    REQUIRE_OK(record_softmax_xent_backward(cl, tz.view(), tl.view(), TensorView{}, td_acc.view(), true, p));
   });
   return {loss.read()[0], top1.read()[0], top5.read()[0], invalid.read()[0], td.read(), td_acc.read()};
 }
 
-void check_xent(int n, int k, uint32_t seed, float range) {
+void check_xent(int n, int k, uint32_t seed, float range, float smoothing = 0.0f) {
   CAPTURE(n);
   CAPTURE(k);
+  CAPTURE(smoothing);
   auto z = random_floats(size_t(n) * k, seed, -range, range);
   std::vector<int32_t> labels(static_cast<size_t>(n));
   std::mt19937 rng(seed);
@@ -56,14 +58,15 @@ void check_xent(int n, int k, uint32_t seed, float range) {
     row[labels[1]] = row[other] = range + 1;
   }
   const auto d0 = random_floats(size_t(n) * k, seed + 1);
-  const auto want = ref::softmax_xent_forward(n, k, to_double(z), labels);
-  const auto r = run_xent(n, k, z, labels, 2.5f, d0);
+  const auto want = ref::softmax_xent_forward(n, k, to_double(z), labels, smoothing);
+  const auto r = run_xent(n, k, z, labels, 2.5f, d0, smoothing);
   CHECK(r.loss == doctest::Approx(want.loss).epsilon(1e-5));
   CHECK(r.top1 == float(want.top1));
   CHECK(r.top5 == float(want.top5));
   CHECK(r.invalid == 0.0f);
-  check_close(r.dlogits, ref::softmax_xent_backward(n, k, to_double(z), labels, 2.5), {}, "xent dlogits (dloss 2.5)");
-  auto acc = ref::softmax_xent_backward(n, k, to_double(z), labels, 1.0);
+  check_close(r.dlogits, ref::softmax_xent_backward(n, k, to_double(z), labels, 2.5, smoothing), {},
+              "xent dlogits (dloss 2.5)");
+  auto acc = ref::softmax_xent_backward(n, k, to_double(z), labels, 1.0, smoothing);
   for (size_t i = 0; i < acc.size(); ++i) acc[i] += d0[i];
   check_close(r.dlogits_acc, acc, {}, "xent dlogits (accumulate)");
 }
@@ -84,6 +87,17 @@ TEST_CASE("softmax_xent: CIFAR (K=10) and ImageNet (K=1000) at batch 1, 2, 128")
   check_xent(1, 1000, 13, 8);
   check_xent(2, 1000, 14, 8);
   check_xent(128, 1000, 15, 8);
+}
+
+TEST_CASE("softmax_xent: label smoothing at odd shapes, CIFAR and ImageNet widths") {
+  for (float eps : {0.1f, 0.25f, 1.0f}) {
+    check_xent(1, 1, 31, 3, eps);
+    check_xent(3, 10, 32, 3, eps);
+    check_xent(65, 17, 33, 5, eps);
+  }
+  check_xent(128, 10, 34, 4, 0.1f);
+  check_xent(2, 1000, 35, 8, 0.1f);
+  check_xent(128, 1000, 36, 8, 0.1f);
 }
 
 TEST_CASE("softmax_xent: uniform logits give log K and every sample top-1 correct; large logits stay finite") {
@@ -157,6 +171,11 @@ TEST_CASE("softmax_xent: refused inputs name the op and the shapes") {
                 {"dloss", "(2)"});
   check_refused(record_softmax_xent_backward(*cl, z.view(), l_bad.view(), {}, z.view()), "softmax_xent_backward",
                 {"labels", "(5)"});
+  check_refused(record_softmax_xent_forward(*cl, z.view(), l.view(), {loss.view()}, {1.5f}), "softmax_xent_forward",
+                {"label smoothing 1.5", "[0, 1]"});
+  auto d_ok = make_tensor({4, 10});
+  check_refused(record_softmax_xent_backward(*cl, z.view(), l.view(), {}, d_ok.view(), false, {-0.1f}),
+                "softmax_xent_backward", {"label smoothing -0.1"});
   CHECK(cl->dispatch_count() == 0);
   REQUIRE_OK(cl->end());
 }

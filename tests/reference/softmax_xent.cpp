@@ -18,7 +18,8 @@ bool top_k_correct(int k, const Vec& logits, int row, int32_t label, int topk) {
   return greater < topk;
 }
 
-SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels) {
+SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels,
+                                        double smoothing) {
   SoftmaxXentForward f;
   double total = 0;
   for (int r = 0; r < n; ++r) {
@@ -31,7 +32,12 @@ SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const s
     const double m = *std::max_element(z, z + k);
     double s = 0;
     for (int j = 0; j < k; ++j) s += std::exp(z[j] - m);
-    total += std::log(s) + m - z[label];
+    // -sum_j q_j log p_j, log p_j = z_j - lse, taken term by term as the definition reads.
+    const double lse = std::log(s) + m;
+    for (int j = 0; j < k; ++j) {
+      const double q = (j == label ? 1.0 - smoothing : 0.0) + smoothing / k;
+      total -= q * (z[j] - lse);
+    }
     f.top1 += top_k_correct(k, logits, r, label, 1) ? 1 : 0;
     f.top5 += top_k_correct(k, logits, r, label, 5) ? 1 : 0;
   }
@@ -39,7 +45,8 @@ SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const s
   return f;
 }
 
-Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels, double dloss) {
+Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels, double dloss,
+                          double smoothing) {
   Vec d(size_t(n) * k, 0.0);
   for (int r = 0; r < n; ++r) {
     const int32_t label = labels[size_t(r)];
@@ -48,7 +55,10 @@ Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int
     const double m = *std::max_element(z, z + k);
     double s = 0;
     for (int j = 0; j < k; ++j) s += std::exp(z[j] - m);
-    for (int j = 0; j < k; ++j) d[size_t(r) * k + j] = dloss * (std::exp(z[j] - m) / s - (j == label ? 1.0 : 0.0)) / n;
+    for (int j = 0; j < k; ++j) {
+      const double q = (j == label ? 1.0 - smoothing : 0.0) + smoothing / k;
+      d[size_t(r) * k + j] = dloss * (std::exp(z[j] - m) / s - q) / n;
+    }
   }
   return d;
 }

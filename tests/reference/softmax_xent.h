@@ -15,9 +15,12 @@ struct SoftmaxXentForward {
   int invalid = 0;      // labels outside [0, K)
 };
 
-SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels);
-// dlogits = dloss * (softmax - onehot) / N; rows with an invalid label are zero.
-Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels, double dloss = 1.0);
+// `smoothing` (eps): the target is (1 - eps) onehot + eps / K, the loss -sum_k q_k log p_k.
+SoftmaxXentForward softmax_xent_forward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels,
+                                        double smoothing = 0.0);
+// dlogits = dloss * (softmax - q) / N; rows with an invalid label are zero.
+Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int32_t>& labels, double dloss = 1.0,
+                          double smoothing = 0.0);
 // Whether sample `row` is top-`topk` correct: #{classes with a logit > the label's} < topk.
 bool top_k_correct(int k, const Vec& logits, int row, int32_t label, int topk);
 

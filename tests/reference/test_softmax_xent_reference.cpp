@@ -57,14 +57,30 @@ TEST_CASE("reference softmax_xent: an invalid label makes the loss NaN, is count
   for (int j = 4; j < 12; ++j) CHECK(d[size_t(j)] == 0.0);
 }
 
-TEST_CASE("reference softmax_xent: backward matches finite differences") {
-  for (auto [n, k] : {std::pair{1, 1}, {1, 3}, {4, 10}, {3, 17}}) {
-    CAPTURE(n);
-    CAPTURE(k);
-    const Vec z = random_vec(size_t(n) * k, 90 + uint32_t(k), -3, 3);
-    std::vector<int32_t> labels(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) labels[size_t(i)] = (i * 7 + 1) % k;
-    auto loss = [&](const Vec& v) { return 2.5 * softmax_xent_forward(n, k, v, labels).loss; };
-    CHECK(max_violation(softmax_xent_backward(n, k, z, labels, 2.5), numeric_gradient(loss, z), 1e-8, 1e-6) == 0.0);
+TEST_CASE("reference softmax_xent: backward matches finite differences, with and without label smoothing") {
+  for (double eps : {0.0, 0.1, 1.0}) {
+    for (auto [n, k] : {std::pair{1, 1}, {1, 3}, {4, 10}, {3, 17}}) {
+      CAPTURE(eps);
+      CAPTURE(n);
+      CAPTURE(k);
+      const Vec z = random_vec(size_t(n) * k, 90 + uint32_t(k), -3, 3);
+      std::vector<int32_t> labels(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) labels[size_t(i)] = (i * 7 + 1) % k;
+      auto loss = [&](const Vec& v) { return 2.5 * softmax_xent_forward(n, k, v, labels, eps).loss; };
+      CHECK(max_violation(softmax_xent_backward(n, k, z, labels, 2.5, eps), numeric_gradient(loss, z), 1e-8, 1e-6) ==
+            0.0);
+    }
   }
+}
+
+TEST_CASE("reference softmax_xent: label smoothing by hand") {
+  // logits (1, 2, 3), label 0, eps 0.3: q = (0.8, 0.1, 0.1);
+  // loss = lse - 0.8 * 1 - 0.1 * 2 - 0.1 * 3 = lse - 1.3.
+  const double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  CHECK(softmax_xent_forward(1, 3, {1, 2, 3}, {0}, 0.3).loss == doctest::Approx(lse - 1.3).epsilon(1e-14));
+  // eps = 1: the target is uniform whatever the label; uniform logits then give log K.
+  CHECK(softmax_xent_forward(2, 4, Vec(8, 0.25), {0, 3}, 1.0).loss == doctest::Approx(std::log(4.0)).epsilon(1e-14));
+  const Vec d = softmax_xent_backward(1, 3, {1, 2, 3}, {0}, 1.0, 0.3);
+  CHECK(d[0] == doctest::Approx(std::exp(1.0 - lse) - 0.8).epsilon(1e-14));
+  CHECK(d[2] == doctest::Approx(std::exp(3.0 - lse) - 0.1).epsilon(1e-14));
 }

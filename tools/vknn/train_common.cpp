@@ -156,7 +156,6 @@ Result<DataSource> open_data(const fs::path& root_in, bool need_train) {
 
 void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, data::Rng& rng, std::span<float> out,
                    bool ten_crop) {
-  data::Tensor3 t = data::to_tensor(img);
   if (spec.resize_shorter > 0) {
     data::PreprocessConfig cfg;
     cfg.resize_shorter = spec.resize_shorter;
@@ -165,9 +164,10 @@ void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, da
     cfg.mean = spec.mean, cfg.stddev = spec.stddev;
     if (train && spec.color_pca) cfg.use_pca = true, cfg.pca = *spec.color_pca;
     cfg.ten_crop = ten_crop && !train;
-    data::preprocess(t, cfg, rng, out);
+    data::preprocess(img, cfg, rng, out);  // torchvision's Resize + crop on the 8-bit image
     return;
   }
+  data::Tensor3 t = data::to_tensor(img);
   if (t.h != spec.size || t.w != spec.size) t = data::resize_bilinear(t, spec.size, spec.size);
   if (spec.channels == 1) {
     data::Tensor3 g(1, t.h, t.w);

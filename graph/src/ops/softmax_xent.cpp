@@ -8,8 +8,9 @@ namespace {
 struct SoftmaxXentPush {  // mirrors shaders/common/softmax_xent_push.glsl
   uint32_t N, K, flags;
   float scale;
+  float smoothing;  // eps
 };
-static_assert(sizeof(SoftmaxXentPush) == 16);
+static_assert(sizeof(SoftmaxXentPush) == 20);
 
 constexpr uint32_t kTop1 = 1, kTop5 = 2, kInvalid = 4, kDLoss = 8, kAccumulate = 16;
 
@@ -25,12 +26,19 @@ Status check_inputs(const char* op, const TensorView& logits, const TensorView& 
   return {};
 }
 
+Status check_params(const char* op, const SoftmaxXentParams& p) {
+  if (!(p.label_smoothing >= 0.0f && p.label_smoothing <= 1.0f))
+    return make_error(Errc::invalid_argument, "{}: label smoothing {} is outside [0, 1]", op, p.label_smoothing);
+  return {};
+}
+
 }  // namespace
 
 Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, const TensorView& labels,
-                                   const SoftmaxXentOutputs& out) {
+                                   const SoftmaxXentOutputs& out, const SoftmaxXentParams& p) {
   constexpr const char* op = "softmax_xent_forward";
   VKNN_TRY(check_inputs(op, logits, labels, cl));
+  VKNN_TRY(check_params(op, p));
   const Shape scalar{1};
   VKNN_TRY(check_shape(op, "loss", out.loss, scalar));
   uint32_t flags = 0;
@@ -52,7 +60,7 @@ Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, co
         return make_error(Errc::invalid_argument, "{}: outputs {} and {} overlap (logits {})", op, names[j], names[i],
                           logits.str());
   }
-  const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f};
+  const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f, p.label_smoothing};
   // An absent metric's binding is a stand-in that is never written: the loss, which is written
   // anyway (a writable stand-in over an input would look like a write of it to the
   // synchronization validation).
@@ -69,16 +77,18 @@ Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, co
 }
 
 Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, const TensorView& labels,
-                                    const TensorView& dloss, const TensorView& dlogits, bool accumulate) {
+                                    const TensorView& dloss, const TensorView& dlogits, bool accumulate,
+                                    const SoftmaxXentParams& p) {
   constexpr const char* op = "softmax_xent_backward";
   VKNN_TRY(check_inputs(op, logits, labels, cl));
+  VKNN_TRY(check_params(op, p));
   VKNN_TRY(check_shape(op, "dlogits", dlogits, logits.shape));
   if (present(dloss)) VKNN_TRY(check_shape(op, "dloss", dloss, Shape{1}));
   for (const TensorView* in : {&logits, &labels, &dloss})
     if (present(*in) && range(dlogits).overlaps(range(*in)))
       return make_error(Errc::invalid_argument, "{}: dlogits {} overlaps an input", op, dlogits.str());
   const uint32_t flags = (present(dloss) ? kDLoss : 0u) | (accumulate ? kAccumulate : 0u);
-  const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f};
+  const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f, p.label_smoothing};
   const uint32_t spec[] = {32};  // one invocation per row: small groups spread N <= 128 rows over threads
   cl.dispatch(ShaderId::softmax_xent_backward, spec,
               {{range(logits), Access::read},
@@ -94,25 +104,28 @@ Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, c
 namespace {
 
 struct SoftmaxXentBackwardNode final : OpNode {
+  SoftmaxXentParams p;
   bool accumulate = false;
   const char* type() const override { return "softmax_xent_backward"; }
   // in: logits, labels, dloss; out: dlogits
   Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_softmax_xent_backward(cl, io.in[0], io.in[1], io.in[2], io.out[0], accumulate);
+    return record_softmax_xent_backward(cl, io.in[0], io.in[1], io.in[2], io.out[0], accumulate, p);
   }
 };
 
 struct SoftmaxXentNode final : OpNode {
+  SoftmaxXentParams p;
   const char* type() const override { return "softmax_xent"; }
   // in: logits, labels, seed (dL/dL = 1); out: loss, top1, top5, invalid
   Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_softmax_xent_forward(cl, io.in[0], io.in[1], {io.out[0], io.out[1], io.out[2], io.out[3]});
+    return record_softmax_xent_forward(cl, io.in[0], io.in[1], {io.out[0], io.out[1], io.out[2], io.out[3]}, p);
   }
   // The root of the backward pass: the loss's own gradient is the constant seed tensor.
   Status backward(BackwardBuilder& b) const override {
     if (!b.needs_grad(0)) return {};
     auto target = b.grad_input(0);
     auto node = std::make_shared<SoftmaxXentBackwardNode>();
+    node->p = p;
     node->accumulate = target.accumulate;
     b.add_node("", node, {b.input(0), b.input(1), b.input(2)}, {target.tensor});
     return {};
@@ -121,7 +134,8 @@ struct SoftmaxXentNode final : OpNode {
 
 }  // namespace
 
-TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name) {
+TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name,
+                               const SoftmaxXentParams& p) {
   if (!g.accepts({logits, labels}, name)) return {};
   const Shape& ls = g.shape(logits);
   VKNN_GRAPH_CHECK(g, ls.rank() == 2, "softmax_cross_entropy '{}': logits '{}' must be (N,K), got {}", name,
@@ -129,13 +143,17 @@ TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const
   VKNN_GRAPH_CHECK(g, g.shape(labels) == Shape{ls[0]} && g.desc(labels).dtype == DType::i32,
                    "softmax_cross_entropy '{}': labels '{}' must be int32 ({}), got {}", name, g.desc(labels).name,
                    ls[0], g.shape(labels).str());
+  VKNN_GRAPH_CHECK(g, p.label_smoothing >= 0.0f && p.label_smoothing <= 1.0f,
+                   "softmax_cross_entropy '{}': label smoothing {} is outside [0, 1]", name, p.label_smoothing);
   const std::string n = g.unique_name(name);
   TensorId seed = g.state(n + ".dloss", Shape{1}, Init::constant(1.0f));
   g.loss = g.tensor(n, Shape{1}, Role::output);
   g.top1 = g.tensor(n + ".top1", Shape{1}, Role::output);
   g.top5 = g.tensor(n + ".top5", Shape{1}, Role::output);
   g.invalid_labels = g.tensor(n + ".invalid_labels", Shape{1}, Role::output);
-  g.add_node(n, std::make_shared<SoftmaxXentNode>(), {logits, labels, seed}, {g.loss, g.top1, g.top5, g.invalid_labels});
+  auto node = std::make_shared<SoftmaxXentNode>();
+  node->p = p;
+  g.add_node(n, node, {logits, labels, seed}, {g.loss, g.top1, g.top5, g.invalid_labels});
   return g.loss;
 }
 

@@ -42,12 +42,43 @@ class Rng {
 
 // Image (HWC bytes) to CHW float: value / 255.
 Tensor3 to_tensor(const Image& img);
-// Bilinear resampling with half-pixel centres (no antialiasing), edges clamped.
+
+// ---- Geometry as torchvision computes it on PIL images ----
+// Resizing is PIL's bilinear filter (Image.resize(..., BILINEAR), what torchvision's Resize
+// uses on PIL images): a separable triangle filter whose support widens with the reduction
+// factor, so downscaling averages every source pixel (antialiasing) instead of sampling two.
+// Along an axis of in -> out samples, scale = in / out, r = max(scale, 1), and output o is
+//   sum_i tri((i + 0.5 - (o + 0.5) * scale) / r) * src[i] / (sum of the same weights),
+// with tri(t) = max(0, 1 - |t|), over i in [trunc(c - r + 0.5), trunc(c + r + 0.5)) clipped to
+// [0, in), c = (o + 0.5) * scale. Rows are filtered first, then columns.
+struct Extent {
+  int h = 0, w = 0;
+  bool operator==(const Extent&) const = default;
+};
+// torchvision's Resize(shorter) output size: the shorter side becomes `shorter` and the longer
+// int(shorter * long / short), truncated as torchvision truncates (not rounded).
+Extent resized_shorter_extent(int h, int w, int shorter);
+// Offset of a centred window of `out` samples in `in`: round((in - out) / 2) with ties to
+// even, as Python's round() in torchvision's center_crop.
+int center_crop_offset(int in, int out);
+
+// A window of an image: rows [y, y + h), columns [x, x + w).
+struct Window {
+  int y = 0, x = 0, h = 0, w = 0;
+};
+// 8-bit resize equal to PIL's: weights in fixed point with 22 fraction bits, each pass
+// rounded to 8 bits (the row pass is stored as bytes before the column pass). resize_window
+// computes only `window` of the out_h x out_w result (equal to cropping the full resize), and
+// of the source only what that window reads; the window must lie inside the output.
+Image resize_image(const Image& img, int out_h, int out_w);
+Image resize_window(const Image& img, int out_h, int out_w, Window window);
+// The same filter on floats, unrounded (for data that is not 8-bit).
 Tensor3 resize_bilinear(const Tensor3& t, int out_h, int out_w);
-// Resizes so the shorter side is `shorter` (the longer side rounded to nearest, aspect kept).
+// Resizes to resized_shorter_extent(t.h, t.w, shorter).
 Tensor3 resize_shorter(const Tensor3& t, int shorter);
 // Crop of size (h, w) at (y, x); the window must lie inside t (VKNN-style contract: checked).
 Tensor3 crop(const Tensor3& t, int y, int x, int h, int w);
+// Offsets from center_crop_offset.
 Tensor3 center_crop(const Tensor3& t, int size);
 Tensor3 random_crop(const Tensor3& t, int size, Rng& rng);
 void hflip(Tensor3& t);
@@ -109,7 +140,11 @@ struct PreprocessConfig {
   std::vector<float> stddev;  // per channel, empty = none
   int views() const { return (!train && ten_crop) ? 10 : 1; }
 };
-// Writes views() * 3 * crop * crop floats to out.
+// Writes views() * 3 * crop * crop floats to out. The Image overload is torchvision's
+// Resize + CenterCrop (or crop) + ToTensor on a PIL image, equal to it to the byte, and
+// resizes only the window it crops; the Tensor3 overload filters floats without rounding
+// (within 1/255 of it). Both draw the same random numbers in the same order.
+void preprocess(const Image& img, const PreprocessConfig& cfg, Rng& rng, std::span<float> out);
 void preprocess(const Tensor3& t, const PreprocessConfig& cfg, Rng& rng, std::span<float> out);
 
 }  // namespace vknn::data

@@ -1,7 +1,11 @@
 // Softmax cross-entropy loss over N samples of K classes, with top-1/top-5 metrics.
 //   logits (N,K) fp32, labels (N) int32 (the TensorView's bytes are read as int32)
-//   loss = (1/N) sum_n -log softmax(logits_n)[label_n], computed stably (max subtracted)
-//   backward: dlogits = dloss * (softmax(logits) - onehot(labels)) / N
+//   target q_n = (1 - eps) onehot(label_n) + eps / K   (label smoothing, Szegedy et al. 2016,
+//     "Rethinking the Inception Architecture", sec. 7; eps = 0 is the plain one-hot loss)
+//   loss = (1/N) sum_n sum_k -q_nk log softmax(logits_n)_k, computed stably (max subtracted)
+//        = (1/N) sum_n [ lse_n - (1 - eps) z_n,label - (eps / K) sum_k z_nk ]
+//   backward: dlogits = dloss * (softmax(logits) - q) / N
+// This is torch.nn.CrossEntropyLoss(label_smoothing=eps) with reduction 'mean' and no weights.
 //   sample n is top-k correct iff #{classes with a logit STRICTLY greater than the label's} < k
 //     (so ties resolve in the label's favour).
 // Invalid labels (outside [0, K)) are never used as an index. The forward counts them in
@@ -18,6 +22,10 @@
 
 namespace vknn {
 
+struct SoftmaxXentParams {
+  float label_smoothing = 0.0f;  // eps in [0, 1]
+};
+
 struct SoftmaxXentOutputs {
   TensorView loss;     // (1): the mean loss (NaN if any label is invalid)
   TensorView top1;     // (1), optional: samples top-1 correct, as a float count
@@ -26,15 +34,18 @@ struct SoftmaxXentOutputs {
 };
 
 Status record_softmax_xent_forward(CommandList& cl, const TensorView& logits, const TensorView& labels,
-                                   const SoftmaxXentOutputs& out);
+                                   const SoftmaxXentOutputs& out, const SoftmaxXentParams& p = {});
 
-// dlogits (+)= dloss[0] * (softmax - onehot) / N. dloss (shape (1)) is optional: absent means 1
+// dlogits (+)= dloss[0] * (softmax - q) / N. dloss (shape (1)) is optional: absent means 1
 // (the loss is the graph's output). accumulate: += instead of =.
 Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, const TensorView& labels,
-                                    const TensorView& dloss, const TensorView& dlogits, bool accumulate = false);
+                                    const TensorView& dloss, const TensorView& dlogits, bool accumulate = false,
+                                    const SoftmaxXentParams& p = {});
 
 // Graph builder: the mean softmax cross-entropy of logits (N,K) against int32 labels (N).
 // Sets g.loss, g.top1, g.top5 and g.invalid_labels (persistent outputs) and returns g.loss.
-TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name = "loss");
+// A label smoothing outside [0, 1] fails the graph.
+TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const std::string& name = "loss",
+                               const SoftmaxXentParams& p = {});
 
 }  // namespace vknn

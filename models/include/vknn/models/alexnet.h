@@ -41,6 +41,7 @@ struct AlexNetOptions {
   int64_t classes = 1000;
   int64_t input_size = 227;   // square; 227 gives the paper's 55/27/13/6 maps
   bool training = false;      // append labels and the softmax cross-entropy loss
+  float label_smoothing = 0.0f;  // the loss's, as CrossEntropyLoss(label_smoothing)
   double width = 1.0;         // scales every channel count and fc width (e.g. 1/8 for tests)
   float hidden_bias = 1.0f;   // bias init of conv2/4/5, fc6/7 (paper: 1; Caffe: 0.1)
   float weight_std = 0.01f;   // N(0, weight_std^2) for every weight (paper: 0.01)

@@ -6,8 +6,10 @@
 #pragma once
 
 #include "vknn/engine/result.h"
+#include "vknn/models/cifar.h"
 #include "vknn/models/model.h"
 
+#include <optional>
 #include <string>
 
 namespace vknn::models {
@@ -30,11 +32,15 @@ struct ByNameOptions {
   int64_t input_size = 0;  // 0: the model's default
   double width = 1.0;      // channel multiplier: alexnet, lenet and lenet-wide only
   bool training = false;   // append labels and the loss (see model.h)
+  float label_smoothing = 0.0f;  // the loss's, in [0, 1] (CrossEntropyLoss(label_smoothing))
+  // cifar-resnet*: option A (default) or B where a block changes shape; other models refuse it.
+  std::optional<models::CifarShortcut> shortcut;
 };
 
 // Refuses: an unknown name; batch or classes below 1; an input size the network cannot take
 // (alexnet >= 67, resnets >= 32, cifar nets a positive multiple of 4, lenet 28 only); a
 // width outside (0, 16] or a width other than 1 on a model without one (Errc::unsupported);
+// a label smoothing outside [0, 1]; a shortcut option on a model other than cifar-resnet*;
 // and any tensor of 2^30 or more elements (the shaders index with 32-bit integers).
 Result<Model> build_model_by_name(const ByNameOptions& opt);
 

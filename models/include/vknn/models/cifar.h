@@ -6,25 +6,37 @@
 //   global average pool, fc -> classes.
 // depth 20/32/44/56 is n = 3/5/7/9. With `shortcuts` each block is a BasicBlock (conv-BN-
 // ReLU-conv-BN, + shortcut, ReLU); without, the same stack is the paper's "plain" net.
-// Shortcuts: the paper uses option A (identity with zero-padded channels) on CIFAR; vknn
-// has no zero-pad-channels op, so where the shape changes this uses OPTION B, a projection
-// (1x1 conv stride 2 + BN, named layer<s>.0.downsample.0/.1), which adds 2,752 parameters
-// to every depth (ResNet-20: 272,474 instead of option A's 269,722).
+// Shortcuts where the shape changes (layer2.0 and layer3.0):
+//   option A (the default, what the paper uses on CIFAR-10): the identity subsampled by
+//     stride 2 with the extra channels zero (channel_pad, named layer<s>.0.shortcut), no
+//     parameters: 0.27M/0.46M/0.66M/0.85M parameters at depth 20/32/44/56 as the paper's
+//     table 6 (269,722 / 464,154 / 658,586 / 853,018);
+//   option B: a projection (1x1 conv stride 2 + BN, layer<s>.0.downsample.0/.1), 2,752 more.
 // Names follow the torchvision ResNet convention (conv1, bn1, layer<s>.<b>.conv<i>,
 // layer<s>.<b>.bn<i>, fc); init as resnet.h (Kaiming-normal fan_out convs, no conv bias).
 #pragma once
 
+#include "vknn/engine/result.h"
 #include "vknn/models/model.h"
 
+#include <string>
+
 namespace vknn::models {
+
+// He et al. 2015, sec. 3.3: A pads with zeros, B projects.
+enum class CifarShortcut : uint8_t { a, b };
+const char* cifar_shortcut_name(CifarShortcut s);                   // "A", "B"
+Result<CifarShortcut> parse_cifar_shortcut(const std::string& s);  // "A"/"a", "B"/"b"
 
 struct CifarNetOptions {
   int depth = 20;              // 6n+2: 20, 32, 44, 56 (any n >= 1 builds)
   bool shortcuts = true;       // false: the plain net of the same depth
+  CifarShortcut shortcut = CifarShortcut::a;  // where the shape changes (with `shortcuts`)
   int64_t batch = 128;
   int64_t classes = 10;
   int64_t input_size = 32;     // square, a multiple of 4
   bool training = false;       // append labels and the softmax cross-entropy loss
+  float label_smoothing = 0.0f;  // the loss's, as CrossEntropyLoss(label_smoothing)
 };
 
 Model cifar_resnet(const CifarNetOptions& opt);

@@ -18,6 +18,7 @@ struct LeNetOptions {
   int64_t conv2_channels = 16;
   int64_t hidden = 120;
   bool training = false;  // append labels and the softmax cross-entropy loss
+  float label_smoothing = 0.0f;  // the loss's, as CrossEntropyLoss(label_smoothing)
 };
 
 Model lenet(const LeNetOptions& opt = {});

@@ -25,6 +25,7 @@ struct ResNetOptions {
   int64_t classes = 1000;
   int64_t input_size = 224;    // square, >= 32 (the network downsamples by 32)
   bool training = false;       // append labels and the softmax cross-entropy loss
+  float label_smoothing = 0.0f;  // the loss's, as CrossEntropyLoss(label_smoothing)
 };
 
 Model resnet(const ResNetOptions& opt);

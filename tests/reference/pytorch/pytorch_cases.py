@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Computes cases with PyTorch (Debian's python3-torch, in float64) and runs reference_tests'
+"pytorch:" cases on them, which hold vknn's double-precision references against PyTorch.
+The GPU tests hold the kernels against those references, so the chain ends at PyTorch.
+
+  pytorch_cases.py REFERENCE_TESTS
+
+Writes into a temporary folder `<case>.<array>.f64` files (raw little-endian float64) and a
+manifest, `cases.txt`, with one line per array: name and shape. Exits 77 (skipped) when torch
+is absent; otherwise with the status of reference_tests.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def softmax_xent_cases(torch, put):
+    """torch.nn.CrossEntropyLoss(label_smoothing=eps), reduction 'mean', and its gradient."""
+    shapes = [(1, 1, 0.1), (4, 10, 0.1), (3, 17, 0.25), (5, 3, 0.0), (2, 7, 1.0), (7, 1000, 0.2)]
+    g = torch.Generator().manual_seed(15)
+    for i, (n, k, eps) in enumerate(shapes):
+        z = (torch.randn(n, k, generator=g, dtype=torch.float64) * 3).requires_grad_()
+        y = torch.randint(0, k, (n,), generator=g)
+        dloss = 1.7
+        loss = torch.nn.CrossEntropyLoss(label_smoothing=eps)(z, y)
+        (loss * dloss).backward()
+        name = f"xent{i}"
+        put(name, "logits", z.detach())
+        put(name, "labels", y.to(torch.float64))
+        put(name, "params", torch.tensor([eps, dloss], dtype=torch.float64))
+        put(name, "loss", loss.detach().reshape(1))
+        put(name, "dlogits", z.grad)
+
+
+def main():
+    tests = sys.argv[1]
+    try:
+        import torch
+    except ImportError as e:
+        print(f"skipped: {e}")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="vknn-pytorch-") as d:
+        manifest = []
+
+        def put(case, array, t):
+            name = f"{case}.{array}"
+            t.detach().contiguous().numpy().astype("<f8").tofile(os.path.join(d, name + ".f64"))
+            manifest.append(" ".join([name] + [str(s) for s in t.shape]))
+
+        softmax_xent_cases(torch, put)
+        with open(os.path.join(d, "cases.txt"), "w") as f:
+            f.write("\n".join(manifest) + "\n")
+        env = dict(os.environ, VKNN_PYTORCH_CASES=d)
+        return subprocess.run([tests, "--no-skip", "-tc=pytorch: *"], env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
