@@ -364,7 +364,9 @@ Result<ImportedModel> build(const ::onnx::ModelProto& m, const ImportOptions& op
                         "option",
                         what, g.desc(model.logits).name, s.str());
     model.labels = g.input("labels", {s[0]}, DType::i32);
-    softmax_cross_entropy(g, model.logits, model.labels, "loss");
+    SoftmaxXentParams xent;
+    xent.label_smoothing = options.label_smoothing;
+    softmax_cross_entropy(g, model.logits, model.labels, "loss", xent);
   }
   VKNN_TRY(g.status());
   VKNN_TRY(check_sizes(g, what));

@@ -17,6 +17,7 @@
 #include "vknn/graph/executor.h"
 #include "vknn/graph/placement.h"
 #include "vknn/models/by_name.h"
+#include "vknn/onnx/resolve.h"
 #include "vknn/ops/sgd.h"
 
 #include <fmt/format.h>
@@ -33,10 +34,11 @@ namespace vknn::tools {
 namespace {
 
 Result<models::Model> build_model(const std::string& name, int64_t batch, bool training) {
-  models::ByNameOptions o;
-  o.name = name;
-  o.batch = batch, o.training = training;
-  return models::build_model_by_name(o);
+  onnx::ModelRequest req;
+  req.options.name = name;
+  req.options.batch = batch, req.options.training = training;
+  VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
+  return std::move(r.model);
 }
 
 struct Config {
@@ -336,8 +338,8 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
     fmt::print(stderr, "vknn bench: which benchmark? Give --model NAME or one of: {} (vknn bench --help)\n", subs);
     return 2;
   }
-  if (auto probe = models::model_defaults(cfg.model); !probe.ok()) {
-    fmt::print(stderr, "vknn bench: --model: {}\n", probe.error().message);
+  if (!onnx::is_onnx_path(cfg.model) && !models::model_defaults(cfg.model).ok()) {
+    fmt::print(stderr, "vknn bench: --model: unknown model '{}' (known: {})\n", cfg.model, onnx::model_choices());
     return 2;
   }
   const ContextOptions copt = context_options(device);
@@ -352,7 +354,7 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
 Run setup(CLI::App& app) {
   auto cfg = std::make_shared<Config>();
   auto device = std::make_shared<std::string>();
-  app.add_option("--model", cfg->model, fmt::format("whole network: {}", models::model_names()))->type_name("MODEL");
+  app.add_option("--model", cfg->model, fmt::format("whole network: {}", onnx::model_choices()))->type_name("MODEL");
   add_int(app, "--batch", cfg->batch, "images per step", 1, kMaxBatch);
   add_int(app, "--iters", cfg->iters, "timed steps (median, p90, min)", 1, 1000000);
   add_int(app, "--warmup", cfg->warmup, "untimed steps first", 0, 1000000);

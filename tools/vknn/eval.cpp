@@ -1,5 +1,6 @@
 // vknn eval: top-1/top-5 accuracy and mean loss of a weights file over a test split.
 #include "cli.h"
+#include "model_source.h"
 #include "train_common.h"
 
 #include <fmt/format.h>
@@ -28,24 +29,30 @@ int eval_main(const EvalConfig& c) {
     fmt::print(stderr, "vknn eval: {}\n", e.what());
     return 1;
   };
-  auto spec = model_spec(model);
-  if (!spec.ok()) {
-    fmt::print(stderr, "vknn eval: --model: {}\n", spec.error().message);
+  if (auto s = check_model_name(model); !s.ok()) {
+    fmt::print(stderr, "vknn eval: --model: {}\n", s.error().message);
     return 2;
   }
+  if (weights.empty() && !onnx::is_onnx_path(model)) {
+    fmt::print(stderr, "vknn eval: --weights is required for a built-in model (an .onnx file holds its own)\n");
+    return 2;
+  }
+  auto spec = resolve_spec(model);
+  if (!spec.ok()) return fail(spec.error());
   auto src = open_data(data_dir, false);
   if (!src.ok()) return fail(src.error());
   auto made = Context::create(context_options(c.device));
   if (!made.ok()) return fail(made.error());
   auto ctx = *made;
   const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
-  auto built = build_model(*spec, int64_t(batch) * views, src->classes, true);
+  auto built = resolve_build(*spec, int64_t(batch) * views, src->classes, true);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
   // allow_extra: a training checkpoint also holds momentum buffers.
-  if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
+  if (!weights.empty())
+    if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
   auto loader = make_loader(*src, *spec, false, false, batch, c.threads, 0, c.limit, ten_crop);
   if (!loader.ok()) return fail(loader.error());
   const auto t0 = Clock::now();
@@ -59,9 +66,10 @@ int eval_main(const EvalConfig& c) {
 
 Run setup(CLI::App& app) {
   auto c = std::make_shared<EvalConfig>();
-  app.add_option("--model", c->model, "network the weights belong to")->type_name("MODEL")->required();
-  app.add_option("--weights", c->weights, "safetensors file (a training checkpoint works)")
-      ->type_name("FILE")->required();
+  app.add_option("--model", c->model, "network: a built-in name or FILE.onnx")->type_name("MODEL")->required();
+  app.add_option("--weights", c->weights,
+                 "safetensors file (a training checkpoint works); optional for FILE.onnx, which holds its own")
+      ->type_name("FILE");
   app.add_option("--data", c->data, "dataset folder; its test split (test/ or val/) is evaluated")
       ->type_name("DIR")->required();
   add_int(app, "--batch", c->batch, "images per step", 1, int(kMaxBatch));

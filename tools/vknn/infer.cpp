@@ -1,5 +1,6 @@
 // vknn infer: the top-5 classes with softmax probabilities for each image file.
 #include "cli.h"
+#include "model_source.h"
 #include "train_common.h"
 
 #include <fmt/format.h>
@@ -24,11 +25,16 @@ int infer_main(const InferConfig& c) {
     fmt::print(stderr, "vknn infer: {}\n", e.what());
     return 1;
   };
-  auto spec = model_spec(c.model);
-  if (!spec.ok()) {
-    fmt::print(stderr, "vknn infer: --model: {}\n", spec.error().message);
+  if (auto s = check_model_name(c.model); !s.ok()) {
+    fmt::print(stderr, "vknn infer: --model: {}\n", s.error().message);
     return 2;
   }
+  if (c.weights.empty() && !onnx::is_onnx_path(c.model)) {
+    fmt::print(stderr, "vknn infer: --weights is required for a built-in model (an .onnx file holds its own)\n");
+    return 2;
+  }
+  auto spec = resolve_spec(c.model);
+  if (!spec.ok()) return fail(spec.error());
   std::vector<std::string> names;
   if (!classes_file.empty()) {
     std::ifstream f(classes_file);
@@ -48,12 +54,13 @@ int infer_main(const InferConfig& c) {
   auto made = Context::create(context_options(c.device));
   if (!made.ok()) return fail(made.error());
   auto ctx = *made;
-  auto built = build_model(*spec, 1, classes, false);
+  auto built = resolve_build(*spec, 1, classes, false);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
-  if (auto s = (*ex)->load_weights(c.weights, true); !s.ok()) return fail(s.error());
+  if (!c.weights.empty())
+    if (auto s = (*ex)->load_weights(c.weights, true); !s.ok()) return fail(s.error());
   int status = 0;
   std::vector<float> input(size_t(spec->channels) * size_t(spec->size) * size_t(spec->size));
   for (const auto& path : c.images) {
@@ -90,9 +97,10 @@ int infer_main(const InferConfig& c) {
 
 Run setup(CLI::App& app) {
   auto c = std::make_shared<InferConfig>();
-  app.add_option("--model", c->model, "network the weights belong to")->type_name("MODEL")->required();
-  app.add_option("--weights", c->weights, "safetensors file (a training checkpoint works)")
-      ->type_name("FILE")->required();
+  app.add_option("--model", c->model, "network: a built-in name or FILE.onnx")->type_name("MODEL")->required();
+  app.add_option("--weights", c->weights,
+                 "safetensors file (a training checkpoint works); optional for FILE.onnx, which holds its own")
+      ->type_name("FILE");
   app.add_option("--classes", c->classes_file, "class names, one a line (sets the number of classes)")
       ->type_name("FILE");
   add_int(app, "--num-classes", c->classes, "classes of the model (0: from --classes, else the model's default)",

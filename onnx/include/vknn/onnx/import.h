@@ -55,6 +55,8 @@ struct ImportOptions {
   bool training = false;
   // The graph output the loss goes on, and that Model::logits names; empty: the first one.
   std::string loss_output;
+  // The loss's label smoothing, in [0, 1] (torch.nn.CrossEntropyLoss(label_smoothing)).
+  float label_smoothing = 0.0f;
   // Where external data files are looked up (import_bytes has no file to be beside).
   std::filesystem::path external_data_dir;
   std::map<std::string, ConstantInput, std::less<>> constant_inputs;

@@ -1,0 +1,29 @@
+// The model of `bench`, `eval`, `infer`, `inspect` and `run`: a built-in name or an .onnx file,
+// resolved by onnx::resolve_model (vknn/onnx/resolve.h), the one function every tool and the
+// embedding API name models through.
+#pragma once
+
+#include "train_common.h"
+
+#include "vknn/onnx/resolve.h"
+
+#include <string>
+
+namespace vknn::tools {
+
+// What the model takes, for the tools that feed it images: a built-in's table entry
+// (model_spec), or for an ONNX file the (N,C,H,W) shape of its first input (square H = W) and
+// its classes. Its images are preprocessed like torchvision's ImageNet models (shorter side
+// to size * 256/224, centre crop, ImageNet mean and std) when it takes 3 channels of 64
+// pixels or more, and only scaled to [0, 1] otherwise.
+Result<ModelSpec> resolve_spec(const std::string& model);
+
+// The graph of `spec` at `batch` (classes 0: the model's; ONNX: must be its own), with labels
+// and the loss when `training`.
+Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training);
+
+// "--model: ..." usage errors: whether `model` can name a model at all (a known name or a
+// path ending in .onnx), without reading a file.
+Status check_model_name(const std::string& model);
+
+}  // namespace vknn::tools

@@ -1,0 +1,82 @@
+// vknn run: the forward pass of a model (built-in or ONNX) on a tensor file. The input is a
+// NumPy .npy array of the model's input shape; its first dimension is the batch the graph is
+// built at. The model's first output (a built-in's logits) is written as float32 .npy.
+#include "cli.h"
+
+#include "vknn/data/npy.h"
+#include "vknn/graph/executor.h"
+#include "vknn/onnx/resolve.h"
+
+#include <fmt/format.h>
+
+namespace vknn::tools {
+namespace {
+
+struct RunConfig {
+  std::string model, input, output, weights, device;
+};
+
+Status run_model(const RunConfig& c) {
+  VKNN_ASSIGN(data::NpyArray x, data::read_npy(c.input));
+  if (x.shape.empty() || x.shape[0] < 1)
+    return make_error(Errc::invalid_argument, "{}: an input needs a batch dimension first; its shape has {} dims",
+                      c.input, x.shape.size());
+  onnx::ModelRequest req;
+  req.options.name = c.model;
+  req.options.batch = x.shape[0];
+  VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
+  const models::Model& m = r.model;
+  if (r.inputs.size() != 1)
+    return make_error(Errc::unsupported, "model '{}' has {} runtime inputs; vknn run feeds one", c.model,
+                      r.inputs.size());
+  const Shape& want = m.graph.shape(m.images);
+  if (want.dims != x.shape)
+    return make_error(Errc::invalid_argument, "{}: shape {} does not fit input '{}' of model '{}', which is {} at batch {}",
+                      c.input, Shape(x.shape).str(), m.graph.desc(m.images).name, c.model, want.str(), x.shape[0]);
+  VKNN_ASSIGN(auto ctx, Context::create(context_options(c.device)));
+  VKNN_ASSIGN(auto ex, Executor::create(*ctx, m.graph));
+  if (!c.weights.empty()) VKNN_TRY(ex->load_weights(c.weights, /*allow_extra=*/true));
+  VKNN_TRY(ex->set_input(m.images, std::span<const float>(x.values)));
+  VKNN_TRY(ex->infer());
+  data::NpyArray y;
+  VKNN_ASSIGN(y.values, ex->read(m.logits));
+  y.shape = m.graph.shape(m.logits).dims;
+  VKNN_TRY(data::write_npy(c.output, y));
+  std::string out_name = m.graph.desc(m.logits).name;
+  for (const auto& o : r.outputs)
+    if (o.id == m.logits) out_name = o.name;  // the ONNX name rather than its node's
+  fmt::print("{}: {} -> {} {} ({})\n", c.model, Shape(x.shape).str(), out_name, m.graph.shape(m.logits).str(),
+             c.output);
+  return {};
+}
+
+int run_main(const RunConfig& c) {
+  if (!onnx::is_onnx_path(c.model) && !models::model_defaults(c.model).ok()) {
+    fmt::print(stderr, "vknn run: --model: unknown model '{}' (known: {})\n", c.model, onnx::model_choices());
+    return 2;
+  }
+  if (const Status s = run_model(c); !s.ok()) {
+    fmt::print(stderr, "vknn run: {}\n", s.error().what());
+    return 1;
+  }
+  return 0;
+}
+
+Run setup(CLI::App& app) {
+  auto c = std::make_shared<RunConfig>();
+  app.add_option("--model", c->model, fmt::format("network: {}", onnx::model_choices()))->type_name("MODEL")->required();
+  app.add_option("--input", c->input, ".npy array of the model's input shape; its first dimension is the batch")
+      ->type_name("FILE")->required();
+  app.add_option("--output", c->output, ".npy file the model's first output is written to (float32)")
+      ->type_name("FILE")->required();
+  app.add_option("--weights", c->weights, "safetensors parameters to load (default: the model's own)")
+      ->type_name("FILE");
+  add_device(app, c->device);
+  return [c] { return run_main(*c); };
+}
+
+[[maybe_unused]] const bool registered =
+    register_command({"run", "forward pass on a .npy tensor file, outputs written as .npy", setup});
+
+}  // namespace
+}  // namespace vknn::tools
