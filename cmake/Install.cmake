@@ -18,6 +18,7 @@ if(TARGET vknn)
     RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
     INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   install(FILES ${PROJECT_SOURCE_DIR}/api/include/vknn/vknn.hpp ${PROJECT_SOURCE_DIR}/api/include/vknn/vknn.h
+    ${PROJECT_SOURCE_DIR}/api/include/vknn/network.hpp
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vknn)
 
   install(EXPORT vknnTargets NAMESPACE vknn:: FILE vknnTargets.cmake DESTINATION ${VKNN_INSTALL_CMAKEDIR})

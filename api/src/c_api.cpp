@@ -136,6 +136,20 @@ vknn_status vknn_session_create(vknn_context ctx, const vknn_model_spec* spec, c
   });
 }
 
+vknn_status vknn_session_create_from_onnx(vknn_context ctx, const void* data, size_t size, const char* weights_path,
+                                          int32_t batch, vknn_session* out) {
+  if (out) *out = nullptr;
+  return guarded("vknn_session_create_from_onnx", [&] {
+    if (!out) invalid("out is NULL");
+    if (!ctx) invalid("the context is NULL");
+    if (!data) invalid("data is NULL");
+    auto handle = std::make_unique<vknn_session_t>();
+    handle->session =
+        vknn::api::Session::create_from_onnx(ctx->ctx, data, size, weights_path ? weights_path : "", batch);
+    *out = handle.release();
+  });
+}
+
 vknn_status vknn_session_input_shape(vknn_session s, int64_t dims[4]) {
   return guarded("vknn_session_input_shape", [&] {
     auto& session = session_of(s);

@@ -2,7 +2,7 @@
 // secondary command list, run synchronously or recorded into a host command buffer.
 #include "state.h"
 
-#include "vknn/models/by_name.h"
+#include "vknn/onnx/resolve.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -63,20 +63,69 @@ Session::State::~State() {
   release();
 }
 
+namespace {
+
+// Every session is made from what onnx::resolve_model returns: a built-in model or an ONNX
+// file (its path, or its bytes).
+models::Model resolve_for_session(const onnx::ModelRequest& req) {
+  onnx::ResolvedModel r = take(onnx::resolve_model(req));
+  const Graph& g = r.model.graph;
+  const std::string& what = req.options.name;
+  // The API's shapes are (N,C,H,W) in and (N,classes) out (vknn.h gives them as dims[4], dims[2]).
+  if (r.inputs.size() != 1)
+    raise(VKNN_ERROR_UNSUPPORTED, fmt::format("model '{}' has {} runtime inputs; a session takes one", what,
+                                              r.inputs.size()));
+  if (g.shape(r.model.images).rank() != 4)
+    raise(VKNN_ERROR_UNSUPPORTED, fmt::format("model '{}': input '{}' is {}; a session takes an (N,C,H,W) input", what,
+                                              r.inputs[0].name, g.shape(r.model.images).str()));
+  if (g.shape(r.model.logits).rank() != 2)
+    raise(VKNN_ERROR_UNSUPPORTED, fmt::format("model '{}': output '{}' is {}; a session gives an (N,classes) output",
+                                              what, g.desc(r.model.logits).name, g.shape(r.model.logits).str()));
+  return std::move(r.model);
+}
+
+}  // namespace
+
 Session Session::create(Context& ctx, const ModelSpec& spec, const std::string& weights, int batch) {
+  onnx::ModelRequest req;
+  req.options.name = spec.name;
+  req.options.batch = batch;
+  req.options.training = false;  // inference only: no labels, no loss, no backward
+  if (!onnx::is_onnx_path(spec.name)) {  // an ONNX file fixes these itself
+    req.options.classes = spec.classes;
+    req.options.input_size = spec.input_size;
+    req.options.width = spec.width;
+  }
+  return create_impl(ctx, Request{req, weights, spec.seed});
+}
+
+Session Session::create_from_onnx(Context& ctx, const void* data, size_t size, const std::string& weights,
+                                  int batch) {
+  if (!data || size == 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Session::create_from_onnx: no bytes (data NULL or size 0)");
+  onnx::ModelRequest req;
+  req.options.name = "<ONNX bytes>";
+  req.options.batch = batch;
+  req.bytes = {static_cast<const std::byte*>(data), size};
+  return create_impl(ctx, Request{req, weights, 1});
+}
+
+Session Session::create(Context& ctx, const Network& network, const std::string& weights, int batch, uint64_t seed) {
+  if (!network.state_) raise(VKNN_ERROR_INVALID_STATE, "Session::create on a moved-from Network");
+  Request r{{}, weights, seed};
+  r.model.options.name = "network";
+  r.model.options.batch = batch;
+  r.network = network.state_.get();
+  return create_impl(ctx, r);
+}
+
+Session Session::create_impl(Context& ctx, const Request& request) {
+  const onnx::ModelRequest& req = request.model;
+  const std::string& weights = request.weights;
   const auto& cs = ctx.state_;
   if (!cs) raise(VKNN_ERROR_INVALID_STATE, "Session::create on an empty Context");
   std::shared_lock ctx_lock(cs->mutex);
   if (!cs->ctx) raise(VKNN_ERROR_INVALID_STATE, "Session::create: the context was destroyed");
-
-  models::ByNameOptions o;
-  o.name = spec.name;
-  o.batch = batch;
-  o.classes = spec.classes;
-  o.input_size = spec.input_size;
-  o.width = spec.width;
-  o.training = false;  // inference only: no labels, no loss, no backward
-  models::Model model = take(models::build_model_by_name(o));
+  models::Model model = request.network ? take(request.network->build(req.options.batch)) : resolve_for_session(req);
   // Before the executor is made (seconds for the large models): a missing file is the
   // likely mistake.
   if (!weights.empty() && !std::filesystem::is_regular_file(weights))
@@ -84,10 +133,10 @@ Session Session::create(Context& ctx, const ModelSpec& spec, const std::string& 
 
   auto st = std::make_shared<State>();
   st->owner = cs;
-  st->model = spec.name;
+  st->model = req.options.name;
   try {
     ExecutorOptions eo;
-    eo.seed = spec.seed;
+    eo.seed = request.seed;
     st->executor = take(Executor::create(*cs->ctx, model.graph, eo));
     // Checkpoints of `vknn train` also hold optimizer state: extra tensors are allowed,
     // missing ones and wrong shapes are not (the message names the file and the tensor).

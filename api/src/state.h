@@ -8,11 +8,15 @@
 
 #include "vknn/vknn.h"
 #include "vknn/vknn.hpp"
+#include "vknn/network.hpp"
 
 #include "vknn/engine/commands.h"
 #include "vknn/engine/context.h"
 #include "vknn/graph/executor.h"
+#include "vknn/models/model.h"
+#include "vknn/onnx/resolve.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -63,6 +67,30 @@ struct __attribute__((visibility("hidden"))) Session::State {
   // Frees the device objects (secondary first: its descriptor sets name executor buffers).
   void release();
   ~State();
+};
+
+// What a session is made from: the model as onnx::resolve_model takes it (a built-in name,
+// an .onnx path or an ONNX file's bytes), the weights file (empty: the model's own or random)
+// and the seed of random weights.
+// Network layers: each builds its output from the values so far (values[0] is the input).
+struct __attribute__((visibility("hidden"))) Network::State {
+  using Layer = std::function<TensorId(Graph&, const std::vector<TensorId>&)>;
+  int64_t channels = 0, height = 0, width = 0;
+  std::vector<Layer> layers;
+  int32_t output = -1;  // index into the values
+
+  // The value's index; throws VKNN_ERROR_INVALID_ARGUMENT for another network's value.
+  int32_t check(Network::Value v, const char* call) const;
+  Network::Value push(Layer layer);
+  static TensorId arg(const std::vector<TensorId>& values, int32_t i);
+  Result<models::Model> build(int64_t batch) const;
+};
+
+struct __attribute__((visibility("hidden"))) Session::Request {
+  onnx::ModelRequest model;
+  std::string weights;
+  uint64_t seed = 1;
+  const Network::State* network = nullptr;  // when set, the model instead of `model`
 };
 
 }  // namespace vknn::api

@@ -8,6 +8,7 @@ OUT_DIR/small.onnx        a conv net (conv, batch norm, relu, max pool, global a
                           batch axis dynamic
 OUT_DIR/input.npy         (3,1,28,28) float32 under a fixed seed
 OUT_DIR/expected.npy      PyTorch's eval-mode outputs for it, (3,10) float32
+OUT_DIR/input.f32, expected.f32  the same as raw float32 (for the embedding-API tests)
 OUT_DIR/unsupported.onnx  the same net with two nodes vknn cannot import (Sin and Cos)
 
 Weights are PyTorch's initialization under a fixed seed, batch-norm statistics randomized.
@@ -65,6 +66,8 @@ def main():
     export(model, x, os.path.join(out, "small.onnx"))
     np.save(os.path.join(out, "input.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(out, "expected.npy"), y.numpy().astype(np.float32))
+    x.numpy().astype(np.float32).tofile(os.path.join(out, "input.f32"))
+    y.numpy().astype(np.float32).tofile(os.path.join(out, "expected.f32"))
     np.save(os.path.join(out, "wrong_shape.npy"), np.zeros((2, 3, 28, 28), np.float32))
     odd = Small(odd=True).eval()
     export(odd, x, os.path.join(out, "unsupported.onnx"))

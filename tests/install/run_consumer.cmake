@@ -19,11 +19,12 @@ endfunction()
 file(REMOVE_RECURSE ${PREFIX} ${CONSUMER_BUILD})
 run("cmake --install" ${CMAKE_COMMAND} --install ${VKNN_BUILD_DIR} --prefix ${PREFIX})
 
-# Only the embedding API's headers are installed (no engine/graph/model internals).
+# Only the embedding API's headers are installed (no engine/graph/model internals; network.hpp
+# is the exported facade over the graph builders).
 file(GLOB_RECURSE headers RELATIVE ${PREFIX}/include ${PREFIX}/include/*)
 list(SORT headers)
-if(NOT headers STREQUAL "vknn/vknn.h;vknn/vknn.hpp")
-  message(FATAL_ERROR "install-test: expected include/vknn/vknn.h and vknn.hpp only, found: ${headers}")
+if(NOT headers STREQUAL "vknn/network.hpp;vknn/vknn.h;vknn/vknn.hpp")
+  message(FATAL_ERROR "install-test: expected include/vknn/network.hpp, vknn.h and vknn.hpp only, found: ${headers}")
 endif()
 file(GLOB package_dirs ${PREFIX}/lib*/cmake/vknn)
 if(NOT package_dirs)

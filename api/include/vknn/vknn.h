@@ -90,8 +90,13 @@ VKNN_API vknn_status vknn_context_borrow(const vknn_host_device* host, vknn_cont
  * valid and usable by the host. NULL is accepted. */
 VKNN_API void vknn_context_destroy(vknn_context ctx);
 
+/* name may also be the path of an ONNX file (ending in ".onnx"; external data files beside it):
+ * the file fixes its classes, input size and weights, so classes, input_size, width and seed
+ * are not used for it. It must have one runtime input (N,C,H,W) and its first output must be
+ * (N,classes) (VKNN_ERROR_UNSUPPORTED otherwise, as for a node vknn cannot import: the
+ * message lists every such node); a malformed file is VKNN_ERROR_PARSE. */
 typedef struct vknn_model_spec {
-  const char* name;    /* "alexnet", "resnet18|34|50", "cifar-resnet20|32|44|56", "cifar-plain20|...", "lenet" */
+  const char* name;    /* "alexnet", "resnet18|34|50", "cifar-resnet20|32|44|56", "cifar-plain20|...", "lenet", "m.onnx" */
   int32_t classes;     /* number of logits; 0 = model default (1000 ImageNet nets, 10 cifar/lenet) */
   int32_t input_size;  /* 0 = model default (alexnet 227, >= 67; resnets 224, >= 32; cifar 32, x4; lenet 28) */
   float width;         /* channel multiplier, 1.0 = the published model (alexnet, lenet); 0 means 1.0 */
@@ -102,6 +107,12 @@ typedef struct vknn_model_spec {
 VKNN_API vknn_status vknn_session_create(vknn_context ctx, const vknn_model_spec* spec,
                                          const char* weights_path /* NULL = random */, int32_t batch,
                                          vknn_session* out);
+/* The same from an ONNX file's bytes in memory (size bytes at data, which may be freed on
+ * return); the model must hold its weights (no external data files). weights_path: a
+ * safetensors file overriding them by their ONNX names; NULL = the file's own. */
+VKNN_API vknn_status vknn_session_create_from_onnx(vknn_context ctx, const void* data, size_t size,
+                                                   const char* weights_path /* NULL = the file's */, int32_t batch,
+                                                   vknn_session* out);
 VKNN_API vknn_status vknn_session_input_shape(vknn_session s, int64_t dims[4]);  /* N, C, H, W (fp32) */
 VKNN_API vknn_status vknn_session_output_shape(vknn_session s, int64_t dims[2]); /* N, classes (fp32) */
 /* Synchronous inference. Counts are in floats: N*C*H*W and N*classes exactly. */

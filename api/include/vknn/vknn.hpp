@@ -1,5 +1,6 @@
 // vknn embedding API, C++ (library vknn, shared). Runs a CNN (AlexNet, ResNets, CIFAR
-// nets, LeNet) for inference on a Vulkan device that vknn creates or that the host lends.
+// nets, LeNet, an ONNX file, or a network defined in code with vknn/network.hpp) for
+// inference on a Vulkan device that vknn creates or that the host lends.
 // Every call that fails throws vknn::api::Error; code() is a vknn_status value (vknn.h).
 // See docs/embedding.md for the full contract; the essentials are repeated here.
 //
@@ -101,8 +102,13 @@ class VKNN_API Context {
 };
 
 struct ModelSpec {
-  // As `vknn train --model`: alexnet, resnet18, resnet34, resnet50, cifar-resnet20|32|44|56,
-  // cifar-plain20|32|44|56, lenet, lenet-wide. Unknown: VKNN_ERROR_INVALID_ARGUMENT.
+  // As `vknn bench --model`: alexnet, resnet18, resnet34, resnet50, cifar-resnet20|32|44|56,
+  // cifar-plain20|32|44|56, lenet, lenet-wide, or the path of an ONNX file (ending in .onnx;
+  // external data files beside it). Unknown: VKNN_ERROR_INVALID_ARGUMENT. An ONNX file fixes
+  // its own classes, input size and weights: classes, input_size, width and seed are not
+  // used for it. It must have one runtime input (N,C,H,W) and its first output must be
+  // (N,classes) (otherwise VKNN_ERROR_UNSUPPORTED); a node vknn cannot import is
+  // VKNN_ERROR_UNSUPPORTED with every such node listed, a malformed file VKNN_ERROR_PARSE.
   std::string name = "alexnet";
   int classes = 1000;  // 0 = model default (1000 for the ImageNet nets, 10 for cifar nets and lenet)
   int input_size = 0;  // square side; 0 = model default (alexnet 227, >= 67; resnets 224, >= 32;
@@ -117,10 +123,21 @@ struct BufferSpan {
   VkDeviceSize size = 0;
 };
 
+class Network;  // vknn/network.hpp
+
 class VKNN_API Session {
  public:
   // weights: a safetensors file (names as `vknn train` writes them); empty = random weights from spec.seed
   static Session create(Context& ctx, const ModelSpec& spec, const std::string& weights, int batch);
+  // From an ONNX file's bytes in memory (copied as needed; `data` may be freed on return), as
+  // ModelSpec describes for an .onnx path; the model must keep its weights inside (no
+  // external data files). weights: a safetensors file overriding them by ONNX names; empty =
+  // the file's. Errors name the bytes "<ONNX bytes>".
+  static Session create_from_onnx(Context& ctx, const void* data, size_t size, const std::string& weights, int batch);
+  // A network defined in code (vknn/network.hpp), built at `batch`; weights: a safetensors file
+  // with its parameters' names, empty = PyTorch's default initialization drawn from `seed`.
+  static Session create(Context& ctx, const Network& network, const std::string& weights, int batch,
+                        uint64_t seed = 1);
   std::vector<int64_t> input_shape() const;   // {N, C, H, W}, fp32
   std::vector<int64_t> output_shape() const;  // {N, classes}, fp32 logits
   size_t input_count() const;                 // N*C*H*W
@@ -184,9 +201,11 @@ class VKNN_API Session {
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
 
-  struct State;  // internal
+  struct State;    // internal
+  struct Request;  // internal
 
  private:
+  static Session create_impl(Context& ctx, const Request& request);
   explicit Session(std::shared_ptr<State> s);
   std::shared_ptr<State> state_;
 };

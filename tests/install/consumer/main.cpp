@@ -1,7 +1,11 @@
-// Consumer of an installed vknn through the C++ API: LeNet with random weights, batch 1.
+// Consumer of an installed vknn through the C++ API: LeNet with random weights, batch 1, and
+// two networks defined here in code (vknn/network.hpp): one without parameters, checked
+// against the same arithmetic on the host, and a small conv net.
 // Exit 0 after "consumer-cpp: OK", 77 without a Vulkan device (CTest: skipped), 1 on error.
+#include <vknn/network.hpp>
 #include <vknn/vknn.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -19,6 +23,58 @@ bool have_vulkan_device() {
   vkEnumeratePhysicalDevices(instance, &n, nullptr);
   vkDestroyInstance(instance, nullptr);
   return n > 0;
+}
+
+// relu -> 2x2 max pool -> global average pool of a (2,2,6,6) batch, on the host.
+std::vector<float> host_pool_net(const std::vector<float>& x) {
+  std::vector<float> y;
+  for (int p = 0; p < 4; ++p) {  // (n, c) planes of 6x6
+    double sum = 0;
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) {
+        float m = 0;  // relu first: the max of non-negative values
+        for (int a = 0; a < 2; ++a)
+          for (int b = 0; b < 2; ++b) m = std::max(m, x[size_t(p * 36 + (2 * i + a) * 6 + 2 * j + b)]);
+        sum += m;
+      }
+    y.push_back(float(sum / 9));
+  }
+  return y;
+}
+
+// Networks defined in code; returns false (after a message) on a wrong result.
+bool run_networks(vknn::api::Context& ctx) {
+  using vknn::api::Network;
+  Network pool(2, 6, 6);
+  pool.output(pool.global_avgpool(pool.maxpool(pool.relu(pool.input()), {2, 2, 0})));
+  vknn::api::Session s = vknn::api::Session::create(ctx, pool, "", 2);
+  std::vector<float> x(s.input_count()), y(s.output_count());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7 % 23) - 11) / 8.0f;
+  s.run(x.data(), x.size(), y.data(), y.size());
+  const std::vector<float> want = host_pool_net(x);
+  for (size_t i = 0; i < want.size(); ++i)
+    if (std::fabs(y[i] - want[i]) > 1e-5f * std::max(1.0f, std::fabs(want[i]))) {
+      std::fprintf(stderr, "consumer-cpp: network output %zu is %g, the host computes %g\n", i, y[i], want[i]);
+      return false;
+    }
+  std::printf("consumer-cpp: network (relu, max pool, global average pool) equals the host's arithmetic\n");
+
+  Network net(3, 16, 16);  // conv-bn-relu, a residual pair, pool, classifier
+  Network::Value h = net.relu(net.batchnorm(net.conv2d(net.input(), "conv1", {8, 3, 1, 1, 1, false}), "bn1"));
+  Network::Value r = net.conv2d(h, "conv2", {8, 3, 1, 1, 8, true});  // depthwise
+  h = net.maxpool(net.relu(net.add(h, r)), {2, 2, 0});
+  net.output(net.linear(net.global_avgpool(h), "fc", 10));
+  vknn::api::Session c = vknn::api::Session::create(ctx, net, "", 1);
+  std::vector<float> xi(c.input_count(), 0.5f), yi(c.output_count());
+  c.run(xi.data(), xi.size(), yi.data(), yi.size());
+  for (float v : yi)
+    if (!std::isfinite(v)) {
+      std::fprintf(stderr, "consumer-cpp: a conv network logit is not finite\n");
+      return false;
+    }
+  const std::vector<int64_t> o = c.output_shape();
+  std::printf("consumer-cpp: conv network output shape {%lld, %lld}\n", (long long)o[0], (long long)o[1]);
+  return true;
 }
 
 }  // namespace
@@ -44,6 +100,7 @@ int main() {
         std::fprintf(stderr, "consumer-cpp: logit %zu is not finite\n", i);
         return 1;
       }
+    if (!run_networks(ctx)) return 1;
     std::printf("consumer-cpp: device %s\n", ctx.device_name().c_str());
     std::printf("consumer-cpp: input shape {%lld, %lld, %lld, %lld}\n", (long long)in[0], (long long)in[1],
                 (long long)in[2], (long long)in[3]);

@@ -1,0 +1,78 @@
+// vknn embedding API, C++: defining a network in code. A Network records layers with the same
+// op builders vknn's built-in models use (convolution, batch norm, ReLU, pools, linear,
+// residual add, channel concat); Session::create(ctx, network, weights, batch) builds it at
+// the session's batch and runs it like any other model.
+//
+// Only this small facade is exported from libvknn. The graph library behind it (tensors, op
+// builders, autodiff, executor) stays inside the library and hidden: its C++ interface has no
+// stable ABI, so it is not installed.
+//
+// Parameters are named as PyTorch names them, "<layer>.weight" and "<layer>.bias" (batch norm:
+// also "<layer>.running_mean" and "<layer>.running_var"), so a safetensors file of a PyTorch
+// module with the same layer names loads into it. Without a weights file, they start as
+// PyTorch's defaults do (uniform in +-1/sqrt(fan_in); batch norm weight 1, bias 0, running
+// mean 0, variance 1), drawn from the session's seed.
+//
+// Layer calls only record; the shapes are checked when a session builds the network, and a
+// layer that does not fit (wrong channels, a kernel larger than its input, a duplicate name)
+// is then VKNN_ERROR_INVALID_ARGUMENT naming the layer and the shapes. A Value from another
+// network, or no output(), is refused at once (VKNN_ERROR_INVALID_ARGUMENT).
+#pragma once
+
+#include "vknn/vknn.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vknn::api {
+
+class VKNN_API Network {
+ public:
+  // A value of the network: its input or a layer's output.
+  struct Value {
+    int32_t index = -1;
+    const void* owner = nullptr;  // the network it belongs to
+  };
+  struct Conv {
+    int64_t out_channels = 1;
+    int kernel = 3, stride = 1, pad = 0;
+    int groups = 1;  // divides the input and output channels (depthwise: groups = channels)
+    bool bias = true;
+  };
+  struct Pool {
+    int kernel = 2, stride = 2, pad = 0;  // pad <= kernel / 2
+  };
+
+  // One input, (N, channels, height, width) fp32; N is the batch of the session.
+  Network(int64_t channels, int64_t height, int64_t width);
+  Value input() const;
+
+  Value conv2d(Value x, const std::string& name, const Conv& c);
+  Value batchnorm(Value x, const std::string& name);  // inference: running statistics, eps 1e-5
+  Value relu(Value x);
+  Value maxpool(Value x, const Pool& p);
+  Value avgpool(Value x, const Pool& p);  // padding counts as zeros (PyTorch's default)
+  Value global_avgpool(Value x);          // (N,C,H,W) -> (N,C)
+  Value add(Value a, Value b);            // same shapes
+  Value concat(const std::vector<Value>& xs);  // along channels
+  Value flatten(Value x);                      // (N, ...) -> (N, product)
+  Value linear(Value x, const std::string& name, int64_t out_features, bool bias = true);  // x: (N,F)
+  // The value a session returns: (N,classes) fp32. Called once, last.
+  void output(Value x);
+
+  Network(const Network&);
+  Network& operator=(const Network&);
+  Network(Network&&) noexcept;
+  Network& operator=(Network&&) noexcept;
+  ~Network();
+
+  struct State;  // internal
+
+ private:
+  friend class Session;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace vknn::api

@@ -1,0 +1,184 @@
+// vknn::api::Network: layers recorded as calls of the op builders, replayed into a graph at a
+// session's batch (so the batch is chosen at session creation, as for every model).
+#include "state.h"
+
+#include "vknn/vknn.hpp"
+#include "vknn/network.hpp"
+
+#include "vknn/ops/add.h"
+#include "vknn/ops/avgpool.h"
+#include "vknn/ops/batchnorm.h"
+#include "vknn/ops/concat.h"
+#include "vknn/ops/conv2d.h"
+#include "vknn/ops/linear.h"
+#include "vknn/ops/maxpool.h"
+#include "vknn/ops/relu.h"
+#include "vknn/ops/reshape.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace vknn::api {
+
+namespace {
+
+// PyTorch's default Conv2d/Linear initialization bound, 1/sqrt(fan_in).
+Init pytorch_default(int64_t fan_in) { return Init::uniform(float(1.0 / std::sqrt(double(std::max<int64_t>(1, fan_in))))); }
+
+int64_t dim(const Graph& g, TensorId x, size_t i) {
+  const Shape& s = g.shape(x);
+  return s.rank() > i ? s[i] : 1;  // a wrong rank is the builder's to refuse, with its message
+}
+
+Pool2dParams pool_params(const Network::Pool& p) {
+  Pool2dParams q;
+  q.kernel_h = q.kernel_w = p.kernel;
+  q.stride_h = q.stride_w = p.stride;
+  q.pad_h = q.pad_w = p.pad;
+  return q;
+}
+
+}  // namespace
+
+Network::Network(int64_t channels, int64_t height, int64_t width) : state_(std::make_shared<State>()) {
+  state_->channels = channels, state_->height = height, state_->width = width;
+}
+
+Network::Value Network::input() const { return {0, state_.get()}; }
+
+TensorId Network::State::arg(const std::vector<TensorId>& values, int32_t i) { return values[size_t(i)]; }
+
+int32_t Network::State::check(Value v, const char* call) const {
+  if (v.owner != this || v.index < 0 || v.index > int32_t(layers.size()))
+    raise(VKNN_ERROR_INVALID_ARGUMENT,
+          fmt::format("Network::{}: the value is not one of this network's (index {})", call, v.index));
+  return v.index;
+}
+
+Network::Value Network::State::push(Layer layer) {
+  if (output >= 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Network: a layer added after output()");
+  layers.push_back(std::move(layer));
+  return {int32_t(layers.size()), this};
+}
+
+Network::Value Network::conv2d(Value x, const std::string& name, const Conv& c) {
+  const int32_t i = state_->check(x, "conv2d");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    const TensorId in = State::arg(v, i);
+    const int64_t channels = dim(g, in, 1), per_group = channels / std::max(1, c.groups);
+    const Init init = pytorch_default(per_group * c.kernel * c.kernel);
+    const TensorId w = g.parameter(name + ".weight", {c.out_channels, per_group, c.kernel, c.kernel}, init);
+    const TensorId b = c.bias ? g.parameter(name + ".bias", {c.out_channels}, init) : TensorId{};
+    Conv2dParams p;
+    p.stride_h = p.stride_w = c.stride;
+    p.pad_h = p.pad_w = c.pad;
+    p.groups = c.groups;
+    return vknn::conv2d(g, in, w, b, p, name);
+  });
+}
+
+Network::Value Network::batchnorm(Value x, const std::string& name) {
+  const int32_t i = state_->check(x, "batchnorm");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) { return vknn::batchnorm(g, State::arg(v, i), name); });
+}
+
+Network::Value Network::relu(Value x) {
+  const int32_t i = state_->check(x, "relu");
+  return state_->push(
+      [=](Graph& g, const std::vector<TensorId>& v) { return vknn::relu(g, State::arg(v, i), g.unique_name("relu")); });
+}
+
+Network::Value Network::maxpool(Value x, const Pool& p) {
+  const int32_t i = state_->check(x, "maxpool");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    return vknn::maxpool(g, State::arg(v, i), pool_params(p), g.unique_name("maxpool"));
+  });
+}
+
+Network::Value Network::avgpool(Value x, const Pool& p) {
+  const int32_t i = state_->check(x, "avgpool");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    AvgPool2dParams q;
+    static_cast<Pool2dParams&>(q) = pool_params(p);
+    return vknn::avgpool(g, State::arg(v, i), q, g.unique_name("avgpool"));
+  });
+}
+
+Network::Value Network::global_avgpool(Value x) {
+  const int32_t i = state_->check(x, "global_avgpool");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    return vknn::global_avgpool(g, State::arg(v, i), g.unique_name("global_avgpool"));
+  });
+}
+
+Network::Value Network::add(Value a, Value b) {
+  const int32_t i = state_->check(a, "add"), j = state_->check(b, "add");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    return vknn::add(g, State::arg(v, i), State::arg(v, j), g.unique_name("add"));
+  });
+}
+
+Network::Value Network::concat(const std::vector<Value>& xs) {
+  std::vector<int32_t> idx;
+  for (const Value& x : xs) idx.push_back(state_->check(x, "concat"));
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    std::vector<TensorId> in;
+    for (int32_t i : idx) in.push_back(State::arg(v, i));
+    return vknn::concat(g, in, g.unique_name("concat"));
+  });
+}
+
+Network::Value Network::flatten(Value x) {
+  const int32_t i = state_->check(x, "flatten");
+  return state_->push(
+      [=](Graph& g, const std::vector<TensorId>& v) { return vknn::flatten(g, State::arg(v, i), g.unique_name("flatten")); });
+}
+
+Network::Value Network::linear(Value x, const std::string& name, int64_t out_features, bool bias) {
+  const int32_t i = state_->check(x, "linear");
+  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+    const TensorId in = State::arg(v, i);
+    const int64_t features = dim(g, in, 1);
+    const Init init = pytorch_default(features);
+    const TensorId w = g.parameter(name + ".weight", {out_features, features}, init);
+    const TensorId b = bias ? g.parameter(name + ".bias", {out_features}, init) : TensorId{};
+    return vknn::linear(g, in, w, b, LinearParams{}, name);
+  });
+}
+
+void Network::output(Value x) {
+  const int32_t i = state_->check(x, "output");
+  if (state_->output >= 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Network::output: called twice");
+  if (i == 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Network::output: the input itself (add a layer)");
+  state_->output = i;
+}
+
+Result<models::Model> Network::State::build(int64_t batch) const {
+  if (output < 0) return make_error(Errc::invalid_argument, "Network: no output() was given");
+  if (batch < 1 || batch >= (int64_t(1) << 30))
+    return make_error(Errc::invalid_argument, "Network: batch must be in 1..2^30-1, got {}", batch);
+  models::Model m;
+  Graph& g = m.graph;
+  m.images = g.input("images", {batch, channels, height, width});
+  std::vector<TensorId> values{m.images};
+  for (const Layer& layer : layers) {
+    if (!g.ok()) break;  // the first refusal is the error; later layers would only repeat it
+    values.push_back(layer(g, values));
+  }
+  VKNN_TRY(g.status());
+  m.logits = values[size_t(output)];
+  if (g.shape(m.logits).rank() != 2)
+    return make_error(Errc::invalid_argument, "Network: the output is {}; a session returns (N,classes)",
+                      g.shape(m.logits).str());
+  g.desc(m.logits).role = Role::output;
+  return m;
+}
+
+Network::Network(const Network&) = default;
+Network& Network::operator=(const Network&) = default;
+Network::Network(Network&&) noexcept = default;
+Network& Network::operator=(Network&&) noexcept = default;
+Network::~Network() = default;
+
+}  // namespace vknn::api
