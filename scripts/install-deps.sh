@@ -9,6 +9,8 @@ packages=(
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev
+  # data-parallel training (dist/) and its tests under mpirun
+  libopenmpi-dev openmpi-bin
   # ONNX tests: models written at test time by PyTorch, and ONNX's own node tests
   python3-torch python3-torchvision python3-onnx python3-numpy python3-pil libonnx-testdata
 )

@@ -68,6 +68,11 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   ex->timing_ = options.timing;
   ex->import_host_ = options.import_host_memory;
   ex->chunk_bytes_ = options.transfer_chunk_bytes;
+  ex->cut_after_ = options.cut_after;
+  for (size_t k : options.cut_after)
+    if (k >= graph.nodes().size())
+      return make_error(Errc::invalid_argument, "cut_after: node {} does not exist (the graph has {} nodes)", k,
+                        graph.nodes().size());
   ex->params_.seed_lo = uint32_t(options.seed);
   ex->params_.seed_hi = uint32_t(options.seed >> 32);
   ex->params_.learning_rate = options.learning_rate;
@@ -384,12 +389,25 @@ Status Executor::build_program(Program& p, bool training) {
   for (size_t k = 0; k < nodes.size(); ++k)
     if (const TransferOp* tr = as_transfer(nodes[k])) in.from_target[k] = source_target(*tr);
   for (const auto& [k, br] : bridges_) in.chunks[k] = br.chunks.size();
+  if (training && !cut_after_.empty()) {
+    in.cut_after = cut_after_;
+    for (size_t k = 0; k + 1 < nodes.size(); ++k)  // the update in segments of its own
+      if (nodes[k].phase != Phase::update && nodes[k + 1].phase == Phase::update) in.cut_after.push_back(k);
+  }
   p.segments.clear();
   for (ScheduleSegment& s : build_schedule(in)) {
     Segment seg;
     static_cast<ScheduleSegment&>(seg) = std::move(s);
     p.segments.push_back(std::move(seg));
   }
+  p.node_segment.assign(nodes.size(), -1);
+  p.has_update.assign(p.segments.size(), 0);
+  for (size_t s = 0; s < p.segments.size(); ++s)
+    for (const ScheduleItem& item : p.segments[s].items)
+      if (item.kind == ScheduleItem::Kind::node) {
+        p.node_segment[item.node] = int32_t(s);
+        if (nodes[item.node].phase == Phase::update) p.has_update[s] = 1;
+      }
   for (Segment& seg : p.segments) {
     const Target& tg = targets_[size_t(seg.target)];
     CommandList::Options opt;
@@ -457,7 +475,7 @@ Status Executor::record_inference(CommandList& list) {
   return record_items(list, infer_.segments[0], false);
 }
 
-Status Executor::run_program(Program& p) {
+Status Executor::run_program(Program& p, StepHook* hook) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   for (auto& d : devices_)
@@ -468,10 +486,21 @@ Status Executor::run_program(Program& p) {
   // On failure, let what was already submitted elsewhere finish before reporting.
   auto drain_and_fail = [&](const Error& e, int32_t device) -> Status {
     drain(10'000'000'000ull);
-    return on_device(device, e);
+    return device < 0 ? e : on_device(device, e);
+  };
+  for (Segment& seg : p.segments) seg.signal = 0;  // not submitted in this run yet
+  bool hooked = hook == nullptr;
+  auto call_hook = [&]() -> Status {
+    hooked = true;
+    running_ = &p;
+    Status s = hook->before_update(*this);
+    running_ = nullptr;
+    return s;
   };
   for (Segment& seg : p.segments) {
     const int32_t dev = targets_[size_t(seg.target)].device;
+    if (!hooked && p.has_update[size_t(&seg - p.segments.data())])
+      if (auto s = call_hook(); !s.ok()) return drain_and_fail(s.error(), -1);
     std::vector<SemaphoreWait> waits;
     for (size_t w : seg.waits) {
       const Segment& other = p.segments[w];
@@ -497,6 +526,8 @@ Status Executor::run_program(Program& p) {
     if (!v.ok()) return drain_and_fail(v.error(), dev);
     seg.signal = *v;
   }
+  if (!hooked)
+    if (auto s = call_hook(); !s.ok()) return drain_and_fail(s.error(), -1);
   for (size_t t = 0; t < targets_.size(); ++t) {
     Queue& q = queue_of(int32_t(t));
     if (auto s = q.wait(q.last_submitted()); !s.ok()) return drain_and_fail(s.error(), targets_[t].device);
@@ -546,10 +577,22 @@ Status Executor::upload_input(TensorId t, const void* data, size_t bytes) {
   return {};
 }
 
-Status Executor::run() {
+Result<bool> Executor::node_done(size_t node, uint64_t timeout_ns) {
+  if (!running_) return make_error(Errc::invalid_argument, "node_done: only during StepHook::before_update");
+  if (node >= running_->node_segment.size() || running_->node_segment[node] < 0)
+    return make_error(Errc::invalid_argument, "node_done: node {} is not part of the training step", node);
+  const Segment& seg = running_->segments[size_t(running_->node_segment[node])];
+  if (seg.signal == 0) return false;  // not submitted yet
+  auto s = queue_of(seg.target).wait(seg.signal, timeout_ns);
+  if (s.ok()) return true;
+  if (s.error().code == Errc::timeout) return false;
+  return on_device(targets_[size_t(seg.target)].device, s.error());
+}
+
+Status Executor::run(StepHook* hook) {
   if (!has_backward_) return infer();
   params_.training = 1;
-  VKNN_TRY(run_program(train_));
+  VKNN_TRY(run_program(train_, hook));
   last_run_training_ = true;
   if (has_update_) ++params_.step;
   return {};

@@ -117,6 +117,9 @@ std::vector<ScheduleSegment> build_schedule(const ScheduleInput& in) {
   // Between devices, chunk by chunk, each chunk ending a segment: the host hands chunk c to
   // the receiver while the sender copies chunk c + 1.
   std::vector<int8_t> sent(nodes.size(), 0);
+  std::vector<int8_t> cut(nodes.size(), 0);
+  for (size_t k : in.cut_after)
+    if (k < nodes.size()) cut[k] = 1;
   auto send = [&](size_t k) {
     const int32_t from = in.from_target[k];
     for (size_t c = 0; c < in.chunks.at(k); ++c) {
@@ -152,6 +155,7 @@ std::vector<ScheduleSegment> build_schedule(const ScheduleInput& in) {
         b.close(t);
       }
     }
+    if (cut[k]) b.close(t);
   }
   return b.finish();
 }

@@ -275,3 +275,37 @@ TEST_CASE("schedule: each column of a two-column graph runs up to the first cros
   CHECK(segs[2].waits.size() == 1);
   CHECK(segs[3].waits.size() == 1);
 }
+
+TEST_CASE("schedule: cut_after ends a segment after each named node and keeps the result") {
+  // Data-parallel training cuts after each gradient bucket's last writer, so the host learns
+  // from the segment's timeline value when the bucket is written.
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 100; ++trial) {
+    const int32_t targets = 1 + int32_t(rng() % 3);
+    Case c = random_case(rng, 5 + int(rng() % 30), targets, true);
+    const size_t before = build_schedule(c.in).size();
+    for (size_t k = 0; k < c.g.nodes().size(); ++k)
+      if (!as_transfer(c.g.nodes()[k]) && rng() % 4 == 0) c.in.cut_after.push_back(k);
+    const auto segs = build_schedule(c.in);
+    INFO("trial " << trial << ", " << c.in.cut_after.size() << " cuts");
+    CHECK(segs.size() >= before);
+    // The node ends its segment, or only the sends of transfers leaving right after it follow.
+    for (size_t k : c.in.cut_after) {
+      bool last_of_segment = false;
+      for (const auto& s : segs)
+        for (size_t i = 0; i < s.items.size(); ++i)
+          if (s.items[i].kind == ScheduleItem::Kind::node && s.items[i].node == k)
+            last_of_segment = std::all_of(s.items.begin() + long(i) + 1, s.items.end(),
+                                          [](const ScheduleItem& it) { return it.kind == ScheduleItem::Kind::send; });
+      CHECK_MESSAGE(last_of_segment, "node " << c.g.nodes()[k].name << " does not end a segment");
+    }
+    const auto want = run_sequentially(c.g);
+    for (int i = 0; i < 3; ++i) CHECK(run_interleaved(c, segs, rng) == want);
+  }
+  // One target, no crossings: without cuts one segment; with k cuts (not at the end) k + 1.
+  std::mt19937 rng1(3);
+  Case c = random_case(rng1, 12, 1, true);
+  CHECK(build_schedule(c.in).size() == 1);
+  c.in.cut_after = {2, 5, 9};
+  CHECK(build_schedule(c.in).size() == 4);
+}

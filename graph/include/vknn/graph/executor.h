@@ -39,6 +39,26 @@ struct ExecutorOptions {
   // submission on both sides, so the receiver starts on one chunk while the sender copies
   // the next.
   uint64_t transfer_chunk_bytes = 4ull << 20;
+  // Nodes after which the training step ends a segment (a submission of its own that
+  // signals its queue's timeline), so that a StepHook can learn when they are done
+  // (node_done). When not empty, the update nodes are also cut off from the backward pass,
+  // so that the hook runs between the two. Data-parallel training cuts after the last
+  // writer of each gradient bucket.
+  std::vector<size_t> cut_after;
+};
+
+class Executor;
+
+// Host work inside a training step: data-parallel training reduces the gradients over
+// processes here. Called once per run(), after every segment before the first update
+// node has been submitted and before any update is submitted (after the last segment if
+// the graph has no update nodes). It may poll or wait for nodes (Executor::node_done) and
+// read and write persistent tensors; the update then sees what it wrote. An error stops
+// the step (what was submitted is drained) and run() returns it.
+class StepHook {
+ public:
+  virtual ~StepHook() = default;
+  virtual Status before_update(Executor& ex) = 0;
 };
 
 // How one target spent the last run (filled when ExecutorOptions::timing is on).
@@ -70,7 +90,11 @@ class Executor {
   Status set_input(TensorId t, std::span<const int32_t> values);
   // One training step: forward, backward and update (a graph without backward nodes runs
   // its forward pass in inference mode instead).
-  Status run();
+  Status run(StepHook* hook = nullptr);
+  // During StepHook::before_update only: whether node `node` (and everything recorded
+  // before it on its target) has finished, waiting up to timeout_ns (0: just look). A node
+  // whose segment is not submitted yet is not done.
+  Result<bool> node_done(size_t node, uint64_t timeout_ns = 0);
   // The forward nodes only, in inference mode (batch norm uses running statistics, dropout
   // is the identity). Parameters are not touched.
   Status infer();
@@ -142,7 +166,9 @@ class Executor {
     uint64_t signal = 0;
   };
   struct Program {
-    std::vector<Segment> segments;  // in submission order
+    std::vector<Segment> segments;     // in submission order
+    std::vector<int32_t> node_segment;  // per node: the segment recording it, -1 if none
+    std::vector<int8_t> has_update;     // per segment: holds an update node
   };
   // Host-visible memory a transfer between two devices goes through.
   struct Bridge {
@@ -160,7 +186,7 @@ class Executor {
   Status record();
   Status build_program(Program& p, bool training);
   Status record_items(CommandList& list, const Segment& seg, bool training);
-  Status run_program(Program& p);
+  Status run_program(Program& p, StepHook* hook = nullptr);
   Error on_device(int32_t device, const Error& e) const;
   Queue& queue_of(int32_t target) const;
   int32_t device_of_node(size_t k) const { return targets_[size_t(node_target_[k])].device; }
@@ -195,6 +221,8 @@ class Executor {
   Program train_, infer_;
   std::vector<TargetStats> stats_;
   double last_run_ms_ = 0;
+  std::vector<size_t> cut_after_;
+  Program* running_ = nullptr;  // the program whose hook is being called
 };
 
 }  // namespace vknn

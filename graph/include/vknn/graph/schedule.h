@@ -45,6 +45,10 @@ struct ScheduleInput {
   std::vector<int32_t> root;          // per tensor: the tensor whose memory it uses
   std::vector<int8_t> alias;          // per node: a transfer that only shares memory
   std::map<size_t, size_t> chunks;    // transfers between devices: node -> chunk count
+  // Nodes after which their target's segment ends (its own submission, its own timeline
+  // value), so that the host learns when they are done: data-parallel training starts the
+  // all-reduce of a gradient bucket there while the device goes on with earlier layers.
+  std::vector<size_t> cut_after;
 };
 
 // Segments in submission order.

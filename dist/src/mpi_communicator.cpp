@@ -1,0 +1,164 @@
+// MPI_COMM_WORLD behind the Communicator interface. Errors are returned, not fatal
+// (MPI_ERRORS_RETURN), so that a failed collective becomes an error naming the ranks.
+#include "vknn/dist/communicator.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vknn::dist {
+namespace {
+
+constexpr int kCheckInTag = 0x564b;  // "VK"
+
+std::string mpi_error(int code) {
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int len = 0;
+  MPI_Error_string(code, text, &len);
+  return std::string(text, size_t(std::max(0, len)));
+}
+
+class MpiReduction final : public Reduction {
+ public:
+  Result<bool> test() override {
+    if (done_) return true;
+    int flag = 0;
+    if (int rc = MPI_Test(&request_, &flag, MPI_STATUS_IGNORE); rc != MPI_SUCCESS)
+      return make_error(Errc::io, "MPI_Test of an all-reduce: {}", mpi_error(rc));
+    done_ = flag != 0;
+    return done_;
+  }
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  bool done_ = false;
+};
+
+class MpiWorld final : public Communicator {
+ public:
+  ~MpiWorld() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+  }
+  const char* kind() const override { return "MPI"; }
+
+  Status init(int* argc, char*** argv) {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized)
+      if (int rc = MPI_Init(argc, argv); rc != MPI_SUCCESS) return make_error(Errc::io, "MPI_Init: {}", mpi_error(rc));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    rank_ = rank;
+    char name[MPI_MAX_PROCESSOR_NAME] = {};
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    std::vector<char> all(size_t(size) * MPI_MAX_PROCESSOR_NAME, 0);
+    if (int rc = MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                               MPI_COMM_WORLD);
+        rc != MPI_SUCCESS)
+      return make_error(Errc::io, "MPI_Allgather of host names: {}", mpi_error(rc));
+    hosts_.clear();
+    for (int r = 0; r < size; ++r) {
+      const char* h = all.data() + size_t(r) * MPI_MAX_PROCESSOR_NAME;
+      hosts_.emplace_back(h, strnlen(h, MPI_MAX_PROCESSOR_NAME));
+    }
+    MPI_Comm local;
+    if (int rc = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local);
+        rc != MPI_SUCCESS)
+      return make_error(Errc::io, "MPI_Comm_split_type: {}", mpi_error(rc));
+    MPI_Comm_rank(local, &local_rank_);
+    MPI_Comm_free(&local);
+    return {};
+  }
+
+  Result<std::unique_ptr<Reduction>> start_sum(std::span<float> data) override {
+    std::unique_ptr<MpiReduction> r(new MpiReduction);
+    if (data.size() > size_t(INT32_MAX))
+      return make_error(Errc::invalid_argument, "all-reduce of {} floats: more than MPI's int count", data.size());
+    if (int rc = MPI_Iallreduce(MPI_IN_PLACE, data.data(), int(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                                &r->request_);
+        rc != MPI_SUCCESS)
+      return make_error(Errc::io, "MPI_Iallreduce of {} floats: {}", data.size(), mpi_error(rc));
+    return std::unique_ptr<Reduction>(std::move(r));
+  }
+
+  Status check_in(uint64_t step) override {
+    // The previous round must be complete (missing() was empty) before its buffers are reused.
+    VKNN_ASSIGN(auto m, missing());
+    if (!m.empty())
+      return make_error(Errc::invalid_argument, "check-in for step {} while {} has not checked in for step {}", step,
+                        describe(m[0]), step_);
+    // Our 8-byte sends leave eagerly; their buffer is reused below only once they have.
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (!sends_done())
+      if (Clock::now() > deadline)
+        return make_error(Errc::timeout, "the check-in messages of step {} were not sent within 10 s", step_);
+    const size_t n = size_t(size());
+    step_ = step;
+    out_.assign(1, step);
+    in_.assign(n, 0);
+    recv_.assign(n, MPI_REQUEST_NULL);
+    send_.assign(n, MPI_REQUEST_NULL);
+    for (int r = 0; r < size(); ++r) {
+      if (r == rank_) continue;
+      if (int rc = MPI_Irecv(&in_[size_t(r)], 1, MPI_UINT64_T, r, kCheckInTag, MPI_COMM_WORLD, &recv_[size_t(r)]);
+          rc != MPI_SUCCESS)
+        return make_error(Errc::io, "MPI_Irecv from {}: {}", describe(r), mpi_error(rc));
+      if (int rc = MPI_Isend(out_.data(), 1, MPI_UINT64_T, r, kCheckInTag, MPI_COMM_WORLD, &send_[size_t(r)]);
+          rc != MPI_SUCCESS)
+        return make_error(Errc::io, "MPI_Isend to {}: {}", describe(r), mpi_error(rc));
+    }
+    return {};
+  }
+
+  Result<std::vector<int>> missing() override {
+    std::vector<int> out;
+    for (size_t r = 0; r < recv_.size(); ++r) {
+      if (recv_[r] == MPI_REQUEST_NULL) continue;  // heard from (MPI_Test resets it), or this rank
+      int flag = 0;
+      if (int rc = MPI_Test(&recv_[r], &flag, MPI_STATUS_IGNORE); rc != MPI_SUCCESS)
+        return make_error(Errc::io, "waiting for {}: {}", describe(int(r)), mpi_error(rc));
+      if (!flag) {
+        out.push_back(int(r));
+      } else if (in_[r] != step_) {
+        return make_error(Errc::invalid_argument, "{} is at step {} while {} is at step {}: the ranks diverged",
+                          describe(int(r)), in_[r], describe(rank_), step_);
+      }
+    }
+    (void)sends_done();
+    return out;
+  }
+
+  [[noreturn]] void abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
+  }
+
+ private:
+  bool sends_done() {
+    bool all = true;
+    for (auto& s : send_) {
+      if (s == MPI_REQUEST_NULL) continue;
+      int flag = 0;
+      if (MPI_Test(&s, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag) all = false;
+    }
+    return all;
+  }
+
+  uint64_t step_ = 0;
+  std::vector<uint64_t> out_, in_;
+  std::vector<MPI_Request> recv_, send_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Communicator>> make_mpi_communicator(int* argc, char*** argv) {
+  std::unique_ptr<MpiWorld> w(new MpiWorld);
+  VKNN_TRY(w->init(argc, argv));
+  return std::unique_ptr<Communicator>(std::move(w));
+}
+
+}  // namespace vknn::dist

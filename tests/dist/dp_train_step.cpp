@@ -1,0 +1,234 @@
+// Data-parallel training steps of a LeNet through the graph executor and the gradient
+// all-reducer (dist/), the same path `vknn train` takes under mpirun. Started alone it is
+// one process; under mpirun each rank computes its slice of the same global batches.
+//
+//   dp_train_step run --batch B --steps S --bucket-bytes X --out FILE
+//                     [--timeout-ms T] [--fail-rank R --fail-step S --fail kill|stop]
+//     rank 0 writes, per step, the loss (averaged over ranks) and every gradient after the
+//     reduction, and the weights after the last step, as safetensors.
+//   dp_train_step compare A B --rel TOL
+//     every tensor of A equals B's within TOL relative (see `close`).
+#include "vknn/dist/allreduce.h"
+#include "vknn/graph/autodiff.h"
+#include "vknn/graph/safetensors.h"
+#include "vknn/models/lenet.h"
+#include "vknn/ops/sgd.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+
+using namespace vknn;
+
+namespace {
+
+struct Config {
+  int64_t batch = 8;
+  int steps = 3;
+  uint64_t bucket_bytes = 0;
+  std::string out;
+  int64_t timeout_ms = 30000;
+  int fail_rank = -1, fail_step = -1;
+  std::string fail = "kill";
+};
+
+// Sample j of the synthetic data set: its image and label depend on j and the seed only,
+// so the global batch is the same set of samples whatever the number of ranks.
+void sample(uint64_t seed, int64_t j, float* image, int32_t* label) {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + uint64_t(j));
+  for (int i = 0; i < 28 * 28; ++i) image[i] = float(double(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+  *label = int32_t(rng() % 10);
+}
+
+// Kills or stops this rank in the middle of a step (after its backward pass was submitted,
+// before its gradients are reduced), for the failure test.
+class Failing final : public StepHook {
+ public:
+  Failing(StepHook& inner, bool now, bool stop) : inner_(inner), now_(now), stop_(stop) {}
+  Status before_update(Executor& ex) override {
+    if (now_) {
+      std::fprintf(stderr, "dp_train_step: this rank %s itself mid-step\n", stop_ ? "stops" : "kills");
+      std::fflush(stderr);
+      std::raise(stop_ ? SIGSTOP : SIGKILL);
+    }
+    return inner_.before_update(ex);
+  }
+
+ private:
+  StepHook& inner_;
+  bool now_, stop_;
+};
+
+Status train(dist::Communicator& comm, const Config& cfg) {
+  VKNN_ASSIGN(dist::Slice slice, dist::rank_slice(cfg.batch, comm.rank(), comm.size()));
+  const int64_t local = slice.end - slice.begin;
+  ContextOptions copt;
+  copt.validation = true;
+  VKNN_ASSIGN(auto ctx, Context::create(copt));
+  models::LeNetOptions lo;
+  lo.batch = local;
+  lo.training = true;
+  models::Model m = models::lenet(lo);
+  Graph& g = m.graph;
+  VKNN_TRY(build_backward(g));
+  SgdParams sgd;
+  sgd.rule = SgdRule::sgd_pytorch;
+  sgd.momentum = 0.9f;
+  sgd.weight_decay = 5e-4f;
+  VKNN_TRY(add_sgd(g, sgd));
+  auto buckets = dist::plan_buckets(g, cfg.bucket_bytes);
+  ExecutorOptions eo;
+  eo.seed = 7;
+  eo.learning_rate = 0.05f;
+  eo.cut_after = dist::cut_points(buckets);
+  VKNN_ASSIGN(auto ex, Executor::create(*ctx, g, eo));
+  dist::GradientAllReducer reducer(comm, buckets, std::chrono::milliseconds(cfg.timeout_ms));
+  std::fprintf(stderr, "%s of %d (%s): batch %lld of %lld, %zu bucket(s)\n", comm.describe(comm.rank()).c_str(),
+               comm.size(), comm.kind(), (long long)local, (long long)cfg.batch, buckets.size());
+
+  SafetensorsWriter w;
+  dist::ReduceStats warm;  // steps after the first (which includes the pipelines' creation)
+  std::vector<float> images(size_t(local) * 28 * 28);
+  std::vector<int32_t> labels(static_cast<size_t>(local));
+  for (int s = 0; s < cfg.steps; ++s) {
+    for (int64_t i = 0; i < local; ++i)
+      sample(eo.seed, int64_t(s) * cfg.batch + slice.begin + i, images.data() + i * 28 * 28, &labels[size_t(i)]);
+    VKNN_TRY(ex->set_input(m.images, std::span<const float>(images)));
+    VKNN_TRY(ex->set_input(m.labels, std::span<const int32_t>(labels)));
+    Failing hook(reducer, comm.rank() == cfg.fail_rank && s == cfg.fail_step, cfg.fail == "stop");
+    VKNN_TRY(ex->run(&hook));
+    VKNN_ASSIGN(float loss, ex->read_scalar(g.loss));
+    std::vector<float> mean{loss};
+    VKNN_TRY(comm.sum(mean, std::chrono::milliseconds(cfg.timeout_ms), fmt::format("loss average of step {}", s)));
+    mean[0] /= float(comm.size());
+    w.add_f32(fmt::format("step{}/loss", s), {1}, mean);
+    for (const auto& b : reducer.buckets())
+      for (TensorId t : b.grads) {
+        VKNN_ASSIGN(auto v, ex->read(t));
+        w.add_f32(fmt::format("step{}/{}", s, g.desc(t).name), g.desc(t).shape.dims, v);
+      }
+    const auto& st = reducer.last();
+    if (s > 0) warm += st;
+    std::fprintf(stderr,
+                 "%s step %d: loss %.6f, step %.1f ms, all-reduce %.2f ms in flight, %.2f hidden, %.2f exposed, "
+                 "copies %.2f ms\n",
+                 comm.describe(comm.rank()).c_str(), s, double(mean[0]), ex->last_run_ms(), st.comm_ms, st.hidden_ms,
+                 st.exposed_ms, st.copy_ms);
+  }
+  for (size_t i = 0; i < g.tensors().size(); ++i) {
+    const TensorDesc& d = g.tensors()[i];
+    if (d.role != Role::parameter) continue;
+    VKNN_ASSIGN(auto v, ex->read(TensorId{int32_t(i)}));
+    w.add_f32("final/" + d.name, d.shape.dims, v);
+  }
+  if (comm.size() > 1 && cfg.steps > 1)
+    std::fprintf(stderr,
+                 "%s: %zu bucket(s), %.2f MB per step; steps 1-%d: all-reduce hidden behind backward %.0f%% "
+                 "(%.2f of %.2f ms in flight)\n",
+                 comm.describe(comm.rank()).c_str(), buckets.size(), double(warm.bytes) / (cfg.steps - 1) / 1e6,
+                 cfg.steps - 1, 100 * warm.hidden_share(), warm.hidden_ms, warm.comm_ms);
+  if (const uint64_t n = validation_message_count(); n > 0)
+    return make_error(Errc::vulkan, "the validation layer printed {} message(s)", n);
+  if (comm.rank() == 0 && !cfg.out.empty()) VKNN_TRY(w.write_atomic(cfg.out));
+  return {};
+}
+
+// |a - b| <= rel * max|tensor|: relative to the tensor's largest magnitude. Two batch
+// slices summed separately round differently from one batch summed at once, and an element
+// that cancels to near zero keeps the rounding of its large terms, so element-wise relative
+// differences of tiny elements say nothing (2e-4 was seen at an element 1e-3 of the
+// tensor's largest). The element-wise worst is printed too.
+int compare(const std::string& a_path, const std::string& b_path, double rel) {
+  auto a = SafetensorsFile::read(a_path);
+  auto b = SafetensorsFile::read(b_path);
+  if (!a.ok() || !b.ok()) {
+    std::fprintf(stderr, "compare: %s\n", (!a.ok() ? a.error() : b.error()).what().c_str());
+    return 1;
+  }
+  int bad = 0;
+  double worst = 0, worst_elementwise = 0;
+  std::string worst_name;
+  for (const auto& e : a->entries()) {
+    auto x = a->read_f32(e.name, e.shape);
+    auto y = b->read_f32(e.name, e.shape);
+    if (!x.ok() || !y.ok()) {
+      std::fprintf(stderr, "compare: %s: %s\n", e.name.c_str(), (!x.ok() ? x.error() : y.error()).what().c_str());
+      ++bad;
+      continue;
+    }
+    double scale = 0;
+    for (size_t i = 0; i < x->size(); ++i) scale = std::max({scale, std::fabs(double((*x)[i])), std::fabs(double((*y)[i]))});
+    for (size_t i = 0; i < x->size(); ++i) {
+      const double p = (*x)[i], q = (*y)[i];
+      const double err = std::fabs(p - q) / std::max(scale, 1e-30);
+      worst_elementwise = std::max(worst_elementwise, std::fabs(p - q) / std::max({std::fabs(p), std::fabs(q), 1e-30}));
+      if (err > worst) {
+        worst = err;
+        worst_name = fmt::format("{}[{}] ({} vs {})", e.name, i, p, q);
+      }
+      if (!(err <= rel)) {  // NaN fails too
+        if (bad < 5) std::fprintf(stderr, "compare: %s[%zu]: %.9g vs %.9g (relative %.3g)\n", e.name.c_str(), i, p, q, err);
+        ++bad;
+      }
+    }
+  }
+  if (a->entries().size() != b->entries().size()) {
+    std::fprintf(stderr, "compare: %zu tensors in %s, %zu in %s\n", a->entries().size(), a_path.c_str(),
+                 b->entries().size(), b_path.c_str());
+    ++bad;
+  }
+  std::fprintf(stderr,
+               "compare: %zu tensors, worst difference relative to its tensor's largest magnitude %.3g at %s; "
+               "%d over %.3g (element-wise relative, worst %.3g)\n",
+               a->entries().size(), worst, worst_name.c_str(), bad, rel, worst_elementwise);
+  return bad == 0 && !a->entries().empty() ? 0 : 1;
+}
+
+bool parse(int argc, char** argv, Config& cfg) {
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    try {
+      if (k == "--batch") cfg.batch = std::stoll(v);
+      else if (k == "--steps") cfg.steps = std::stoi(v);
+      else if (k == "--bucket-bytes") cfg.bucket_bytes = std::stoull(v);
+      else if (k == "--out") cfg.out = v;
+      else if (k == "--timeout-ms") cfg.timeout_ms = std::stoll(v);
+      else if (k == "--fail-rank") cfg.fail_rank = std::stoi(v);
+      else if (k == "--fail-step") cfg.fail_step = std::stoi(v);
+      else if (k == "--fail") cfg.fail = v;
+      else return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return argc % 2 == 0 && cfg.batch > 0 && cfg.steps > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "compare") == 0) {
+    if (argc != 6 || std::strcmp(argv[4], "--rel") != 0) return 2;
+    return compare(argv[2], argv[3], std::atof(argv[5]));
+  }
+  Config cfg;
+  if (argc < 2 || std::strcmp(argv[1], "run") != 0 || !parse(argc, argv, cfg)) {
+    std::fprintf(stderr, "usage: dp_train_step run --batch B --steps S --bucket-bytes X --out FILE ... | compare A B --rel TOL\n");
+    return 2;
+  }
+  auto comm = dist::make_communicator(&argc, &argv);
+  if (!comm.ok()) {
+    std::fprintf(stderr, "dp_train_step: %s\n", comm.error().what().c_str());
+    return 1;
+  }
+  if (auto s = train(**comm, cfg); !s.ok()) {
+    std::fprintf(stderr, "dp_train_step: %s: %s\n", (*comm)->describe((*comm)->rank()).c_str(), s.error().what().c_str());
+    std::fflush(stderr);
+    if (s.error().code == Errc::no_device) return 77;
+    (*comm)->abort(3);
+  }
+  return 0;
+}
