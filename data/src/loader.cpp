@@ -107,7 +107,7 @@ int64_t BatchLoader::batches_per_epoch() const {
   return opt_.drop_last ? n / b : (n + b - 1) / b;
 }
 
-void BatchLoader::start_epoch(uint64_t epoch) {
+void BatchLoader::start_epoch(uint64_t epoch, int64_t first_batch) {
   auto order = epoch_order(size(), opt_.seed, epoch, opt_.shuffle);
   {
     std::lock_guard lock(mu_);
@@ -115,8 +115,8 @@ void BatchLoader::start_epoch(uint64_t epoch) {
     epoch_ = epoch;
     order_ = std::move(order);
     ready_.clear();
-    next_claim_ = next_consume_ = 0;
     num_batches_ = batches_per_epoch();
+    next_claim_ = next_consume_ = std::clamp<int64_t>(first_batch, 0, num_batches_);
     epoch_active_ = true;
   }
   work_cv_.notify_all();

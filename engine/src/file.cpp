@@ -62,6 +62,17 @@ Status write_file_atomic(const std::filesystem::path& path, std::span<const uint
     ::unlink(tmp.c_str());
     return make_error(Errc::io, "renaming {} to {}: {}", tmp, path.string(), std::strerror(err));
   }
+  return fsync_directory(path.parent_path());
+}
+
+Status fsync_directory(const std::filesystem::path& dir_in) {
+  const std::filesystem::path dir = dir_in.empty() ? std::filesystem::path(".") : dir_in;
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(Errc::io, "{}: cannot open the directory to sync it: {}", dir.string(), std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return make_error(Errc::io, "{}: fsync of the directory failed: {}", dir.string(), std::strerror(err));
   return {};
 }
 

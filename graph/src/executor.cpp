@@ -669,19 +669,32 @@ Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
   return {};
 }
 
-Status Executor::save_checkpoint(const std::filesystem::path& path) const {
+namespace {
+// Optimizer state: what a weights-only checkpoint leaves out and plain weights need not carry.
+bool optimizer_state(const TensorDesc& d) { return d.role == Role::state && d.name.ends_with(".momentum"); }
+}  // namespace
+
+Result<std::vector<uint8_t>> Executor::checkpoint_bytes(const std::map<std::string, std::string>& metadata,
+                                                        bool weights_only) const {
   SafetensorsWriter w;
   for (size_t i = 0; i < graph_.tensors().size(); ++i) {
     const auto& d = graph_.tensors()[i];
     if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
+    if (weights_only && optimizer_state(d)) continue;
     VKNN_ASSIGN(auto v, read(TensorId{int32_t(i)}));
     w.add_f32(d.name, d.shape.dims, v);
   }
+  for (const auto& [k, v] : metadata) w.set_metadata(k, v);
   w.set_metadata("format", "vknn-checkpoint-1");
   w.set_metadata("step", std::to_string(params_.step));
   w.set_metadata("seed", std::to_string(seed_));
   w.set_metadata("learning_rate", fmt::format("{:.9g}", params_.learning_rate));
-  return w.write_atomic(path);
+  return w.serialize();
+}
+
+Status Executor::save_checkpoint(const std::filesystem::path& path) const {
+  VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes());
+  return write_file_atomic(path, bytes);
 }
 
 Status Executor::load_weights(const std::filesystem::path& path, bool allow_extra) {
@@ -691,7 +704,7 @@ Status Executor::load_weights(const std::filesystem::path& path, bool allow_extr
     const auto& d = graph_.tensors()[i];
     if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
     if (!f.find(d.name)) {
-      if (d.role == Role::state && d.name.ends_with(".momentum")) continue;  // plain weights carry no optimizer state
+      if (optimizer_state(d)) continue;  // plain weights carry no optimizer state
       return make_error(Errc::parse, "{}: no tensor named '{}' (shape {})", path.string(), d.name, d.shape.str());
     }
     VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
@@ -708,24 +721,32 @@ Status Executor::load_weights(const std::filesystem::path& path, bool allow_extr
 
 Status Executor::load_checkpoint(const std::filesystem::path& path) {
   VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(path));
+  return load_checkpoint(f);
+}
+
+Status Executor::load_checkpoint(const SafetensorsFile& f) {
+  const std::string& path = f.source();
   auto meta = f.metadata();
   if (meta["format"] != "vknn-checkpoint-1")
-    return make_error(Errc::parse, "{}: not a vknn checkpoint (format '{}')", path.string(), meta["format"]);
+    return make_error(Errc::parse, "{}: not a vknn checkpoint (format '{}')", path, meta["format"]);
   for (size_t i = 0; i < graph_.tensors().size(); ++i) {
     const auto& d = graph_.tensors()[i];
     if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
+    if (optimizer_state(d) && !f.find(d.name))
+      return make_error(Errc::parse, "{}: no optimizer state '{}' (a weights-only file cannot resume training)", path,
+                        d.name);
     VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
     VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
   }
   for (const auto& e : f.entries())
     if (!graph_.find(e.name).valid())
-      return make_error(Errc::parse, "{}: tensor '{}' is not in the model", path.string(), e.name);
+      return make_error(Errc::parse, "{}: tensor '{}' is not in the model", path, e.name);
   try {
     params_.step = uint32_t(std::stoul(meta.at("step")));
     seed_ = std::stoull(meta.at("seed"));
     params_.learning_rate = std::stof(meta.at("learning_rate"));
   } catch (const std::exception&) {
-    return make_error(Errc::parse, "{}: malformed step/seed/learning_rate metadata", path.string());
+    return make_error(Errc::parse, "{}: malformed step/seed/learning_rate metadata", path);
   }
   params_.seed_lo = uint32_t(seed_);
   params_.seed_hi = uint32_t(seed_ >> 32);

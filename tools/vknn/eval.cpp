@@ -50,6 +50,7 @@ int eval_main(const EvalConfig& c) {
   if (!spec.ok()) return fail(spec.error());
   auto src = open_data(data_dir, false);
   if (!src.ok()) return fail(src.error());
+  for (const auto& w : src->warnings) fmt::print(stderr, "warning: {}\n", w);
   auto made = Context::create(context_options(c.device));
   if (!made.ok()) return fail(made.error());
   auto ctx = *made;

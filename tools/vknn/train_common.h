@@ -1,82 +1,21 @@
-// Shared pieces of `vknn train`, `vknn eval` and `vknn infer`: the model table, dataset
-// detection, the per-model preprocessing and the evaluation pass.
+// The training recipe (model table, datasets, loaders, evaluation) lives in the trainer
+// library (train/); `vknn eval` and `vknn infer` use it under these names.
 #pragma once
 
 #include "cli.h"
 
-#include "vknn/data/datasets.h"
-#include "vknn/data/image.h"
-#include "vknn/data/loader.h"
-#include "vknn/data/transforms.h"
-#include "vknn/graph/executor.h"
-#include "vknn/models/model.h"
-
-#include <filesystem>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
+#include "vknn/train/recipe.h"
 
 namespace vknn::tools {
 
-// What a model name means for input and preprocessing.
-struct ModelSpec {
-  std::string name;
-  int channels = 3;
-  int size = 32;             // square input
-  int resize_shorter = 0;    // ImageNet models: 256, then crop `size`
-  int default_classes = 10;
-  std::vector<float> mean, stddev;  // per channel; empty = none
-  // Training augmentation with the AlexNet paper's colour PCA (§4.1), eigenvectors of the
-  // RGB covariance of the training pixels.
-  bool pca = false;
-  std::optional<data::ColorPca> color_pca;  // filled by make_loader from the training images
-};
-
-// Known names: lenet, cifar-resnet20/32/44/56, cifar-plain20/32/44/56, resnet18/34/50, alexnet.
-Result<ModelSpec> model_spec(const std::string& name);
-Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training);
-
-// A dataset directory: IDX, CIFAR-10 binary or image folder (train/ and test/ or val/).
-struct DataSource {
-  enum class Kind { idx, cifar, folder } kind = Kind::idx;
-  std::filesystem::path root;
-  std::shared_ptr<const data::Dataset> train, test;           // idx, cifar
-  std::shared_ptr<const data::ImageFolder> train_f, test_f;   // folder
-  int32_t classes = 0;
-  std::vector<std::string> class_names;  // empty if unknown
-  const char* kind_name() const;
-  int64_t size(bool train_split) const;
-};
-// Loads the test split always and the training split only if `need_train`.
-Result<DataSource> open_data(const std::filesystem::path& root, bool need_train);
-
-// Preprocesses one decoded image for `spec` (train: random augmentation) into
-// spec.channels * spec.size^2 floats, or 10 times that for the 10-crop evaluation (the four
-// corners and the centre, and their mirror images; ImageNet models only).
-void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, data::Rng& rng, std::span<float> out,
-                   bool ten_crop = false);
-
-// ten_crop: each sample is 10 views (image folders with ImageNet models only).
-Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
-                                                       bool augment, int batch, int threads, uint64_t seed,
-                                                       int64_t limit = 0, bool ten_crop = false);
-
-struct EvalResult {
-  double loss = 0, top1 = 0, top5 = 0;  // mean loss, accuracies in [0, 1]
-  int64_t samples = 0;
-};
-// One pass over the loader's epoch 0 with ex.infer(); full batches use the graph's
-// loss/top1/top5 outputs, a partial last batch is zero-padded and scored on the host from
-// the logits (same tie rule as the loss op).
-// With views > 1 (10-crop) the graph's batch holds views images per sample; the softmax
-// probabilities of a sample's views are averaged and scored on the host.
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views = 1);
-
-// Copies every parameter and state tensor of `to`'s graph from `from` (matched by name).
-Status copy_weights(const Executor& from, Executor& to);
-
-// Writes `text` to `path` atomically (temp file + rename).
-Status write_atomic(const std::filesystem::path& path, const std::string& text);
+using train::build_model;
+using train::DataSource;
+using train::evaluate;
+using train::EvalResult;
+using train::make_loader;
+using train::model_spec;
+using train::ModelSpec;
+using train::open_data;
+using train::prepare_image;
 
 }  // namespace vknn::tools

@@ -107,27 +107,29 @@ struct SoftmaxXentBackwardNode final : OpNode {
   SoftmaxXentParams p;
   bool accumulate = false;
   const char* type() const override { return "softmax_xent_backward"; }
-  // in: logits, labels, dloss; out: dlogits
+  // in: logits, labels; out: dlogits. The loss is the root of the backward pass, so its own
+  // gradient is 1: the kernel's dloss input is left absent (no constant tensor in the graph,
+  // where a checkpoint would carry it among the weights).
   Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_softmax_xent_backward(cl, io.in[0], io.in[1], io.in[2], io.out[0], accumulate, p);
+    return record_softmax_xent_backward(cl, io.in[0], io.in[1], TensorView{}, io.out[0], accumulate, p);
   }
 };
 
 struct SoftmaxXentNode final : OpNode {
   SoftmaxXentParams p;
   const char* type() const override { return "softmax_xent"; }
-  // in: logits, labels, seed (dL/dL = 1); out: loss, top1, top5, invalid
+  // in: logits, labels; out: loss, top1, top5, invalid
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_softmax_xent_forward(cl, io.in[0], io.in[1], {io.out[0], io.out[1], io.out[2], io.out[3]}, p);
   }
-  // The root of the backward pass: the loss's own gradient is the constant seed tensor.
+  // The root of the backward pass (dL/dL = 1).
   Status backward(BackwardBuilder& b) const override {
     if (!b.needs_grad(0)) return {};
     auto target = b.grad_input(0);
     auto node = std::make_shared<SoftmaxXentBackwardNode>();
     node->p = p;
     node->accumulate = target.accumulate;
-    b.add_node("", node, {b.input(0), b.input(1), b.input(2)}, {target.tensor});
+    b.add_node("", node, {b.input(0), b.input(1)}, {target.tensor});
     return {};
   }
 };
@@ -146,14 +148,13 @@ TensorId softmax_cross_entropy(Graph& g, TensorId logits, TensorId labels, const
   VKNN_GRAPH_CHECK(g, p.label_smoothing >= 0.0f && p.label_smoothing <= 1.0f,
                    "softmax_cross_entropy '{}': label smoothing {} is outside [0, 1]", name, p.label_smoothing);
   const std::string n = g.unique_name(name);
-  TensorId seed = g.state(n + ".dloss", Shape{1}, Init::constant(1.0f));
   g.loss = g.tensor(n, Shape{1}, Role::output);
   g.top1 = g.tensor(n + ".top1", Shape{1}, Role::output);
   g.top5 = g.tensor(n + ".top5", Shape{1}, Role::output);
   g.invalid_labels = g.tensor(n + ".invalid_labels", Shape{1}, Role::output);
   auto node = std::make_shared<SoftmaxXentNode>();
   node->p = p;
-  g.add_node(n, node, {logits, labels, seed}, {g.loss, g.top1, g.top5, g.invalid_labels});
+  g.add_node(n, node, {logits, labels}, {g.loss, g.top1, g.top5, g.invalid_labels});
   return g.loss;
 }
 

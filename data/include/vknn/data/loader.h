@@ -73,8 +73,9 @@ class BatchLoader {
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  // Begins (or restarts) epoch `epoch`; abandons what is left of the current one.
-  void start_epoch(uint64_t epoch);
+  // Begins (or restarts) epoch `epoch` at batch `first_batch` (a resumed run skips the
+  // batches it has done without building them); abandons what is left of the current one.
+  void start_epoch(uint64_t epoch, int64_t first_batch = 0);
   // The next batch of the current epoch, or nullopt when the epoch is done or the loader
   // has failed (check status() after the loop).
   std::optional<Batch> next();

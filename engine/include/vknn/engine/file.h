@@ -1,5 +1,7 @@
 // Reading and writing whole files. Reads never throw: a directory, a device or a missing or
-// unreadable file given where a file is expected is an error that names the path.
+// unreadable file given where a file is expected is an error that names the path. Writes
+// never leave a half-written file: a temporary file in the same directory, flushed to disk,
+// then renamed over the target, and the directory flushed so that the rename survives.
 #pragma once
 
 #include "vknn/engine/result.h"
@@ -18,5 +20,7 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::filesystem::path& path);
 // Writing so that a crash never leaves a half-written file: a temporary file in the same
 // directory, flushed to disk, then renamed over the target.
 Status write_file_atomic(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+// fsync of a directory: makes the renames and creations in it durable.
+Status fsync_directory(const std::filesystem::path& dir);
 
 }  // namespace vknn

@@ -7,6 +7,7 @@
 
 #include "vknn/graph/graph.h"
 #include "vknn/graph/memory_plan.h"
+#include "vknn/graph/safetensors.h"
 #include "vknn/graph/schedule.h"
 
 #include <filesystem>
@@ -136,8 +137,13 @@ class Executor {
   // Parameters, state (momentum, running statistics), the step and the seed, as
   // safetensors, written atomically.
   Status save_checkpoint(const std::filesystem::path& path) const;
+  // The same checkpoint as bytes, with `metadata` added to the header; weights_only leaves
+  // out the optimizer's state (momentum), as for deployment.
+  Result<std::vector<uint8_t>> checkpoint_bytes(const std::map<std::string, std::string>& metadata = {},
+                                                bool weights_only = false) const;
   // Checks every name, shape and dtype against the graph; a mismatch names the tensor.
   Status load_checkpoint(const std::filesystem::path& path);
+  Status load_checkpoint(const SafetensorsFile& file);
   // Loads parameters and state only (e.g. weights saved from PyTorch); tensors named in the
   // file but absent from the graph are an error unless `allow_extra`.
   Status load_weights(const std::filesystem::path& path, bool allow_extra = false);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace vknn::tools {
+namespace vknn::train {
 
 struct EpochRow {
   int epoch = 0;                // 1-based
@@ -18,4 +18,4 @@ struct EpochRow {
 // A standalone SVG document: loss and error (%) against epoch, train and validation.
 std::string curves_svg(const std::string& title, const std::vector<EpochRow>& rows);
 
-}  // namespace vknn::tools
+}  // namespace vknn::train

@@ -1,12 +1,12 @@
 // curves.svg: two panels (loss, error %) against epoch, train and validation.
-#include "train_svg.h"
+#include "vknn/train/curves.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
-namespace vknn::tools {
+namespace vknn::train {
 namespace {
 
 // About `n` round tick values covering [lo, hi].
@@ -108,4 +108,4 @@ std::string curves_svg(const std::string& title, const std::vector<EpochRow>& ro
   return s;
 }
 
-}  // namespace vknn::tools
+}  // namespace vknn::train

@@ -1,4 +1,4 @@
-#include "train_common.h"
+#include "vknn/train/recipe.h"
 
 #include "vknn/models/by_name.h"
 
@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <unistd.h>
+#include <map>
+#include <tuple>
 
-namespace vknn::tools {
+namespace vknn::train {
 namespace fs = std::filesystem;
 
 namespace {
@@ -48,10 +49,11 @@ Result<ModelSpec> model_spec(const std::string& name) {
   return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, models::model_names());
 }
 
-Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training) {
+Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
+                                  float label_smoothing) {
   models::ByNameOptions o;
   o.name = spec.name;
-  o.batch = batch, o.classes = classes, o.training = training;
+  o.batch = batch, o.classes = classes, o.training = training, o.label_smoothing = label_smoothing;
   return models::build_model_by_name(o);
 }
 
@@ -130,12 +132,12 @@ Result<DataSource> open_data(const fs::path& root_in, bool need_train) {
     src.kind = DataSource::Kind::folder;
     const fs::path test_dir = fs::is_directory(root / "test", ec) ? root / "test" : root / "val";
     VKNN_ASSIGN(data::ImageFolder test, data::scan_image_folder(test_dir, data::Verify::header));
-    for (const auto& w : test.report.warnings) fmt::print(stderr, "warning: {}\n", w);
+    src.warnings.insert(src.warnings.end(), test.report.warnings.begin(), test.report.warnings.end());
     src.class_names = test.classes;
     src.test_f = std::make_shared<const data::ImageFolder>(std::move(test));
     if (need_train) {
       VKNN_ASSIGN(data::ImageFolder train, data::scan_image_folder(root / "train", data::Verify::header));
-      for (const auto& w : train.report.warnings) fmt::print(stderr, "warning: {}\n", w);
+      src.warnings.insert(src.warnings.end(), train.report.warnings.begin(), train.report.warnings.end());
       if (train.classes != src.class_names)
         return make_error(Errc::invalid_argument, "{}: train/ and {} have different class folders", root.string(),
                           test_dir.filename().string());
@@ -188,6 +190,51 @@ void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, da
   std::copy(t.data.begin(), t.data.end(), out.begin());
 }
 
+std::vector<int64_t> stratified_subset(const std::vector<int32_t>& labels, int64_t n, uint64_t seed) {
+  const int64_t total = int64_t(labels.size());
+  std::vector<int64_t> all(static_cast<size_t>(total));
+  for (int64_t i = 0; i < total; ++i) all[size_t(i)] = i;
+  if (n <= 0 || n >= total) return all;
+  std::map<int32_t, std::vector<int64_t>> by_class;
+  for (int64_t i = 0; i < total; ++i) by_class[labels[size_t(i)]].push_back(i);
+  // Each class gets n * share, rounded down; the n left over go to the largest remainders
+  // (ties to the smaller label).
+  std::vector<std::pair<int32_t, int64_t>> take;
+  std::vector<std::tuple<int64_t, int32_t>> remainder;  // (-remainder numerator, label)
+  int64_t given = 0;
+  for (const auto& [label, idx] : by_class) {
+    const int64_t k = int64_t(idx.size());
+    take.emplace_back(label, n * k / total);
+    given += n * k / total;
+    remainder.emplace_back(-(n * k % total), label);
+  }
+  std::sort(remainder.begin(), remainder.end());
+  for (size_t r = 0; given < n && r < remainder.size(); ++r, ++given)
+    for (auto& [label, k] : take)
+      if (label == std::get<1>(remainder[r])) ++k;
+  std::vector<int64_t> out;
+  for (const auto& [label, k] : take) {
+    std::vector<int64_t> idx = by_class[label];
+    data::Rng rng(seed, 0x5b5e7ull, uint64_t(uint32_t(label)));  // Fisher-Yates, keyed by (seed, class)
+    for (int64_t i = int64_t(idx.size()) - 1; i > 0; --i)
+      std::swap(idx[size_t(i)], idx[size_t(rng.below(uint32_t(i + 1)))]);
+    out.insert(out.end(), idx.begin(), idx.begin() + k);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string augmentation_name(const ModelSpec& spec, const DataSource& src) {
+  if (src.kind == DataSource::Kind::folder) {
+    if (spec.resize_shorter > 0)
+      return fmt::format("resize {} random crop {} flip{}", spec.resize_shorter, spec.size, spec.pca ? " pca-colour" : "");
+    if (spec.channels == 1) return "resize, grey";
+    return "resize, pad 4 random crop, flip";
+  }
+  if (spec.channels == 3 && spec.size == 32) return "pad 4 random crop, flip";
+  return "none";
+}
+
 Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
                                                        bool augment, int batch, int threads, uint64_t seed,
                                                        int64_t limit, bool ten_crop) {
@@ -202,8 +249,16 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
   lo.drop_last = train_split;  // the training graph has a fixed batch
   if (src.kind == DataSource::Kind::folder) {
     std::shared_ptr<const data::ImageFolder> f = train_split ? src.train_f : src.test_f;
+    if (limit > 0 && int64_t(f->size()) > limit) {
+      auto cut = std::make_shared<data::ImageFolder>(*f);
+      cut->files.clear(), cut->labels.clear();
+      for (int64_t i : stratified_subset(f->labels, limit, kSubsetSeed)) {
+        cut->files.push_back(f->files[size_t(i)]);
+        cut->labels.push_back(f->labels[size_t(i)]);
+      }
+      f = cut;
+    }
     std::vector<int32_t> labels = f->labels;
-    if (limit > 0 && int64_t(labels.size()) > limit) labels.resize(size_t(limit));
     data::SampleShape shape{ten_crop ? 10 : 1, spec.channels, spec.size, spec.size};
     ModelSpec sp = spec;
     if (augment && sp.pca && !sp.color_pca) {
@@ -236,10 +291,14 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
                       src.root.string(), src.kind_name(), ds->c, ds->h, ds->w, spec.name, spec.channels, spec.size,
                       spec.size);
   if (limit > 0 && ds->n > limit) {
-    auto cut = std::make_shared<data::Dataset>(*ds);
-    cut->n = limit;
-    cut->images.resize(size_t(limit * ds->sample_size()));
-    cut->labels.resize(size_t(limit));
+    auto cut = std::make_shared<data::Dataset>();
+    cut->c = ds->c, cut->h = ds->h, cut->w = ds->w, cut->num_classes = ds->num_classes;
+    for (int64_t i : stratified_subset(ds->labels, limit, kSubsetSeed)) {
+      const auto img = ds->image(i);
+      cut->images.insert(cut->images.end(), img.begin(), img.end());
+      cut->labels.push_back(ds->labels[size_t(i)]);
+    }
+    cut->n = int64_t(cut->labels.size());
     ds = cut;
   }
   data::BatchLoader::ArrayAugment aug;
@@ -248,133 +307,4 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
   return data::BatchLoader::from_dataset(ds, aug, lo);
 }
 
-namespace {
-
-// 10-crop scoring: mean of the views' softmax probabilities, loss -log of the mean
-// probability of the label, top-k by the strict tie rule of the loss op.
-Result<EvalResult> evaluate_views(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views,
-                                  int64_t B, int64_t K, int64_t image_floats) {
-  EvalResult r;
-  double loss_sum = 0, top1 = 0, top5 = 0;
-  loader.start_epoch(0);
-  while (auto batch = loader.next()) {
-    const int64_t n = batch->n / views;  // samples; the loader counts images (and repeats labels per view)
-    if (batch->n > B) return make_error(Errc::invalid_argument, "10-crop batch of {} views exceeds the graph's {}", batch->n, B);
-    std::vector<float> images(size_t(B * image_floats), 0.0f);
-    std::copy(batch->images.begin(), batch->images.end(), images.begin());
-    std::vector<int32_t> labels(size_t(B), 0);
-    VKNN_TRY(ex.set_input(m.images, std::span<const float>(images)));
-    VKNN_TRY(ex.set_input(m.labels, std::span<const int32_t>(labels)));
-    VKNN_TRY(ex.infer());
-    VKNN_ASSIGN(std::vector<float> logits, ex.read(m.logits));
-    for (int64_t i = 0; i < n; ++i) {
-      const int32_t label = batch->labels[size_t(i * views)];
-      if (label < 0 || label >= K)
-        return make_error(Errc::invalid_argument, "label {} is outside the model's {} classes", label, K);
-      std::vector<double> p(size_t(K), 0.0);
-      for (int v = 0; v < views; ++v) {
-        const float* z = logits.data() + (i * views + v) * K;
-        const float mx = *std::max_element(z, z + K);
-        double s = 0;
-        for (int64_t k = 0; k < K; ++k) s += std::exp(double(z[k] - mx));
-        for (int64_t k = 0; k < K; ++k) p[size_t(k)] += std::exp(double(z[k] - mx)) / s / views;
-      }
-      int greater = 0;
-      for (int64_t k = 0; k < K; ++k) greater += p[size_t(k)] > p[size_t(label)];
-      loss_sum += -std::log(std::max(p[size_t(label)], 1e-300));
-      top1 += greater < 1, top5 += greater < 5;
-    }
-    r.samples += n;
-  }
-  if (r.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
-  r.loss = loss_sum / double(r.samples), r.top1 = top1 / double(r.samples), r.top5 = top5 / double(r.samples);
-  return r;
-}
-
-}  // namespace
-
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views) {
-  const Graph& g = ex.graph();
-  const int64_t B = g.shape(m.images)[0];
-  const int64_t K = g.shape(m.logits)[1];
-  const int64_t sample = g.shape(m.images).numel() / B;
-  if (views > 1) return evaluate_views(ex, m, loader, views, B, K, sample);
-  EvalResult r;
-  double loss_sum = 0, top1 = 0, top5 = 0;
-  loader.start_epoch(0);
-  while (auto batch = loader.next()) {
-    const int64_t n = batch->n;
-    for (int32_t l : batch->labels)
-      if (l < 0 || l >= K)
-        return make_error(Errc::invalid_argument, "label {} is outside the model's {} classes", l, K);
-    if (n == B) {
-      VKNN_TRY(ex.set_input(m.images, std::span<const float>(batch->images)));
-      VKNN_TRY(ex.set_input(m.labels, std::span<const int32_t>(batch->labels)));
-      VKNN_TRY(ex.infer());
-      VKNN_ASSIGN(float loss, ex.read_scalar(g.loss));
-      VKNN_ASSIGN(float t1, ex.read_scalar(g.top1));
-      VKNN_ASSIGN(float t5, ex.read_scalar(g.top5));
-      loss_sum += double(loss) * double(n), top1 += t1, top5 += t5;
-    } else {
-      std::vector<float> images(size_t(B * sample), 0.0f);
-      std::copy(batch->images.begin(), batch->images.end(), images.begin());
-      std::vector<int32_t> labels(size_t(B), 0);
-      std::copy(batch->labels.begin(), batch->labels.end(), labels.begin());
-      VKNN_TRY(ex.set_input(m.images, std::span<const float>(images)));
-      VKNN_TRY(ex.set_input(m.labels, std::span<const int32_t>(labels)));
-      VKNN_TRY(ex.infer());
-      VKNN_ASSIGN(std::vector<float> logits, ex.read(m.logits));
-      for (int64_t i = 0; i < n; ++i) {
-        const float* z = logits.data() + i * K;
-        const float zl = z[labels[size_t(i)]];
-        const float mx = *std::max_element(z, z + K);
-        double s = 0;
-        int greater = 0;
-        for (int64_t k = 0; k < K; ++k) {
-          s += std::exp(double(z[k] - mx));
-          greater += z[k] > zl;
-        }
-        loss_sum += std::log(s) + double(mx) - double(zl);
-        top1 += greater < 1, top5 += greater < 5;
-      }
-    }
-    r.samples += n;
-  }
-  if (loader.failed_samples() > 0)
-    fmt::print(stderr, "warning: {} unreadable samples replaced (last: {})\n", loader.failed_samples(),
-               loader.last_failure());
-  if (r.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
-  r.loss = loss_sum / double(r.samples), r.top1 = top1 / double(r.samples), r.top5 = top5 / double(r.samples);
-  return r;
-}
-
-Status copy_weights(const Executor& from, Executor& to) {
-  const Graph& dst = to.graph();
-  const Graph& src = from.graph();
-  for (size_t i = 0; i < dst.tensors().size(); ++i) {
-    const TensorDesc& d = dst.tensors()[i];
-    if (d.role != Role::parameter && d.role != Role::state) continue;
-    const TensorId s = src.find(d.name);
-    if (!s.valid()) return make_error(Errc::invalid_argument, "tensor '{}' is missing from the training graph", d.name);
-    VKNN_ASSIGN(std::vector<float> v, from.read(s));
-    VKNN_TRY(to.write(TensorId{int32_t(i)}, v));
-  }
-  return {};
-}
-
-Status write_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + fmt::format(".tmp{}", ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return make_error(Errc::io, "{}: cannot open for writing", tmp.string());
-    f.write(text.data(), std::streamsize(text.size()));
-    f.flush();
-    if (!f) return make_error(Errc::io, "{}: write failed", tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(Errc::io, "{}: rename failed: {}", path.string(), ec.message());
-  return {};
-}
-
-}  // namespace vknn::tools
+}  // namespace vknn::train

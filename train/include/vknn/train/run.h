@@ -1,0 +1,95 @@
+// A training run on disk: what decides it (RunConfig), where it stands (RunState), and the
+// one-file commit that keeps both together with the weights.
+//
+// The run folder holds checkpoint.safetensors: the parameters, the optimizer state and, in
+// its metadata, the run (config, data identity and state as JSON under "vknn.run") and what
+// the weights are (model, classes, input size, normalisation). One file written beside the
+// old one, fsynced, renamed over it and the folder fsynced: a kill at any instant leaves the
+// old commit or the new one, never a mix. state.json is a readable copy of the run written
+// after each commit; resuming reads the checkpoint only.
+#pragma once
+
+#include "vknn/engine/result.h"
+#include "vknn/train/curves.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vknn::train {
+
+// Everything that decides the numbers a run produces. Each field is a `vknn train` flag of
+// the same name (run_flags()); a resumed run takes the saved values of the flags not given.
+struct RunConfig {
+  std::string model, data;
+  int epochs = 10, batch = 64;
+  double lr = 0.01, momentum = 0.9, weight_decay = 5e-4, label_smoothing = 0;
+  std::string rule = "paper", schedule = "step";  // rule: paper | pytorch; schedule: step | plateau
+  int step_epochs = 30, patience = 2;
+  uint64_t seed = 1;
+  int64_t limit = 0, val_limit = 0;  // stratified subsets of the training and test splits (0: all)
+  std::string split = "none";        // none | two-devices | two-queues
+};
+
+// The flags of RunConfig ("--model", "--lr", ...), in a fixed order.
+const std::vector<std::string>& run_flags();
+
+// What the data was: resuming on other data is a difference like a flag's.
+struct DataIdentity {
+  std::string kind;  // IDX, CIFAR-10 binary, image folder
+  int64_t train = 0, test = 0;
+  int32_t classes = 0;
+  std::string augmentation;  // the recipe's training augmentation, in words
+  bool operator==(const DataIdentity&) const = default;
+};
+
+// Where the run stands after its last committed step.
+struct RunState {
+  int epoch = 0;               // current epoch (0-based)
+  int64_t batch_in_epoch = 0;  // batches of `epoch` done: the loader's position
+  uint64_t step = 0;           // optimizer steps in all
+  double lr = 0;               // learning rate of the current epoch
+  double best_val_top1 = 0, best_val_loss = 0;
+  bool has_best = false;
+  int bad_epochs = 0;  // plateau: epochs since the validation loss last improved
+  double loss_sum = 0, top1_sum = 0, seconds = 0;  // this epoch so far
+  int64_t samples = 0;
+  std::vector<EpochRow> history;
+  std::vector<uint64_t> resumed_at;  // steps at which the run was resumed
+};
+
+struct SavedRun {
+  RunConfig config;
+  DataIdentity data;
+  RunState state;
+};
+
+// The JSON of a run (format "vknn-run-1"), and back. Doubles round-trip exactly.
+std::string run_to_json(const SavedRun& run);
+Result<SavedRun> run_from_json(const std::string& text, const std::string& source);
+
+// The config of a resumed run: `saved` with the flags in `given` taken from `wanted`. A given
+// flag whose value differs from the saved one is refused with the list of every difference
+// (and a data identity that differs, too), unless `override_saved`; then each difference is
+// appended to `changes` ("--lr 0.1 (the run had 0.05)").
+Result<RunConfig> resume_config(const SavedRun& saved, const RunConfig& wanted, const std::set<std::string>& given,
+                                const DataIdentity& data, bool override_saved, std::vector<std::string>& changes);
+
+// Writes `bytes` to `path` as one commit: a temporary file beside it (name + ".tmp.<pid>"),
+// fsynced, renamed over `path`, then the folder fsynced.
+//
+// Fault injection for tests: with VKNN_TRAIN_FAULT=K:before (or K:after) in the environment,
+// the process ends with _exit(86) at its K-th commit, before (after) the rename.
+Status commit_file(const std::filesystem::path& path, std::span<const uint8_t> bytes);
+Status commit_text(const std::filesystem::path& path, const std::string& text);
+// Removes what a killed commit left in `dir`: files named <name>.tmp.<digits>. Returns how many.
+int remove_stale_temporaries(const std::filesystem::path& dir);
+
+// metrics.csv: one row per epoch.
+std::string metrics_csv(const std::vector<EpochRow>& rows);
+
+}  // namespace vknn::train

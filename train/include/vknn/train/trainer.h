@@ -1,0 +1,116 @@
+// The Trainer: one training run as a library object. It holds the training graph (model,
+// softmax cross-entropy, autodiff, SGD), the data loaders, the learning-rate schedule and the
+// run folder; `vknn train`, `vknn bench --train` and the embedding API drive it.
+//
+//   auto t = Trainer::create(options);          // checks arguments and data, then the device
+//   while (!t->finished()) {
+//     auto s = t->step();                        // one optimizer step on the next batch
+//     if (t->epoch_done()) t->end_epoch();       // validation, schedule, commit
+//   }
+//
+// Validation runs the training executor's own inference pass (batch norm on running
+// statistics, dropout off): no second executor and no copy of the weights.
+//
+// Exact resume: each commit (run.h) holds the weights, the optimizer state and the run
+// (every flag, the data's identity, the epoch, the loader's position in it, the schedule's
+// state). The loader's order and augmentation are keyed by (seed, epoch, sample), so a run
+// stopped anywhere (--max-steps, Ctrl-C, a kill) and resumed ends bit-identical to one that
+// was not stopped.
+#pragma once
+
+#include "vknn/engine/context.h"
+#include "vknn/graph/executor.h"
+#include "vknn/models/model.h"
+#include "vknn/train/recipe.h"
+#include "vknn/train/run.h"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace vknn::train {
+
+struct TrainerOptions {
+  RunConfig run;
+  std::filesystem::path out = "vknn-run";  // the run folder
+  bool resume = false;          // continue the run committed in `out`
+  bool force = false;           // a fresh run into a folder that holds one: replace it
+  bool override_saved = false;  // resume even where `given` flags differ from the saved run
+  std::set<std::string> given;  // resume: the flags the caller set; the others keep their saved values
+  int threads = 2;              // data loading threads (the batches do not depend on it)
+  int64_t max_steps = 0;        // finished() once the run reaches this step (0: no limit)
+  // The device. Null: one is made with `device` (run.split "two-devices": a second with
+  // `device2`) after the arguments and the data are checked.
+  std::shared_ptr<Context> context, context2;
+  ContextOptions device, device2;
+  // Messages for the user (the data, the device, resuming, schedule changes). Default: stderr.
+  std::function<void(const std::string&)> log;
+};
+
+struct StepResult {
+  float loss = 0, top1 = 0;  // this batch: mean loss, correct samples
+  int64_t samples = 0;
+};
+
+class Trainer {
+ public:
+  static Result<std::unique_ptr<Trainer>> create(TrainerOptions options);
+  ~Trainer();
+
+  // One optimizer step on the next batch of the current epoch. A non-finite loss is an error
+  // and nothing is committed from it.
+  Result<StepResult> step();
+  // Every batch of the current epoch is done: call end_epoch().
+  bool epoch_done() const;
+  // The epochs are done or max_steps is reached.
+  bool finished() const;
+  // Top-1, top-5 and mean loss on the test split (val_limit: a stratified subset).
+  Result<EvalResult> validate();
+  // Validation, a metrics row, the schedule for the next epoch, then a commit.
+  Result<EpochRow> end_epoch();
+  // Commits the weights, the optimizer state and the run now (at any step), then writes
+  // state.json, metrics.csv and curves.svg beside it.
+  Status save();
+  // The checkpoint as safetensors bytes with self-describing metadata (model, classes, input
+  // size, normalisation); weights_only leaves the optimizer state out.
+  Result<std::vector<uint8_t>> checkpoint_bytes(bool weights_only) const;
+
+  const RunConfig& config() const { return run_.config; }
+  const RunState& state() const { return run_.state; }
+  const DataIdentity& data_identity() const { return run_.data; }
+  const DataSource& data() const { return *src_; }
+  const ModelSpec& spec() const { return spec_; }
+  int64_t batches_per_epoch() const { return per_epoch_; }
+  const std::filesystem::path& checkpoint_path() const { return ckpt_; }
+  Executor& executor() { return *ex_; }
+  const models::Model& model() const { return model_; }
+  Context& context() { return *ctx_; }
+
+ private:
+  Trainer() = default;
+  Status open(TrainerOptions& o);
+  Status build();
+  double scheduled_lr(int epoch) const;
+  Status begin_epoch();
+  void say(const std::string& s) const;
+
+  TrainerOptions opt_;
+  SavedRun run_;
+  ModelSpec spec_;
+  std::unique_ptr<DataSource> src_;
+  std::shared_ptr<Context> ctx_, ctx2_;
+  models::Model model_;
+  std::unique_ptr<Executor> ex_;
+  std::unique_ptr<data::BatchLoader> train_loader_, val_loader_;
+  std::filesystem::path ckpt_;
+  int64_t per_epoch_ = 0;
+  bool epoch_open_ = false;
+};
+
+// A fresh run's config checked without a device: known model, rule, schedule and split, sizes
+// in range. The first problem is the error, naming the flag.
+Status check_config(const RunConfig& c);
+
+}  // namespace vknn::train

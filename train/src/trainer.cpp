@@ -1,0 +1,329 @@
+#include "vknn/train/trainer.h"
+
+#include "vknn/graph/autodiff.h"
+#include "vknn/graph/safetensors.h"
+#include "vknn/models/by_name.h"
+#include "vknn/ops/sgd.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace vknn::train {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The files of a run folder that a fresh run would overwrite.
+const char* const kRunFiles[] = {"checkpoint.safetensors", "state.json", "metrics.csv", "curves.svg",
+                                 "best.safetensors", "classes.txt"};
+
+std::string json_array(const std::vector<float>& v) { return nlohmann::json(v).dump(); }
+
+}  // namespace
+
+Status check_config(const RunConfig& c) {
+  if (c.model.empty()) return make_error(Errc::invalid_argument, "--model: no model given");
+  if (auto s = model_spec(c.model); !s.ok()) return make_error(s.error().code, "--model: {}", s.error().message);
+  if (c.data.empty()) return make_error(Errc::invalid_argument, "--data: no dataset given");
+  if (c.epochs < 1) return make_error(Errc::invalid_argument, "--epochs {}: must be at least 1", c.epochs);
+  if (c.batch < 1) return make_error(Errc::invalid_argument, "--batch {}: must be at least 1", c.batch);
+  if (!(c.lr > 0) || !std::isfinite(c.lr)) return make_error(Errc::invalid_argument, "--lr {}: must be positive", c.lr);
+  if (!(c.momentum >= 0 && c.momentum <= 1))
+    return make_error(Errc::invalid_argument, "--momentum {}: must be in [0, 1]", c.momentum);
+  if (!(c.weight_decay >= 0 && c.weight_decay <= 1))
+    return make_error(Errc::invalid_argument, "--weight-decay {}: must be in [0, 1]", c.weight_decay);
+  if (!(c.label_smoothing >= 0 && c.label_smoothing <= 1))
+    return make_error(Errc::invalid_argument, "--label-smoothing {}: must be in [0, 1]", c.label_smoothing);
+  if (c.rule != "paper" && c.rule != "pytorch")
+    return make_error(Errc::invalid_argument, "--rule {}: must be paper or pytorch", c.rule);
+  if (c.schedule != "step" && c.schedule != "plateau")
+    return make_error(Errc::invalid_argument, "--schedule {}: must be step or plateau", c.schedule);
+  if (c.split != "none" && c.split != "two-devices" && c.split != "two-queues")
+    return make_error(Errc::invalid_argument, "--split {}: must be none, two-devices or two-queues", c.split);
+  if (c.step_epochs < 1 || c.patience < 1)
+    return make_error(Errc::invalid_argument, "--step-epochs and --patience must be at least 1");
+  if (c.limit < 0 || c.val_limit < 0) return make_error(Errc::invalid_argument, "--limit and --val-limit must be >= 0");
+  return {};
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::say(const std::string& s) const {
+  if (opt_.log) opt_.log(s);
+  else fmt::print(stderr, "{}\n", s);
+}
+
+Result<std::unique_ptr<Trainer>> Trainer::create(TrainerOptions options) {
+  std::unique_ptr<Trainer> t(new Trainer());
+  VKNN_TRY(t->open(options));
+  VKNN_TRY(t->build());
+  return t;
+}
+
+// Everything that needs no device: the arguments, the run folder, the saved run and the data.
+Status Trainer::open(TrainerOptions& o) {
+  opt_ = std::move(o);
+  const fs::path& out = opt_.out;
+  ckpt_ = out / "checkpoint.safetensors";
+  std::error_code ec;
+  if (opt_.resume) {
+    if (!fs::is_regular_file(ckpt_, ec))
+      return make_error(Errc::io, "{}: no checkpoint, nothing to resume (start the run without --resume)",
+                        ckpt_.string());
+    VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(ckpt_));
+    const auto it = f.metadata().find("vknn.run");
+    if (it == f.metadata().end())
+      return make_error(Errc::parse, "{}: holds no run state (a weights-only file cannot be resumed)", ckpt_.string());
+    VKNN_ASSIGN(SavedRun saved, run_from_json(it->second, ckpt_.string()));
+    std::vector<std::string> changes;
+    VKNN_ASSIGN(RunConfig merged, resume_config(saved, opt_.run, opt_.given, saved.data, opt_.override_saved, changes));
+    for (const auto& c : changes) say("override: " + c);
+    run_ = std::move(saved);
+    run_.config = merged;
+  } else {
+    bool has_run = false;
+    for (const char* name : kRunFiles) has_run = has_run || fs::exists(out / name, ec);
+    if (has_run && !opt_.force)
+      return make_error(Errc::invalid_argument,
+                        "{} holds a run already: continue it with --resume, or replace it with --force", out.string());
+    if (has_run)
+      for (const char* name : kRunFiles) fs::remove(out / name, ec);
+    run_.config = opt_.run;
+    run_.state.lr = opt_.run.lr;
+  }
+  const RunConfig& c = run_.config;
+  VKNN_TRY(check_config(c));
+  VKNN_ASSIGN(spec_, model_spec(c.model));
+  VKNN_ASSIGN(DataSource src, open_data(c.data, true));
+  src_ = std::make_unique<DataSource>(std::move(src));
+  for (const auto& w : src_->warnings) say("warning: " + w);
+  DataIdentity id{src_->kind_name(), src_->size(true), src_->size(false), src_->classes,
+                  augmentation_name(spec_, *src_)};
+  if (c.limit > 0) id.train = std::min(id.train, c.limit);
+  if (c.val_limit > 0) id.test = std::min(id.test, c.val_limit);
+  if (opt_.resume && !(id == run_.data)) {
+    std::vector<std::string> changes;
+    VKNN_TRY(resume_config(run_, run_.config, {}, id, opt_.override_saved, changes));
+    for (const auto& ch : changes) say("override: " + ch);
+  }
+  run_.data = id;
+  say(fmt::format("data: {} ({}), {} training and {} test images, {} classes", c.data, id.kind, id.train, id.test,
+                  id.classes));
+  auto train_loader = make_loader(*src_, spec_, true, true, c.batch, opt_.threads, c.seed, c.limit);
+  if (!train_loader.ok()) return train_loader.error();
+  train_loader_ = std::move(*train_loader);
+  auto val_loader = make_loader(*src_, spec_, false, false, c.batch, opt_.threads, c.seed, c.val_limit);
+  if (!val_loader.ok()) return val_loader.error();
+  val_loader_ = std::move(*val_loader);
+  per_epoch_ = train_loader_->batches_per_epoch();
+  if (per_epoch_ < 1)
+    return make_error(Errc::invalid_argument, "{} training images are fewer than one batch of {}", id.train, c.batch);
+  if (run_.state.batch_in_epoch > per_epoch_)
+    return make_error(Errc::parse, "{}: the run is at batch {} of an epoch of {}", ckpt_.string(),
+                      run_.state.batch_in_epoch, per_epoch_);
+  fs::create_directories(out, ec);
+  if (ec) return make_error(Errc::io, "{}: cannot create: {}", out.string(), ec.message());
+  if (int n = remove_stale_temporaries(out); n > 0)
+    say(fmt::format("removed {} temporary file{} of an interrupted commit in {}", n, n == 1 ? "" : "s", out.string()));
+  return {};
+}
+
+// The device, the training graph and its executor; then the weights (resume) or the first
+// commit (a fresh run, so that a kill from here on leaves a resumable run).
+Status Trainer::build() {
+  const RunConfig& c = run_.config;
+  ctx_ = opt_.context, ctx2_ = opt_.context2;
+  if (!ctx_) {
+    ContextOptions copt = opt_.device;
+    if (c.split == "two-queues") copt.queue_count = std::max(copt.queue_count, 2u);
+    VKNN_ASSIGN(ctx_, Context::create(copt));
+  }
+  if (c.split == "two-devices" && !ctx2_) {
+    auto made = Context::create(opt_.device2);
+    if (!made.ok()) return make_error(made.error().code, "second device: {}", made.error().message);
+    ctx2_ = *made;
+  }
+  say(fmt::format("device: {}{}", ctx_->caps().name,
+                  ctx_->caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? " (a CPU driver: expect slow training)" : ""));
+
+  VKNN_ASSIGN(model_, build_model(spec_, c.batch, src_->classes, true, float(c.label_smoothing)));
+  VKNN_TRY(build_backward(model_.graph));
+  SgdParams sgd;
+  sgd.rule = c.rule == "paper" ? SgdRule::sgd_paper : SgdRule::sgd_pytorch;
+  sgd.momentum = float(c.momentum), sgd.weight_decay = float(c.weight_decay), sgd.learning_rate = float(c.lr);
+  VKNN_TRY(add_sgd(model_.graph, sgd));
+
+  ExecutorOptions eo;
+  eo.seed = c.seed;
+  eo.learning_rate = float(run_.state.lr);
+  if (c.split != "none") {
+    if (model_.graph.target_count() < 2)
+      return make_error(Errc::invalid_argument, "--split {}: model '{}' is not placed on two targets (alexnet is)",
+                        c.split, c.model);
+    if (c.split == "two-devices") eo.targets = {{ctx_.get(), 0}, {ctx2_.get(), 0}};
+    else eo.targets = {{ctx_.get(), 0}, {ctx_.get(), ctx_->queue_count() > 1 ? 1u : 0u}};
+    say(fmt::format("split: {}: target 0 on {} queue 0, target 1 on {} queue {}", c.split, ctx_->caps().name,
+                    eo.targets[1].context->caps().name, eo.targets[1].queue));
+  }
+  VKNN_ASSIGN(ex_, Executor::create(*ctx_, model_.graph, eo));
+  RunState& st = run_.state;
+  if (opt_.resume) {
+    VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(ckpt_));
+    VKNN_TRY(ex_->load_checkpoint(f));
+    if (ex_->step() != uint32_t(st.step))
+      return make_error(Errc::parse, "{}: the weights are at step {} but the run state at step {}", ckpt_.string(),
+                        ex_->step(), st.step);
+    st.resumed_at.push_back(st.step);
+    say(fmt::format("resuming {} at epoch {} batch {} (step {}, lr {:.6g})", opt_.out.string(), st.epoch + 1,
+                    st.batch_in_epoch, st.step, st.lr));
+  } else {
+    VKNN_TRY(save());
+  }
+  ex_->set_learning_rate(float(st.lr));
+  return {};
+}
+
+double Trainer::scheduled_lr(int epoch) const {
+  const RunConfig& c = run_.config;
+  if (c.schedule == "step") return c.lr * std::pow(0.1, epoch / c.step_epochs);
+  return run_.state.lr;  // plateau: lowered by end_epoch
+}
+
+Status Trainer::begin_epoch() {
+  RunState& st = run_.state;
+  st.lr = scheduled_lr(st.epoch);
+  ex_->set_learning_rate(float(st.lr));
+  train_loader_->start_epoch(uint64_t(st.epoch), st.batch_in_epoch);
+  epoch_open_ = true;
+  return {};
+}
+
+bool Trainer::epoch_done() const { return run_.state.batch_in_epoch >= per_epoch_; }
+
+bool Trainer::finished() const {
+  const RunState& st = run_.state;
+  return st.epoch >= run_.config.epochs || (opt_.max_steps > 0 && int64_t(st.step) >= opt_.max_steps);
+}
+
+Result<StepResult> Trainer::step() {
+  RunState& st = run_.state;
+  if (st.epoch >= run_.config.epochs)
+    return make_error(Errc::invalid_argument, "the run has finished its {} epochs", run_.config.epochs);
+  if (epoch_done()) return make_error(Errc::invalid_argument, "epoch {} is done: end_epoch() first", st.epoch + 1);
+  if (!epoch_open_) VKNN_TRY(begin_epoch());
+  const auto start = std::chrono::steady_clock::now();
+  auto batch = train_loader_->next();
+  if (!batch) return make_error(Errc::invalid_argument, "the loader ended epoch {} early", st.epoch + 1);
+  const Graph& g = model_.graph;
+  VKNN_TRY(ex_->set_input(model_.images, std::span<const float>(batch->images)));
+  VKNN_TRY(ex_->set_input(model_.labels, std::span<const int32_t>(batch->labels)));
+  VKNN_TRY(ex_->run());
+  VKNN_ASSIGN(float loss, ex_->read_scalar(g.loss));
+  VKNN_ASSIGN(float top1, ex_->read_scalar(g.top1));
+  if (!std::isfinite(loss)) {
+    auto inv = ex_->read_scalar(g.invalid_labels);
+    if (inv.ok() && *inv > 0)
+      return make_error(Errc::invalid_argument, "{} labels outside [0, {}) in epoch {} batch {}", *inv, src_->classes,
+                        st.epoch + 1, batch->index);
+    // The weights are the diverged step's now: the run must not commit them. The last commit
+    // stays as it is.
+    ex_.reset();
+    return make_error(Errc::invalid_argument,
+                      "the loss is {} at step {} (diverged: try a smaller --lr); nothing was saved from this step, "
+                      "the last checkpoint is at step {}",
+                      loss, st.step + 1, st.step);
+  }
+  ++st.step, ++st.batch_in_epoch;
+  st.loss_sum += double(loss) * double(batch->n);
+  st.top1_sum += top1;
+  st.samples += batch->n;
+  st.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return StepResult{loss, top1, batch->n};
+}
+
+Result<EvalResult> Trainer::validate() {
+  if (!ex_) return make_error(Errc::invalid_argument, "the trainer stopped after an error");
+  return evaluate(*ex_, model_, *val_loader_);
+}
+
+Result<EpochRow> Trainer::end_epoch() {
+  RunState& st = run_.state;
+  if (!epoch_done()) return make_error(Errc::invalid_argument, "epoch {} is not done", st.epoch + 1);
+  if (train_loader_->failed_samples() > 0)
+    say(fmt::format("warning: {} unreadable training samples replaced (last: {})", train_loader_->failed_samples(),
+                    train_loader_->last_failure()));
+  VKNN_ASSIGN(EvalResult r, validate());
+  EpochRow row;
+  row.epoch = st.epoch + 1;
+  row.epoch_fraction = st.epoch + 1;
+  row.step = st.step;
+  row.train_loss = st.samples ? st.loss_sum / double(st.samples) : 0;
+  row.train_top1 = st.samples ? st.top1_sum / double(st.samples) : 0;
+  row.val_loss = r.loss, row.val_top1 = r.top1, row.val_top5 = r.top5;
+  row.lr = st.lr, row.seconds = st.seconds;
+  row.images_per_s = st.seconds > 0 ? double(st.samples) / st.seconds : 0;
+  st.history.push_back(row);
+  const bool best = !st.has_best || r.top1 > st.best_val_top1;
+  if (!st.has_best || r.loss < st.best_val_loss) {
+    st.bad_epochs = 0;
+  } else if (++st.bad_epochs >= run_.config.patience && run_.config.schedule == "plateau") {
+    st.lr /= 10;
+    st.bad_epochs = 0;
+    say(fmt::format("plateau: validation loss has not improved for {} epochs, lr -> {:.6g}", run_.config.patience,
+                    st.lr));
+  }
+  st.best_val_top1 = std::max(st.has_best ? st.best_val_top1 : 0.0, r.top1);
+  st.best_val_loss = st.has_best ? std::min(st.best_val_loss, r.loss) : r.loss;
+  st.has_best = true;
+  ++st.epoch;
+  st.batch_in_epoch = 0, st.loss_sum = 0, st.top1_sum = 0, st.samples = 0, st.seconds = 0;
+  st.lr = scheduled_lr(st.epoch);
+  epoch_open_ = false;
+  VKNN_TRY(save());
+  if (best) {
+    VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes(true));
+    VKNN_TRY(write_file_atomic(opt_.out / "best.safetensors", bytes));
+  }
+  return row;
+}
+
+Result<std::vector<uint8_t>> Trainer::checkpoint_bytes(bool weights_only) const {
+  if (!ex_) return make_error(Errc::invalid_argument, "the trainer stopped after an error");
+  std::map<std::string, std::string> meta;
+  meta["model"] = spec_.name;
+  meta["classes"] = std::to_string(src_->classes);
+  if (!src_->class_names.empty()) meta["class_names"] = nlohmann::json(src_->class_names).dump();
+  meta["input_channels"] = std::to_string(spec_.channels);
+  meta["input_size"] = std::to_string(spec_.size);
+  if (spec_.resize_shorter > 0) meta["resize_shorter"] = std::to_string(spec_.resize_shorter);
+  meta["mean"] = json_array(spec_.mean);
+  meta["std"] = json_array(spec_.stddev);
+  if (!weights_only) meta["vknn.run"] = run_to_json(run_);
+  return ex_->checkpoint_bytes(meta, weights_only);
+}
+
+Status Trainer::save() {
+  VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes(false));
+  VKNN_TRY(commit_file(ckpt_, bytes));
+  // Derived files: written after the commit, rewritten by the next one.
+  const fs::path& out = opt_.out;
+  VKNN_TRY(commit_text(out / "state.json", run_to_json(run_)));
+  VKNN_TRY(commit_text(out / "metrics.csv", metrics_csv(run_.state.history)));
+  VKNN_TRY(commit_text(out / "curves.svg",
+                       curves_svg(fmt::format("vknn train --model {} ({}, batch {}, {} rule)", run_.config.model,
+                                              fs::path(run_.config.data).filename().string(), run_.config.batch,
+                                              run_.config.rule),
+                                  run_.state.history)));
+  if (!src_->class_names.empty()) {
+    std::string names;
+    for (const auto& n : src_->class_names) names += n + "\n";
+    VKNN_TRY(commit_text(out / "classes.txt", names));
+  }
+  return {};
+}
+
+}  // namespace vknn::train
