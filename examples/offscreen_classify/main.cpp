@@ -46,7 +46,7 @@ void usage(FILE* f) {
   std::fprintf(f,
                "usage: offscreen_classify [--model NAME] [--weights FILE] [--input-size N] [--device N]\n"
                "                          [--validate] [--out FRAME.ppm]\n"
-               "  --model       alexnet (default), resnet18|34|50, cifar-resnet20|..., lenet, ...\n"
+               "  --model       alexnet (default), resnet18|34|50, cifar-resnet20|..., lenet, ..., or FILE.onnx\n"
                "  --weights     safetensors checkpoint (as `vknn train` writes); default: random weights\n"
                "  --input-size  square input side; default: the model's (alexnet 227)\n"
                "  --device      physical device index; default: the best device\n"
@@ -94,13 +94,14 @@ bool parse(int argc, char** argv, Options& o) {
 // The statistics vknn's own preprocessing uses for each model family
 // (tools/vknn/train_common.cpp): AlexNet subtracts the ImageNet mean only (Krizhevsky et al.
 // 2012, section 2); ResNets use torchvision's mean and std; the CIFAR nets the CIFAR-10
-// statistics; LeNet takes luma in [0, 1].
+// statistics; LeNet takes luma in [0, 1]; an ONNX file torchvision's (as `vknn infer` does
+// for an ONNX model of 3 channels).
 example::Normalisation normalisation_for(const std::string& model) {
   example::Normalisation n;
   const std::array<float, 3> imagenet_mean{0.485f, 0.456f, 0.406f}, imagenet_std{0.229f, 0.224f, 0.225f};
   if (model == "alexnet") {
     n.mean = imagenet_mean;
-  } else if (model.rfind("resnet", 0) == 0) {
+  } else if (model.rfind("resnet", 0) == 0 || (model.size() > 5 && model.compare(model.size() - 5, 5, ".onnx") == 0)) {
     n.mean = imagenet_mean, n.stddev = imagenet_std;
   } else if (model.rfind("cifar-", 0) == 0) {
     n.mean = {0.4914f, 0.4822f, 0.4465f}, n.stddev = {0.2470f, 0.2435f, 0.2616f};

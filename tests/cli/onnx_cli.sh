@@ -39,6 +39,25 @@ assert rel <= 1e-4, rel
 assert (y.argmax(1) == ref.argmax(1)).all()
 PY
   ;;
+run-outputs)
+  "$vknn" run --model "$dir/two_outputs.onnx" --input "$dir/input.npy" --output "$out/y.npy" --output "$out/f.npy" \
+    || fail "run exited $?"
+  "$python" - "$out/y.npy" "$dir/expected.npy" "$out/f.npy" "$dir/expected_features.npy" <<'PY' || fail "outputs differ"
+import sys
+import numpy as np
+for got, want in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
+    y, ref = np.load(got), np.load(want)
+    assert y.shape == ref.shape, (y.shape, ref.shape)
+    rel = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
+    print(f"{got}: shape {y.shape}, relative (normwise) difference to PyTorch {rel:.3g}")
+    assert rel <= 1e-4, rel
+PY
+  "$vknn" run --model "$dir/small.onnx" --input "$dir/input.npy" --output "$out/a.npy" --output "$out/b.npy" \
+    > "$out/e" 2>&1; rc=$?
+  cat "$out/e"
+  test $rc -eq 1 || fail "too many --output: exit status $rc, not 1"
+  grep -q "has 1 output, but --output was given 2 times" "$out/e" || fail "too many --output message"
+  ;;
 run-refusals)
   "$vknn" run --model "$dir/small.onnx" --input "$dir/wrong_shape.npy" --output "$out/y.npy" > "$out/e" 2>&1; rc=$?
   cat "$out/e"

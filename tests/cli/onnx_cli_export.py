@@ -10,6 +10,8 @@ OUT_DIR/input.npy         (3,1,28,28) float32 under a fixed seed
 OUT_DIR/expected.npy      PyTorch's eval-mode outputs for it, (3,10) float32
 OUT_DIR/input.f32, expected.f32  the same as raw float32 (for the embedding-API tests)
 OUT_DIR/unsupported.onnx  the same net with two nodes vknn cannot import (Sin and Cos)
+OUT_DIR/two_outputs.onnx  the same net returning (logits, pooled features), and
+OUT_DIR/expected_features.npy PyTorch's features, (3,16)
 
 Weights are PyTorch's initialization under a fixed seed, batch-norm statistics randomized.
 Exits 77 (a skip for CTest) without torch.
@@ -26,9 +28,10 @@ except ImportError as e:
 
 
 class Small(torch.nn.Module):
-    def __init__(self, odd=False):
+    def __init__(self, odd=False, features=False):
         super().__init__()
         self.odd = odd
+        self.features = features
         self.conv1 = torch.nn.Conv2d(1, 8, 3, padding=1)
         self.bn1 = torch.nn.BatchNorm2d(8)
         self.conv2 = torch.nn.Conv2d(8, 16, 3, stride=2, padding=1)
@@ -43,12 +46,13 @@ class Small(torch.nn.Module):
         if self.odd:
             x = torch.cos(x)
         x = torch.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
-        return self.fc(x)
+        return (self.fc(x), x) if self.features else self.fc(x)
 
 
-def export(model, x, path):
-    torch.onnx.export(model, x[:1], path, input_names=["input"], output_names=["logits"], opset_version=13,
-                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+def export(model, x, path, outputs=("logits",)):
+    axes = {name: {0: "N"} for name in ("input",) + outputs}
+    torch.onnx.export(model, x[:1], path, input_names=["input"], output_names=list(outputs), opset_version=13,
+                      dynamic_axes=axes)
 
 
 def main():
@@ -69,6 +73,12 @@ def main():
     x.numpy().astype(np.float32).tofile(os.path.join(out, "input.f32"))
     y.numpy().astype(np.float32).tofile(os.path.join(out, "expected.f32"))
     np.save(os.path.join(out, "wrong_shape.npy"), np.zeros((2, 3, 28, 28), np.float32))
+    two = Small(features=True).eval()
+    two.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        _, features = two(x)
+    export(two, x, os.path.join(out, "two_outputs.onnx"), ("logits", "features"))
+    np.save(os.path.join(out, "expected_features.npy"), features.numpy().astype(np.float32))
     odd = Small(odd=True).eval()
     export(odd, x, os.path.join(out, "unsupported.onnx"))
 

@@ -71,7 +71,7 @@ int inspect_main(const InspectConfig& c) {
   if (!r.ok()) {
     // An unsupported model's error lists every node that cannot be imported.
     if (r.error().code == Errc::unsupported) {
-      fmt::print("{}: unsupported: {}\n", model, r.error().message);
+      fmt::print("unsupported: {}\n", r.error().message);  // the message names the file
       fmt::print(stderr, "vknn inspect: {} cannot be imported (see above)\n", model);
     } else {
       fmt::print(stderr, "vknn inspect: {}\n", r.error().what());

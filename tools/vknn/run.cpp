@@ -1,6 +1,7 @@
 // vknn run: the forward pass of a model (built-in or ONNX) on a tensor file. The input is a
 // NumPy .npy array of the model's input shape; its first dimension is the batch the graph is
-// built at. The model's first output (a built-in's logits) is written as float32 .npy.
+// built at. The model's outputs (a built-in's logits; an ONNX file's graph outputs in file
+// order) are written as float32 .npy, the k-th to the k-th --output.
 #include "cli.h"
 
 #include "vknn/data/npy.h"
@@ -13,7 +14,8 @@ namespace vknn::tools {
 namespace {
 
 struct RunConfig {
-  std::string model, input, output, weights, device;
+  std::string model, input, weights, device;
+  std::vector<std::string> outputs;
 };
 
 Status run_model(const RunConfig& c) {
@@ -26,6 +28,9 @@ Status run_model(const RunConfig& c) {
   req.options.batch = x.shape[0];
   VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
   const models::Model& m = r.model;
+  if (c.outputs.size() > r.outputs.size())
+    return make_error(Errc::invalid_argument, "model '{}' has {} output{}, but --output was given {} times", c.model,
+                      r.outputs.size(), r.outputs.size() == 1 ? "" : "s", c.outputs.size());
   if (r.inputs.size() != 1)
     return make_error(Errc::unsupported, "model '{}' has {} runtime inputs; vknn run feeds one", c.model,
                       r.inputs.size());
@@ -38,15 +43,15 @@ Status run_model(const RunConfig& c) {
   if (!c.weights.empty()) VKNN_TRY(ex->load_weights(c.weights, /*allow_extra=*/true));
   VKNN_TRY(ex->set_input(m.images, std::span<const float>(x.values)));
   VKNN_TRY(ex->infer());
-  data::NpyArray y;
-  VKNN_ASSIGN(y.values, ex->read(m.logits));
-  y.shape = m.graph.shape(m.logits).dims;
-  VKNN_TRY(data::write_npy(c.output, y));
-  std::string out_name = m.graph.desc(m.logits).name;
-  for (const auto& o : r.outputs)
-    if (o.id == m.logits) out_name = o.name;  // the ONNX name rather than its node's
-  fmt::print("{}: {} -> {} {} ({})\n", c.model, Shape(x.shape).str(), out_name, m.graph.shape(m.logits).str(),
-             c.output);
+  for (size_t k = 0; k < c.outputs.size(); ++k) {
+    const onnx::NamedTensor& o = r.outputs[k];
+    data::NpyArray y;
+    VKNN_ASSIGN(y.values, ex->read(o.id));
+    y.shape = m.graph.shape(o.id).dims;
+    VKNN_TRY(data::write_npy(c.outputs[k], y));
+    fmt::print("{}: {} -> {} {} ({})\n", c.model, Shape(x.shape).str(), o.name, m.graph.shape(o.id).str(),
+               c.outputs[k]);
+  }
   return {};
 }
 
@@ -67,7 +72,8 @@ Run setup(CLI::App& app) {
   app.add_option("--model", c->model, fmt::format("network: {}", onnx::model_choices()))->type_name("MODEL")->required();
   app.add_option("--input", c->input, ".npy array of the model's input shape; its first dimension is the batch")
       ->type_name("FILE")->required();
-  app.add_option("--output", c->output, ".npy file the model's first output is written to (float32)")
+  app.add_option("--output", c->outputs,
+                 ".npy file an output is written to (float32); repeat for the model's later outputs, in order")
       ->type_name("FILE")->required();
   app.add_option("--weights", c->weights, "safetensors parameters to load (default: the model's own)")
       ->type_name("FILE");
