@@ -14,6 +14,9 @@ namespace {
 // shader -> where its results are checked against a reference
 const std::map<std::string, std::string> kCoverage = {
     {"engine_test_axpb", "tests/engine/test_commands.cpp"},
+    {"probe_fma", "tests/engine/test_probes.cpp"},
+    {"probe_copy", "tests/engine/test_probes.cpp"},
+    {"probe_copy_wide", "tests/engine/test_probes.cpp"},
     {"matmul_register", "tests/engine/test_matmul.cpp"},
     {"matmul_shared", "tests/engine/test_matmul.cpp"},
     {"matmul_rows_dot", "tests/engine/test_matmul.cpp"},
