@@ -29,6 +29,8 @@ const std::map<std::string, std::string> kCoverage = {
     {"conv2d_backward_weight_shared", "tests/ops/test_conv2d.cpp"},
     {"conv2d_split_reduce", "tests/ops/test_conv2d.cpp (long weight-gradient reductions)"},
     {"conv2d_bias_grad", "tests/ops/test_conv2d.cpp (bias gradients)"},
+    {"linear_forward_gemv", "tests/ops/test_linear.cpp (batch 1..8 forward)"},
+    {"linear_forward_gemv64", "tests/ops/test_linear.cpp (batch 1..8 forward, IN even)"},
     {"linear_sum_rows", "tests/ops/test_linear.cpp (bias gradient, sum_rows, channel_sum)"},
     {"relu_forward", "tests/ops/test_relu.cpp"},
     {"relu_backward", "tests/ops/test_relu.cpp"},
