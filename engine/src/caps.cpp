@@ -114,6 +114,7 @@ DeviceCaps query_caps(VkPhysicalDevice physical, uint32_t index) {
   if (c.api_version >= VK_API_VERSION_1_2) vkGetPhysicalDeviceFeatures2(physical, &features);
   c.storage_buffer_16bit = f11.storageBuffer16BitAccess;
   c.shader_float16 = f12.shaderFloat16;
+  c.shader_int64 = features.features.shaderInt64;
   c.storage_buffer_8bit = f12.storageBuffer8BitAccess;
   c.shader_int8 = f12.shaderInt8;
   c.timeline_semaphore = f12.timelineSemaphore;

@@ -303,6 +303,7 @@ Result<std::shared_ptr<Context>> Context::create(const ContextOptions& options) 
   VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, &f12};
   f11.storageBuffer16BitAccess = caps.storage_buffer_16bit;
   VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, &f11};
+  features.features.shaderInt64 = caps.shader_int64;
 
   std::vector<const char*> exts;
   if (caps.external_memory_host) exts.push_back(VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
@@ -345,6 +346,8 @@ Result<std::shared_ptr<Context>> Context::borrow(const BorrowInfo& info) {
   ctx->caps_ = query_caps(info.physical_device, 0);
   // Only what the host enabled may be used.
   ctx->caps_.host_query_reset = info.host_query_reset_enabled;
+  // BorrowInfo does not say whether the host enabled shaderInt64: kernels keep to 32 bits.
+  ctx->caps_.shader_int64 = false;
   auto enabled = [&](const char* ext) {
     return std::find(info.enabled_device_extensions.begin(), info.enabled_device_extensions.end(), ext) !=
            info.enabled_device_extensions.end();

@@ -98,6 +98,27 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
     p.notes.push_back("loop limit 65535 iterations per invocation (Mesa gallivm's loop limiter)");
   }
   p.loop_budget = 32768;
+
+  // Small-batch fully connected layers stream their weights once: a matrix-vector kernel.
+  // lavapipe loads a storage-buffer element one lane and one 32- or 64-bit element at a
+  // time (Mesa 22.3 gallivm, emit_load_mem in lp_bld_nir_soa.c), so 64-bit elements halve
+  // its loads; GPUs read the rows coalesced either way.
+  p.linear_gemv = true;
+  p.linear_gemv_wide = caps.shader_int64;
+  if (const char* v = read("VKNN_LINEAR"); v && *v) {
+    if (std::strcmp(v, "matmul") == 0) {
+      p.linear_gemv = false, p.linear_gemv_wide = false;
+    } else if (std::strcmp(v, "gemv") == 0) {
+      p.linear_gemv_wide = false;
+    } else if (std::strcmp(v, "gemv64") != 0) {
+      p.warnings.push_back(fmt::format("VKNN_LINEAR={} ignored: expected gemv64, gemv or matmul", v));
+    } else if (!caps.shader_int64) {
+      p.warnings.push_back("VKNN_LINEAR=gemv64 ignored: the device has no shaderInt64");
+    }
+  }
+  p.notes.push_back(!p.linear_gemv ? "linear at batch <= 8: matmul kernels (VKNN_LINEAR=matmul)"
+                    : p.linear_gemv_wide ? "linear at batch <= 8: matrix-vector kernel, 64-bit loads"
+                                         : "linear at batch <= 8: matrix-vector kernel, 32-bit loads");
   return p;
 }
 

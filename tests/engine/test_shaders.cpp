@@ -14,6 +14,9 @@ namespace {
 // shader -> where its results are checked against a reference
 const std::map<std::string, std::string> kCoverage = {
     {"engine_test_axpb", "tests/engine/test_commands.cpp"},
+    {"probe_fma", "tests/engine/test_probes.cpp"},
+    {"probe_copy", "tests/engine/test_probes.cpp"},
+    {"probe_copy_wide", "tests/engine/test_probes.cpp"},
     {"matmul_register", "tests/engine/test_matmul.cpp"},
     {"matmul_shared", "tests/engine/test_matmul.cpp"},
     {"matmul_rows_dot", "tests/engine/test_matmul.cpp"},
@@ -26,6 +29,8 @@ const std::map<std::string, std::string> kCoverage = {
     {"conv2d_backward_weight_shared", "tests/ops/test_conv2d.cpp"},
     {"conv2d_split_reduce", "tests/ops/test_conv2d.cpp (long weight-gradient reductions)"},
     {"conv2d_bias_grad", "tests/ops/test_conv2d.cpp (bias gradients)"},
+    {"linear_forward_gemv", "tests/ops/test_linear.cpp (batch 1..8 forward)"},
+    {"linear_forward_gemv64", "tests/ops/test_linear.cpp (batch 1..8 forward, IN even)"},
     {"linear_sum_rows", "tests/ops/test_linear.cpp (bias gradient, sum_rows, channel_sum)"},
     {"relu_forward", "tests/ops/test_relu.cpp"},
     {"relu_backward", "tests/ops/test_relu.cpp"},

@@ -106,7 +106,50 @@ void check_linear(int n, int in, int out, bool bias, bool relu, uint32_t seed, T
   check_close(gather_rows(tdw.read(), in, rows), dw_want, tol, "linear dW");
 }
 
+// The forward alone at batch n, and whether it took the matrix-vector kernel (where the
+// device profile allows it: batch <= 8, IN even).
+void check_forward(int n, int in, int out, bool bias, bool relu, uint32_t seed) {
+  CAPTURE(n);
+  CAPTURE(in);
+  CAPTURE(out);
+  const float bound = 1.0f / std::sqrt(float(in));
+  const auto x = hashed_floats(size_t(n) * in, seed, 1.0f);
+  const auto w = hashed_floats(size_t(out) * in, seed + 1, bound);
+  const auto b = hashed_floats(size_t(out), seed + 2, bound);
+  const auto y_want =
+      ref::linear_forward(n, in, out, to_double(x), to_double(w), bias ? to_double(b) : ref::Vec{}, relu);
+  auto tx = make_tensor({n, in}, x), tw = make_tensor({out, in}, w), tb = make_tensor({out}, b);
+  auto ty = make_tensor({n, out}, hashed_floats(size_t(n) * out, seed + 3, 1.0f));  // garbage: unwritten shows
+  const DeviceProfile& prof = gpu().profile();
+  const LinearGemv want = !prof.linear_gemv || n > kGemvMaxBatch ? LinearGemv::none
+                          : prof.linear_gemv_wide && in % 2 == 0 ? LinearGemv::wide
+                                                                 : LinearGemv::narrow;
+  CHECK(linear_forward_gemv(prof, tx.view(), tw.view()) == want);
+  run_recorded([&](CommandList& cl) {
+    REQUIRE_OK(record_linear_forward(cl, LinearParams{relu}, tx.view(), tw.view(), bias ? tb.view() : TensorView{},
+                                     ty.view()));
+  });
+  check_close(ty.read(), y_want, {}, "linear y");
+}
+
 }  // namespace
+
+TEST_CASE("linear: forward at batch 1..8 (the matrix-vector kernel where the device has it) at odd shapes") {
+  for (int n = 1; n <= 9; ++n) {
+    check_forward(n, 2, 1, true, false, 100 + n);
+    check_forward(n, 130, 67, true, true, 110 + n);   // outputs not a multiple of the 8 per workgroup
+    check_forward(n, 642, 9, false, false, 120 + n);  // IN/2 odd and past 64 lanes x 5 steps
+    check_forward(n, 131, 10, true, false, 130 + n);  // IN odd: 32-bit loads
+  }
+}
+
+TEST_CASE("linear: forward at batch 1..8 at AlexNet fc6 9216->4096 (sliced weight), fc7 and fc8") {
+  for (int n = 1; n <= 8; ++n) {
+    check_forward(n, 9216, 4096, true, true, 140 + n);
+    check_forward(n, 4096, 4096, true, true, 150 + n);
+    check_forward(n, 4096, 1000, true, false, 160 + n);
+  }
+}
 
 TEST_CASE("linear: tiny and odd shapes match the reference") {
   check_linear(1, 1, 1, true, false, 1);

@@ -137,3 +137,30 @@ TEST_CASE("profile: local sizes never exceed the device's workgroup limit") {
   CHECK(p.reduction_local == 128);
   CHECK(p.plane_local.x * p.plane_local.y <= 128);
 }
+
+TEST_CASE("profile: small-batch linear uses the matrix-vector kernel, 64-bit loads where the device has them") {
+  DeviceCaps c = lavapipe_like();
+  DeviceProfile p = make_device_profile(c, env({}));
+  CHECK(p.linear_gemv);
+  CHECK_FALSE(p.linear_gemv_wide);  // no shaderInt64
+  c.shader_int64 = true;
+  p = make_device_profile(c, env({}));
+  CHECK(p.linear_gemv);
+  CHECK(p.linear_gemv_wide);
+  p = make_device_profile(c, env({{"VKNN_LINEAR", "gemv"}}));
+  CHECK(p.linear_gemv);
+  CHECK_FALSE(p.linear_gemv_wide);
+  p = make_device_profile(c, env({{"VKNN_LINEAR", "matmul"}}));
+  CHECK_FALSE(p.linear_gemv);
+  CHECK(p.warnings.empty());
+  p = make_device_profile(c, env({{"VKNN_LINEAR", "fast"}}));
+  CHECK(p.linear_gemv_wide);
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("VKNN_LINEAR=fast") != std::string::npos);
+  c.shader_int64 = false;
+  p = make_device_profile(c, env({{"VKNN_LINEAR", "gemv64"}}));
+  CHECK(p.linear_gemv);
+  CHECK_FALSE(p.linear_gemv_wide);
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("shaderInt64") != std::string::npos);
+}

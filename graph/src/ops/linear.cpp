@@ -16,6 +16,12 @@ static_assert(sizeof(SumRowsPush) == 16);
 
 constexpr uint32_t kAccumulate = 1;
 
+struct GemvPush {  // mirrors shaders/common/linear_gemv_push.glsl
+  uint32_t in_elems, out_count, y_stride, flags;
+};
+static_assert(sizeof(GemvPush) == 16);
+constexpr uint32_t kGemvBias = 1, kGemvRelu = 2;
+
 using detail::present;
 
 struct Dims {
@@ -71,6 +77,16 @@ Status sum(CommandList& cl, const char* op, const TensorView& x, const TensorVie
 
 }  // namespace
 
+LinearGemv linear_forward_gemv(const DeviceProfile& profile, const TensorView& x, const TensorView& weight) {
+  if (!profile.linear_gemv || x.shape.rank() != 2 || x.shape[0] < 1 || x.shape[0] > kGemvMaxBatch)
+    return LinearGemv::none;
+  // 64-bit elements: IN even and both bindings 8-byte aligned (weight slices start at
+  // multiples of 64 rows, so they stay aligned).
+  const bool wide = profile.linear_gemv_wide && x.shape[1] % 2 == 0 && x.buffer.offset % 8 == 0 &&
+                    weight.buffer.offset % 8 == 0;
+  return wide ? LinearGemv::wide : LinearGemv::narrow;
+}
+
 Status record_linear_forward(CommandList& cl, const LinearParams& p, const TensorView& x, const TensorView& weight,
                              const TensorView& bias, const TensorView& y) {
   constexpr const char* op = "linear_forward";
@@ -81,6 +97,22 @@ Status record_linear_forward(CommandList& cl, const LinearParams& p, const Tenso
     return make_error(Errc::invalid_argument, "linear_forward: y {} overlaps x {}, the weight {} or the bias", y.str(),
                       x.str(), weight.str());
   VKNN_ASSIGN(const uint32_t rows, rows_per_slice(op, weight, cl));
+  if (const LinearGemv g = linear_forward_gemv(cl.context().profile(), x, weight); g != LinearGemv::none) {
+    // The matrix-vector kernel, one dispatch per slice of output rows (8 per workgroup).
+    const bool wide = g == LinearGemv::wide;
+    const uint32_t spec[] = {d.n};
+    for (uint32_t o0 = 0; o0 < d.out; o0 += rows) {
+      const uint32_t cols = std::min(rows, d.out - o0);
+      const GemvPush push{wide ? d.in / 2 : d.in, cols, d.out, (present(bias) ? kGemvBias : 0u) | (p.relu ? kGemvRelu : 0u)};
+      const BufferRef w = weight.buffer.sub(uint64_t(o0) * d.in * 4, uint64_t(cols) * d.in * 4);
+      const BufferRef c = y.buffer.sub(uint64_t(o0) * 4, (uint64_t(d.n) * d.out - o0) * 4);
+      const BufferRef b = present(bias) ? bias.buffer.sub(uint64_t(o0) * 4, uint64_t(cols) * 4) : range(x);
+      cl.dispatch(wide ? ShaderId::linear_forward_gemv64 : ShaderId::linear_forward_gemv, spec,
+                  {{range(x), Access::read}, {w, Access::read}, {b, Access::read}, {c, Access::write}}, push,
+                  groups_for(cols, 8));
+    }
+    return {};
+  }
   // y(N,OUT) = x(N,IN) · W(OUT,IN)ᵀ: A = x, B(k,o) = W[o*IN + k], C = y; one slice of
   // output columns o0..o0+cols per matmul.
   for (uint32_t o0 = 0; o0 < d.out; o0 += rows) {

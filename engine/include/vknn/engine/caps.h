@@ -40,6 +40,7 @@ struct DeviceCaps {
 
   // Storage and arithmetic types.
   bool storage_buffer_16bit = false, shader_float16 = false;
+  bool shader_int64 = false;  // VkPhysicalDeviceFeatures::shaderInt64 (64-bit integers in shaders)
   bool storage_buffer_8bit = false, shader_int8 = false;
 
   bool timeline_semaphore = false;

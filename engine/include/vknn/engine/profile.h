@@ -71,6 +71,12 @@ struct DeviceProfile {
   // most 1/8 of the last workgroup idle for `items` invocations.
   uint32_t register_local(int64_t items) const;
 
+  // Fully connected forward at batch <= 8: a matrix-vector kernel (else the matmul
+  // kernels), reading 64-bit elements where `linear_gemv_wide` (needs shaderInt64).
+  // VKNN_LINEAR=gemv64|gemv|matmul overrides.
+  bool linear_gemv = true;
+  bool linear_gemv_wide = false;
+
   // Loop iterations after which the driver silently ends every loop of an invocation (the
   // count is shared by all loops of the shader), 0 where there is no such limit; and the
   // iterations per invocation a kernel's plan aims for (well below the limit, and a bound on

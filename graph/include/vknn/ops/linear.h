@@ -6,7 +6,8 @@
 //   backward bias:    dbias = sum over n of dy[n,:]  (OUT)
 // Each backward takes `accumulate` (+= instead of =). With relu fused, dy here is the
 // gradient after the ReLU's: apply record_relu_backward_inplace(y, dy) first.
-// All products are record_matmul with strides expressing the transposes. A weight larger
+// The products are record_matmul with strides expressing the transposes, except the
+// forward at batch <= 8, a matrix-vector kernel (linear_forward_gemv.comp). A weight larger
 // than one storage-buffer binding (AlexNet fc6: 4096x9216 floats = 151 MB, over lavapipe's
 // 128 MiB) is processed in slices of output rows.
 #pragma once
@@ -20,6 +21,14 @@ namespace vknn {
 struct LinearParams {
   bool relu = false;  // fused ReLU on the output
 };
+
+// Batches up to this size run the forward as a matrix-vector kernel where the device
+// profile allows it (DeviceProfile::linear_gemv, VKNN_LINEAR), with 64-bit loads where
+// the profile has them and IN is even.
+inline constexpr int64_t kGemvMaxBatch = 8;
+enum class LinearGemv { none, narrow, wide };
+// The kernel record_linear_forward takes for these operands (none: the matmul kernels).
+LinearGemv linear_forward_gemv(const DeviceProfile& profile, const TensorView& x, const TensorView& weight);
 
 // bias may be absent (TensorView{}).
 Status record_linear_forward(CommandList& cl, const LinearParams& p, const TensorView& x, const TensorView& weight,
