@@ -1,5 +1,7 @@
 #include "vknn/data/datasets.h"
 
+#include "vknn/engine/file.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -20,11 +22,7 @@ constexpr uint32_t kMaxIdxDim = 1u << 16;  // rows/cols beyond this are not imag
 }  // namespace
 
 Result<std::vector<uint8_t>> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io, "{}: cannot open: {}", path.string(), std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return make_error(Errc::io, "{}: read error", path.string());
-  return bytes;
+  return read_file_bytes(path);  // never throws: a directory is an error naming it
 }
 
 bool is_gzip(std::span<const uint8_t> b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }

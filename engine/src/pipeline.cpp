@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <unistd.h>
 
 namespace vknn {
@@ -72,12 +71,25 @@ Result<std::unique_ptr<PipelineCache>> PipelineCache::create(Context& ctx, const
   if (!d.empty()) {
     const auto& c = ctx.caps();
     pc->path_ = d / fmt::format("pipelines-{:04x}-{:04x}-{}.bin", c.vendor_id, c.device_id, hex(c.driver_uuid));
-    std::ifstream in(pc->path_, std::ios::binary);
-    if (in) {
-      data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      if (auto why = cache_header_problem(data, c); !why.empty()) {
-        std::fprintf(stderr, "vknn: warning: ignoring pipeline cache %s: %s\n", pc->path_.c_str(), why.c_str());
-        data.clear();
+    // The disk cache only saves time: anything wrong with its folder or file (a file where
+    // the folder should be, a directory where the file should be, no permission) is a
+    // warning, and the run goes on without it.
+    std::error_code ec;
+    if (std::filesystem::exists(d, ec) && !std::filesystem::is_directory(d, ec)) {
+      std::fprintf(stderr, "vknn: warning: pipeline cache folder %s is not a directory; running without the disk cache\n",
+                   d.c_str());
+      pc->path_.clear();
+    } else if (std::filesystem::exists(pc->path_, ec)) {
+      auto bytes = read_file_bytes(pc->path_);
+      if (!bytes.ok()) {
+        std::fprintf(stderr, "vknn: warning: %s; running without the disk cache\n", bytes.error().message.c_str());
+        pc->path_.clear();
+      } else {
+        data.assign(bytes->begin(), bytes->end());
+        if (auto why = cache_header_problem(data, c); !why.empty()) {
+          std::fprintf(stderr, "vknn: warning: ignoring pipeline cache %s: %s\n", pc->path_.c_str(), why.c_str());
+          data.clear();
+        }
       }
     }
   }

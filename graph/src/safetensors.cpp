@@ -1,5 +1,7 @@
 #include "vknn/graph/safetensors.h"
 
+#include "vknn/engine/file.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -31,10 +33,7 @@ size_t safetensors_dtype_size(const std::string& d) {
 }
 
 Result<SafetensorsFile> SafetensorsFile::read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io, "{}: cannot open: {}", path.string(), std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return make_error(Errc::io, "{}: read error", path.string());
+  VKNN_ASSIGN(auto bytes, read_file_bytes(path));  // a directory or unreadable file: an error naming it
   return parse(std::move(bytes), path.string());
 }
 

@@ -173,6 +173,39 @@ TEST_CASE("engine: the pipeline cache is saved, reloaded, and survives a corrupt
   fs::remove_all(dir);
 }
 
+TEST_CASE("engine: a directory at the pipeline cache file's path, or a file at its folder's, is a warning") {
+  // Both used to abort every command: std::ifstream opens a directory, then throws
+  // std::ios_failure from its first read.
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("vknn-cache-dir-test-{}", ::getpid());
+  fs::remove_all(dir);
+  ContextOptions o;
+  o.validation = true;
+  o.device.index = gpu().caps().index;
+  o.pipeline_cache_dir = dir.string();
+  fs::path file;
+  {
+    auto ctx = Context::create(o);
+    REQUIRE_OK(ctx);
+    file = (*ctx)->pipeline_cache().path();  // not written: no pipeline was made
+  }
+  fs::remove_all(dir);
+  fs::create_directories(file);  // a directory where the cache file goes
+  for (int round = 0; round < 2; ++round) {
+    auto ctx = Context::create(o);
+    REQUIRE_OK(ctx);
+    CHECK(!(*ctx)->pipeline_cache().loaded_from_disk());
+    CHECK((*ctx)->pipeline_cache().path().empty());  // no disk cache for this run, nothing saved over it
+    CHECK((*ctx)->pipeline(ShaderId::engine_test_axpb, kLocal64).ok());
+    if (round == 0) {
+      fs::remove_all(dir);
+      std::ofstream(dir) << "a file where the cache folder goes";
+    }
+  }
+  CHECK(fs::is_regular_file(dir));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("engine: reflection reads bindings and refuses what is not SPIR-V") {
   auto info = reflect_spirv(shader_spirv(ShaderId::matmul_register));
   REQUIRE_OK(info);
