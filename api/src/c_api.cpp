@@ -57,8 +57,10 @@ extern "C" {
 
 const char* vknn_last_error(void) { return t_last_error.c_str(); }
 
-const char* vknn_status_name(vknn_status s) {
-  switch (s) {
+const char* vknn_status_name(int status) {
+  // Compared as an int: the value may be none of the enumerators (a caller's bug, or a status
+  // of a later version), and such a value must not be loaded as a vknn_status.
+  switch (status) {
     case VKNN_SUCCESS: return "VKNN_SUCCESS";
     case VKNN_ERROR_INVALID_ARGUMENT: return "VKNN_ERROR_INVALID_ARGUMENT";
     case VKNN_ERROR_UNSUPPORTED: return "VKNN_ERROR_UNSUPPORTED";

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,13 @@ void classify(const Options& o, example::Host& host) {
   spec.classes = 0;  // the model's default (1000 for the ImageNet nets)
   spec.input_size = o.input_size;
   Session session = Session::create(ctx, spec, o.weights, 1);
+  // Everything a cleanup names is declared before `cleanup`: locals die in reverse order of
+  // declaration, so these are still alive when ~Deferred runs the cleanups (a cleanup that
+  // captured a later local by reference would use it after its lifetime).
+  std::optional<example::FrameRecorder> frame;
+  example::HostBuffer rgba, nchw, logits;
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkSemaphore timeline = VK_NULL_HANDLE;
   // vknn's objects go before the device they live on; the host waits for its own submission.
   Deferred cleanup;
   cleanup.add([&] {
@@ -158,21 +166,20 @@ void classify(const Options& o, example::Host& host) {
   const auto channels = uint32_t(in_shape[1]), height = uint32_t(in_shape[2]), width = uint32_t(in_shape[3]);
   const auto classes = size_t(out_shape[1]);
 
-  example::FrameRecorder frame(host, width, height, channels, normalisation_for(o.model));
-  example::HostBuffer rgba, nchw, logits;
+  frame.emplace(host, width, height, channels, normalisation_for(o.model));
+  cleanup.add([&] { frame.reset(); });  // its pipelines, after the wait below
   cleanup.add([&] {
     rgba.destroy(host.device);
     nchw.destroy(host.device);
     logits.destroy(host.device);
   });
   const VkMemoryPropertyFlags readable = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  rgba.create(host, frame.rgba_bytes(), VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+  rgba.create(host, frame->rgba_bytes(), VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
               readable);  // (H,W,4) bytes; host-visible for --out
-  nchw.create(host, frame.nchw_bytes(), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT, 0,
+  nchw.create(host, frame->nchw_bytes(), VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT, 0,
               VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);  // (1,C,H,W) fp32: vknn copies from it
   logits.create(host, classes * sizeof(float), VK_BUFFER_USAGE_TRANSFER_DST_BIT, readable);  // (1,classes)
 
-  VkCommandPool pool = VK_NULL_HANDLE;
   VkCommandPoolCreateInfo cpci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   cpci.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
   cpci.queueFamilyIndex = host.queue_family;  // record() needs a pool of the lent queue's family
@@ -185,7 +192,6 @@ void classify(const Options& o, example::Host& host) {
   cbai.commandBufferCount = 1;
   example::check(vkAllocateCommandBuffers(host.device, &cbai, &cmd), "vkAllocateCommandBuffers");
 
-  VkSemaphore timeline = VK_NULL_HANDLE;
   VkSemaphoreTypeCreateInfo type{VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO};
   type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
   VkSemaphoreCreateInfo sci{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO, &type};
@@ -198,7 +204,7 @@ void classify(const Options& o, example::Host& host) {
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   example::check(vkBeginCommandBuffer(cmd, &begin), "vkBeginCommandBuffer");
-  frame.record(cmd, rgba.buffer, nchw.buffer, o.omit_barrier);
+  frame->record(cmd, rgba.buffer, nchw.buffer, o.omit_barrier);
   // vknn opens with a global barrier (ALL_COMMANDS writes -> all reads), which orders the
   // compute shader's write of `nchw` before its copy; it closes with one that makes `logits`
   // visible to the host after the wait. See the barrier contract in vknn.hpp.

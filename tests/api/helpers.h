@@ -42,8 +42,8 @@ void check_throws(F&& f, int code, std::initializer_list<std::string> parts) {
     f();
     FAIL("no vknn::api::Error was thrown");
   } catch (const vknn::api::Error& e) {
-    CHECK_MESSAGE(e.code() == code, "code " << vknn_status_name(vknn_status(e.code())) << ", expected "
-                                            << vknn_status_name(vknn_status(code)) << ": " << e.what());
+    CHECK_MESSAGE(e.code() == code, "code " << vknn_status_name(e.code()) << ", expected "
+                                            << vknn_status_name(code) << ": " << e.what());
     const std::string m = e.what();
     for (const auto& p : parts) CHECK_MESSAGE(m.find(p) != std::string::npos, m << " (missing '" << p << "')");
   }

@@ -4,7 +4,9 @@
  * failure, vknn_last_error() returns a readable message for the last failed call on the
  * calling thread (valid until the next failing vknn call on that thread). No C++ exception
  * ever crosses this API. Out-pointers must not be NULL (VKNN_ERROR_INVALID_ARGUMENT); on
- * failure *out is set to NULL. Destroy functions accept NULL.
+ * failure *out is set to NULL. Destroy functions accept NULL (a no-op); destroying a handle
+ * twice, or using it after its destroy, is undefined behaviour, as in every C API: set the
+ * handle to NULL after destroying it.
  *
  * Lifetimes, threading and the barrier contract of vknn_session_record are those of the
  * C++ API (vknn.hpp) and docs/embedding.md, restated briefly below. */
@@ -52,8 +54,10 @@ typedef enum vknn_status {
 /* Thread-local message of the last failed call on this thread ("" if none), prefixed with
  * the function's name. Successful calls leave it alone. */
 VKNN_API const char* vknn_last_error(void);
-/* "VKNN_SUCCESS", "VKNN_ERROR_INVALID_ARGUMENT", ...; "VKNN_STATUS_UNKNOWN" otherwise. */
-VKNN_API const char* vknn_status_name(vknn_status s);
+/* "VKNN_SUCCESS", "VKNN_ERROR_INVALID_ARGUMENT", ...; "VKNN_STATUS_UNKNOWN" for any other
+ * value. Takes an int so that any value can be asked about: in C++ an int outside the enum's
+ * range converted to vknn_status is undefined behaviour. */
+VKNN_API const char* vknn_status_name(int status);
 
 /* What the host lends; the host keeps ownership. instance, physical_device and device must
  * outlive the context (until vknn_context_destroy returns). enabled_device_extensions may be
