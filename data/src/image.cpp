@@ -248,7 +248,7 @@ Status check_magic(const std::filesystem::path& p) {
 
 }  // namespace
 
-Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify verify) {
+Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify verify, double max_unreadable) {
   namespace fs = std::filesystem;
   std::error_code ec;
   ImageFolder f;
@@ -260,6 +260,9 @@ Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify 
   if (ec) return make_error(Errc::io, "{}: cannot list: {}", root.string(), ec.message());
   std::sort(class_dirs.begin(), class_dirs.end());
   if (class_dirs.empty()) return make_error(Errc::invalid_argument, "{}: no class subfolders", root.string());
+  if (class_dirs.size() == 1)
+    return make_error(Errc::invalid_argument, "{}: only one class folder ('{}'); a classifier needs two or more",
+                      root.string(), class_dirs[0].filename().string());
   for (size_t label = 0; label < class_dirs.size(); ++label) {
     const fs::path& dir = class_dirs[label];
     f.classes.push_back(dir.filename().string());
@@ -269,7 +272,8 @@ Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify 
     }
     if (ec) return make_error(Errc::io, "{}: cannot list: {}", dir.string(), ec.message());
     std::sort(files.begin(), files.end());
-    int kept = 0;
+    int kept = 0, unreadable = 0;
+    std::string first_failure;
     for (auto& p : files) {
       Status ok;
       if (verify == Verify::header) {
@@ -279,6 +283,7 @@ Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify 
         if (!img.ok()) ok = img.error();
       }
       if (!ok.ok()) {
+        if (unreadable++ == 0) first_failure = ok.error().message;
         ++f.report.skipped_images;
         f.report.warnings.push_back(fmt::format("skipped unreadable image: {}", ok.error().message));
         continue;
@@ -287,6 +292,13 @@ Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify 
       f.labels.push_back(int32_t(label));
       ++kept;
     }
+    if (unreadable > 0 && double(unreadable) > max_unreadable * double(files.size()))
+      return make_error(Errc::parse,
+                        "{}: {} of the {} images of class '{}' are unreadable, more than {:g}% (e.g. {})",
+                        dir.string(), unreadable, files.size(), f.classes.back(), 100 * max_unreadable, first_failure);
+    if (unreadable > 0)
+      f.report.warnings.push_back(fmt::format("{}: skipped {} of the {} images of class '{}' (unreadable)",
+                                              dir.string(), unreadable, files.size(), f.classes.back()));
     if (kept == 0) {
       ++f.report.empty_classes;
       f.report.warnings.push_back(fmt::format("{}: class '{}' has no readable image", dir.string(), f.classes.back()));

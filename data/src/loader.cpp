@@ -20,7 +20,9 @@ std::vector<int64_t> BatchLoader::epoch_order(int64_t n, uint64_t seed, uint64_t
 }
 
 BatchLoader::BatchLoader(std::vector<int32_t> labels, SampleShape shape, SampleFn fn, LoaderOptions opt)
-    : labels_(std::move(labels)), shape_(shape), fn_(std::move(fn)), opt_(opt) {}
+    : labels_(std::move(labels)), shape_(shape), fn_(std::move(fn)), opt_(opt) {
+  for (int32_t l : labels_) ++class_size_[l];
+}
 
 Result<std::unique_ptr<BatchLoader>> BatchLoader::create(std::vector<int32_t> labels, SampleShape shape, SampleFn fn,
                                                          LoaderOptions opt) {
@@ -122,9 +124,9 @@ void BatchLoader::start_epoch(uint64_t epoch) {
 
 std::optional<Batch> BatchLoader::next() {
   std::unique_lock lock(mu_);
-  if (!epoch_active_ || next_consume_ >= num_batches_) return std::nullopt;
-  ready_cv_.wait(lock, [&] { return stop_ || ready_.count(next_consume_) > 0; });
-  if (stop_) return std::nullopt;
+  if (error_ || !epoch_active_ || next_consume_ >= num_batches_) return std::nullopt;
+  ready_cv_.wait(lock, [&] { return stop_ || error_ || ready_.count(next_consume_) > 0; });
+  if (stop_ || error_) return std::nullopt;
   auto node = ready_.extract(next_consume_);
   ++next_consume_;
   lock.unlock();
@@ -142,6 +144,12 @@ std::string BatchLoader::last_failure() const {
   return last_failure_;
 }
 
+Status BatchLoader::status() const {
+  std::lock_guard lock(mu_);
+  if (error_) return *error_;
+  return {};
+}
+
 void BatchLoader::worker() {
   std::unique_lock lock(mu_);
   while (true) {
@@ -149,6 +157,11 @@ void BatchLoader::worker() {
       return stop_ || (epoch_active_ && next_claim_ < num_batches_ && next_claim_ < next_consume_ + opt_.prefetch);
     });
     if (stop_) return;
+    if (error_) {  // the loader has failed: build nothing more (next() returns nullopt)
+      ready_cv_.notify_all();
+      work_cv_.wait(lock, [&] { return stop_; });
+      return;
+    }
     const int64_t b = next_claim_++;
     const uint64_t gen = generation_, epoch = epoch_;
     ++in_flight_;
@@ -161,6 +174,17 @@ void BatchLoader::worker() {
       ready_cv_.notify_all();
     }
   }
+}
+
+bool BatchLoader::note_failure(int64_t sample) {
+  const int32_t label = labels_[size_t(sample)];
+  if (failed_samples_.emplace(sample, label).second) ++failed_per_class_[label];
+  const int64_t bad = failed_per_class_[label], n = class_size_[label];
+  if (!error_ && double(bad) > opt_.max_unreadable * double(n))
+    error_ = make_error(Errc::parse, "{} of the {} samples of class {} are unreadable, more than {:g}% (last: {})", bad, n,
+                        label, 100 * opt_.max_unreadable, last_failure_);
+  if (error_) ready_cv_.notify_all();
+  return bool(error_);
 }
 
 Batch BatchLoader::build(uint64_t epoch, int64_t b) {
@@ -185,17 +209,28 @@ Batch BatchLoader::build(uint64_t epoch, int64_t b) {
     std::span<float> out(batch.images.data() + int64_t(s) * per, size_t(per));
     int64_t sample = idx[s];
     // An unreadable sample is replaced by the next one in the dataset (deterministic, since
-    // whether a file decodes does not depend on timing); after size() tries, zeros.
-    for (int64_t tries = 0; tries < size(); ++tries) {
+    // whether a file decodes does not depend on timing), until more than max_unreadable of
+    // its class has failed: then the loader stops with an error rather than train on the
+    // remaining few images, or on zeros when none is left.
+    bool loaded = false;
+    for (int64_t tries = 0; tries < size() && !loaded; ++tries) {
       Rng rng(opt_.seed, epoch, uint64_t(sample));
       Status st = fn_(sample, rng, out);
-      if (st.ok()) break;
-      {
-        std::lock_guard lock(mu_);
-        ++failed_;
-        last_failure_ = st.error().message;
+      if (st.ok()) {
+        loaded = true;
+        break;
       }
+      std::lock_guard lock(mu_);
+      ++failed_;
+      last_failure_ = st.error().message;
+      if (note_failure(sample)) return {};  // the loader has failed; next() stops
       sample = (sample + 1) % size();
+    }
+    if (!loaded) {
+      std::lock_guard lock(mu_);
+      if (!error_) error_ = make_error(Errc::parse, "no sample of the {} loads (last: {})", size(), last_failure_);
+      ready_cv_.notify_all();
+      return {};
     }
     batch.sample_indices.push_back(sample);
     for (int v = 0; v < shape_.views; ++v) batch.labels.push_back(labels_[size_t(sample)]);

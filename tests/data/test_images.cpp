@@ -3,6 +3,7 @@
 #include "vknn/data/image.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 #include <random>
@@ -63,7 +64,8 @@ TEST_CASE("folder: image folder: sorted classes, corrupt JPEG skipped and counte
   write(dir / "dog/garbage.jpg", {'n', 'o', 't', 'j', 'p', 'e', 'g'});
   write(dir / "ant/cut.jpg", std::vector<uint8_t>(jpg.begin(), jpg.begin() + 200));
 
-  auto f = scan_image_folder(dir.path, Verify::full);
+  // Half of a class may be unreadable here (the default, 1%, would refuse these tiny classes).
+  auto f = scan_image_folder(dir.path, Verify::full, 0.5);
   REQUIRE_MESSAGE(f.ok(), f.error().message);
   CHECK(f->classes == std::vector<std::string>{"ant", "cat", "dog", "empty"});
   REQUIRE(f->files.size() == 4);
@@ -76,9 +78,9 @@ TEST_CASE("folder: image folder: sorted classes, corrupt JPEG skipped and counte
   // garbage.jpg fails on its magic; cut.jpg fails when decoded (libjpeg: premature end of data
   // is only a warning, so the cut is placed inside the headers).
   CHECK(f->report.skipped_images == 2);
-  CHECK(f->report.warnings.size() == 3);
+  CHECK(f->report.warnings.size() == 5);  // 2 files, 2 per-class counts, 1 empty class
 
-  auto h = scan_image_folder(dir.path, Verify::header);  // header check: only the garbage is caught
+  auto h = scan_image_folder(dir.path, Verify::header, 0.5);  // header check: only the garbage is caught
   REQUIRE(h.ok());
   CHECK(h->report.skipped_images == 1);
   CHECK(h->files.size() == 5);
@@ -104,6 +106,42 @@ TEST_CASE("folder: image folder where every class is empty is an error") {
   auto none = scan_image_folder(dir / "does-not-exist");
   REQUIRE(!none.ok());
   CHECK(none.error().code == Errc::io);
+}
+
+TEST_CASE("folder: more than 1% of a class unreadable refuses the folder, naming the class, counts and a file") {
+  // A folder whose images mostly fail must not become a dataset of a few images (or, in the
+  // loader, of zero tensors); a stray broken file is skipped with a warning.
+  TempDir dir("unreadable");
+  namespace fs = std::filesystem;
+  const auto png = encode_png(pattern(8, 8)).value();
+  fs::create_directories(dir / "good");
+  fs::create_directories(dir / "cat");
+  for (int i = 0; i < 100; ++i) {
+    write(dir / fmt::format("good/{:03}.png", i), png);
+    write(dir / fmt::format("cat/{:03}.png", i), png);
+  }
+  write(dir / "cat/zz-broken-1.jpg", {'n', 'o', 't', 'j', 'p', 'e', 'g'});
+  auto one = scan_image_folder(dir.path);  // 1 of 101: below 1%, skipped
+  REQUIRE_MESSAGE(one.ok(), one.error().message);
+  CHECK(one->size() == 200);
+  CHECK(one->report.skipped_images == 1);
+  bool counted = false;
+  for (const auto& w : one->report.warnings) counted |= w.find("skipped 1 of the 101 images of class 'cat'") != std::string::npos;
+  CHECK(counted);
+
+  write(dir / "cat/zz-broken-2.jpg", {'n', 'o', 't', 'j', 'p', 'e', 'g'});
+  auto two = scan_image_folder(dir.path);  // 2 of 102: above 1%
+  REQUIRE(!two.ok());
+  const std::string m = two.error().message;
+  CHECK_MESSAGE(m.find((dir / "cat").string()) != std::string::npos, m);
+  CHECK_MESSAGE(m.find("2 of the 102 images of class 'cat' are unreadable") != std::string::npos, m);
+  CHECK_MESSAGE(m.find("zz-broken-1.jpg: neither a JPEG nor a PNG") != std::string::npos, m);
+  CHECK(scan_image_folder(dir.path, Verify::header, 0.02).ok());  // the threshold is an option
+
+  fs::remove_all(dir / "good");
+  auto single = scan_image_folder(dir.path, Verify::header, 1.0);
+  REQUIRE(!single.ok());
+  CHECK(single.error().message.find("only one class folder ('cat')") != std::string::npos);
 }
 
 TEST_CASE("fuzz: mutated JPEGs and PNGs never crash the decoders (deterministic fuzz)") {

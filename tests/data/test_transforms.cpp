@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <set>
@@ -354,7 +355,7 @@ TEST_CASE("loader: image-folder loader decodes, preprocesses, replaces unreadabl
   for (int i = 0; i < 5; ++i) write(dir / fmt::format("a/{}.jpg", i), encode_jpeg(pattern(20 + i, 16)).value());
   for (int i = 0; i < 4; ++i) write(dir / fmt::format("b/{}.png", i), encode_png(pattern(16, 18 + i)).value());
   write(dir / "a/9-broken.jpg", {0xFF, 0xD8, 0xFF, 0x00, 0x01});  // right magic, corrupt stream
-  auto folder = scan_image_folder(dir.path, Verify::header);
+  auto folder = scan_image_folder(dir.path, Verify::header, 0.5);  // these tiny classes allow a broken file
   REQUIRE(folder.ok());
   REQUIRE(folder->size() == 10);
   auto shared = std::make_shared<const ImageFolder>(std::move(*folder));
@@ -372,6 +373,7 @@ TEST_CASE("loader: image-folder loader decodes, preprocesses, replaces unreadabl
     opt.batch_size = 3;
     opt.threads = threads;
     opt.seed = 9;
+    opt.max_unreadable = 0.5;
     auto l = BatchLoader::from_image_folder(shared, cfg, opt);
     REQUIRE_MESSAGE(l.ok(), l.error().message);
     runs.push_back(run_epoch(**l, 2));
@@ -392,6 +394,7 @@ TEST_CASE("loader: image-folder loader decodes, preprocesses, replaces unreadabl
   LoaderOptions opt;
   opt.batch_size = 2;
   opt.shuffle = false;
+  opt.max_unreadable = 0.5;
   auto l = BatchLoader::from_image_folder(shared, ev, opt);
   REQUIRE(l.ok());
   (*l)->start_epoch(0);
@@ -400,4 +403,70 @@ TEST_CASE("loader: image-folder loader decodes, preprocesses, replaces unreadabl
   CHECK(b->n == 20);
   CHECK(b->labels == std::vector<int32_t>(20, 0));
   CHECK(b->images.size() == size_t(20 * 3 * 12 * 12));
+}
+
+TEST_CASE("loader: a class with too many undecodable images stops the loader with an error, never zero tensors") {
+  // The header check passes these (JPEG magic), so only decoding finds them. Before, every
+  // sample of a folder that does not decode was a tensor of zeros and training "worked".
+  TempDir dir("loader-undecodable");
+  std::filesystem::create_directories(dir / "a");
+  std::filesystem::create_directories(dir / "b");
+  for (const char* cls : {"a", "b"})
+    for (int i = 0; i < 4; ++i) write(dir / fmt::format("{}/{}.jpg", cls, i), {0xFF, 0xD8, 0xFF, 0x00, 0x01, 0x02});
+  write(dir / "b/ok.png", encode_png(pattern(16, 16)).value());
+  auto folder = scan_image_folder(dir.path, Verify::header);
+  REQUIRE_MESSAGE(folder.ok(), folder.error().message);
+  auto shared = std::make_shared<const ImageFolder>(std::move(*folder));
+  PreprocessConfig cfg;
+  cfg.crop = 12;
+  cfg.resize_shorter = 12;
+  for (int threads : {1, 3}) {
+    LoaderOptions opt;
+    opt.batch_size = 2;
+    opt.threads = threads;
+    auto l = BatchLoader::from_image_folder(shared, cfg, opt);
+    REQUIRE(l.ok());
+    CHECK((*l)->status().ok());
+    const auto batches = run_epoch(**l, 0);
+    CHECK(batches.size() < 5);  // stopped early
+    for (const auto& b : batches) {  // never a sample of zeros
+      const size_t per = b.images.size() / size_t(b.n);
+      for (size_t i = 0; i < size_t(b.n); ++i)
+        CHECK(std::any_of(b.images.begin() + std::ptrdiff_t(i * per), b.images.begin() + std::ptrdiff_t((i + 1) * per),
+                          [](float v) { return v != 0.0f; }));
+    }
+    const Status s = (*l)->status();
+    REQUIRE(!s.ok());
+    CHECK_MESSAGE(s.error().message.find("samples of class") != std::string::npos, s.error().message);
+    CHECK_MESSAGE(s.error().message.find(".jpg") != std::string::npos, s.error().message);  // a failing file
+    CHECK(!(*l)->next().has_value());  // sticky, also for a new epoch
+    (*l)->start_epoch(1);
+    CHECK(!(*l)->next().has_value());
+  }
+  {  // Allowed to fail entirely, still no zeros: an error once no sample loads.
+    std::filesystem::remove(dir / "b/ok.png");
+    auto f2 = scan_image_folder(dir.path, Verify::header);
+    REQUIRE(f2.ok());
+    LoaderOptions opt;
+    opt.batch_size = 2;
+    opt.max_unreadable = 1.0;
+    auto l = BatchLoader::from_image_folder(std::make_shared<const ImageFolder>(std::move(*f2)), cfg, opt);
+    REQUIRE(l.ok());
+    CHECK(run_epoch(**l, 0).empty());
+    REQUIRE(!(*l)->status().ok());
+    CHECK((*l)->status().error().message.find("no sample of the 8 loads") != std::string::npos);
+  }
+  // Below the threshold a failure is replaced and counted, and the loader carries on.
+  LoaderOptions lenient;
+  lenient.batch_size = 2;
+  lenient.max_unreadable = 0.9;
+  write(dir / "a/ok.png", encode_png(pattern(16, 16)).value());
+  write(dir / "b/ok.png", encode_png(pattern(16, 16)).value());
+  auto f3 = scan_image_folder(dir.path, Verify::header);
+  REQUIRE(f3.ok());
+  auto l = BatchLoader::from_image_folder(std::make_shared<const ImageFolder>(std::move(*f3)), cfg, lenient);
+  REQUIRE(l.ok());
+  CHECK(run_epoch(**l, 0).size() == 5);
+  CHECK((*l)->status().ok());
+  CHECK((*l)->failed_samples() >= 8);  // attempts: a replacement may fail too
 }

@@ -43,9 +43,14 @@ enum class Verify {
 
 struct ImageFolderReport {
   int empty_classes = 0;   // class folders with no image (a warning each)
-  int skipped_images = 0;  // unreadable images left out (a warning each)
+  int skipped_images = 0;  // unreadable images left out (a warning each, and one per class with the count)
   std::vector<std::string> warnings;
 };
+
+// The default largest fraction of a class's images that may be unreadable: beyond it the
+// dataset is refused (a broken copy, the wrong folder), below it the images are skipped with
+// a warning. Used by scan_image_folder and by the BatchLoader (LoaderOptions).
+inline constexpr double kMaxUnreadableFraction = 0.01;
 
 struct ImageFolder {
   std::filesystem::path root;
@@ -56,8 +61,12 @@ struct ImageFolder {
   size_t size() const { return files.size(); }
 };
 
-// Errc::io if root cannot be listed; Errc::invalid_argument if it has no class folder or if
-// every class folder is empty.
-Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify verify = Verify::header);
+// Errc::io if root cannot be listed; Errc::invalid_argument if it has fewer than two class
+// folders (no classifier can learn one class) or if every class folder is empty;
+// Errc::parse if more than `max_unreadable` of a class's image files fail the check of
+// `verify` (the message names the class folder, the counts and the first failing file with
+// its error). An empty class folder is a warning.
+Result<ImageFolder> scan_image_folder(const std::filesystem::path& root, Verify verify = Verify::header,
+                                      double max_unreadable = kMaxUnreadableFraction);
 
 }  // namespace vknn::data

@@ -35,7 +35,9 @@ struct SampleShape {
 };
 
 // Fills views*c*h*w floats for dataset sample `index`. An error (an unreadable image) makes
-// the loader use the next sample in the dataset instead, deterministically, and count it.
+// the loader use the next sample in the dataset instead, deterministically, and count it;
+// when more than LoaderOptions::max_unreadable of a class's samples have failed, the loader
+// stops with an error (status()).
 using SampleFn = std::function<Status(int64_t index, Rng& rng, std::span<float> out)>;
 
 struct LoaderOptions {
@@ -45,6 +47,9 @@ struct LoaderOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   bool drop_last = false;
+  // Largest fraction of a class's samples that may fail to load (each is replaced by the next
+  // readable one); beyond it the loader stops: next() returns nullopt and status() the error.
+  double max_unreadable = kMaxUnreadableFraction;
 };
 
 class BatchLoader {
@@ -70,8 +75,12 @@ class BatchLoader {
 
   // Begins (or restarts) epoch `epoch`; abandons what is left of the current one.
   void start_epoch(uint64_t epoch);
-  // The next batch of the current epoch, or nullopt when the epoch is done.
+  // The next batch of the current epoch, or nullopt when the epoch is done or the loader
+  // has failed (check status() after the loop).
   std::optional<Batch> next();
+  // An error once more than options.max_unreadable of some class's samples failed to load
+  // (naming the class, the counts and the last failure, which names the file); sticky.
+  Status status() const;
   int64_t batches_per_epoch() const;
   int64_t size() const { return int64_t(labels_.size()); }
   SampleShape shape() const { return shape_; }
@@ -86,6 +95,8 @@ class BatchLoader {
   BatchLoader(std::vector<int32_t> labels, SampleShape shape, SampleFn fn, LoaderOptions opt);
   void worker();
   Batch build(uint64_t epoch, int64_t b);
+  // Counts a failed sample (under mu_); true once the loader has failed.
+  bool note_failure(int64_t sample);
 
   std::vector<int32_t> labels_;
   SampleShape shape_;
@@ -105,6 +116,10 @@ class BatchLoader {
   std::map<int64_t, Batch> ready_;
   int64_t failed_ = 0;
   std::string last_failure_;
+  std::map<int32_t, int64_t> class_size_;      // samples per label
+  std::map<int64_t, int32_t> failed_samples_;  // distinct failed sample -> its label
+  std::map<int32_t, int64_t> failed_per_class_;
+  std::optional<Error> error_;  // sticky: too many unreadable samples
 };
 
 }  // namespace vknn::data
