@@ -342,6 +342,11 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
     fmt::print(stderr, "vknn bench: --model: unknown model '{}' (known: {})\n", cfg.model, onnx::model_choices());
     return 2;
   }
+  if (!cfg.weights.empty())
+    if (auto w = check_input_file("--weights", cfg.weights); !w.ok()) {
+      fmt::print(stderr, "vknn bench: {}\n", w.error().what());
+      return 2;
+    }
   const ContextOptions copt = context_options(device);
   const Status s = cfg.split.empty() ? run(cfg, copt) : run_split(cfg, copt);
   if (!s.ok()) {

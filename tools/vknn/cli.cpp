@@ -1,13 +1,20 @@
 // The subcommand registry, the App built from it, and the strict option types.
 #include "cli.h"
+#include "guard.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace vknn::tools {
 
@@ -220,7 +227,32 @@ int run_cli(int argc, char** argv) {
     fmt::print(stderr, "{}", app.help());
     return 2;
   }
-  return it->second();
+  std::string who;
+  for (const CLI::App* a = selected; a; a = a->get_parent()) who = a->get_name() + (who.empty() ? "" : " ") + who;
+  return run_guarded(who, it->second);
+}
+
+Status check_input_file(const std::string& what, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return make_error(Errc::io, "{} {}: {}", what, path, errno == ENOENT ? "does not exist" : std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return make_error(Errc::io, "{} {}: is a directory, not a file", what, path);
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::io, "{} {}: is not a regular file", what, path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(Errc::io, "{} {}: cannot read: {}", what, path, std::strerror(errno));
+  ::close(fd);
+  return {};
+}
+
+Status check_input_dir(const std::string& what, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return make_error(Errc::io, "{} {}: {}", what, path, errno == ENOENT ? "does not exist" : std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, "{} {}: is a file, not a directory", what, path);
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return make_error(Errc::io, "{} {}: cannot list: {}", what, path, std::strerror(errno));
+  ::closedir(d);
+  return {};
 }
 
 }  // namespace vknn::tools

@@ -71,6 +71,12 @@ CLI::Option* add_device(CLI::App& app, std::string& value, const std::string& na
                         const std::string& help = "Vulkan device: index or name substring (default: best, or "
                                                   "VKNN_DEVICE)");
 
+// Checks a path argument before anything slow (a Vulkan context) is made: it must be a
+// readable regular file, or a listable directory. The error names `what` (the option) and the
+// path: "--weights run/: is a directory, not a file".
+Status check_input_file(const std::string& what, const std::string& path);
+Status check_input_dir(const std::string& what, const std::string& path);
+
 // A device given as an index or a name substring (--device, --device2); empty: the default.
 DeviceSelector device_selector(const std::string& text);
 ContextOptions context_options(const std::string& device);

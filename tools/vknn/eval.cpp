@@ -37,6 +37,15 @@ int eval_main(const EvalConfig& c) {
     fmt::print(stderr, "vknn eval: --weights is required for a built-in model (an .onnx file holds its own)\n");
     return 2;
   }
+  // The paths first: a wrong one is the likely mistake, and the device takes seconds to open.
+  std::vector<Status> paths = {check_input_dir("--data", data_dir)};
+  if (!weights.empty()) paths.push_back(check_input_file("--weights", weights));
+  if (onnx::is_onnx_path(model)) paths.push_back(check_input_file("--model", model));
+  for (const Status& s : paths)
+    if (!s.ok()) {
+      fmt::print(stderr, "vknn eval: {}\n", s.error().what());
+      return 2;
+    }
   auto spec = resolve_spec(model);
   if (!spec.ok()) return fail(spec.error());
   auto src = open_data(data_dir, false);
@@ -57,6 +66,8 @@ int eval_main(const EvalConfig& c) {
   if (!loader.ok()) return fail(loader.error());
   const auto t0 = Clock::now();
   auto r = evaluate(**ex, m, **loader, views);
+  // Too many unreadable images end the loader's epoch early: that is a failure, not a result.
+  if (auto s = (*loader)->status(); !s.ok()) return fail(s.error());
   if (!r.ok()) return fail(r.error());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   fmt::print("{} on {} ({} images): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({:.1f} img/s)\n", model, data_dir,

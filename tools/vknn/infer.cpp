@@ -3,11 +3,13 @@
 #include "model_source.h"
 #include "train_common.h"
 
+#include "vknn/engine/file.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <sstream>
 
 namespace vknn::tools {
 namespace {
@@ -33,12 +35,26 @@ int infer_main(const InferConfig& c) {
     fmt::print(stderr, "vknn infer: --weights is required for a built-in model (an .onnx file holds its own)\n");
     return 2;
   }
+  // The paths first: a wrong one is the likely mistake, and the device takes seconds to open.
+  // An image that fails to decode later is reported and skipped; one that is no file at all
+  // stops the command here.
+  std::vector<Status> paths;
+  if (onnx::is_onnx_path(c.model)) paths.push_back(check_input_file("--model", c.model));
+  if (!c.weights.empty()) paths.push_back(check_input_file("--weights", c.weights));
+  if (!classes_file.empty()) paths.push_back(check_input_file("--classes", classes_file));
+  for (const auto& path : c.images) paths.push_back(check_input_file("IMAGE", path));
+  for (const Status& s : paths)
+    if (!s.ok()) {
+      fmt::print(stderr, "vknn infer: {}\n", s.error().what());
+      return 2;
+    }
   auto spec = resolve_spec(c.model);
   if (!spec.ok()) return fail(spec.error());
   std::vector<std::string> names;
   if (!classes_file.empty()) {
-    std::ifstream f(classes_file);
-    if (!f) return fail(make_error(Errc::io, "{}: cannot read", classes_file));
+    auto bytes = read_file_bytes(classes_file);
+    if (!bytes.ok()) return fail(bytes.error());
+    std::istringstream f(std::string(bytes->begin(), bytes->end()));
     std::string line;
     while (std::getline(f, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
