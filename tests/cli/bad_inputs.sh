@@ -127,6 +127,15 @@ row "truncated.safetensors" infer --model lenet --weights "$dir/truncated.safete
 row pending "$(cat "$dir/nan-tensor.txt")" eval --model lenet --weights "$dir/nan.safetensors" --data "$idx"
 row pending "$(cat "$dir/nan-tensor.txt")" infer --model lenet --weights "$dir/nan.safetensors" "$dir/wide.png"
 
+# --- validation before the device: with a device that does not exist, the input is still
+# what the error names (a command that opened the device first would name the device) ---
+nodev="--device no-such-device-anywhere"
+row "truncated.safetensors" eval --model lenet --weights "$dir/truncated.safetensors" --data "$idx" $nodev
+row "json.safetensors" infer --model lenet --weights "$dir/json.safetensors" $nodev "$dir/wide.png"
+row "$dir/missing-data" eval --model lenet --weights "$w" --data "$dir/missing-data" $nodev
+row "$dir/idx" bench --model lenet --weights "$idx" $nodev
+row pending "$(cat "$dir/nan-tensor.txt")" eval --model lenet --weights "$dir/nan.safetensors" --data "$idx" $nodev
+
 # --- images: decompression bombs and an absurd aspect ratio (tiny files) ---
 row pending "wide.png" infer --model lenet --weights "$w" "$dir/wide.png"
 row pending "bomb.jpg" infer --model lenet --weights "$w" "$dir/bomb.jpg"
