@@ -126,10 +126,11 @@ Session Session::create_impl(Context& ctx, const Request& request) {
   std::shared_lock ctx_lock(cs->mutex);
   if (!cs->ctx) raise(VKNN_ERROR_INVALID_STATE, "Session::create: the context was destroyed");
   models::Model model = request.network ? take(request.network->build(req.options.batch)) : resolve_for_session(req);
-  // Before the executor is made (seconds for the large models): a missing file is the
-  // likely mistake.
-  if (!weights.empty() && !std::filesystem::is_regular_file(weights))
-    raise(VKNN_ERROR_IO, fmt::format("{}: weights file not found (or not a regular file)", weights));
+  // Read and checked before the executor is made (seconds for the large models): a missing,
+  // foreign or mismatched file is the likely mistake (the error names the file and the
+  // tensor). Checkpoints of `vknn train` also hold optimizer state: extra tensors are allowed.
+  Executor::HostWeights host_weights;
+  if (!weights.empty()) host_weights = take(Executor::read_weights(model.graph, weights, /*allow_extra=*/true));
 
   auto st = std::make_shared<State>();
   st->owner = cs;
@@ -138,9 +139,7 @@ Session Session::create_impl(Context& ctx, const Request& request) {
     ExecutorOptions eo;
     eo.seed = request.seed;
     st->executor = take(Executor::create(*cs->ctx, model.graph, eo));
-    // Checkpoints of `vknn train` also hold optimizer state: extra tensors are allowed,
-    // missing ones and wrong shapes are not (the message names the file and the tensor).
-    if (!weights.empty()) check(st->executor->load_weights(weights, /*allow_extra=*/true));
+    check(st->executor->load_weights(host_weights));
     CommandList::Options lo;
     lo.secondary = true;
     st->secondary = take(CommandList::create(*cs->ctx, lo));

@@ -698,24 +698,42 @@ Status Executor::save_checkpoint(const std::filesystem::path& path) const {
 }
 
 Status Executor::load_weights(const std::filesystem::path& path, bool allow_extra) {
+  VKNN_ASSIGN(HostWeights w, read_weights(graph_, path, allow_extra));
+  return load_weights(w);
+}
+
+Result<Executor::HostWeights> Executor::read_weights(const Graph& g, const std::filesystem::path& path,
+                                                     bool allow_extra) {
   VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(path));
-  size_t loaded = 0;
-  for (size_t i = 0; i < graph_.tensors().size(); ++i) {
-    const auto& d = graph_.tensors()[i];
+  HostWeights w;
+  for (size_t i = 0; i < g.tensors().size(); ++i) {
+    const auto& d = g.tensors()[i];
     if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
     if (!f.find(d.name)) {
       if (optimizer_state(d)) continue;  // plain weights carry no optimizer state
       return make_error(Errc::parse, "{}: no tensor named '{}' (shape {})", path.string(), d.name, d.shape.str());
     }
     VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
-    VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
-    ++loaded;
+    w.tensors.emplace_back(TensorId{int32_t(i)}, std::move(v));
   }
   if (!allow_extra)
     for (const auto& e : f.entries())
-      if (!graph_.find(e.name).valid())
+      if (!g.find(e.name).valid())
         return make_error(Errc::parse, "{}: tensor '{}' is not in the model", path.string(), e.name);
-  (void)loaded;
+  return w;
+}
+
+Status Executor::load_weights(const HostWeights& weights) {
+  for (const auto& [t, v] : weights.tensors) {
+    const bool fits = t.valid() && size_t(t.index) < graph_.tensors().size() &&
+                      (graph_.tensors()[size_t(t.index)].role == Role::parameter ||
+                       graph_.tensors()[size_t(t.index)].role == Role::state) &&
+                      graph_.shape(t).numel() == int64_t(v.size());
+    if (!fits)
+      return make_error(Errc::invalid_argument, "load_weights: the weights were read for another graph (tensor #{})",
+                        t.index);
+    VKNN_TRY(upload_home(t, v.data(), v.size() * 4));
+  }
   return {};
 }
 

@@ -8,7 +8,7 @@
 //   idx/                     a tiny IDX test split (t10k, 16 images of 28x28)
 //   empty/                   a dataset folder with train/ and test/ but no class folders
 //   oneclass/                train/ and test/ with one class folder each
-//   undecodable/             train/ and test/, two classes whose .jpg files all fail to decode
+//   undecodable/             train/ and test/, ten classes whose .jpg files all fail to decode
 //   usage: vknn_bad_inputs_fixture DIR
 #include "vknn/data/datasets.h"
 #include "vknn/data/image.h"
@@ -142,12 +142,13 @@ int main(int argc, char** argv) {
   fs::create_directories(dir / "empty/test");
   for (const char* split : {"train", "test"}) {
     ok = ok && write(dir / "oneclass" / split / "only" / "a.png", png);
-    for (const char* cls : {"cat", "dog"})
+    for (int cls = 0; cls < 10; ++cls)  // LeNet's 10 classes, so that its weights load
       for (int i = 0; i < 3; ++i) {
         // The JPEG magic (so a header check passes) over bytes no decoder accepts.
         std::vector<uint8_t> broken = {0xFF, 0xD8, 0xFF, 0xE0};
         for (int k = 0; k < 60; ++k) broken.push_back(uint8_t(rng()));
-        ok = ok && write(dir / "undecodable" / split / cls / ("img" + std::to_string(i) + ".jpg"), broken);
+        ok = ok && write(dir / "undecodable" / split / ("class" + std::to_string(cls)) / ("img" + std::to_string(i) + ".jpg"),
+                        broken);
       }
   }
   if (!ok) {

@@ -1,9 +1,13 @@
 #include "vknn/graph/safetensors.h"
 
+#include "vknn/graph/executor.h"
+#include "vknn/graph/graph.h"
+
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <random>
+#include <unistd.h>
 
 using namespace vknn;
 namespace fs = std::filesystem;
@@ -125,4 +129,43 @@ TEST_CASE("safetensors: random corruption never crashes (deterministic fuzz)") {
     }
   }
   MESSAGE(accepted << " of 20000 mutated files still parsed");
+}
+
+TEST_CASE("safetensors: Executor::read_weights checks a file against a graph without a device") {
+  // The CLI reads and checks weights this way before it opens a device, so that a wrong file
+  // fails in milliseconds (and names the file and the tensor).
+  Graph g;
+  g.parameter("conv.weight", Shape{2, 3}, Init::zeros());
+  g.state("bn.running_mean", Shape{1});
+  g.state("conv.weight.momentum", Shape{2, 3});  // optional: plain weights carry no optimizer state
+  const fs::path dir = fs::temp_directory_path() / ("vknn-read-weights-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& file, const std::vector<std::pair<std::string, std::vector<int64_t>>>& ts) {
+    SafetensorsWriter w;
+    for (const auto& [name, shape] : ts) {
+      int64_t n = 1;
+      for (int64_t d : shape) n *= d;
+      w.add_f32(name, shape, std::vector<float>(size_t(n), 0.5f));
+    }
+    REQUIRE(w.write_atomic(dir / file).ok());
+    return dir / file;
+  };
+  auto good = Executor::read_weights(g, write("good", {{"conv.weight", {2, 3}}, {"bn.running_mean", {1}}}));
+  REQUIRE_MESSAGE(good.ok(), good.error().message);
+  REQUIRE(good->tensors.size() == 2);
+  CHECK(good->tensors[0].second == std::vector<float>(6, 0.5f));
+
+  auto wrong = Executor::read_weights(g, write("wrong", {{"conv.weight", {3, 2}}, {"bn.running_mean", {1}}}));
+  REQUIRE(!wrong.ok());
+  CHECK(wrong.error().message.find("'conv.weight'") != std::string::npos);
+  auto missing = Executor::read_weights(g, write("missing", {{"conv.weight", {2, 3}}}));
+  REQUIRE(!missing.ok());
+  CHECK(missing.error().message.find("no tensor named 'bn.running_mean'") != std::string::npos);
+  const auto extra_file = write("extra", {{"conv.weight", {2, 3}}, {"bn.running_mean", {1}}, {"fc.bias", {4}}});
+  CHECK(!Executor::read_weights(g, extra_file).ok());
+  CHECK(Executor::read_weights(g, extra_file, /*allow_extra=*/true).ok());
+  auto dir_given = Executor::read_weights(g, dir);
+  REQUIRE(!dir_given.ok());
+  CHECK(dir_given.error().message.find("is a directory, not a file") != std::string::npos);
+  fs::remove_all(dir);
 }

@@ -51,18 +51,24 @@ int eval_main(const EvalConfig& c) {
   auto src = open_data(data_dir, false);
   if (!src.ok()) return fail(src.error());
   for (const auto& w : src->warnings) fmt::print(stderr, "warning: {}\n", w);
-  auto made = Context::create(context_options(c.device));
-  if (!made.ok()) return fail(made.error());
-  auto ctx = *made;
   const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
   auto built = resolve_build(*spec, int64_t(batch) * views, src->classes, true);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
+  // The weights are read and checked against the graph before the device is opened.
+  // allow_extra: a training checkpoint also holds momentum buffers.
+  Executor::HostWeights host_weights;
+  if (!weights.empty()) {
+    auto w = Executor::read_weights(m.graph, weights, true);
+    if (!w.ok()) return fail(w.error());
+    host_weights = std::move(*w);
+  }
+  auto made = Context::create(context_options(c.device));
+  if (!made.ok()) return fail(made.error());
+  auto ctx = *made;
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
-  // allow_extra: a training checkpoint also holds momentum buffers.
-  if (!weights.empty())
-    if (auto s = (*ex)->load_weights(weights, true); !s.ok()) return fail(s.error());
+  if (auto s = (*ex)->load_weights(host_weights); !s.ok()) return fail(s.error());
   auto loader = make_loader(*src, *spec, false, false, batch, c.threads, 0, c.limit, ten_crop);
   if (!loader.ok()) return fail(loader.error());
   const auto t0 = Clock::now();

@@ -67,16 +67,22 @@ int infer_main(const InferConfig& c) {
   if (!names.empty() && int64_t(names.size()) != classes)
     return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
                            names.size(), classes));
-  auto made = Context::create(context_options(c.device));
-  if (!made.ok()) return fail(made.error());
-  auto ctx = *made;
   auto built = resolve_build(*spec, 1, classes, false);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
+  // The weights are read and checked against the graph before the device is opened.
+  Executor::HostWeights host_weights;
+  if (!c.weights.empty()) {
+    auto w = Executor::read_weights(m.graph, c.weights, true);
+    if (!w.ok()) return fail(w.error());
+    host_weights = std::move(*w);
+  }
+  auto made = Context::create(context_options(c.device));
+  if (!made.ok()) return fail(made.error());
+  auto ctx = *made;
   auto ex = Executor::create(*ctx, m.graph);
   if (!ex.ok()) return fail(ex.error());
-  if (!c.weights.empty())
-    if (auto s = (*ex)->load_weights(c.weights, true); !s.ok()) return fail(s.error());
+  if (auto s = (*ex)->load_weights(host_weights); !s.ok()) return fail(s.error());
   int status = 0;
   std::vector<float> input(size_t(spec->channels) * size_t(spec->size) * size_t(spec->size));
   for (const auto& path : c.images) {

@@ -147,6 +147,15 @@ class Executor {
   // Loads parameters and state only (e.g. weights saved from PyTorch); tensors named in the
   // file but absent from the graph are an error unless `allow_extra`.
   Status load_weights(const std::filesystem::path& path, bool allow_extra = false);
+  // The same in two steps, the first without a device: read_weights reads and checks the
+  // file against graph `g` (every error load_weights would give), so that a tool can refuse
+  // a wrong file before it opens a device; load_weights uploads the result. `g` must be the
+  // graph this executor was made from.
+  struct HostWeights {
+    std::vector<std::pair<TensorId, std::vector<float>>> tensors;
+  };
+  static Result<HostWeights> read_weights(const Graph& g, const std::filesystem::path& path, bool allow_extra = false);
+  Status load_weights(const HostWeights& weights);
 
   const Graph& graph() const { return graph_; }
   // A tensor's memory on the device that owns it (for inputs, the first device holding one).
