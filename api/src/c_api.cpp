@@ -4,9 +4,6 @@
 
 #include <new>
 
-struct vknn_context_t {
-  vknn::api::Context ctx;
-};
 struct vknn_session_t {
   vknn::api::Session session;
 };
@@ -52,6 +49,10 @@ vknn::api::Session& session_of(vknn_session s) {
 }
 
 }  // namespace
+
+namespace vknn::api {
+void set_last_error(std::string message) { t_last_error = std::move(message); }
+}  // namespace vknn::api
 
 extern "C" {
 

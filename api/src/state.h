@@ -23,6 +23,11 @@
 #include <string>
 #include <vector>
 
+// The C handle of a context (c_api.cpp; the trainer's C functions use it too).
+struct vknn_context_t {
+  vknn::api::Context ctx;
+};
+
 namespace vknn::api {
 
 // The one place where internal error codes become vknn_status values.
@@ -38,6 +43,9 @@ T take(Result<T>&& r) {
 inline void check(const Status& s) {
   if (!s.ok()) raise(s.error());
 }
+
+// The thread-local message vknn_last_error returns (c_api.cpp).
+void set_last_error(std::string message);
 
 // Hidden: nested in exported classes, these would otherwise inherit default visibility.
 struct __attribute__((visibility("hidden"))) Context::State {

@@ -697,18 +697,19 @@ Status Executor::save_checkpoint(const std::filesystem::path& path) const {
   return write_file_atomic(path, bytes);
 }
 
-Status Executor::load_weights(const std::filesystem::path& path, bool allow_extra) {
-  VKNN_ASSIGN(HostWeights w, read_weights(graph_, path, allow_extra));
+Status Executor::load_weights(const std::filesystem::path& path, bool allow_extra, const std::set<std::string>& keep) {
+  VKNN_ASSIGN(HostWeights w, read_weights(graph_, path, allow_extra, keep));
   return load_weights(w);
 }
 
 Result<Executor::HostWeights> Executor::read_weights(const Graph& g, const std::filesystem::path& path,
-                                                     bool allow_extra) {
+                                                     bool allow_extra, const std::set<std::string>& keep) {
   VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(path));
   HostWeights w;
   for (size_t i = 0; i < g.tensors().size(); ++i) {
     const auto& d = g.tensors()[i];
     if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
+    if (keep.count(d.name)) continue;
     if (!f.find(d.name)) {
       if (optimizer_state(d)) continue;  // plain weights carry no optimizer state
       return make_error(Errc::parse, "{}: no tensor named '{}' (shape {})", path.string(), d.name, d.shape.str());

@@ -1,6 +1,8 @@
 """Exit 0 when two safetensors files hold the same tensors, bit for bit (names, dtypes, shapes
 and bytes); the metadata may differ. Otherwise names the first tensor that differs.
-   usage: same_weights.py A.safetensors B.safetensors"""
+   usage: same_weights.py A.safetensors B.safetensors [--only PREFIX] [--differ PREFIX]
+--only compares only the tensors whose names start with PREFIX (present in both files);
+--differ instead requires every such tensor to differ."""
 import json
 import struct
 import sys
@@ -17,9 +19,16 @@ def tensors(path):
 
 
 a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
-if sorted(a) != sorted(b):
+mode, prefix = (sys.argv[3], sys.argv[4]) if len(sys.argv) == 5 else (None, "")
+if mode is None and sorted(a) != sorted(b):
     sys.exit(f"different tensors: {sorted(set(a) ^ set(b))}")
-for name in sorted(a):
-    if a[name] != b[name]:
+names = sorted(k for k in a if k.startswith(prefix) and (mode is None or k in b))
+if not names:
+    sys.exit(f"no tensor starts with '{prefix}' in both files")
+for name in names:
+    if mode == "--differ":
+        if a[name] == b[name]:
+            sys.exit(f"tensor '{name}' is the same in {sys.argv[1]} and {sys.argv[2]}")
+    elif a[name] != b[name]:
         sys.exit(f"tensor '{name}' differs between {sys.argv[1]} and {sys.argv[2]}")
-print(f"{len(a)} tensors equal bit for bit")
+print(f"{len(names)} tensors {'differ' if mode == '--differ' else 'equal bit for bit'}")

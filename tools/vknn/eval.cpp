@@ -51,6 +51,16 @@ int eval_main(const EvalConfig& c) {
   auto src = open_data(data_dir, false);
   if (!src.ok()) return fail(src.error());
   for (const auto& w : src->warnings) fmt::print(stderr, "warning: {}\n", w);
+  if (!weights.empty()) {  // a checkpoint of `vknn train` says what it is
+    auto info = read_checkpoint_info(weights);
+    if (!info.ok()) return fail(info.error());
+    if (!info->model.empty() && info->model != spec->name)
+      return fail(make_error(Errc::invalid_argument, "{} holds weights of '{}', not of --model {}", weights,
+                             info->model, model));
+    if (info->classes > 0 && info->classes != src->classes)
+      return fail(make_error(Errc::invalid_argument, "{} holds a {}-class model but {} has {} classes", weights,
+                             info->classes, data_dir, src->classes));
+  }
   const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
   auto built = resolve_build(*spec, int64_t(batch) * views, src->classes, true);
   if (!built.ok()) return fail(built.error());

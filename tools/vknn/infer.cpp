@@ -63,6 +63,15 @@ int infer_main(const InferConfig& c) {
     while (!names.empty() && names.back().empty()) names.pop_back();
     if (classes == 0) classes = int64_t(names.size());
   }
+  if (!c.weights.empty()) {  // a checkpoint of `vknn train` says what it is
+    auto info = read_checkpoint_info(c.weights);
+    if (!info.ok()) return fail(info.error());
+    if (!info->model.empty() && info->model != spec->name)
+      return fail(make_error(Errc::invalid_argument, "{} holds weights of '{}', not of --model {}", c.weights,
+                             info->model, c.model));
+    if (classes == 0) classes = info->classes;
+    if (names.empty() && classes == info->classes) names = info->class_names;
+  }
   if (classes == 0) classes = spec->default_classes;
   if (!names.empty() && int64_t(names.size()) != classes)
     return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
@@ -125,7 +134,7 @@ Run setup(CLI::App& app) {
       ->type_name("FILE");
   app.add_option("--classes", c->classes_file, "class names, one a line (sets the number of classes)")
       ->type_name("FILE");
-  add_int(app, "--num-classes", c->classes, "classes of the model (0: from --classes, else the model's default)",
+  add_int(app, "--num-classes", c->classes, "classes of the model (0: from --classes, else the checkpoint's, else the model's default)",
           int64_t(0), int64_t(1) << 24);
   add_device(app, c->device);
   app.add_option("IMAGE", c->images, "JPEG or PNG files")->type_name("FILE")->default_str("")->required();

@@ -3,6 +3,7 @@
 // flags, prints progress and turns Ctrl-C into a commit.
 #include "cli.h"
 
+#include "vknn/engine/file.h"
 #include "vknn/train/trainer.h"
 
 #include <fmt/format.h>
@@ -30,7 +31,7 @@ std::string hms(double s) {
 
 struct TrainFlags {
   train::TrainerOptions options;
-  std::string device, device2;
+  std::string device, device2, weights_only;
   int log_every = 0;  // 0: 10 on a terminal, else 100
 };
 
@@ -137,6 +138,11 @@ int train_main(TrainFlags f) {
     fmt::print(stderr, "validation at step {}: loss {:.4f} top1 {:.2f}% top5 {:.2f}% ({} images)\n", st.step, r->loss,
                100 * r->top1, 100 * r->top5, r->samples);
   }
+  if (!f.weights_only.empty()) {
+    auto bytes = t.checkpoint_bytes(true);
+    if (!bytes.ok()) return fail(bytes.error());
+    if (auto s = write_file_atomic(f.weights_only, *bytes); !s.ok()) return fail(s.error());
+  }
   fmt::print("trained {} to step {} (epoch {}, batch {}{}) in {}; best val top1 {:.2f}%; wrote {}\n",
              t.config().model, st.step, st.epoch + (st.batch_in_epoch > 0 ? 1 : 0), st.batch_in_epoch,
              cut ? ", stopped by --max-steps" : "", hms(progress.elapsed()), 100 * st.best_val_top1, o.out.string());
@@ -168,6 +174,18 @@ Run setup(CLI::App& app) {
   add_int(app, "--limit", c.limit, "train on a stratified random subset of N images (0: all)", int64_t(0));
   add_int(app, "--val-limit", c.val_limit, "validate on a stratified random subset of N test images (0: all)",
           int64_t(0));
+  add_int(app, "--input-size", c.input_size, "square input side (0: the model's; ImageNet nets resize to size*256/224)",
+          0, 4096);
+  app.add_option("--init", c.init, "start from these weights (safetensors; torchvision names; extra entries such as "
+                                   "num_batches_tracked are ignored)")
+      ->type_name("FILE");
+  add_int(app, "--replace-head", c.replace_head, "with --init: a new classifier for K classes (the data's)",
+          int64_t(0), int64_t(1) << 24);
+  app.add_option("--freeze", c.freeze, "no updates for parameters whose names start with PREFIX (comma-separated)")
+      ->type_name("PREFIX");
+  app.add_option("--weights-only", f->weights_only,
+                 "at the end, also write the weights alone (no momentum, no run state) to FILE, for deployment")
+      ->type_name("FILE");
   add_choice(app, "--split", c.split,
              "model-parallel training of a model placed on two targets (alexnet: one column each): two "
              "VkDevices or two queues of one device; validation runs on one",

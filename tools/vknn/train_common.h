@@ -9,6 +9,8 @@
 namespace vknn::tools {
 
 using train::build_model;
+using train::CheckpointInfo;
+using train::read_checkpoint_info;
 using train::DataSource;
 using train::evaluate;
 using train::EvalResult;

@@ -1,6 +1,9 @@
 #include "vknn/train/recipe.h"
 
+#include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
+
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
@@ -49,11 +52,19 @@ Result<ModelSpec> model_spec(const std::string& name) {
   return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, models::model_names());
 }
 
+ModelSpec with_input_size(ModelSpec spec, int size) {
+  if (size <= 0 || size == spec.size) return spec;
+  if (spec.resize_shorter > 0) spec.resize_shorter = int(std::lround(double(size) * spec.resize_shorter / spec.size));
+  spec.size = size;
+  return spec;
+}
+
 Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
                                   float label_smoothing) {
   models::ByNameOptions o;
   o.name = spec.name;
   o.batch = batch, o.classes = classes, o.training = training, o.label_smoothing = label_smoothing;
+  o.input_size = spec.size;
   return models::build_model_by_name(o);
 }
 
@@ -188,6 +199,28 @@ void prepare_image(const data::Image& img, const ModelSpec& spec, bool train, da
   }
   data::normalize(t, spec.mean, spec.stddev);
   std::copy(t.data.begin(), t.data.end(), out.begin());
+}
+
+Result<CheckpointInfo> read_checkpoint_info(const fs::path& weights) {
+  VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(weights));
+  const auto& m = f.metadata();
+  CheckpointInfo info;
+  try {
+    if (auto it = m.find("model"); it != m.end()) info.model = it->second;
+    if (auto it = m.find("classes"); it != m.end()) info.classes = std::stoll(it->second);
+    if (auto it = m.find("input_channels"); it != m.end()) info.input_channels = std::stoll(it->second);
+    if (auto it = m.find("input_size"); it != m.end()) info.input_size = std::stoll(it->second);
+    if (auto it = m.find("class_names"); it != m.end())
+      info.class_names = nlohmann::json::parse(it->second).get<std::vector<std::string>>();
+    if (auto it = m.find("mean"); it != m.end()) info.mean = nlohmann::json::parse(it->second).get<std::vector<float>>();
+    if (auto it = m.find("std"); it != m.end()) info.stddev = nlohmann::json::parse(it->second).get<std::vector<float>>();
+  } catch (const std::exception& e) {
+    return make_error(Errc::parse, "{}: malformed metadata: {}", weights.string(), e.what());
+  }
+  if (info.classes < 0 || (!info.class_names.empty() && int64_t(info.class_names.size()) != info.classes))
+    return make_error(Errc::parse, "{}: metadata says {} classes with {} names", weights.string(), info.classes,
+                      info.class_names.size());
+  return info;
 }
 
 std::vector<int64_t> stratified_subset(const std::vector<int32_t>& labels, int64_t n, uint64_t seed) {

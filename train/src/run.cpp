@@ -21,7 +21,8 @@ using Json = nlohmann::ordered_json;
   X("model", model) X("data", data) X("epochs", epochs) X("batch", batch) X("lr", lr) X("momentum", momentum) \
   X("weight-decay", weight_decay) X("label-smoothing", label_smoothing) X("rule", rule)                       \
   X("schedule", schedule) X("step-epochs", step_epochs) X("patience", patience) X("seed", seed)               \
-  X("limit", limit) X("val-limit", val_limit) X("split", split)
+  X("limit", limit) X("val-limit", val_limit) X("split", split) X("input-size", input_size) X("init", init)     \
+  X("replace-head", replace_head) X("freeze", freeze)
 
 const std::vector<std::string>& run_flags() {
   static const std::vector<std::string> flags = [] {

@@ -97,7 +97,8 @@ Status Trainer::open(TrainerOptions& o) {
   }
   const RunConfig& c = run_.config;
   VKNN_TRY(check_config(c));
-  VKNN_ASSIGN(spec_, model_spec(c.model));
+  VKNN_ASSIGN(ModelSpec spec, model_spec(c.model));
+  spec_ = with_input_size(std::move(spec), c.input_size);
   VKNN_ASSIGN(DataSource src, open_data(c.data, true));
   src_ = std::make_unique<DataSource>(std::move(src));
   for (const auto& w : src_->warnings) say("warning: " + w);
@@ -125,6 +126,14 @@ Status Trainer::open(TrainerOptions& o) {
   if (run_.state.batch_in_epoch > per_epoch_)
     return make_error(Errc::parse, "{}: the run is at batch {} of an epoch of {}", ckpt_.string(),
                       run_.state.batch_in_epoch, per_epoch_);
+  if (c.replace_head > 0 && c.replace_head != src_->classes)
+    return make_error(Errc::invalid_argument, "--replace-head {}: the data has {} classes", c.replace_head,
+                      src_->classes);
+  if (c.replace_head > 0 && c.init.empty())
+    return make_error(Errc::invalid_argument, "--replace-head needs --init (the weights whose head it replaces)");
+  if (!c.init.empty() && !fs::is_regular_file(c.init, ec))
+    return make_error(Errc::io, "--init {}: not a file", c.init);
+  VKNN_TRY(build_graph());
   fs::create_directories(out, ec);
   if (ec) return make_error(Errc::io, "{}: cannot create: {}", out.string(), ec.message());
   if (int n = remove_stale_temporaries(out); n > 0)
@@ -132,7 +141,44 @@ Status Trainer::open(TrainerOptions& o) {
   return {};
 }
 
-// The device, the training graph and its executor; then the weights (resume) or the first
+// The training graph: model, loss, frozen parameters, autodiff, SGD. No device needed.
+Status Trainer::build_graph() {
+  const RunConfig& c = run_.config;
+  VKNN_ASSIGN(model_, build_model(spec_, c.batch, src_->classes, true, float(c.label_smoothing)));
+  Graph& g = model_.graph;
+  if (!c.freeze.empty()) {
+    size_t frozen = 0;
+    for (size_t start = 0; start <= c.freeze.size();) {
+      const size_t comma = std::min(c.freeze.find(',', start), c.freeze.size());
+      const std::string prefix = c.freeze.substr(start, comma - start);
+      start = comma + 1;
+      if (prefix.empty()) continue;
+      size_t matched = 0;
+      for (TensorId w : g.parameters())
+        if (g.desc(w).name.starts_with(prefix)) g.desc(w).frozen = true, ++matched;
+      if (matched == 0)
+        return make_error(Errc::invalid_argument, "--freeze {}: no parameter of '{}' starts with '{}'", c.freeze,
+                          c.model, prefix);
+      frozen += matched;
+    }
+    say(fmt::format("frozen: {} parameter tensors", frozen));
+  }
+  if (c.replace_head > 0) {  // the parameters that feed the logits: not taken from --init
+    const int32_t producer = g.desc(model_.logits).producer;
+    if (producer < 0) return make_error(Errc::invalid_argument, "--replace-head: the logits have no producer");
+    for (TensorId in : g.nodes()[size_t(producer)].inputs)
+      if (g.desc(in).role == Role::parameter) head_.insert(g.desc(in).name);
+    if (head_.empty())
+      return make_error(Errc::invalid_argument, "--replace-head: no parameter feeds the logits of '{}'", c.model);
+  }
+  VKNN_TRY(build_backward(g));
+  SgdParams sgd;
+  sgd.rule = c.rule == "paper" ? SgdRule::sgd_paper : SgdRule::sgd_pytorch;
+  sgd.momentum = float(c.momentum), sgd.weight_decay = float(c.weight_decay), sgd.learning_rate = float(c.lr);
+  return add_sgd(g, sgd);
+}
+
+// The device and the executor; then the weights (resume) or the first
 // commit (a fresh run, so that a kill from here on leaves a resumable run).
 Status Trainer::build() {
   const RunConfig& c = run_.config;
@@ -149,13 +195,6 @@ Status Trainer::build() {
   }
   say(fmt::format("device: {}{}", ctx_->caps().name,
                   ctx_->caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? " (a CPU driver: expect slow training)" : ""));
-
-  VKNN_ASSIGN(model_, build_model(spec_, c.batch, src_->classes, true, float(c.label_smoothing)));
-  VKNN_TRY(build_backward(model_.graph));
-  SgdParams sgd;
-  sgd.rule = c.rule == "paper" ? SgdRule::sgd_paper : SgdRule::sgd_pytorch;
-  sgd.momentum = float(c.momentum), sgd.weight_decay = float(c.weight_decay), sgd.learning_rate = float(c.lr);
-  VKNN_TRY(add_sgd(model_.graph, sgd));
 
   ExecutorOptions eo;
   eo.seed = c.seed;
@@ -181,6 +220,12 @@ Status Trainer::build() {
     say(fmt::format("resuming {} at epoch {} batch {} (step {}, lr {:.6g})", opt_.out.string(), st.epoch + 1,
                     st.batch_in_epoch, st.step, st.lr));
   } else {
+    if (!c.init.empty()) {
+      VKNN_TRY(ex_->load_weights(c.init, /*allow_extra=*/true, head_));
+      std::string head;
+      for (const auto& h : head_) head += (head.empty() ? "" : ", ") + h;
+      say(fmt::format("initial weights from {}{}", c.init, head.empty() ? "" : "; new " + head));
+    }
     VKNN_TRY(save());
   }
   ex_->set_learning_rate(float(st.lr));

@@ -157,6 +157,52 @@ VKNN_API vknn_status vknn_session_output_buffer(vknn_session s, VkBuffer* buffer
  * NULL is accepted. */
 VKNN_API void vknn_session_destroy(vknn_session s);
 
+/* Training: the Trainer of `vknn train` (vknn.hpp's Trainer restates the contract). A run
+ * lives in the folder `out`; its checkpoint holds the weights, the momentum and the whole
+ * run, so vknn_trainer_resume continues it exactly. Strings are copied. */
+typedef struct vknn_trainer_t* vknn_trainer;
+
+typedef struct vknn_trainer_spec {
+  const char* model; /* as vknn_model_spec's name */
+  const char* data;  /* IDX, CIFAR-10 binary, or train/ and test/ (or val/) image folders */
+  const char* out;   /* the run folder; NULL = "vknn-run" */
+  int32_t epochs, batch;
+  double lr, momentum, weight_decay, label_smoothing;
+  const char* rule;     /* "paper" or "pytorch"; NULL = "paper" */
+  const char* schedule; /* "step" or "plateau"; NULL = "step" */
+  int32_t step_epochs, patience;
+  uint64_t seed;
+  int64_t limit, val_limit; /* stratified subsets of the training and test splits (0: all) */
+  int32_t threads;
+  int32_t force; /* nonzero: replace a run that `out` holds */
+} vknn_trainer_spec;
+
+typedef struct vknn_train_step {
+  float loss, top1; /* this batch: mean loss, correct samples */
+  uint64_t step;    /* optimizer steps in all */
+  int32_t epoch;    /* 0-based epoch of this step */
+  int64_t batch_in_epoch;
+  int32_t epoch_done; /* nonzero: call vknn_trainer_end_epoch before the next step */
+  int32_t finished;   /* nonzero: every epoch is done */
+} vknn_train_step;
+
+typedef struct vknn_evaluation {
+  double loss, top1, top5; /* accuracies in [0, 1] */
+  int64_t samples;
+} vknn_evaluation;
+
+/* The defaults of `vknn train` (epochs 10, batch 64, lr 0.01, momentum 0.9, ...). */
+VKNN_API void vknn_trainer_spec_defaults(vknn_trainer_spec* spec);
+VKNN_API vknn_status vknn_trainer_create(vknn_context ctx, const vknn_trainer_spec* spec, vknn_trainer* out);
+VKNN_API vknn_status vknn_trainer_resume(vknn_context ctx, const char* out_dir, vknn_trainer* out);
+VKNN_API vknn_status vknn_trainer_step(vknn_trainer t, vknn_train_step* out /* may be NULL */);
+VKNN_API vknn_status vknn_trainer_end_epoch(vknn_trainer t, vknn_evaluation* out /* may be NULL */);
+VKNN_API vknn_status vknn_trainer_validate(vknn_trainer t, vknn_evaluation* out);
+VKNN_API vknn_status vknn_trainer_save(vknn_trainer t);
+VKNN_API vknn_status vknn_trainer_save_weights(vknn_trainer t, const char* path);
+/* NULL is accepted. */
+VKNN_API void vknn_trainer_destroy(vknn_trainer t);
+
 #ifdef __cplusplus
 }
 #endif

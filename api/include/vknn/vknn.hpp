@@ -64,6 +64,7 @@ struct HostDevice {
 };
 
 class Session;
+class Trainer;
 
 class VKNN_API Context {
  public:
@@ -97,6 +98,7 @@ class VKNN_API Context {
 
  private:
   friend class Session;
+  friend class Trainer;
   explicit Context(std::shared_ptr<State> s);
   std::shared_ptr<State> state_;
 };
@@ -208,6 +210,76 @@ class VKNN_API Session {
   static Session create_impl(Context& ctx, const Request& request);
   explicit Session(std::shared_ptr<State> s);
   std::shared_ptr<State> state_;
+};
+
+// Training: the Trainer of `vknn train` (the same object; see README and docs/architecture.md).
+// A run lives in a folder: checkpoint.safetensors holds the weights, the momentum and the
+// whole run (every setting, the data's size, the epoch and the loader's position in it), so
+// resume() continues exactly, and a run stopped anywhere and resumed ends bit-identical to
+// one that was not stopped. metrics.csv, curves.svg, state.json and best.safetensors are
+// written beside it.
+struct TrainerSpec {
+  std::string model;  // as ModelSpec::name
+  std::string data;   // IDX files, CIFAR-10 binary batches, or train/ and test/ (or val/) image folders
+  std::string out = "vknn-run";  // the run folder
+  int epochs = 10, batch = 64;
+  double lr = 0.01, momentum = 0.9, weight_decay = 5e-4, label_smoothing = 0;
+  std::string rule = "paper";     // SGD update: "paper" (Krizhevsky et al.) or "pytorch" (torch.optim.SGD)
+  std::string schedule = "step";  // "step" (x0.1 every step_epochs) or "plateau" (x0.1 after patience epochs)
+  int step_epochs = 30, patience = 2;
+  uint64_t seed = 1;               // weights, data order, augmentation
+  int64_t limit = 0, val_limit = 0;  // stratified subsets of the training and test splits (0: all)
+  int threads = 2;                 // data loading threads (the results do not depend on it)
+  bool force = false;              // replace a run that `out` holds (otherwise refused)
+};
+
+struct TrainStep {
+  float loss = 0, top1 = 0;  // this batch: mean loss, number of correct samples
+  uint64_t step = 0;         // optimizer steps in all, this one included
+  int epoch = 0;             // 0-based epoch of this step
+  int64_t batch_in_epoch = 0;
+  bool epoch_done = false;   // call end_epoch() before the next step
+  bool finished = false;     // every epoch is done
+};
+
+struct Evaluation {
+  double loss = 0, top1 = 0, top5 = 0;  // over the test split (val_limit: its subset); accuracies in [0, 1]
+  int64_t samples = 0;
+};
+
+// Every call throws Error on failure: VKNN_ERROR_INVALID_ARGUMENT for bad settings (the message
+// names the setting) or a misuse (step() when the epoch is done), VKNN_ERROR_IO / PARSE for the
+// data and the run folder. A non-finite loss fails step() and the trainer keeps no weights
+// from it (the last commit stands). A Trainer keeps its device alive until it is destroyed:
+// Context::destroy() does not end it.
+class VKNN_API Trainer {
+ public:
+  // Checks the settings, the run folder and the data, then builds the training graph on the
+  // context's device and commits the initial state.
+  static Trainer create(Context& ctx, const TrainerSpec& spec);
+  // Continues the run committed in `out`, with every setting it was started with.
+  static Trainer resume(Context& ctx, const std::string& out);
+  TrainStep step();          // one optimizer step on the next batch
+  Evaluation end_epoch();    // validation, the schedule for the next epoch, a commit
+  Evaluation validate();     // on the training executor's own inference pass
+  void save();               // commit now (mid-epoch too)
+  // A weights-only safetensors file (no momentum, no run) that says what it is: model,
+  // classes, input size, normalisation.
+  void save_weights(const std::string& path);
+  bool finished() const;
+  uint64_t step_count() const;
+  void destroy();  // releases the device objects now; later calls throw VKNN_ERROR_INVALID_STATE
+
+  Trainer();  // an empty handle
+  ~Trainer();
+  Trainer(Trainer&&) noexcept;
+  Trainer& operator=(Trainer&&) noexcept;
+
+  struct State;  // internal
+
+ private:
+  explicit Trainer(std::unique_ptr<State> s);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace vknn::api

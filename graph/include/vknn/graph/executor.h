@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <span>
 
 namespace vknn {
@@ -145,8 +146,10 @@ class Executor {
   Status load_checkpoint(const std::filesystem::path& path);
   Status load_checkpoint(const SafetensorsFile& file);
   // Loads parameters and state only (e.g. weights saved from PyTorch); tensors named in the
-  // file but absent from the graph are an error unless `allow_extra`.
-  Status load_weights(const std::filesystem::path& path, bool allow_extra = false);
+  // file but absent from the graph are an error unless `allow_extra`. Tensors named in
+  // `keep` keep their values (a new classifier when fine-tuning).
+  Status load_weights(const std::filesystem::path& path, bool allow_extra = false,
+                      const std::set<std::string>& keep = {});
   // The same in two steps, the first without a device: read_weights reads and checks the
   // file against graph `g` (every error load_weights would give), so that a tool can refuse
   // a wrong file before it opens a device; load_weights uploads the result. `g` must be the
@@ -154,7 +157,8 @@ class Executor {
   struct HostWeights {
     std::vector<std::pair<TensorId, std::vector<float>>> tensors;
   };
-  static Result<HostWeights> read_weights(const Graph& g, const std::filesystem::path& path, bool allow_extra = false);
+  static Result<HostWeights> read_weights(const Graph& g, const std::filesystem::path& path, bool allow_extra = false,
+                                          const std::set<std::string>& keep = {});
   Status load_weights(const HostWeights& weights);
 
   const Graph& graph() const { return graph_; }

@@ -34,6 +34,9 @@ struct ModelSpec {
 
 // Known names: lenet, cifar-resnet20/32/44/56, cifar-plain20/32/44/56, resnet18/34/50, alexnet.
 Result<ModelSpec> model_spec(const std::string& name);
+// `spec` at another square input side (0: unchanged); ImageNet nets keep the 256/224 ratio of
+// resize to crop.
+ModelSpec with_input_size(ModelSpec spec, int size);
 Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
                                   float label_smoothing = 0.0f);
 
@@ -75,6 +78,18 @@ inline constexpr uint64_t kSubsetSeed = 20121203;
 Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
                                                        bool augment, int batch, int threads, uint64_t seed,
                                                        int64_t limit = 0, bool ten_crop = false);
+
+// What a checkpoint says about itself (the metadata the Trainer writes): the model, its
+// classes and their names, the input and the normalisation. Fields stay empty (0) where the
+// file says nothing, as in weights from elsewhere.
+struct CheckpointInfo {
+  std::string model;
+  int64_t classes = 0;
+  std::vector<std::string> class_names;
+  int64_t input_channels = 0, input_size = 0;
+  std::vector<float> mean, stddev;
+};
+Result<CheckpointInfo> read_checkpoint_info(const std::filesystem::path& weights);
 
 struct EvalResult {
   double loss = 0, top1 = 0, top5 = 0;  // mean loss, accuracies in [0, 1]

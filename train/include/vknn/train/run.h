@@ -33,6 +33,14 @@ struct RunConfig {
   uint64_t seed = 1;
   int64_t limit = 0, val_limit = 0;  // stratified subsets of the training and test splits (0: all)
   std::string split = "none";        // none | two-devices | two-queues
+  int input_size = 0;                // square input side (0: the model's); ImageNet nets resize to size*256/224
+  // Fine-tuning: start from the weights in `init` (extra entries such as torchvision's
+  // num_batches_tracked are ignored), with a new classifier for the data's classes when
+  // replace_head > 0 (it must equal them), and no updates for parameters whose names start
+  // with one of the comma-separated prefixes in `freeze`.
+  std::string init;
+  int64_t replace_head = 0;
+  std::string freeze;
 };
 
 // The flags of RunConfig ("--model", "--lr", ...), in a fixed order.

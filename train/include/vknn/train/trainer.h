@@ -91,6 +91,7 @@ class Trainer {
  private:
   Trainer() = default;
   Status open(TrainerOptions& o);
+  Status build_graph();
   Status build();
   double scheduled_lr(int epoch) const;
   Status begin_epoch();
@@ -105,6 +106,7 @@ class Trainer {
   std::unique_ptr<Executor> ex_;
   std::unique_ptr<data::BatchLoader> train_loader_, val_loader_;
   std::filesystem::path ckpt_;
+  std::set<std::string> head_;  // --replace-head: the classifier's parameters
   int64_t per_epoch_ = 0;
   bool epoch_open_ = false;
 };
