@@ -4,6 +4,7 @@
 //
 //   dp_train_step run --batch B --steps S --bucket-bytes X --out FILE
 //                     [--timeout-ms T] [--fail-rank R --fail-step S --fail kill|stop]
+//                     [--force-staging 1] [--wide 1]
 //     rank 0 writes, per step, the loss (averaged over ranks) and every gradient after the
 //     reduction, and the weights after the last step, as safetensors.
 //   dp_train_step compare A B --rel TOL
@@ -33,6 +34,8 @@ struct Config {
   int64_t timeout_ms = 30000;
   int fail_rank = -1, fail_step = -1;
   std::string fail = "kill";
+  bool force_staging = false;  // copies through staging buffers, as on a GPU whose memory is not mapped
+  bool wide = false;           // LeNet at 32/64/512 (1.7M parameters) instead of 6/16/120
 };
 
 // Sample j of the synthetic data set: its image and label depend on j and the seed only,
@@ -67,10 +70,16 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   const int64_t local = slice.end - slice.begin;
   ContextOptions copt;
   copt.validation = true;
+  copt.force_staging = cfg.force_staging;
   VKNN_ASSIGN(auto ctx, Context::create(copt));
   models::LeNetOptions lo;
   lo.batch = local;
   lo.training = true;
+  if (cfg.wide) {
+    lo.conv1_channels = 32;
+    lo.conv2_channels = 64;
+    lo.hidden = 512;
+  }
   models::Model m = models::lenet(lo);
   Graph& g = m.graph;
   VKNN_TRY(build_backward(g));
@@ -199,6 +208,8 @@ bool parse(int argc, char** argv, Config& cfg) {
       else if (k == "--fail-rank") cfg.fail_rank = std::stoi(v);
       else if (k == "--fail-step") cfg.fail_step = std::stoi(v);
       else if (k == "--fail") cfg.fail = v;
+      else if (k == "--force-staging") cfg.force_staging = v == "1";
+      else if (k == "--wide") cfg.wide = v == "1";
       else return false;
     } catch (const std::exception&) {
       return false;

@@ -3,7 +3,8 @@
 # under mpirun, for bucket sizes 1 KB, 1 MB and one bucket: 3 SGD steps give the same loss,
 # gradients and weights within 1e-5 (relative to each tensor's largest magnitude; the
 # slices round differently from the whole batch). Between bucket sizes the results must be
-# identical: a sum of two ranks is the same whatever the grouping.
+# identical: a sum of two ranks is the same whatever the grouping, and whether the copies go
+# through mapped memory or staging buffers.
 set -u
 bin=$1 mpirun=$2 dir=$3
 mkdir -p "$dir"
@@ -21,4 +22,8 @@ for bytes in 1024 1048576 0; do
     "$bin" compare "$dir/two-1024.safetensors" "$dir/two-$bytes.safetensors" --rel 0 || fail=1
   fi
 done
+echo "== 2 ranks, buckets of 1 KB, through staging buffers (the path of a GPU whose memory is not mapped)"
+"$mpirun" --oversubscribe --allow-run-as-root -np 2 "$bin" run --batch 8 --steps 3 --bucket-bytes 1024 --force-staging 1 \
+  --out "$dir/two-staging.safetensors" || { echo "FAILED: mpirun exited $?"; fail=1; }
+"$bin" compare "$dir/two-1024.safetensors" "$dir/two-staging.safetensors" --rel 0 || fail=1
 exit $fail

@@ -27,6 +27,9 @@ struct GradientBucket {
   uint64_t bytes = 0;
 };
 
+// PyTorch DDP's default bucket size.
+inline constexpr uint64_t kDefaultBucketBytes = 25ull << 20;
+
 // Buckets of at least `bucket_bytes` (the last may be smaller); 0: a single bucket
 // holding every gradient (one all-reduce after the backward pass).
 std::vector<GradientBucket> plan_buckets(const Graph& g, uint64_t bucket_bytes);
