@@ -138,7 +138,7 @@ TEST_CASE("profile: local sizes never exceed the device's workgroup limit") {
   CHECK(p.plane_local.x * p.plane_local.y <= 128);
 }
 
-TEST_CASE("profile: small-batch linear uses the matrix-vector kernel, 64-bit loads where the device has them") {
+TEST_CASE("profile: small-batch linear uses the matrix-vector kernel, 64-bit loads when asked and the device has them") {
   DeviceCaps c = lavapipe_like();
   DeviceProfile p = make_device_profile(c, env({}));
   CHECK(p.linear_gemv);
@@ -146,7 +146,10 @@ TEST_CASE("profile: small-batch linear uses the matrix-vector kernel, 64-bit loa
   c.shader_int64 = true;
   p = make_device_profile(c, env({}));
   CHECK(p.linear_gemv);
+  CHECK_FALSE(p.linear_gemv_wide);  // opt-in
+  p = make_device_profile(c, env({{"VKNN_LINEAR", "gemv64"}}));
   CHECK(p.linear_gemv_wide);
+  CHECK(p.warnings.empty());
   p = make_device_profile(c, env({{"VKNN_LINEAR", "gemv"}}));
   CHECK(p.linear_gemv);
   CHECK_FALSE(p.linear_gemv_wide);
@@ -154,7 +157,7 @@ TEST_CASE("profile: small-batch linear uses the matrix-vector kernel, 64-bit loa
   CHECK_FALSE(p.linear_gemv);
   CHECK(p.warnings.empty());
   p = make_device_profile(c, env({{"VKNN_LINEAR", "fast"}}));
-  CHECK(p.linear_gemv_wide);
+  CHECK_FALSE(p.linear_gemv_wide);
   REQUIRE(p.warnings.size() == 1);
   CHECK(p.warnings[0].find("VKNN_LINEAR=fast") != std::string::npos);
   c.shader_int64 = false;
