@@ -13,6 +13,8 @@ packages=(
   libopenmpi-dev openmpi-bin
   # ONNX tests: models written at test time by PyTorch, and ONNX's own node tests
   python3-torch python3-torchvision python3-onnx python3-numpy python3-pil libonnx-testdata
+  # scripts/test-fuzz.sh: the libFuzzer targets are built with Clang 14 and its sanitizer runtimes
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

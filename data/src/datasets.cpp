@@ -1,10 +1,12 @@
 #include "vknn/data/datasets.h"
 
+#include "vknn/engine/checked.h"
 #include "vknn/engine/file.h"
 
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -89,11 +91,11 @@ Result<Dataset> parse_idx(std::span<const uint8_t> images_in, const std::string&
   std::vector<uint8_t> iz, lz;
   std::span<const uint8_t> im = images_in, lb = labels_in;
   if (is_gzip(im)) {
-    VKNN_ASSIGN(iz, gunzip(im, isrc));
+    VKNN_ASSIGN(iz, gunzip(im, isrc, kMaxIdxBytes + 16));
     im = iz;
   }
   if (is_gzip(lb)) {
-    VKNN_ASSIGN(lz, gunzip(lb, lsrc));
+    VKNN_ASSIGN(lz, gunzip(lb, lsrc, kMaxIdxBytes + 8));
     lb = lz;
   }
   if (im.size() < 16)
@@ -104,7 +106,12 @@ Result<Dataset> parse_idx(std::span<const uint8_t> images_in, const std::string&
   const uint32_t n = be32(im.data() + 4), rows = be32(im.data() + 8), cols = be32(im.data() + 12);
   if (rows == 0 || cols == 0 || rows > kMaxIdxDim || cols > kMaxIdxDim)
     return make_error(Errc::parse, "{}: implausible image size {}x{}", isrc, rows, cols);
-  const uint64_t want = 16 + uint64_t(n) * rows * cols;
+  // Checked like every size product a file declares (vknn/engine/checked.h).
+  const std::optional<uint64_t> want_px = checked_product<uint64_t>(std::array<uint32_t, 3>{n, rows, cols});
+  if (!want_px || *want_px > kMaxIdxBytes)
+    return make_error(Errc::parse, "{}: {} images of {}x{} exceed the {}-byte limit of an IDX file", isrc, n, rows,
+                      cols, kMaxIdxBytes);
+  const uint64_t want = 16 + *want_px;
   if (im.size() != want)
     return make_error(Errc::parse, "{}: {} images of {}x{} need {} bytes but the file has {} ({})", isrc, n, rows, cols,
                       want, im.size(), im.size() < want ? "truncated" : "trailing bytes");

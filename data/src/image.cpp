@@ -5,6 +5,7 @@
 #include "vknn/data/datasets.h"
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 
 #include <algorithm>
@@ -32,21 +33,38 @@ void jpeg_error_exit(j_common_ptr cinfo) {
   (*cinfo->err->format_message)(cinfo, e->message);
   std::longjmp(e->jump, 1);
 }
-void jpeg_quiet(j_common_ptr) {}  // warnings (e.g. premature end of data) are not printed
+void jpeg_quiet(j_common_ptr) {}  // other warnings (e.g. extraneous bytes before a marker) are not printed
+
+// A JPEG whose data ends before the image does is refused. libjpeg only warns, fills the
+// rest with grey and goes on, which is how a 543-byte file passed for a 16000x16000 image:
+// JWRN_JPEG_EOF when the file ends (PIL refuses that too: "image file is truncated") and
+// JWRN_HIT_MARKER when a marker (EOI, say) comes before the scan's last block (PIL decodes
+// the grey; vknn is stricter). Other warnings are tolerated, as PIL tolerates them.
+void jpeg_emit_message(j_common_ptr cinfo, int level) {
+  const int code = cinfo->err->msg_code;
+  if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) {
+    auto* e = reinterpret_cast<JpegErr*>(cinfo->err);
+    std::snprintf(e->message, sizeof e->message, "the data ends early (truncated file)");
+    std::longjmp(e->jump, 1);
+  }
+}
 
 struct JpegHeader {
-  int width = 0, height = 0;
+  int width = 0, height = 0;          // declared
+  int out_width = 0, out_height = 0;  // after scaling by 1/denom
 };
 
 // The libjpeg part, in a function holding only trivially destructible locals so longjmp is
 // well defined. Returns 0 on success, 1 with e.message filled on a libjpeg error, 2 if the
-// image is too large or the colour space unsupported, 3 to ask the caller to size `pixels`.
-int jpeg_decode_raw(const uint8_t* data, size_t size, JpegErr& e, uint8_t* pixels, size_t pixels_size,
+// colour space is unsupported or the output not as expected, 3 when called with no pixel
+// buffer (hdr holds the declared size: the caller checks it and sizes `pixels`).
+int jpeg_decode_raw(const uint8_t* data, size_t size, JpegErr& e, int denom, uint8_t* pixels, size_t pixels_size,
                     JpegHeader& hdr) {
   jpeg_decompress_struct cinfo;
   cinfo.err = jpeg_std_error(&e.mgr);
   e.mgr.error_exit = jpeg_error_exit;
   e.mgr.output_message = jpeg_quiet;
+  e.mgr.emit_message = jpeg_emit_message;
   e.message[0] = 0;
   if (setjmp(e.jump)) {
     jpeg_destroy_decompress(&cinfo);
@@ -61,22 +79,18 @@ int jpeg_decode_raw(const uint8_t* data, size_t size, JpegErr& e, uint8_t* pixel
     jpeg_destroy_decompress(&cinfo);
     return 2;
   }
-  if (int64_t(cinfo.image_width) * int64_t(cinfo.image_height) > kMaxImagePixels) {
-    std::snprintf(e.message, sizeof e.message, "%ux%u image exceeds the pixel limit", cinfo.image_width,
-                  cinfo.image_height);
-    jpeg_destroy_decompress(&cinfo);
-    return 2;
-  }
-  const size_t need = size_t(cinfo.image_width) * cinfo.image_height * 3;
-  if (pixels == nullptr || pixels_size != need) {
+  if (pixels == nullptr) {
     hdr.width = int(cinfo.image_width);
     hdr.height = int(cinfo.image_height);
     jpeg_destroy_decompress(&cinfo);
     return 3;
   }
   cinfo.out_color_space = JCS_RGB;  // libjpeg-turbo expands greyscale to RGB
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = unsigned(denom);  // output = ceil(declared / denom), by DCT scaling
   jpeg_start_decompress(&cinfo);
-  if (cinfo.output_components != 3 || int(cinfo.output_width) != hdr.width || int(cinfo.output_height) != hdr.height) {
+  if (cinfo.output_components != 3 || int(cinfo.output_width) != hdr.out_width ||
+      int(cinfo.output_height) != hdr.out_height || size_t(hdr.out_width) * size_t(hdr.out_height) * 3 != pixels_size) {
     std::snprintf(e.message, sizeof e.message, "unexpected output format");
     jpeg_destroy_decompress(&cinfo);
     return 2;
@@ -127,20 +141,57 @@ int jpeg_encode_raw(const Image& img, int quality, bool grey, JpegErr& e, unsign
   return 0;
 }
 
+int64_t scaled(int64_t n, int64_t k) { return (n + k - 1) / k; }
+
+// Why an image of the declared size is refused whatever the scale, or empty.
+std::string declared_size_problem(int64_t w, int64_t h) {
+  if (w <= 0 || h <= 0) return "has zero size";
+  if (std::max(w, h) > kMaxAspectRatio * std::min(w, h))
+    return fmt::format("has an aspect ratio beyond {}:1 (a resize of its shorter side would be enormous)",
+                       kMaxAspectRatio);
+  return {};
+}
+
 }  // namespace
 
-Result<Image> decode_jpeg(std::span<const uint8_t> bytes, const std::string& source) {
+int jpeg_scale_denominator(int64_t w, int64_t h, const DecodeOptions& options) {
+  if (!declared_size_problem(w, h).empty()) return 0;
+  const int64_t shorter = std::min(w, h), target = std::max(options.shorter_side, 0);
+  int k = 1;
+  if (target > 0) {
+    for (int c : {8, 4, 2})
+      if (scaled(shorter, c) >= kScaledDecodeMargin * target) {
+        k = c;
+        break;
+      }
+    // Over the budget: scale further while the shorter side still covers the target.
+    while (k < 8 && scaled(w, k) * scaled(h, k) > kMaxImagePixels && scaled(shorter, 2 * k) >= target) k *= 2;
+  }
+  return scaled(w, k) * scaled(h, k) > kMaxImagePixels ? 0 : k;
+}
+
+Result<Image> decode_jpeg(std::span<const uint8_t> bytes, const std::string& source, const DecodeOptions& options) {
   if (bytes.empty()) return make_error(Errc::parse, "{}: empty JPEG file", source);
   JpegErr e;
   JpegHeader hdr;
-  int rc = jpeg_decode_raw(bytes.data(), bytes.size(), e, nullptr, 0, hdr);
+  int rc = jpeg_decode_raw(bytes.data(), bytes.size(), e, 1, nullptr, 0, hdr);
   if (rc == 3) {
-    if (hdr.width <= 0 || hdr.height <= 0) return make_error(Errc::parse, "{}: JPEG has zero size", source);
+    if (auto why = declared_size_problem(hdr.width, hdr.height); !why.empty())
+      return make_error(Errc::parse, "{}: JPEG of {}x{} {}", source, hdr.width, hdr.height, why);
+    const int k = jpeg_scale_denominator(hdr.width, hdr.height, options);
+    if (k == 0)
+      return make_error(Errc::parse, "{}: JPEG of {}x{} exceeds the budget of {} pixels{}", source, hdr.width, hdr.height,
+                        kMaxImagePixels,
+                        options.shorter_side > 0 ? fmt::format(" at every scale that keeps its shorter side at least {}",
+                                                               options.shorter_side)
+                                                 : std::string());
+    hdr.out_width = int(scaled(hdr.width, k));
+    hdr.out_height = int(scaled(hdr.height, k));
     Image img;
-    img.width = hdr.width;
-    img.height = hdr.height;
-    img.rgb.resize(size_t(hdr.width) * size_t(hdr.height) * 3);
-    rc = jpeg_decode_raw(bytes.data(), bytes.size(), e, img.rgb.data(), img.rgb.size(), hdr);
+    img.width = hdr.out_width;
+    img.height = hdr.out_height;
+    img.rgb.resize(size_t(img.width) * size_t(img.height) * 3);
+    rc = jpeg_decode_raw(bytes.data(), bytes.size(), e, k, img.rgb.data(), img.rgb.size(), hdr);
     if (rc == 0) return img;
   }
   return make_error(Errc::parse, "{}: corrupt or unsupported JPEG: {}", source, e.message);
@@ -152,9 +203,17 @@ Result<Image> decode_png(std::span<const uint8_t> bytes, const std::string& sour
   pi.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_memory(&pi, bytes.data(), bytes.size()))
     return make_error(Errc::parse, "{}: corrupt or unsupported PNG: {}", source, pi.message);
-  if (pi.width == 0 || pi.height == 0 || int64_t(pi.width) * int64_t(pi.height) > kMaxImagePixels) {
+  const int64_t w = pi.width, h = pi.height;
+  std::string why = declared_size_problem(w, h);
+  if (why.empty() && w * h > kMaxImagePixels) why = fmt::format("exceeds the budget of {} pixels", kMaxImagePixels);
+  // Each row is a filter byte and at least one bit per pixel, all of it deflated.
+  const int64_t least_rows_bytes = h * (1 + scaled(w, 8));
+  if (why.empty() && least_rows_bytes > kMaxDeflateRatio * int64_t(bytes.size()))
+    why = fmt::format("needs at least {} bytes of rows, more than {} bytes can inflate to (truncated, or a "
+                      "decompression bomb)", least_rows_bytes, bytes.size());
+  if (!why.empty()) {
     png_image_free(&pi);
-    return make_error(Errc::parse, "{}: PNG size {}x{} is empty or exceeds the pixel limit", source, pi.width, pi.height);
+    return make_error(Errc::parse, "{}: PNG of {}x{} {}", source, w, h, why);
   }
   pi.format = PNG_FORMAT_RGB;  // greyscale, palette, 16-bit and alpha (over black) become 8-bit RGB
   Image img;
@@ -169,15 +228,15 @@ Result<Image> decode_png(std::span<const uint8_t> bytes, const std::string& sour
   return img;
 }
 
-Result<Image> decode_image(std::span<const uint8_t> b, const std::string& source) {
-  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return decode_jpeg(b, source);
+Result<Image> decode_image(std::span<const uint8_t> b, const std::string& source, const DecodeOptions& options) {
+  if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return decode_jpeg(b, source, options);
   if (b.size() >= 8 && png_sig_cmp(b.data(), 0, 8) == 0) return decode_png(b, source);
   return make_error(Errc::parse, "{}: neither a JPEG nor a PNG (unknown magic)", source);
 }
 
-Result<Image> load_image(const std::filesystem::path& path) {
+Result<Image> load_image(const std::filesystem::path& path, const DecodeOptions& options) {
   VKNN_ASSIGN(auto bytes, read_file(path));
-  return decode_image(bytes, path.string());
+  return decode_image(bytes, path.string(), options);
 }
 
 Result<std::vector<uint8_t>> encode_jpeg(const Image& img, int quality, bool grey) {

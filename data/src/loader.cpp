@@ -82,7 +82,9 @@ Result<std::unique_ptr<BatchLoader>> BatchLoader::from_image_folder(std::shared_
     return make_error(Errc::invalid_argument, "BatchLoader::from_image_folder: mean/std need 3 values");
   SampleShape shape{cfg.views(), 3, cfg.crop, cfg.crop};
   SampleFn fn = [folder, cfg](int64_t index, Rng& rng, std::span<float> out) -> Status {
-    VKNN_ASSIGN(auto img, load_image(folder->files[size_t(index)]));
+    // A large JPEG may be decoded scaled down when the resize reduces it 8x or more (image.h).
+    const DecodeOptions decode{std::max(cfg.resize_shorter, 0)};
+    VKNN_ASSIGN(auto img, load_image(folder->files[size_t(index)], decode));
     if (cfg.resize_shorter <= 0 && std::min(img.height, img.width) < cfg.crop)
       return make_error(Errc::invalid_argument, "{}: {}x{} is smaller than the crop {}",
                         folder->files[size_t(index)].string(), img.width, img.height, cfg.crop);

@@ -1,6 +1,7 @@
 #include "vknn/data/npy.h"
 
 #include "vknn/data/datasets.h"
+#include "vknn/engine/checked.h"
 #include "vknn/engine/file.h"
 
 #include <bit>
@@ -180,12 +181,11 @@ Result<NpyArray> parse_npy(std::span<const uint8_t> bytes, const std::string& wh
   else
     return make_error(Errc::unsupported, "{}: dtype '{}' is not supported (float32, float64, int32 or int64, little-endian)",
                       what, h.descr);
-  int64_t count = 1;
-  for (int64_t d : h.shape)
-    if (__builtin_mul_overflow(count, d, &count) || count > kMaxElements)
-      return make_error(Errc::parse, "{}: shape {} has more than 2^31 elements", what, fmt::join(h.shape, "x"));
+  const std::optional<int64_t> elements = checked_product<int64_t>(h.shape, 1, kMaxElements);
+  if (!elements) return make_error(Errc::parse, "{}: shape {} has more than 2^31 elements", what, fmt::join(h.shape, "x"));
+  const int64_t count = *elements;
   const size_t data = offset + header_len;
-  const uint64_t need = uint64_t(count) * item;
+  const uint64_t need = uint64_t(count) * item;  // < 2^34
   if (bytes.size() - data != need)
     return make_error(Errc::parse, "{}: shape ({}) of '{}' needs {} data bytes, the file has {}", what,
                       fmt::join(h.shape, ", "), h.descr, need, bytes.size() - data);

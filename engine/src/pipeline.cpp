@@ -28,22 +28,27 @@ std::filesystem::path default_cache_dir() {
   return {};
 }
 
-// Checks the VkPipelineCacheHeaderVersionOne at the front of a cache blob against the
-// device (Vulkan spec 10.6.4). Drivers must reject mismatches themselves, but a corrupt
-// file is better refused before it reaches a driver.
 std::string cache_header_problem(const std::vector<char>& data, const DeviceCaps& caps) {
-  if (data.size() < 32) return fmt::format("{} bytes is too short for a cache header", data.size());
-  uint32_t words[4];
-  std::memcpy(words, data.data(), 16);
-  if (words[0] < 32 || words[0] > data.size()) return fmt::format("header size {} is invalid", words[0]);
-  if (words[1] != VK_PIPELINE_CACHE_HEADER_VERSION_ONE) return fmt::format("header version {} is unknown", words[1]);
-  if (words[2] != caps.vendor_id || words[3] != caps.device_id) return "it was written by another device";
-  if (std::memcmp(data.data() + 16, caps.pipeline_cache_uuid.data(), VK_UUID_SIZE) != 0)
-    return "it was written by another driver version";
-  return {};
+  return pipeline_cache_header_problem({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, caps.vendor_id,
+                                       caps.device_id, caps.pipeline_cache_uuid);
 }
 
 }  // namespace
+
+// Drivers must reject mismatches themselves (Vulkan spec 10.6.4), but a corrupt file is
+// better refused before it reaches a driver.
+std::string pipeline_cache_header_problem(std::span<const uint8_t> data, uint32_t vendor_id, uint32_t device_id,
+                                          const std::array<uint8_t, VK_UUID_SIZE>& cache_uuid) {
+  constexpr size_t kHeaderBytes = 16 + VK_UUID_SIZE;  // VkPipelineCacheHeaderVersionOne
+  if (data.size() < kHeaderBytes) return fmt::format("{} bytes is too short for a cache header", data.size());
+  uint32_t words[4];
+  std::memcpy(words, data.data(), 16);
+  if (words[0] < kHeaderBytes || words[0] > data.size()) return fmt::format("header size {} is invalid", words[0]);
+  if (words[1] != VK_PIPELINE_CACHE_HEADER_VERSION_ONE) return fmt::format("header version {} is unknown", words[1]);
+  if (words[2] != vendor_id || words[3] != device_id) return "it was written by another device";
+  if (std::memcmp(data.data() + 16, cache_uuid.data(), VK_UUID_SIZE) != 0) return "it was written by another driver version";
+  return {};
+}
 
 Result<SpirvInfo> reflect_spirv(std::span<const uint32_t> words) {
   if (words.size() < 5 || words[0] != kSpirvMagic)

@@ -1,11 +1,14 @@
 #include "vknn/graph/safetensors.h"
 
+#include "vknn/engine/checked.h"
 #include "vknn/engine/file.h"
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -15,6 +18,7 @@ namespace vknn {
 namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;  // the reference implementation's limit
+constexpr size_t kMaxRank = 64;
 
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string out = "(";
@@ -78,15 +82,20 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes, std::
     e.dtype = jd.get<std::string>();
     const size_t elem = safetensors_dtype_size(e.dtype);
     if (elem == 0) return make_error(Errc::parse, "{}: tensor '{}' has unknown dtype '{}'", src, name, e.dtype);
-    uint64_t count = 1;
+    if (js.size() > kMaxRank) return make_error(Errc::parse, "{}: tensor '{}' has {} dimensions", src, name, js.size());
+    std::vector<uint64_t> dims;
     for (const auto& d : js) {
       if (!d.is_number_unsigned()) return make_error(Errc::parse, "{}: tensor '{}' has a non-integer or negative dimension", src, name);
-      const uint64_t dim = d.get<uint64_t>();
-      if (dim > (uint64_t(1) << 40) || (dim && count > (uint64_t(1) << 62) / dim))
-        return make_error(Errc::parse, "{}: tensor '{}' has an impossibly large shape", src, name);
-      count *= dim;
-      e.shape.push_back(int64_t(dim));
+      dims.push_back(d.get<uint64_t>());
+      if (dims.back() > uint64_t(INT64_MAX))
+        return make_error(Errc::parse, "{}: tensor '{}' has dimension {} beyond int64", src, name, dims.back());
     }
+    // The byte count as an exact product: count * element size wrapped to 0 for F32 [2^31, 2^31].
+    const std::optional<uint64_t> nbytes = checked_product<uint64_t>(dims, uint64_t(elem), data_len);
+    if (!nbytes)
+      return make_error(Errc::parse, "{}: tensor '{}' {} of shape ({}) needs more bytes than the {}-byte data section holds",
+                        src, name, e.dtype, fmt::join(dims, ","), data_len);
+    for (uint64_t d : dims) e.shape.push_back(int64_t(d));
     if (!jo[0].is_number_unsigned() || !jo[1].is_number_unsigned())
       return make_error(Errc::parse, "{}: tensor '{}' has non-integer data offsets", src, name);
     e.begin = jo[0].get<uint64_t>();
@@ -94,9 +103,9 @@ Result<SafetensorsFile> SafetensorsFile::parse(std::vector<uint8_t> bytes, std::
     if (e.begin > e.end || e.end > data_len)
       return make_error(Errc::parse, "{}: tensor '{}' has byte range [{}, {}) outside the {}-byte data section (truncated?)",
                         src, name, e.begin, e.end, data_len);
-    if (e.end - e.begin != count * elem)
+    if (e.end - e.begin != *nbytes)
       return make_error(Errc::parse, "{}: tensor '{}' {} {} needs {} bytes but its range holds {}", src, name, e.dtype,
-                        shape_str(e.shape), count * elem, e.end - e.begin);
+                        shape_str(e.shape), *nbytes, e.end - e.begin);
     f.index_[name] = f.entries_.size();
     f.entries_.push_back(std::move(e));
   }
@@ -121,7 +130,16 @@ Result<std::vector<float>> SafetensorsFile::read_f32(const std::string& name, co
     return make_error(Errc::parse, "{}: tensor '{}' has shape {}, expected {}", source_, name, shape_str(e->shape),
                       shape_str(shape));
   std::vector<float> out((e->end - e->begin) / 4);
-  std::memcpy(out.data(), data(*e).data(), out.size() * 4);  // safetensors is little-endian, as are our targets
+  // An empty tensor has no bytes to copy, and memcpy from or to a null pointer is undefined
+  // even for 0 bytes (C11 7.24.1p2).
+  if (!out.empty()) std::memcpy(out.data(), data(*e).data(), out.size() * 4);  // little-endian, as are our targets
+  // NaN or Inf weights would load and run: NaN logits win every arg-max, so an evaluation
+  // would report 100% top-1. Every weight load (Executor::load_weights, load_checkpoint, the
+  // CLI and the C API through them) reads here.
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!std::isfinite(out[i]))
+      return make_error(Errc::parse, "{}: tensor '{}' {} holds a non-finite value ({}) at element {}", source_, name,
+                        shape_str(e->shape), out[i], i);
   return out;
 }
 

@@ -2,6 +2,8 @@
 // and whose message says what was wrong. Weights files are loaded and checked too.
 #include "helpers.h"
 
+#include <limits>
+
 using namespace apitest;
 namespace api = vknn::api;
 
@@ -134,4 +136,19 @@ TEST_CASE("C++: a session used after its context was destroyed") {
   check_throws([&] { api::Session::create(ctx, named("lenet"), "", 1); }, VKNN_ERROR_INVALID_STATE, {"destroyed"});
   check_throws([&] { (void)ctx.device_name(); }, VKNN_ERROR_INVALID_STATE, {"destroyed"});
   s.destroy();  // fine
+}
+
+TEST_CASE("C++: weights holding NaN or Inf are refused, naming the file and the tensor") {
+  // They loaded before, and NaN logits win every arg-max: eval reported 100% top-1.
+  host::Device dev;
+  api::Context ctx = api::Context::borrow(lend(dev));
+  std::vector<float> bias = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    bias[4] = bad;
+    const auto path = temp_path("lenet-non-finite.safetensors");
+    write_safetensors(path, lenet_weights(bias));
+    check_throws([&] { api::Session::create(ctx, named("lenet"), path.string(), 1); }, VKNN_ERROR_PARSE,
+                 {path.string(), "fc2.bias", "non-finite", "element 4"});
+  }
+  ctx.destroy();
 }

@@ -176,3 +176,19 @@ TEST_CASE("idx: Fashion-MNIST t10k from the Debian package (dataset-fashion-mnis
   CHECK(lo == 0.0f);
   CHECK(hi == 1.0f);
 }
+
+TEST_CASE("idx: a header declaring more than the size limit is refused before anything is allocated") {
+  std::vector<uint8_t> im;
+  put_be32(im, 0x803);
+  put_be32(im, 0xffffffffu);  // 2^32 - 1 images of 65536 x 65536: about 2^64 bytes
+  put_be32(im, 65536);
+  put_be32(im, 65536);
+  const auto lb = idx_labels(3);
+  for (const auto& bytes : {im, gzip(im)}) {
+    auto r = parse_idx(bytes, "huge-images", lb, "labels");
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == Errc::parse);
+    CHECK(r.error().message ==
+          fmt::format("huge-images: 4294967295 images of 65536x65536 exceed the {}-byte limit of an IDX file", kMaxIdxBytes));
+  }
+}

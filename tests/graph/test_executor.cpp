@@ -53,7 +53,9 @@ void check_gradients(Net m) {
   }
   const float h = 2e-3f;
   int checked = 0, kinks = 0;
-  for (auto& [p, analytic] : grads) {
+  for (auto& grad : grads) {
+    const TensorId p = grad.first;  // INFO is a lambda: no structured binding before clang 16
+    const std::vector<float>& analytic = grad.second;
     auto w = ex->read(p);
     REQUIRE_OK(w);
     std::vector<float> values = *w;

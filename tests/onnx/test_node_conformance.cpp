@@ -93,7 +93,9 @@ Outcome run_node_test(const std::filesystem::path& dir) {
   if (!m.ok()) return {m.error().code == Errc::unsupported ? Outcome::unsupported : Outcome::failed, m.error().message};
   auto ex = Executor::create(gpu(), m->model.graph);
   if (!ex.ok()) return {ex.error().code == Errc::unsupported ? Outcome::unsupported : Outcome::failed, ex.error().what()};
-  for (const auto& [name, values] : feeds) {
+  for (const auto& feed : feeds) {
+    const auto& name = feed.first;  // a lambda captures it: no structured binding before clang 16
+    const auto& values = feed.second;
     auto it = std::find_if(m->inputs.begin(), m->inputs.end(), [&](const auto& i) { return i.name == name; });
     if (it == m->inputs.end()) continue;  // an input no output depends on
     if (auto s = (*ex)->set_input(it->id, values); !s.ok()) return {Outcome::failed, s.error().what()};

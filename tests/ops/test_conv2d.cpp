@@ -309,7 +309,8 @@ TEST_CASE("conv2d: refused inputs name the op and the shapes") {
   check_refused(record_conv2d_forward(*cl, g2, x0.view(), w.view(), nullptr, y.view()), fwd, {"positive", "(1,0,5,5)"});
   check_refused(record_conv2d_backward_weight(*cl, g2, x.view(), y.view(), w0.view(), nullptr, {}, false), bwd_weight,
                 {"positive", "(0,2,3,3)"});
-  for (auto [sh, sw] : {std::pair{0, 1}, std::pair{1, -1}}) {
+  for (const auto& stride : {std::pair{0, 1}, std::pair{1, -1}}) {
+    const int sh = stride.first, sw = stride.second;  // not a structured binding: CAPTURE is a lambda (clang < 16)
     CAPTURE(sh);
     CAPTURE(sw);
     check_refused(record_conv2d_forward(*cl, Conv2dParams{sh, sw, 0, 0, 2}, x.view(), w.view(), nullptr, y.view()), fwd,

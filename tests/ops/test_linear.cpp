@@ -186,7 +186,8 @@ TEST_CASE("linear: AlexNet fc6 9216->4096, a weight larger than one binding (bat
 }
 
 TEST_CASE("linear: sum over rows and per channel") {
-  for (auto [r, c] : {std::pair{1, 1}, {3, 5}, {128, 4096}, {7, 1000}}) {
+  for (const auto& rc : {std::pair{1, 1}, {3, 5}, {128, 4096}, {7, 1000}}) {
+    const int r = rc.first, c = rc.second;  // lambdas capture these: no structured binding before clang 16
     CAPTURE(r);
     CAPTURE(c);
     const auto x = random_floats(size_t(r) * c, uint32_t(r + c));

@@ -42,7 +42,8 @@ TEST_CASE("reference avgpool: backward matches finite differences in both diviso
 TEST_CASE("reference avgpool: global average pooling forward and backward") {
   const Vec x{1, 2, 3, 4, 10, 20, 30, 40};  // (1,2,2,2)
   CHECK(global_avgpool_forward(1, 2, 2, 2, x) == Vec{2.5, 25});
-  for (auto [h, w] : {std::pair{7, 7}, std::pair{8, 8}, std::pair{1, 1}, std::pair{3, 5}}) {
+  for (const auto& hw : {std::pair{7, 7}, std::pair{8, 8}, std::pair{1, 1}, std::pair{3, 5}}) {
+    const int h = hw.first, w = hw.second;  // lambdas capture these: no structured binding before clang 16
     CAPTURE(h);
     const Vec v = random_vec(size_t(2) * 3 * h * w, 7), r = random_vec(6, 8);
     auto loss = [&](const Vec& u) { return dot(global_avgpool_forward(2, 3, h, w, u), r); };

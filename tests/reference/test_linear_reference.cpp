@@ -28,7 +28,9 @@ TEST_CASE("reference linear: forward by hand") {
 }
 
 TEST_CASE("reference linear: backward data, weight and bias match finite differences") {
-  for (auto [n, in, out] : {std::tuple{1, 1, 1}, {1, 5, 3}, {3, 4, 7}, {2, 9, 2}}) {
+  for (const auto& shape : {std::tuple{1, 1, 1}, {1, 5, 3}, {3, 4, 7}, {2, 9, 2}}) {
+    // Lambdas capture these: no structured binding before clang 16.
+    const int n = std::get<0>(shape), in = std::get<1>(shape), out = std::get<2>(shape);
     CAPTURE(n);
     CAPTURE(in);
     CAPTURE(out);

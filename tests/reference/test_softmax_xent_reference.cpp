@@ -59,7 +59,8 @@ TEST_CASE("reference softmax_xent: an invalid label makes the loss NaN, is count
 
 TEST_CASE("reference softmax_xent: backward matches finite differences, with and without label smoothing") {
   for (double eps : {0.0, 0.1, 1.0}) {
-    for (auto [n, k] : {std::pair{1, 1}, {1, 3}, {4, 10}, {3, 17}}) {
+    for (const auto& nk : {std::pair{1, 1}, {1, 3}, {4, 10}, {3, 17}}) {
+      const int n = nk.first, k = nk.second;  // lambdas capture these: no structured binding before clang 16
       CAPTURE(eps);
       CAPTURE(n);
       CAPTURE(k);

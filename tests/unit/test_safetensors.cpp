@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <unistd.h>
 
@@ -168,4 +169,62 @@ TEST_CASE("safetensors: Executor::read_weights checks a file against a graph wit
   REQUIRE(!dir_given.ok());
   CHECK(dir_given.error().message.find("is a directory, not a file") != std::string::npos);
   fs::remove_all(dir);
+}
+
+namespace {
+
+// A file with `json` as its header and `data_bytes` zero bytes of data.
+std::vector<uint8_t> crafted(const std::string& json, size_t data_bytes) {
+  std::vector<uint8_t> out;
+  for (int i = 0; i < 8; ++i) out.push_back(uint8_t(uint64_t(json.size()) >> (8 * i)));
+  out.insert(out.end(), json.begin(), json.end());
+  out.resize(out.size() + data_bytes, 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: a byte count that wraps around 2^64 is refused") {
+  // count * 4 = 2^64 wrapped to 0, which matched the empty range before the product was checked.
+  for (const char* json : {
+           R"({"a":{"dtype":"F32","shape":[2147483648,2147483648],"data_offsets":[0,0]}})",
+           R"({"a":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,0]}})",
+           R"({"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}})",
+           R"({"a":{"dtype":"I16","shape":[9223372036854775808],"data_offsets":[0,0]}})",
+           R"({"a":{"dtype":"F32","shape":[1073741824,4,4294967296],"data_offsets":[0,0]}})"}) {
+    CAPTURE(json);
+    auto f = SafetensorsFile::parse(crafted(json, 0), "wrap.safetensors");
+    REQUIRE(!f.ok());
+    CHECK(f.error().message.rfind("wrap.safetensors: tensor 'a' ", 0) == 0);
+  }
+  // A shape with a zero stays a valid empty tensor, whatever the other dimensions.
+  CHECK(SafetensorsFile::parse(crafted(R"({"a":{"dtype":"F32","shape":[0,7],"data_offsets":[0,0]}})", 0), "z").ok());
+}
+
+TEST_CASE("safetensors: an empty F32 tensor reads as no values") {
+  // read_f32 copied 0 bytes out of a null pointer here (undefined behaviour that UBSan reports).
+  auto f = SafetensorsFile::parse(crafted(R"({"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})", 0), "empty");
+  REQUIRE(f.ok());
+  auto v = f->read_f32("e", {0});
+  REQUIRE(v.ok());
+  CHECK(v->empty());
+}
+
+TEST_CASE("safetensors: non-finite weights are refused on load, naming the file and the tensor") {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (float bad : {nan, inf, -inf}) {
+    CAPTURE(bad);
+    SafetensorsWriter w;
+    std::vector<float> ok = {1, 2, 3}, broken = {0.5f, 0.25f, bad, 1.0f};
+    w.add_f32("fc.bias", {3}, ok);
+    w.add_f32("fc.weight", {2, 2}, broken);
+    auto f = SafetensorsFile::parse(w.serialize(), "nan.safetensors");
+    REQUIRE(f.ok());  // the file is well formed; its values are what is wrong
+    CHECK(f->read_f32("fc.bias", {3}).ok());
+    auto r = f->read_f32("fc.weight", {2, 2});
+    REQUIRE(!r.ok());
+    CHECK(r.error().code == Errc::parse);
+    CHECK(r.error().message.rfind("nan.safetensors: tensor 'fc.weight' (2,2) holds a non-finite value (", 0) == 0);
+    CHECK(r.error().message.find("at element 2") != std::string::npos);
+  }
 }

@@ -42,6 +42,9 @@ std::vector<uint8_t> gzip(std::span<const uint8_t> bytes);
 // IDX: big-endian magic 0x00000803 (ubyte, 3 dims: N, rows, cols) for images and 0x00000801
 // (ubyte, 1 dim: N) for labels. Files may be gzipped (detected by magic). The two counts must
 // agree and each file's length must be exactly header + payload.
+// The image payload (N * rows * cols bytes, gzipped or not) is limited to kMaxIdxBytes: the
+// largest IDX sets in use (EMNIST) hold under 600 MB, and the floats are four times as much.
+inline constexpr uint64_t kMaxIdxBytes = uint64_t(1) << 30;
 Result<Dataset> load_idx(const std::filesystem::path& images_path, const std::filesystem::path& labels_path);
 // The same from bytes already in memory (gzipped or not); `*_source` names them in errors.
 Result<Dataset> parse_idx(std::span<const uint8_t> images, const std::string& images_source,

@@ -7,6 +7,8 @@
 
 #include <vulkan/vulkan.h>
 
+#include <array>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -38,6 +40,12 @@ struct SpirvInfo {
   uint32_t local_size[3] = {1, 1, 1};
 };
 Result<SpirvInfo> reflect_spirv(std::span<const uint32_t> words);
+
+// Why a pipeline-cache blob read from disk must not reach the driver: its
+// VkPipelineCacheHeaderVersionOne is short, inconsistent with the blob's size, of another
+// version, or from another device (vendor, device id) or driver (cache UUID). Empty if none.
+std::string pipeline_cache_header_problem(std::span<const uint8_t> data, uint32_t vendor_id, uint32_t device_id,
+                                          const std::array<uint8_t, VK_UUID_SIZE>& cache_uuid);
 
 class PipelineCache {
  public:
