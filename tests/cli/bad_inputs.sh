@@ -2,8 +2,7 @@
 # The CLI's bad-input table. Every row runs one vknn command on a broken input and expects:
 # a non-zero exit that is no signal (never 134 = abort by an uncaught exception, 139 = crash,
 # 124 = our time limit), and a message on stderr that names the file, tensor or option.
-# Inputs come from vknn_bad_inputs_fixture. Rows marked `pending` wait for a change owned
-# elsewhere: they are run and reported (XFAIL/XPASS) but do not fail the test.
+# Inputs come from vknn_bad_inputs_fixture.
 # usage: bad_inputs.sh VKNN FIXTURE WORKDIR
 set -u
 vknn=$1
@@ -16,17 +15,10 @@ w=$dir/lenet.safetensors
 idx=$dir/idx
 failed=0
 limit=30  # seconds per row; a row that needs more is a failure (the old decoders took minutes)
-pending_limit=8  # a pending row that needs more has not been fixed yet
 
-# row [pending] EXPECTED-IN-STDERR VKNN-ARGS...
+# row EXPECTED-IN-STDERR VKNN-ARGS...
 row() {
-  pending=no
   t=$limit
-  if [ "$1" = pending ]; then
-    pending=yes
-    t=$pending_limit
-    shift
-  fi
   expect=$1
   shift
   timeout -s KILL $t "$vknn" "$@" > "$dir/out" 2> "$dir/err"
@@ -44,10 +36,7 @@ row() {
     why="exit $rc but stderr does not name '$expect'"
   fi
   if [ -z "$why" ]; then
-    [ $pending = yes ] && echo "XPASS (no longer pending, drop the mark): vknn $* -> exit $rc: $first" ||
-      echo "ok: vknn $* -> exit $rc: $first"
-  elif [ $pending = yes ]; then
-    echo "XFAIL (pending): vknn $* -> $why: $first"
+    echo "ok: vknn $* -> exit $rc: $first"
   else
     echo "FAIL: vknn $* -> $why"
     sed 's/^/    /' "$dir/err" | head -20
@@ -116,16 +105,15 @@ row "$dir/empty" eval --model lenet --weights "$w" --data "$dir/empty"
 row "$dir/oneclass" eval --model lenet --weights "$w" --data "$dir/oneclass"
 row "$dir/oneclass" train --model lenet --data "$dir/oneclass" --out "$dir/run"
 row "undecodable/test/class" eval --model lenet --weights "$w" --data "$dir/undecodable"
-# pending: the training loop must check the loader's status (tools/vknn/train.cpp)
-row pending "undecodable/train/class" train --model lenet --data "$dir/undecodable" --batch 2 --max-steps 2 --out "$dir/run"
+row "undecodable/train/class" train --model lenet --data "$dir/undecodable" --batch 2 --max-steps 2 --out "$dir/run"
 
 # --- checkpoints: truncated, foreign, non-finite ---
 row "truncated.safetensors" eval --model lenet --weights "$dir/truncated.safetensors" --data "$idx"
 row "random.safetensors" eval --model lenet --weights "$dir/random.safetensors" --data "$idx"
 row "json.safetensors" eval --model lenet --weights "$dir/json.safetensors" --data "$idx"
 row "truncated.safetensors" infer --model lenet --weights "$dir/truncated.safetensors" "$dir/wide.png"
-row pending "$(cat "$dir/nan-tensor.txt")" eval --model lenet --weights "$dir/nan.safetensors" --data "$idx"
-row pending "$(cat "$dir/nan-tensor.txt")" infer --model lenet --weights "$dir/nan.safetensors" "$dir/wide.png"
+row "$(cat "$dir/nan-tensor.txt")" eval --model lenet --weights "$dir/nan.safetensors" --data "$idx"
+row "$(cat "$dir/nan-tensor.txt")" infer --model lenet --weights "$dir/nan.safetensors" "$dir/wide.png"
 
 # --- validation before the device: with a device that does not exist, the input is still
 # what the error names (a command that opened the device first would name the device) ---
@@ -134,11 +122,11 @@ row "truncated.safetensors" eval --model lenet --weights "$dir/truncated.safeten
 row "json.safetensors" infer --model lenet --weights "$dir/json.safetensors" $nodev "$dir/wide.png"
 row "$dir/missing-data" eval --model lenet --weights "$w" --data "$dir/missing-data" $nodev
 row "$dir/idx" bench --model lenet --weights "$idx" $nodev
-row pending "$(cat "$dir/nan-tensor.txt")" eval --model lenet --weights "$dir/nan.safetensors" --data "$idx" $nodev
+row "$(cat "$dir/nan-tensor.txt")" eval --model lenet --weights "$dir/nan.safetensors" --data "$idx" $nodev
 
 # --- images: decompression bombs and an absurd aspect ratio (tiny files) ---
-row pending "wide.png" infer --model lenet --weights "$w" "$dir/wide.png"
-row pending "bomb.jpg" infer --model lenet --weights "$w" "$dir/bomb.jpg"
+row "wide.png" infer --model lenet --weights "$w" "$dir/wide.png"
+row "bomb.jpg" infer --model lenet --weights "$w" "$dir/bomb.jpg"
 row "bomb.png" infer --model lenet --weights "$w" "$dir/bomb.png"
 
 # --- numbers out of range (tests/cli/bad_numbers.sh has the full set) ---

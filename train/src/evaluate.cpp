@@ -46,6 +46,7 @@ Result<EvalResult> evaluate_views(Executor& ex, const models::Model& m, data::Ba
     }
     r.samples += n;
   }
+  VKNN_TRY(loader.status());  // too many unreadable images ended the split early: not a result
   if (r.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
   r.loss = loss_sum / double(r.samples), r.top1 = top1 / double(r.samples), r.top5 = top5 / double(r.samples);
   return r;

@@ -262,7 +262,10 @@ Result<StepResult> Trainer::step() {
   if (!epoch_open_) VKNN_TRY(begin_epoch());
   const auto start = std::chrono::steady_clock::now();
   auto batch = train_loader_->next();
-  if (!batch) return make_error(Errc::invalid_argument, "the loader ended epoch {} early", st.epoch + 1);
+  if (!batch) {
+    VKNN_TRY(train_loader_->status());  // unreadable images: the error names the class and a file
+    return make_error(Errc::invalid_argument, "the loader ended epoch {} early", st.epoch + 1);
+  }
   const Graph& g = model_.graph;
   VKNN_TRY(ex_->set_input(model_.images, std::span<const float>(batch->images)));
   VKNN_TRY(ex_->set_input(model_.labels, std::span<const int32_t>(batch->labels)));
