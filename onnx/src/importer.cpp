@@ -86,6 +86,8 @@ const Value& Importer::input(const ::onnx::NodeProto& n, int k) const {
 
 Result<std::shared_ptr<const HostTensor>> Importer::constant(const ::onnx::NodeProto& n, int k,
                                                              const char* role) const {
+  if (!has_input(n, k))
+    return make_error(Errc::parse, "node '{}' ({}) has no input {} (the {})", n.name(), n.op_type(), k, role);
   const Value& v = input(n, k);
   if (!v.constant)
     return unsupported("input {} ('{}', the {}) must be known at import, but it is computed at run time", k,
@@ -114,7 +116,8 @@ TensorId Importer::materialize(const std::string& value_name, Value& v) {
 }
 
 Result<TensorId> Importer::raw_tensor(const ::onnx::NodeProto& n, int k) {
-  VKNN_CHECK(!dry && has_input(n, k), "converter of '{}' read input {} in a dry run or absent", n.name(), k);
+  VKNN_CHECK(!dry, "converter of '{}' read input {} in a dry run", n.name(), k);
+  if (!has_input(n, k)) return make_error(Errc::parse, "node '{}' ({}) has no input {}", n.name(), n.op_type(), k);
   return value_tensor(n.input(k));
 }
 

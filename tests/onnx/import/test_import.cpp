@@ -213,6 +213,18 @@ TEST_CASE("zero, negative and overflowing dims are refused") {
   check_error(import(short_data), Errc::parse, {"initializer 'w'", "float_data holds 3 values, its shape needs 8"});
 }
 
+TEST_CASE("a node with fewer inputs than its op reads is refused, naming the node") {
+  // Found by the ONNX fuzz target: a BatchNormalization of 4 inputs aborted the importer.
+  OnnxBuilder b;
+  b.input("x", {1, 2, 3, 3});
+  b.initializer("g", {2}, {1, 1});
+  b.initializer("b", {2}, {0, 0});
+  b.initializer("m", {2}, {0, 0});
+  b.node("BatchNormalization", {"x", "g", "b", "m"}, {"y"}, "bn4");
+  b.output("y");
+  check_error(import(b), Errc::parse, {"node 'bn4' (BatchNormalization)", "no input 4"});
+}
+
 TEST_CASE("shapes that do not fit an op name the node") {
   OnnxBuilder b = test::small_cnn();
   // conv.weight claims 5 input channels for a 3-channel input.
