@@ -10,36 +10,8 @@ struct vknn_session_t {
 
 namespace {
 
+using vknn::api::guarded;
 thread_local std::string t_last_error;
-
-template <class F>
-vknn_status guarded(const char* fn, F&& f) noexcept {
-  try {
-    f();
-    return VKNN_SUCCESS;
-  } catch (const vknn::api::Error& e) {
-    try {
-      t_last_error = std::string(fn) + ": " + e.what();
-    } catch (...) {
-    }
-    return vknn_status(e.code());
-  } catch (const std::bad_alloc&) {
-    t_last_error.clear();  // no memory to say more
-    return VKNN_ERROR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    try {
-      t_last_error = std::string(fn) + ": internal error: " + e.what();
-    } catch (...) {
-    }
-    return VKNN_ERROR_INTERNAL;
-  } catch (...) {
-    try {
-      t_last_error = std::string(fn) + ": internal error (unknown exception)";
-    } catch (...) {
-    }
-    return VKNN_ERROR_INTERNAL;
-  }
-}
 
 [[noreturn]] void invalid(const char* what) { vknn::api::raise(VKNN_ERROR_INVALID_ARGUMENT, what); }
 

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -46,6 +47,38 @@ inline void check(const Status& s) {
 
 // The thread-local message vknn_last_error returns (c_api.cpp).
 void set_last_error(std::string message);
+
+// Runs a C entry point's body: no exception crosses the C API. An api::Error becomes its
+// status and "fn: message" in vknn_last_error; anything else becomes VKNN_ERROR_INTERNAL
+// (VKNN_ERROR_OUT_OF_MEMORY for bad_alloc, with no message: there is no memory to say more).
+template <class F>
+vknn_status guarded(const char* fn, F&& f) noexcept {
+  auto say = [&](const char* what, const char* detail) noexcept {
+    try {
+      set_last_error(std::string(fn) + ": " + what + detail);
+    } catch (...) {
+    }
+  };
+  try {
+    f();
+    return VKNN_SUCCESS;
+  } catch (const Error& e) {
+    say("", e.what());
+    return vknn_status(e.code());
+  } catch (const std::bad_alloc&) {
+    try {
+      set_last_error("");
+    } catch (...) {
+    }
+    return VKNN_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    say("internal error: ", e.what());
+    return VKNN_ERROR_INTERNAL;
+  } catch (...) {
+    say("internal error (unknown exception)", "");
+    return VKNN_ERROR_INTERNAL;
+  }
+}
 
 // Hidden: nested in exported classes, these would otherwise inherit default visibility.
 struct __attribute__((visibility("hidden"))) Context::State {

@@ -157,38 +157,7 @@ struct vknn_trainer_t {
 
 namespace {
 
-template <class F>
-vknn_status guarded(const char* fn, F&& f) noexcept {
-  try {
-    f();
-    return VKNN_SUCCESS;
-  } catch (const vknn::api::Error& e) {
-    try {
-      vknn::api::set_last_error(std::string(fn) + ": " + e.what());
-    } catch (...) {
-    }
-    return vknn_status(e.code());
-  } catch (const std::bad_alloc&) {
-    try {
-      vknn::api::set_last_error("");
-    } catch (...) {
-    }
-    return VKNN_ERROR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    try {
-      vknn::api::set_last_error(std::string(fn) + ": internal error: " + e.what());
-    } catch (...) {
-    }
-    return VKNN_ERROR_INTERNAL;
-  } catch (...) {
-    try {
-      vknn::api::set_last_error(std::string(fn) + ": internal error (unknown exception)");
-    } catch (...) {
-    }
-    return VKNN_ERROR_INTERNAL;
-  }
-}
-
+using vknn::api::guarded;
 [[noreturn]] void invalid(const std::string& what) { vknn::api::raise(VKNN_ERROR_INVALID_ARGUMENT, what); }
 
 vknn::api::Trainer& trainer_of(vknn_trainer t) {

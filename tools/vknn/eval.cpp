@@ -65,26 +65,13 @@ int eval_main(const EvalConfig& c) {
   auto built = resolve_build(*spec, int64_t(batch) * views, src->classes, true);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
-  // The weights are read and checked against the graph before the device is opened.
-  // allow_extra: a training checkpoint also holds momentum buffers.
-  Executor::HostWeights host_weights;
-  if (!weights.empty()) {
-    auto w = Executor::read_weights(m.graph, weights, true);
-    if (!w.ok()) return fail(w.error());
-    host_weights = std::move(*w);
-  }
-  auto made = Context::create(context_options(c.device));
-  if (!made.ok()) return fail(made.error());
-  auto ctx = *made;
-  auto ex = Executor::create(*ctx, m.graph);
-  if (!ex.ok()) return fail(ex.error());
-  if (auto s = (*ex)->load_weights(host_weights); !s.ok()) return fail(s.error());
+  auto opened = open_model(m, weights, c.device);  // the weights are checked before the device opens
+  if (!opened.ok()) return fail(opened.error());
+  Executor& ex = *opened->executor;
   auto loader = make_loader(*src, *spec, false, false, batch, c.threads, 0, c.limit, ten_crop);
   if (!loader.ok()) return fail(loader.error());
   const auto t0 = Clock::now();
-  auto r = evaluate(**ex, m, **loader, views);
-  // Too many unreadable images end the loader's epoch early: that is a failure, not a result.
-  if (auto s = (*loader)->status(); !s.ok()) return fail(s.error());
+  auto r = evaluate(ex, m, **loader, views);  // fails too when unreadable images ended the split
   if (!r.ok()) return fail(r.error());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   fmt::print("{} on {} ({} images): top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({:.1f} img/s)\n", model, data_dir,

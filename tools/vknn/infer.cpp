@@ -79,19 +79,9 @@ int infer_main(const InferConfig& c) {
   auto built = resolve_build(*spec, 1, classes, false);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
-  // The weights are read and checked against the graph before the device is opened.
-  Executor::HostWeights host_weights;
-  if (!c.weights.empty()) {
-    auto w = Executor::read_weights(m.graph, c.weights, true);
-    if (!w.ok()) return fail(w.error());
-    host_weights = std::move(*w);
-  }
-  auto made = Context::create(context_options(c.device));
-  if (!made.ok()) return fail(made.error());
-  auto ctx = *made;
-  auto ex = Executor::create(*ctx, m.graph);
-  if (!ex.ok()) return fail(ex.error());
-  if (auto s = (*ex)->load_weights(host_weights); !s.ok()) return fail(s.error());
+  auto opened = open_model(m, c.weights, c.device);  // the weights are checked before the device opens
+  if (!opened.ok()) return fail(opened.error());
+  Executor& ex = *opened->executor;
   int status = 0;
   std::vector<float> input(size_t(spec->channels) * size_t(spec->size) * size_t(spec->size));
   for (const auto& path : c.images) {
@@ -103,9 +93,9 @@ int infer_main(const InferConfig& c) {
     }
     data::Rng rng(0, 0, 0);
     prepare_image(*img, *spec, false, rng, input);
-    if (auto s = (*ex)->set_input(m.images, std::span<const float>(input)); !s.ok()) return fail(s.error());
-    if (auto s = (*ex)->infer(); !s.ok()) return fail(s.error());
-    auto logits = (*ex)->read(m.logits);
+    if (auto s = ex.set_input(m.images, std::span<const float>(input)); !s.ok()) return fail(s.error());
+    if (auto s = ex.infer(); !s.ok()) return fail(s.error());
+    auto logits = ex.read(m.logits);
     if (!logits.ok()) return fail(logits.error());
     std::vector<double> p(logits->size());
     const float mx = *std::max_element(logits->begin(), logits->end());

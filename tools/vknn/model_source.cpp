@@ -1,5 +1,7 @@
 #include "model_source.h"
 
+#include "cli.h"
+
 namespace vknn::tools {
 
 Status check_model_name(const std::string& model) {
@@ -43,6 +45,18 @@ Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_
   req.options.batch = batch, req.options.classes = classes, req.options.training = training;
   VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
   return std::move(r.model);
+}
+
+Result<OpenedModel> open_model(const models::Model& m, const std::string& weights, const std::string& device) {
+  Executor::HostWeights host_weights;
+  if (!weights.empty()) {  // allow_extra: a training checkpoint also holds momentum buffers
+    VKNN_ASSIGN(host_weights, Executor::read_weights(m.graph, weights, true));
+  }
+  OpenedModel out;
+  VKNN_ASSIGN(out.ctx, Context::create(context_options(device)));
+  VKNN_ASSIGN(out.executor, Executor::create(*out.ctx, m.graph));
+  VKNN_TRY(out.executor->load_weights(host_weights));
+  return out;
 }
 
 }  // namespace vknn::tools

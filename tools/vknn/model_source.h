@@ -7,6 +7,7 @@
 
 #include "vknn/onnx/resolve.h"
 
+#include <memory>
 #include <string>
 
 namespace vknn::tools {
@@ -21,6 +22,15 @@ Result<ModelSpec> resolve_spec(const std::string& model);
 // The graph of `spec` at `batch` (classes 0: the model's; ONNX: must be its own), with labels
 // and the loss when `training`.
 Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training);
+
+// The executor of `m` on a new context of `device` (as --device names it), holding the
+// weights of `weights` (empty: the graph's own). The file is read and checked against the
+// graph before the device is opened, so a bad path fails fast. `ctx` outlives `executor`.
+struct OpenedModel {
+  std::shared_ptr<Context> ctx;
+  std::unique_ptr<Executor> executor;
+};
+Result<OpenedModel> open_model(const models::Model& m, const std::string& weights, const std::string& device);
 
 // "--model: ..." usage errors: whether `model` can name a model at all (a known name or a
 // path ending in .onnx), without reading a file.
