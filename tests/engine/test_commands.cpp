@@ -17,6 +17,21 @@ struct AxpbPush {  // mirrors shaders/engine_test_axpb.comp
 
 const uint32_t kLocal64[] = {64};
 
+// Options for a validated context on the test GPU whose pipeline cache lives in a fresh
+// temporary folder `dir` (removed first; the test removes it at the end).
+ContextOptions cache_options(const std::filesystem::path& dir) {
+  std::filesystem::remove_all(dir);
+  ContextOptions o;
+  o.validation = true;
+  o.device.index = gpu().caps().index;
+  o.pipeline_cache_dir = dir.string();
+  return o;
+}
+
+std::filesystem::path temp_folder(const std::string& tag) {
+  return std::filesystem::temp_directory_path() / fmt::format("vknn-{}-{}", tag, ::getpid());
+}
+
 }  // namespace
 
 TEST_CASE("engine: a write followed by a read in the next dispatch gets a barrier") {
@@ -139,12 +154,8 @@ TEST_CASE("engine: timestamps time labelled regions") {
 
 TEST_CASE("engine: the pipeline cache is saved, reloaded, and survives a corrupt file") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / fmt::format("vknn-cache-test-{}", ::getpid());
-  fs::remove_all(dir);
-  ContextOptions o;
-  o.validation = true;
-  o.device.index = gpu().caps().index;
-  o.pipeline_cache_dir = dir.string();
+  const fs::path dir = temp_folder("cache-test");
+  const ContextOptions o = cache_options(dir);
   fs::path file;
   {
     auto ctx = Context::create(o);
@@ -177,12 +188,8 @@ TEST_CASE("engine: a directory at the pipeline cache file's path, or a file at i
   // Both used to abort every command: std::ifstream opens a directory, then throws
   // std::ios_failure from its first read.
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / fmt::format("vknn-cache-dir-test-{}", ::getpid());
-  fs::remove_all(dir);
-  ContextOptions o;
-  o.validation = true;
-  o.device.index = gpu().caps().index;
-  o.pipeline_cache_dir = dir.string();
+  const fs::path dir = temp_folder("cache-dir-test");
+  const ContextOptions o = cache_options(dir);
   fs::path file;
   {
     auto ctx = Context::create(o);
