@@ -194,7 +194,8 @@ Result<NpyArray> parse_npy(std::span<const uint8_t> bytes, const std::string& wh
   out.values.resize(size_t(count));
   const uint8_t* p = bytes.data() + data;
   if (h.descr == "<f4") {
-    std::memcpy(out.values.data(), p, need);
+    // An empty array has no data pointer; memcpy from or to null is undefined even for 0 bytes.
+    if (need > 0) std::memcpy(out.values.data(), p, need);
   } else {
     for (size_t k = 0; k < out.values.size(); ++k) {
       const uint8_t* e = p + k * item;
@@ -234,7 +235,8 @@ Result<std::vector<uint8_t>> format_npy(const NpyArray& a) {
   const auto len = uint16_t(header.size());
   std::memcpy(out.data() + 8, &len, 2);
   std::memcpy(out.data() + 10, header.data(), header.size());
-  std::memcpy(out.data() + 10 + header.size(), a.values.data(), a.values.size() * 4);
+  // An empty array's values.data() may be null, and memcpy from null is undefined even for 0 bytes.
+  if (!a.values.empty()) std::memcpy(out.data() + 10 + header.size(), a.values.data(), a.values.size() * 4);
   return out;
 }
 

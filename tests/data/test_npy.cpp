@@ -63,6 +63,23 @@ TEST_CASE("npy: write then read gives the same shape and values, for any rank") 
   CHECK(!format_npy(bad).ok());
 }
 
+TEST_CASE("npy: empty arrays round trip (no memcpy through a null pointer: checked under UBSan)") {
+  // An empty std::vector's data() may be null; memcpy with a null pointer is undefined even for
+  // 0 bytes, which the sanitizer build (scripts/test-sanitize.sh) reports.
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{0}, {0, 4}, {2, 0, 3}}) {
+    auto bytes = format_npy(NpyArray{shape, {}});
+    REQUIRE_MESSAGE(bytes.ok(), bytes.error().what());
+    CHECK(bytes->size() % 64 == 0);  // header only
+    auto b = parse_npy(*bytes, "empty.npy");
+    REQUIRE_MESSAGE(b.ok(), b.error().what());
+    CHECK(b->shape == shape);
+    CHECK(b->values.empty());
+  }
+  auto i8 = parse_npy(npy_file("{'descr': '<i8', 'fortran_order': False, 'shape': (0,), }\n", {}), "e8.npy");
+  REQUIRE_MESSAGE(i8.ok(), i8.error().what());
+  CHECK(i8->values.empty());
+}
+
 TEST_CASE("npy: reads what numpy writes: float64, int32, int64, versions 2 and 3, 1-tuples") {
   auto f8 = parse_npy(npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }          \n",
                                bytes_of(std::vector<double>{1.5, -2.25, 1e-3})),
