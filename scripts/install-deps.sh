@@ -9,6 +9,8 @@ packages=(
   libjpeg62-turbo-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev
+  # SHA-256 of an ONNX file, the model named in a training checkpoint
+  libssl-dev
   # data-parallel training (dist/) and its tests under mpirun
   libopenmpi-dev openmpi-bin
   # ONNX tests: models written at test time by PyTorch, and ONNX's own node tests

@@ -54,7 +54,7 @@ int eval_main(const EvalConfig& c) {
   if (!weights.empty()) {  // a checkpoint of `vknn train` says what it is
     auto info = read_checkpoint_info(weights);
     if (!info.ok()) return fail(info.error());
-    if (!info->model.empty() && info->model != spec->name)
+    if (!info->model.empty() && info->model != spec->id)
       return fail(make_error(Errc::invalid_argument, "{} holds weights of '{}', not of --model {}", weights,
                              info->model, model));
     if (info->classes > 0 && info->classes != src->classes)

@@ -66,7 +66,7 @@ int infer_main(const InferConfig& c) {
   if (!c.weights.empty()) {  // a checkpoint of `vknn train` says what it is
     auto info = read_checkpoint_info(c.weights);
     if (!info.ok()) return fail(info.error());
-    if (!info->model.empty() && info->model != spec->name)
+    if (!info->model.empty() && info->model != spec->id)
       return fail(make_error(Errc::invalid_argument, "{} holds weights of '{}', not of --model {}", c.weights,
                              info->model, c.model));
     if (classes == 0) classes = info->classes;

@@ -12,11 +12,8 @@
 
 namespace vknn::tools {
 
-// What the model takes, for the tools that feed it images: a built-in's table entry
-// (model_spec), or for an ONNX file the (N,C,H,W) shape of its first input (square H = W) and
-// its classes. Its images are preprocessed like torchvision's ImageNet models (shorter side
-// to size * 256/224, centre crop, ImageNet mean and std) when it takes 3 channels of 64
-// pixels or more, and only scaled to [0, 1] otherwise.
+// What the model takes, for the tools that feed it images: train::model_spec (a built-in's
+// table entry, or what an ONNX file's input and output say), after check_model_name.
 Result<ModelSpec> resolve_spec(const std::string& model);
 
 // The graph of `spec` at `batch` (classes 0: the model's; ONNX: must be its own), with labels

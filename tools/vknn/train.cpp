@@ -152,7 +152,8 @@ int train_main(TrainFlags f) {
 Run setup(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
   train::RunConfig& c = f->options.run;
-  app.add_option("--model", c.model, "network to train (lenet, cifar-resnet20, resnet18, alexnet, ...)")
+  app.add_option("--model", c.model, "network to train: a built-in name (lenet, cifar-resnet20, resnet18, alexnet, ...) or "
+                 "FILE.onnx (its initializers train under their ONNX names)")
       ->type_name("MODEL");
   app.add_option("--data", c.data, "IDX, CIFAR-10 binary, or train/ and test/ (or val/) image folders")
       ->type_name("DIR");

@@ -1,9 +1,12 @@
 #include "vknn/train/recipe.h"
 
+#include "vknn/engine/file.h"
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
+#include "vknn/onnx/resolve.h"
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include <fmt/format.h>
 
@@ -19,11 +22,53 @@ namespace fs = std::filesystem;
 namespace {
 const std::vector<float> kCifarMean = {0.4914f, 0.4822f, 0.4465f}, kCifarStd = {0.2470f, 0.2435f, 0.2616f};
 const std::vector<float> kImageNetMean = {0.485f, 0.456f, 0.406f}, kImageNetStd = {0.229f, 0.224f, 0.225f};
+
+Result<std::string> sha256_hex(const fs::path& path) {
+  VKNN_ASSIGN(std::vector<uint8_t> bytes, read_file_bytes(path));
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1)
+    return make_error(Errc::io, "{}: SHA-256 failed (OpenSSL EVP_Digest)", path.string());
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+Result<ModelSpec> onnx_model_spec(const std::string& path) {
+  onnx::ModelRequest req;
+  req.options.name = path;
+  VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
+  const Graph& g = r.model.graph;
+  const Shape& in = g.shape(r.model.images);
+  const Shape& out = g.shape(r.model.logits);
+  if (in.rank() != 4 || in[2] != in[3] || in[1] > 4)
+    return make_error(Errc::unsupported, "{}: input '{}' is {}; images need a square (N,C,H,W) input of 1 to 4 channels",
+                      path, g.desc(r.model.images).name, in.str());
+  if (out.rank() != 2)
+    return make_error(Errc::unsupported, "{}: output '{}' is {}; classes need an (N,classes) output", path,
+                      g.desc(r.model.logits).name, out.str());
+  ModelSpec s;
+  s.name = path;
+  s.onnx = true;
+  VKNN_ASSIGN(std::string hash, sha256_hex(path));
+  s.id = "onnx-sha256:" + hash;
+  s.channels = int(in[1]);
+  s.size = int(in[2]);
+  s.default_classes = int(out[1]);
+  if (s.channels == 3 && s.size >= 64) {
+    s.resize_shorter = s.size * 256 / 224;
+    s.mean = kImageNetMean, s.stddev = kImageNetStd;
+  }
+  return s;
+}
+
 }  // namespace
 
 Result<ModelSpec> model_spec(const std::string& name) {
+  if (onnx::is_onnx_path(name)) return onnx_model_spec(name);
   ModelSpec s;
   s.name = name;
+  s.id = name;
   if (name == "lenet" || name == "lenet-wide") {
     s.channels = 1, s.size = 28;
     return s;
@@ -49,11 +94,14 @@ Result<ModelSpec> model_spec(const std::string& name) {
     s.pca = true;
     return s;
   }
-  return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, models::model_names());
+  return make_error(Errc::invalid_argument, "unknown model '{}' (known: {})", name, onnx::model_choices());
 }
 
-ModelSpec with_input_size(ModelSpec spec, int size) {
+Result<ModelSpec> with_input_size(ModelSpec spec, int size) {
   if (size <= 0 || size == spec.size) return spec;
+  if (spec.onnx)
+    return make_error(Errc::invalid_argument, "--input-size {}: {} fixes its input at {}x{}", size, spec.name,
+                      spec.size, spec.size);
   if (spec.resize_shorter > 0) spec.resize_shorter = int(std::lround(double(size) * spec.resize_shorter / spec.size));
   spec.size = size;
   return spec;
@@ -61,11 +109,13 @@ ModelSpec with_input_size(ModelSpec spec, int size) {
 
 Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
                                   float label_smoothing) {
-  models::ByNameOptions o;
+  onnx::ModelRequest req;
+  models::ByNameOptions& o = req.options;
   o.name = spec.name;
   o.batch = batch, o.classes = classes, o.training = training, o.label_smoothing = label_smoothing;
-  o.input_size = spec.size;
-  return models::build_model_by_name(o);
+  if (!spec.onnx) o.input_size = spec.size;  // an ONNX file fixes its own
+  VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
+  return std::move(r.model);
 }
 
 const char* DataSource::kind_name() const {

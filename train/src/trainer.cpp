@@ -27,7 +27,9 @@ std::string json_array(const std::vector<float>& v) { return nlohmann::json(v).d
 
 Status check_config(const RunConfig& c) {
   if (c.model.empty()) return make_error(Errc::invalid_argument, "--model: no model given");
-  if (auto s = model_spec(c.model); !s.ok()) return make_error(s.error().code, "--model: {}", s.error().message);
+  auto spec = model_spec(c.model);
+  if (!spec.ok()) return make_error(spec.error().code, "--model: {}", spec.error().message);
+  VKNN_TRY(with_input_size(*spec, c.input_size));
   if (c.data.empty()) return make_error(Errc::invalid_argument, "--data: no dataset given");
   if (c.epochs < 1) return make_error(Errc::invalid_argument, "--epochs {}: must be at least 1", c.epochs);
   if (c.batch < 1) return make_error(Errc::invalid_argument, "--batch {}: must be at least 1", c.batch);
@@ -98,7 +100,17 @@ Status Trainer::open(TrainerOptions& o) {
   const RunConfig& c = run_.config;
   VKNN_TRY(check_config(c));
   VKNN_ASSIGN(ModelSpec spec, model_spec(c.model));
-  spec_ = with_input_size(std::move(spec), c.input_size);
+  VKNN_ASSIGN(spec_, with_input_size(std::move(spec), c.input_size));
+  if (opt_.resume) {  // an ONNX file is named by its contents: another file at the same path is another model
+    VKNN_ASSIGN(CheckpointInfo info, read_checkpoint_info(ckpt_));
+    if (!info.model.empty() && info.model != spec_.id) {
+      if (!opt_.override_saved)
+        return make_error(Errc::invalid_argument,
+                          "{}: the run trained '{}' but --model {} is '{}' now (--override to continue anyway)",
+                          ckpt_.string(), info.model, c.model, spec_.id);
+      say(fmt::format("override: --model {} is '{}' (the run had '{}')", c.model, spec_.id, info.model));
+    }
+  }
   VKNN_ASSIGN(DataSource src, open_data(c.data, true));
   src_ = std::make_unique<DataSource>(std::move(src));
   for (const auto& w : src_->warnings) say("warning: " + w);
@@ -126,6 +138,9 @@ Status Trainer::open(TrainerOptions& o) {
   if (run_.state.batch_in_epoch > per_epoch_)
     return make_error(Errc::parse, "{}: the run is at batch {} of an epoch of {}", ckpt_.string(),
                       run_.state.batch_in_epoch, per_epoch_);
+  if (spec_.onnx && spec_.default_classes != src_->classes)
+    return make_error(Errc::invalid_argument, "--model {}: its output has {} classes but the data has {}", c.model,
+                      spec_.default_classes, src_->classes);
   if (c.replace_head > 0 && c.replace_head != src_->classes)
     return make_error(Errc::invalid_argument, "--replace-head {}: the data has {} classes", c.replace_head,
                       src_->classes);
@@ -342,7 +357,8 @@ Result<EpochRow> Trainer::end_epoch() {
 Result<std::vector<uint8_t>> Trainer::checkpoint_bytes(bool weights_only) const {
   if (!ex_) return make_error(Errc::invalid_argument, "the trainer stopped after an error");
   std::map<std::string, std::string> meta;
-  meta["model"] = spec_.name;
+  meta["model"] = spec_.id;
+  if (spec_.onnx) meta["onnx_file"] = fs::path(spec_.name).filename().string();
   meta["classes"] = std::to_string(src_->classes);
   if (!src_->class_names.empty()) meta["class_names"] = nlohmann::json(src_->class_names).dump();
   meta["input_channels"] = std::to_string(spec_.channels);

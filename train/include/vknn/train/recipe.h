@@ -20,7 +20,11 @@ namespace vknn::train {
 
 // What a model name means for input and preprocessing.
 struct ModelSpec {
-  std::string name;
+  std::string name;          // a built-in name or the path of an .onnx file
+  // What checkpoints record as their model: the built-in name, or for an ONNX file
+  // "onnx-sha256:" and the SHA-256 of its bytes (the same network under any path).
+  std::string id;
+  bool onnx = false;
   int channels = 3;
   int size = 32;             // square input
   int resize_shorter = 0;    // ImageNet models: 256, then crop `size`
@@ -32,11 +36,19 @@ struct ModelSpec {
   std::optional<data::ColorPca> color_pca;  // filled by make_loader from the training images
 };
 
-// Known names: lenet, cifar-resnet20/32/44/56, cifar-plain20/32/44/56, resnet18/34/50, alexnet.
+// Known names: lenet, cifar-resnet20/32/44/56, cifar-plain20/32/44/56, resnet18/34/50, alexnet,
+// or a path ending in .onnx (onnx::resolve_model). An ONNX file's spec comes from the (N,C,H,W)
+// shape of its first input (square, 1 to 4 channels) and its (N,classes) output. Its images
+// are preprocessed like torchvision's ImageNet models (shorter side to size * 256/224, centre
+// crop, ImageNet mean and std) when it takes 3 channels of 64 pixels or more, and only scaled
+// to [0, 1] otherwise.
 Result<ModelSpec> model_spec(const std::string& name);
 // `spec` at another square input side (0: unchanged); ImageNet nets keep the 256/224 ratio of
-// resize to crop.
-ModelSpec with_input_size(ModelSpec spec, int size);
+// resize to crop. An ONNX file fixes its own: any other size is refused.
+Result<ModelSpec> with_input_size(ModelSpec spec, int size);
+// The graph of `spec` at `batch`, with labels and the loss when `training`. Built-in models
+// and ONNX files alike (onnx::resolve_model); an ONNX file's classes are its own, and
+// `classes` must equal them (0: the file's).
 Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
                                   float label_smoothing = 0.0f);
 
