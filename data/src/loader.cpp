@@ -39,6 +39,14 @@ Result<std::unique_ptr<BatchLoader>> BatchLoader::create(std::vector<int32_t> la
     return make_error(Errc::invalid_argument, "BatchLoader: drop_last with {} samples and batch size {} gives no batch",
                       labels.size(), opt.batch_size);
   if (!fn) return make_error(Errc::invalid_argument, "BatchLoader: no sample function");
+  const Partition& part = opt.part;
+  if (part.slice_end != 0 &&
+      !(part.slice_begin >= 0 && part.slice_begin < part.slice_end && part.slice_end <= opt.batch_size && opt.drop_last))
+    return make_error(Errc::invalid_argument,
+                      "BatchLoader: slice [{}, {}) of batches of {} (a slice needs full batches: drop_last)",
+                      part.slice_begin, part.slice_end, opt.batch_size);
+  if (part.shards < 1 || part.shard < 0 || part.shard >= part.shards)
+    return make_error(Errc::invalid_argument, "BatchLoader: shard {} of {}", part.shard, part.shards);
   std::unique_ptr<BatchLoader> l(new BatchLoader(std::move(labels), shape, std::move(fn), opt));
   for (int i = 0; i < opt.threads; ++i) l->threads_.emplace_back([p = l.get()] { p->worker(); });
   return l;
@@ -106,7 +114,9 @@ BatchLoader::~BatchLoader() {
 
 int64_t BatchLoader::batches_per_epoch() const {
   const int64_t n = size(), b = opt_.batch_size;
-  return opt_.drop_last ? n / b : (n + b - 1) / b;
+  const int64_t all = opt_.drop_last ? n / b : (n + b - 1) / b;
+  const Partition& p = opt_.part;
+  return all > p.shard ? (all - p.shard + p.shards - 1) / p.shards : 0;
 }
 
 void BatchLoader::start_epoch(uint64_t epoch, int64_t first_batch) {
@@ -194,12 +204,15 @@ Batch BatchLoader::build(uint64_t epoch, int64_t b) {
   {
     std::lock_guard lock(mu_);
     if (epoch != epoch_) return {};  // superseded by start_epoch; the result is dropped
-    const int64_t begin = b * opt_.batch_size, end = std::min<int64_t>(begin + opt_.batch_size, size());
+    const Partition& p = opt_.part;
+    const int64_t global = p.shard + b * p.shards;
+    int64_t begin = global * opt_.batch_size, end = std::min<int64_t>(begin + opt_.batch_size, size());
+    if (p.slice_end != 0) end = begin + p.slice_end, begin += p.slice_begin;  // full batches (drop_last)
     idx.assign(order_.begin() + begin, order_.begin() + end);
   }
   Batch batch;
   batch.epoch = epoch;
-  batch.index = b;
+  batch.index = opt_.part.shard + b * opt_.part.shards;
   batch.n = int64_t(idx.size()) * shape_.views;
   batch.c = shape_.c;
   batch.h = shape_.h;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <string_view>
@@ -26,6 +27,12 @@ class SingleProcess final : public Communicator {
   SingleProcess() { hosts_[0] = this_host(); }
   const char* kind() const override { return "single process"; }
   Result<std::unique_ptr<Reduction>> start_sum(std::span<float>) override {
+    return std::unique_ptr<Reduction>(new SingleReduction);
+  }
+  Result<std::unique_ptr<Reduction>> start_gather(std::span<const double> mine, std::span<double> all) override {
+    if (all.size() != mine.size())
+      return make_error(Errc::invalid_argument, "gather of {} values into {}", mine.size(), all.size());
+    std::copy(mine.begin(), mine.end(), all.begin());
     return std::unique_ptr<Reduction>(new SingleReduction);
   }
   Status check_in(uint64_t) override { return {}; }
@@ -64,9 +71,22 @@ Error Communicator::timed_out(const std::string& what, std::chrono::milliseconds
 Status Communicator::sum(std::span<float> data, std::chrono::milliseconds timeout, const std::string& what) {
   VKNN_TRY(check_in(UINT64_MAX));  // a step number no training loop reaches: these sums have their own
   VKNN_ASSIGN(auto red, start_sum(data));
+  return wait(*red, timeout, what);
+}
+
+Result<std::vector<double>> Communicator::gather(std::span<const double> mine, std::chrono::milliseconds timeout,
+                                                 const std::string& what) {
+  std::vector<double> all(mine.size() * size_t(size()));
+  VKNN_TRY(check_in(UINT64_MAX));
+  VKNN_ASSIGN(auto red, start_gather(mine, all));
+  VKNN_TRY(wait(*red, timeout, what));
+  return all;
+}
+
+Status Communicator::wait(Reduction& red, std::chrono::milliseconds timeout, const std::string& what) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    VKNN_ASSIGN(bool done, red->test());
+    VKNN_ASSIGN(bool done, red.test());
     if (done) {
       VKNN_ASSIGN(auto m, missing());  // completes the check-in messages
       if (m.empty()) return {};
@@ -92,13 +112,15 @@ int launcher_size() {
   return 1;
 }
 
-Result<std::unique_ptr<Communicator>> make_communicator(int* argc, char*** argv) {
+Result<std::unique_ptr<Communicator>> make_communicator(int* argc, char*** argv,
+                                                        std::chrono::milliseconds startup_timeout) {
   const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") || std::getenv("PMI_RANK");
 #ifdef VKNN_HAVE_MPI
-  if (launched) return make_mpi_communicator(argc, argv);
+  if (launched) return make_mpi_communicator(argc, argv, startup_timeout);
 #else
   (void)argc;
   (void)argv;
+  (void)startup_timeout;
   if (launched && launcher_size() > 1)
     return make_error(Errc::unsupported,
                       "started by an MPI launcher with {} processes, but this vknn was built without MPI "

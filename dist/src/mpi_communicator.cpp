@@ -42,7 +42,7 @@ class MpiWorld final : public Communicator {
   }
   const char* kind() const override { return "MPI"; }
 
-  Status init(int* argc, char*** argv) {
+  Status init(int* argc, char*** argv, std::chrono::milliseconds startup_timeout) {
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (!initialized)
@@ -52,25 +52,27 @@ class MpiWorld final : public Communicator {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     rank_ = rank;
+    // The host names, gathered without a blocking collective: a rank that never gets here
+    // is named once `startup_timeout` has passed, rather than hanging this one.
+    hosts_.assign(size_t(size), "host not known yet");
     char name[MPI_MAX_PROCESSOR_NAME] = {};
     int len = 0;
     MPI_Get_processor_name(name, &len);
     std::vector<char> all(size_t(size) * MPI_MAX_PROCESSOR_NAME, 0);
-    if (int rc = MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-                               MPI_COMM_WORLD);
+    VKNN_TRY(check_in(UINT64_MAX - 1));
+    std::unique_ptr<MpiReduction> gather(new MpiReduction);
+    if (int rc = MPI_Iallgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                                MPI_COMM_WORLD, &gather->request_);
         rc != MPI_SUCCESS)
-      return make_error(Errc::io, "MPI_Allgather of host names: {}", mpi_error(rc));
-    hosts_.clear();
+      return make_error(Errc::io, "MPI_Iallgather of host names: {}", mpi_error(rc));
+    VKNN_TRY(wait(*gather, startup_timeout, "the start-up exchange of host names"));
     for (int r = 0; r < size; ++r) {
       const char* h = all.data() + size_t(r) * MPI_MAX_PROCESSOR_NAME;
-      hosts_.emplace_back(h, strnlen(h, MPI_MAX_PROCESSOR_NAME));
+      hosts_[size_t(r)].assign(h, strnlen(h, MPI_MAX_PROCESSOR_NAME));
     }
-    MPI_Comm local;
-    if (int rc = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local);
-        rc != MPI_SUCCESS)
-      return make_error(Errc::io, "MPI_Comm_split_type: {}", mpi_error(rc));
-    MPI_Comm_rank(local, &local_rank_);
-    MPI_Comm_free(&local);
+    // The rank among those on this host (no collective needed: the names say it).
+    local_rank_ = 0;
+    for (int r = 0; r < rank; ++r) local_rank_ += hosts_[size_t(r)] == hosts_[size_t(rank)];
     return {};
   }
 
@@ -82,6 +84,18 @@ class MpiWorld final : public Communicator {
                                 &r->request_);
         rc != MPI_SUCCESS)
       return make_error(Errc::io, "MPI_Iallreduce of {} floats: {}", data.size(), mpi_error(rc));
+    return std::unique_ptr<Reduction>(std::move(r));
+  }
+
+  Result<std::unique_ptr<Reduction>> start_gather(std::span<const double> mine, std::span<double> all) override {
+    if (all.size() != mine.size() * size_t(size()) || mine.size() > size_t(INT32_MAX))
+      return make_error(Errc::invalid_argument, "gather of {} values from {} ranks into {}", mine.size(), size(),
+                        all.size());
+    std::unique_ptr<MpiReduction> r(new MpiReduction);
+    if (int rc = MPI_Iallgather(mine.data(), int(mine.size()), MPI_DOUBLE, all.data(), int(mine.size()), MPI_DOUBLE,
+                                MPI_COMM_WORLD, &r->request_);
+        rc != MPI_SUCCESS)
+      return make_error(Errc::io, "MPI_Iallgather of {} values: {}", mine.size(), mpi_error(rc));
     return std::unique_ptr<Reduction>(std::move(r));
   }
 
@@ -155,9 +169,10 @@ class MpiWorld final : public Communicator {
 
 }  // namespace
 
-Result<std::unique_ptr<Communicator>> make_mpi_communicator(int* argc, char*** argv) {
+Result<std::unique_ptr<Communicator>> make_mpi_communicator(int* argc, char*** argv,
+                                                            std::chrono::milliseconds startup_timeout) {
   std::unique_ptr<MpiWorld> w(new MpiWorld);
-  VKNN_TRY(w->init(argc, argv));
+  VKNN_TRY(w->init(argc, argv, startup_timeout));
   return std::unique_ptr<Communicator>(std::move(w));
 }
 

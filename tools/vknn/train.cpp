@@ -3,6 +3,7 @@
 // flags, prints progress and turns Ctrl-C into a commit.
 #include "cli.h"
 
+#include "vknn/dist/communicator.h"
 #include "vknn/engine/file.h"
 #include "vknn/train/trainer.h"
 
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <unistd.h>
 
 namespace vknn::tools {
@@ -33,16 +35,27 @@ struct TrainFlags {
   train::TrainerOptions options;
   std::string device, device2, weights_only;
   int log_every = 0;  // 0: 10 on a terminal, else 100
+  double bucket_mb = 25, dist_timeout_s = 120;
 };
+
+// Data-parallel: without --device, the local rank picks among this host's devices (ranks
+// share them round-robin; on a host with one device, such as lavapipe, they share it).
+void pick_device(const dist::Communicator& comm, const std::string& device, ContextOptions& o) {
+  if (comm.size() == 1 || !device.empty() || std::getenv("VKNN_DEVICE")) return;
+  auto devices = enumerate_devices();
+  if (!devices.ok() || devices->size() < 2) return;
+  o.device.index = uint32_t(comm.local_rank()) % uint32_t(devices->size());
+}
 
 // One progress line every `every` steps and at the end of an epoch.
 class Progress {
  public:
-  Progress(const train::Trainer& t, int64_t max_steps, int every)
-      : t_(t), max_steps_(max_steps), every_(every), tty_(::isatty(2)), start_step_(t.state().step) {
+  Progress(const train::Trainer& t, int64_t max_steps, int every, bool shown)
+      : t_(t), max_steps_(max_steps), every_(every), tty_(::isatty(2)), shown_(shown), start_step_(t.state().step) {
     if (every_ == 0) every_ = tty_ ? 10 : 100;
   }
   void step() {
+    if (!shown_) return;
     const auto& st = t_.state();
     const bool last = st.batch_in_epoch == t_.batches_per_epoch();
     if (st.step % uint64_t(every_) != 0 && !last && !g_interrupted) return;
@@ -67,7 +80,7 @@ class Progress {
     else fmt::print(stderr, "{}\n", line);
   }
   void end_line() {
-    if (tty_) std::fputc('\n', stderr);
+    if (tty_ && shown_) std::fputc('\n', stderr);
   }
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
@@ -75,35 +88,58 @@ class Progress {
   const train::Trainer& t_;
   int64_t max_steps_;
   int every_;
-  bool tty_;
+  bool tty_, shown_;
   uint64_t start_step_;
   Clock::time_point start_ = Clock::now(), last_ = Clock::now();
   int64_t last_samples_ = 0;
 };
 
 int train_main(TrainFlags f) {
-  auto fail = [](const Error& e, int code = 1) {
-    fmt::print(stderr, "vknn train: {}\n", e.what());
-    return code;
+  const auto timeout = std::chrono::milliseconds(int64_t(f.dist_timeout_s * 1000));
+  auto made_comm = dist::make_communicator(nullptr, nullptr, timeout);
+  if (!made_comm.ok()) {
+    fmt::print(stderr, "vknn train: {}\n", made_comm.error().what());
+    return 1;
+  }
+  std::shared_ptr<dist::Communicator> comm = std::move(*made_comm);
+  // Under mpirun a failing rank ends the whole job (MPI_Abort), after naming itself: the
+  // others would otherwise wait for it until their timeout.
+  auto fail = [&comm](const Error& e, int code = 1) {
+    if (comm->size() == 1) {
+      fmt::print(stderr, "vknn train: {}\n", e.what());
+      return code;
+    }
+    fmt::print(stderr, "vknn train: {}: {}\n", comm->describe(comm->rank()), e.what());
+    std::fflush(stderr);
+    comm->abort(code);
+    return code;  // not reached
   };
+  const bool rank0 = comm->rank() == 0;
   train::TrainerOptions& o = f.options;
   if (!f.device.empty()) o.device = context_options(f.device);
+  pick_device(*comm, f.device, o.device);
   o.device2 = f.device2.empty() ? o.device : context_options(f.device2);
+  o.comm = comm;
+  o.bucket_bytes = uint64_t(f.bucket_mb * 1e6);
+  o.dist_timeout = timeout;
+  o.interrupted = [] { return g_interrupted != 0; };
   if (!o.resume)
     if (auto s = train::check_config(o.run); !s.ok()) return fail(s.error(), 2);
   auto made = train::Trainer::create(o);
   if (!made.ok()) return fail(made.error());
   train::Trainer& t = **made;
   if (t.finished()) {
-    fmt::print("{}: the run is at step {}, epoch {} of {}: nothing to do\n", o.out.string(), t.state().step,
+    if (rank0)
+      fmt::print("{}: the run is at step {}, epoch {} of {}: nothing to do\n", o.out.string(), t.state().step,
                t.state().epoch, t.config().epochs);
     return 0;
   }
 
   g_interrupted = 0;
   std::signal(SIGINT, on_sigint);
-  Progress progress(t, o.max_steps, f.log_every);
-  while (!t.finished() && !g_interrupted) {
+  const uint64_t start_step = t.state().step;
+  Progress progress(t, o.max_steps, f.log_every, rank0);
+  while (!t.finished() && !t.interrupted()) {
     auto s = t.step();
     if (!s.ok()) {
       progress.end_line();
@@ -114,7 +150,8 @@ int train_main(TrainFlags f) {
     progress.end_line();
     auto row = t.end_epoch();
     if (!row.ok()) return fail(row.error());
-    fmt::print(stderr,
+    if (rank0)
+      fmt::print(stderr,
                "epoch {} done: train loss {:.4f} top1 {:.2f}% | val loss {:.4f} top1 {:.2f}% top5 {:.2f}% | {:.1f} "
                "img/s, {:.1f} s\n",
                row->epoch, row->train_loss, 100 * row->train_top1, row->val_loss, 100 * row->val_top1,
@@ -126,8 +163,9 @@ int train_main(TrainFlags f) {
     progress.end_line();
     if (auto s = t.save(); !s.ok()) return fail(s.error());
   }
-  if (g_interrupted) {
-    fmt::print(stderr, "vknn train: interrupted at epoch {} batch {} (step {}); saved {}; continue with --resume\n",
+  if (t.interrupted()) {
+    if (rank0)
+      fmt::print(stderr, "vknn train: interrupted at epoch {} batch {} (step {}); saved {}; continue with --resume\n",
                st.epoch + 1, st.batch_in_epoch, st.step, t.checkpoint_path().string());
     return 130;
   }
@@ -135,9 +173,18 @@ int train_main(TrainFlags f) {
   if (cut) {
     auto r = t.validate();
     if (!r.ok()) return fail(r.error());
-    fmt::print(stderr, "validation at step {}: loss {:.4f} top1 {:.2f}% top5 {:.2f}% ({} images)\n", st.step, r->loss,
+    if (rank0)
+      fmt::print(stderr, "validation at step {}: loss {:.4f} top1 {:.2f}% top5 {:.2f}% ({} images)\n", st.step, r->loss,
                100 * r->top1, 100 * r->top5, r->samples);
   }
+  if (t.reducer() && t.state().step > start_step + 1) {
+    // Steps after the first (which builds the pipelines) of this process.
+    const dist::ReduceStats& total = t.reducer()->total();
+    if (rank0)
+      fmt::print(stderr, "gradient all-reduce: {:.0f}% of its time hidden behind the backward pass ({:.1f} of {:.1f} ms)\n",
+                 100 * total.hidden_share(), total.hidden_ms, total.comm_ms);
+  }
+  if (!rank0) return 0;
   if (!f.weights_only.empty()) {
     auto bytes = t.checkpoint_bytes(true);
     if (!bytes.ok()) return fail(bytes.error());
@@ -158,7 +205,9 @@ Run setup(CLI::App& app) {
   app.add_option("--data", c.data, "IDX, CIFAR-10 binary, or train/ and test/ (or val/) image folders")
       ->type_name("DIR");
   add_int(app, "--epochs", c.epochs, "epochs to train", 1, 1000000);
-  add_int(app, "--batch", c.batch, "images per step", 1, int(kMaxBatch));
+  add_int(app, "--batch", c.batch,
+          "images per step: the global batch (under mpirun -np N each rank computes B/N of it; N must divide B)", 1,
+          int(kMaxBatch));
   add_real(app, "--lr", c.lr, "learning rate", 0, 100, /*lo_open=*/true);
   add_real(app, "--momentum", c.momentum, "SGD momentum", 0, 1);
   add_real(app, "--weight-decay", c.weight_decay, "L2 weight decay", 0, 1);
@@ -202,6 +251,13 @@ Run setup(CLI::App& app) {
   add_int(app, "--max-steps", f->options.max_steps, "stop after this many steps in all (0: no limit)", int64_t(0));
   add_int(app, "--log-every", f->log_every, "steps between progress lines (0: 10 on a terminal, else 100)", 0);
   app.add_flag("--eval-every-epoch")->description("validate after every epoch (always on)");
+  add_real(app, "--bucket-mb", f->bucket_mb,
+           "under mpirun: gradients are all-reduced in buckets of about this many MB while backward runs (0: one "
+           "bucket at the end)",
+           0, 1e6);
+  add_real(app, "--dist-timeout", f->dist_timeout_s,
+           "under mpirun: seconds to wait for the other ranks before failing, naming those not heard from", 0, 1e6,
+           /*lo_open=*/true);
   add_device(app, f->device);
   add_device(app, f->device2, "--device2", "second device of --split two-devices (default: the same as --device)");
   return [f, &app] {

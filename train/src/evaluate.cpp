@@ -54,14 +54,15 @@ Result<EvalResult> evaluate_views(Executor& ex, const models::Model& m, data::Ba
 
 }  // namespace
 
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views) {
+Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::BatchLoader& loader) {
   const Graph& g = ex.graph();
   const int64_t B = g.shape(m.images)[0];
   const int64_t K = g.shape(m.logits)[1];
   const int64_t sample = g.shape(m.images).numel() / B;
-  if (views > 1) return evaluate_views(ex, m, loader, views, B, K, sample);
-  EvalResult r;
-  double loss_sum = 0, top1 = 0, top5 = 0;
+  EvalSums r;
+  double& loss_sum = r.loss;
+  double& top1 = r.top1;
+  double& top5 = r.top5;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
     const int64_t n = batch->n;
@@ -104,8 +105,19 @@ Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoa
   if (loader.failed_samples() > 0)
     fmt::print(stderr, "warning: {} unreadable samples replaced (last: {})\n", loader.failed_samples(),
                loader.last_failure());
-  if (r.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
-  r.loss = loss_sum / double(r.samples), r.top1 = top1 / double(r.samples), r.top5 = top5 / double(r.samples);
+  return r;
+}
+
+Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views) {
+  const Graph& g = ex.graph();
+  const int64_t B = g.shape(m.images)[0];
+  if (views > 1)
+    return evaluate_views(ex, m, loader, views, B, g.shape(m.logits)[1], g.shape(m.images).numel() / B);
+  VKNN_ASSIGN(EvalSums s, evaluate_sums(ex, m, loader));
+  if (s.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
+  EvalResult r;
+  r.samples = s.samples;
+  r.loss = s.loss / double(s.samples), r.top1 = s.top1 / double(s.samples), r.top5 = s.top5 / double(s.samples);
   return r;
 }
 

@@ -320,7 +320,7 @@ std::string augmentation_name(const ModelSpec& spec, const DataSource& src) {
 
 Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
                                                        bool augment, int batch, int threads, uint64_t seed,
-                                                       int64_t limit, bool ten_crop) {
+                                                       int64_t limit, bool ten_crop, data::Partition part) {
   if (ten_crop && (src.kind != DataSource::Kind::folder || spec.resize_shorter == 0))
     return make_error(Errc::invalid_argument, "10-crop evaluation needs an image folder and an ImageNet model ({})",
                       spec.name);
@@ -330,6 +330,7 @@ Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, co
   lo.seed = seed;
   lo.shuffle = train_split;
   lo.drop_last = train_split;  // the training graph has a fixed batch
+  lo.part = part;
   if (src.kind == DataSource::Kind::folder) {
     std::shared_ptr<const data::ImageFolder> f = train_split ? src.train_f : src.test_f;
     if (limit > 0 && int64_t(f->size()) > limit) {

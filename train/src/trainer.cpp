@@ -55,6 +55,7 @@ Status check_config(const RunConfig& c) {
 Trainer::~Trainer() = default;
 
 void Trainer::say(const std::string& s) const {
+  if (!writer() && !s.starts_with("warning")) return;  // data-parallel: rank 0 speaks for all
   if (opt_.log) opt_.log(s);
   else fmt::print(stderr, "{}\n", s);
 }
@@ -87,8 +88,10 @@ Status Trainer::open(TrainerOptions& o) {
     run_ = std::move(saved);
     run_.config = merged;
   } else {
+    // Data-parallel: rank 0 alone owns the folder (the others would see its first commit).
     bool has_run = false;
-    for (const char* name : kRunFiles) has_run = has_run || fs::exists(out / name, ec);
+    if (writer())
+      for (const char* name : kRunFiles) has_run = has_run || fs::exists(out / name, ec);
     if (has_run && !opt_.force)
       return make_error(Errc::invalid_argument,
                         "{} holds a run already: continue it with --resume, or replace it with --force", out.string());
@@ -126,10 +129,23 @@ Status Trainer::open(TrainerOptions& o) {
   run_.data = id;
   say(fmt::format("data: {} ({}), {} training and {} test images, {} classes", c.data, id.kind, id.train, id.test,
                   id.classes));
-  auto train_loader = make_loader(*src_, spec_, true, true, c.batch, opt_.threads, c.seed, c.limit);
+  // Data-parallel: this rank's slice of every global batch, and every ranks()-th validation batch.
+  auto slice = dist::rank_slice(c.batch, rank(), ranks());
+  if (!slice.ok()) return make_error(slice.error().code, "--batch: {}", slice.error().message);
+  slice_ = *slice;
+  const int local_batch = int(slice_.end - slice_.begin);
+  data::Partition train_part, val_part;
+  if (ranks() > 1) {
+    train_part.slice_begin = slice_.begin, train_part.slice_end = slice_.end;
+    val_part.shard = rank(), val_part.shards = ranks();
+    say(fmt::format("data-parallel: {} ranks ({}), global batch {}, {} per rank", ranks(), opt_.comm->kind(), c.batch,
+                    local_batch));
+  }
+  auto train_loader = make_loader(*src_, spec_, true, true, c.batch, opt_.threads, c.seed, c.limit, false, train_part);
   if (!train_loader.ok()) return train_loader.error();
   train_loader_ = std::move(*train_loader);
-  auto val_loader = make_loader(*src_, spec_, false, false, c.batch, opt_.threads, c.seed, c.val_limit);
+  auto val_loader =
+      make_loader(*src_, spec_, false, false, local_batch, opt_.threads, c.seed, c.val_limit, false, val_part);
   if (!val_loader.ok()) return val_loader.error();
   val_loader_ = std::move(*val_loader);
   per_epoch_ = train_loader_->batches_per_epoch();
@@ -149,6 +165,7 @@ Status Trainer::open(TrainerOptions& o) {
   if (!c.init.empty() && !fs::is_regular_file(c.init, ec))
     return make_error(Errc::io, "--init {}: not a file", c.init);
   VKNN_TRY(build_graph());
+  if (!writer()) return {};
   fs::create_directories(out, ec);
   if (ec) return make_error(Errc::io, "{}: cannot create: {}", out.string(), ec.message());
   if (int n = remove_stale_temporaries(out); n > 0)
@@ -159,7 +176,7 @@ Status Trainer::open(TrainerOptions& o) {
 // The training graph: model, loss, frozen parameters, autodiff, SGD. No device needed.
 Status Trainer::build_graph() {
   const RunConfig& c = run_.config;
-  VKNN_ASSIGN(model_, build_model(spec_, c.batch, src_->classes, true, float(c.label_smoothing)));
+  VKNN_ASSIGN(model_, build_model(spec_, slice_.end - slice_.begin, src_->classes, true, float(c.label_smoothing)));
   Graph& g = model_.graph;
   if (!c.freeze.empty()) {
     size_t frozen = 0;
@@ -223,7 +240,19 @@ Status Trainer::build() {
     say(fmt::format("split: {}: target 0 on {} queue 0, target 1 on {} queue {}", c.split, ctx_->caps().name,
                     eo.targets[1].context->caps().name, eo.targets[1].queue));
   }
+  std::vector<dist::GradientBucket> buckets;
+  if (ranks() > 1) {
+    buckets = dist::plan_buckets(model_.graph, opt_.bucket_bytes);
+    eo.cut_after = dist::cut_points(buckets);
+  }
   VKNN_ASSIGN(ex_, Executor::create(*ctx_, model_.graph, eo));
+  if (ranks() > 1) {
+    uint64_t bytes = 0;
+    for (const auto& b : buckets) bytes += b.bytes;
+    say(fmt::format("gradient all-reduce: {:.2f} MB in {} bucket{}, overlapped with the backward pass",
+                    double(bytes) / 1e6, buckets.size(), buckets.size() == 1 ? "" : "s"));
+    reducer_ = std::make_unique<dist::GradientAllReducer>(*opt_.comm, std::move(buckets), opt_.dist_timeout);
+  }
   RunState& st = run_.state;
   if (opt_.resume) {
     VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(ckpt_));
@@ -241,10 +270,55 @@ Status Trainer::build() {
       for (const auto& h : head_) head += (head.empty() ? "" : ", ") + h;
       say(fmt::format("initial weights from {}{}", c.init, head.empty() ? "" : "; new " + head));
     }
-    VKNN_TRY(save());
   }
+  if (ranks() > 1) VKNN_TRY(share_rank0_weights());
+  if (!opt_.resume) VKNN_TRY(save());
   ex_->set_learning_rate(float(st.lr));
   return {};
+}
+
+// Data-parallel start: every rank must run the same run from the same weights. The run (as
+// JSON) is compared over ranks, then rank 0's parameters and state (momentum, running
+// statistics) are summed with zeros from the others, which copies them exactly (as DDP
+// broadcasts rank 0's module at construction). It is also where the ranks first meet, so a
+// rank that failed to start is named here, after dist_timeout.
+Status Trainer::share_rank0_weights() {
+  dist::Communicator& comm = *opt_.comm;
+  const std::string run = run_to_json(run_);
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : run) h = (h ^ ch) * 1099511628211ull;
+  const double mine[2] = {double(uint32_t(h)), double(uint32_t(h >> 32))};
+  VKNN_ASSIGN(auto all, comm.gather(mine, opt_.dist_timeout, "the start of data-parallel training"));
+  for (int r = 1; r < comm.size(); ++r)
+    if (all[size_t(2 * r)] != all[0] || all[size_t(2 * r + 1)] != all[1])
+      return make_error(Errc::invalid_argument,
+                        "{} is not running the run of {} (a different --resume folder, flags or data): every rank "
+                        "must run the same command on the same files",
+                        comm.describe(r), comm.describe(0));
+  const Graph& g = model_.graph;
+  std::vector<TensorId> shared;
+  std::vector<float> flat;
+  for (size_t i = 0; i < g.tensors().size(); ++i) {
+    const TensorDesc& d = g.tensors()[i];
+    if ((d.role != Role::parameter && d.role != Role::state) || d.dtype != DType::f32) continue;
+    shared.push_back(TensorId{int32_t(i)});
+    VKNN_ASSIGN(auto v, ex_->read(shared.back()));
+    if (comm.rank() != 0) std::fill(v.begin(), v.end(), 0.0f);
+    flat.insert(flat.end(), v.begin(), v.end());
+  }
+  VKNN_TRY(comm.sum(flat, opt_.dist_timeout, "the copy of rank 0's weights"));
+  const float* src = flat.data();
+  for (TensorId t : shared) {
+    const size_t n = size_t(g.desc(t).shape.numel());
+    VKNN_TRY(ex_->write(t, std::span<const float>(src, n)));
+    src += n;
+  }
+  return {};
+}
+
+bool Trainer::interrupted() const {
+  if (ranks() > 1) return stop_agreed_;
+  return opt_.interrupted && opt_.interrupted();
 }
 
 double Trainer::scheduled_lr(int epoch) const {
@@ -284,9 +358,22 @@ Result<StepResult> Trainer::step() {
   const Graph& g = model_.graph;
   VKNN_TRY(ex_->set_input(model_.images, std::span<const float>(batch->images)));
   VKNN_TRY(ex_->set_input(model_.labels, std::span<const int32_t>(batch->labels)));
-  VKNN_TRY(ex_->run());
+  VKNN_TRY(ex_->run(reducer_.get()));
   VKNN_ASSIGN(float loss, ex_->read_scalar(g.loss));
   VKNN_ASSIGN(float top1, ex_->read_scalar(g.top1));
+  double loss_sum = double(loss) * double(batch->n), top1_sum = top1;
+  int64_t n = batch->n;
+  if (ranks() > 1) {  // the batch's metrics over all ranks, summed in rank order: the same on every rank
+    const bool stop = opt_.interrupted && opt_.interrupted();
+    const double mine[4] = {loss_sum, double(top1), double(n), stop ? 1.0 : 0.0};
+    VKNN_ASSIGN(auto all, opt_.comm->gather(mine, opt_.dist_timeout, fmt::format("the metrics of step {}", st.step + 1)));
+    loss_sum = top1_sum = 0, n = 0;
+    for (int r = 0; r < ranks(); ++r) {
+      loss_sum += all[size_t(4 * r)], top1_sum += all[size_t(4 * r + 1)], n += int64_t(all[size_t(4 * r + 2)]);
+      stop_agreed_ = stop_agreed_ || all[size_t(4 * r + 3)] != 0;
+    }
+    loss = float(loss_sum / double(n)), top1 = float(top1_sum);
+  }
   if (!std::isfinite(loss)) {
     auto inv = ex_->read_scalar(g.invalid_labels);
     if (inv.ok() && *inv > 0)
@@ -301,16 +388,29 @@ Result<StepResult> Trainer::step() {
                       loss, st.step + 1, st.step);
   }
   ++st.step, ++st.batch_in_epoch;
-  st.loss_sum += double(loss) * double(batch->n);
-  st.top1_sum += top1;
-  st.samples += batch->n;
+  st.loss_sum += loss_sum;
+  st.top1_sum += top1_sum;
+  st.samples += n;
   st.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return StepResult{loss, top1, batch->n};
+  return StepResult{loss, top1, n};
 }
 
 Result<EvalResult> Trainer::validate() {
   if (!ex_) return make_error(Errc::invalid_argument, "the trainer stopped after an error");
-  return evaluate(*ex_, model_, *val_loader_);
+  if (ranks() == 1) return evaluate(*ex_, model_, *val_loader_);
+  VKNN_ASSIGN(EvalSums mine, evaluate_sums(*ex_, model_, *val_loader_));
+  const double part[4] = {mine.loss, mine.top1, mine.top5, double(mine.samples)};
+  VKNN_ASSIGN(auto all, opt_.comm->gather(part, opt_.dist_timeout, "the validation results"));
+  EvalSums s;
+  for (int r = 0; r < ranks(); ++r) {
+    s.loss += all[size_t(4 * r)], s.top1 += all[size_t(4 * r + 1)], s.top5 += all[size_t(4 * r + 2)];
+    s.samples += int64_t(all[size_t(4 * r + 3)]);
+  }
+  if (s.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
+  EvalResult r;
+  r.samples = s.samples;
+  r.loss = s.loss / double(s.samples), r.top1 = s.top1 / double(s.samples), r.top5 = s.top5 / double(s.samples);
+  return r;
 }
 
 Result<EpochRow> Trainer::end_epoch() {
@@ -347,7 +447,7 @@ Result<EpochRow> Trainer::end_epoch() {
   st.lr = scheduled_lr(st.epoch);
   epoch_open_ = false;
   VKNN_TRY(save());
-  if (best) {
+  if (best && writer()) {
     VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes(true));
     VKNN_TRY(write_file_atomic(opt_.out / "best.safetensors", bytes));
   }
@@ -371,6 +471,7 @@ Result<std::vector<uint8_t>> Trainer::checkpoint_bytes(bool weights_only) const 
 }
 
 Status Trainer::save() {
+  if (!writer()) return {};  // data-parallel: rank 0 writes; the others hold the same weights and run
   VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes(false));
   VKNN_TRY(commit_file(ckpt_, bytes));
   // Derived files: written after the commit, rewritten by the next one.

@@ -40,6 +40,17 @@ struct SampleShape {
 // stops with an error (status()).
 using SampleFn = std::function<Status(int64_t index, Rng& rng, std::span<float> out)>;
 
+// Data-parallel ranks share an epoch's batches.
+struct Partition {
+  // Each batch of batch_size samples (in the epoch's order) is the global batch, and this
+  // loader delivers only its positions [slice_begin, slice_end): the rank's slice, so that
+  // the global batch is the same samples whatever the number of ranks. slice_end 0: all.
+  int64_t slice_begin = 0, slice_end = 0;
+  // Batch k of this loader is batch shard + k * shards of the epoch (evaluation: each rank
+  // scores every shards-th batch).
+  int64_t shard = 0, shards = 1;
+};
+
 struct LoaderOptions {
   int batch_size = 32;
   int threads = 2;
@@ -50,6 +61,7 @@ struct LoaderOptions {
   // Largest fraction of a class's samples that may fail to load (each is replaced by the next
   // readable one); beyond it the loader stops: next() returns nullopt and status() the error.
   double max_unreadable = kMaxUnreadableFraction;
+  Partition part;
 };
 
 class BatchLoader {
@@ -82,6 +94,7 @@ class BatchLoader {
   // An error once more than options.max_unreadable of some class's samples failed to load
   // (naming the class, the counts and the last failure, which names the file); sticky.
   Status status() const;
+  // Batches this loader delivers per epoch (of its partition).
   int64_t batches_per_epoch() const;
   int64_t size() const { return int64_t(labels_.size()); }
   SampleShape shape() const { return shape_; }

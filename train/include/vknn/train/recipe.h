@@ -87,9 +87,11 @@ inline constexpr uint64_t kSubsetSeed = 20121203;
 
 // limit > 0: a stratified subset of that many samples (stratified_subset, kSubsetSeed).
 // ten_crop: each sample is 10 views (image folders with ImageNet models only).
+// part: a data-parallel rank's share of each epoch (data::Partition).
 Result<std::unique_ptr<data::BatchLoader>> make_loader(const DataSource& src, const ModelSpec& spec, bool train_split,
                                                        bool augment, int batch, int threads, uint64_t seed,
-                                                       int64_t limit = 0, bool ten_crop = false);
+                                                       int64_t limit = 0, bool ten_crop = false,
+                                                       data::Partition part = {});
 
 // What a checkpoint says about itself (the metadata the Trainer writes): the model, its
 // classes and their names, the input and the normalisation. Fields stay empty (0) where the
@@ -113,5 +115,12 @@ struct EvalResult {
 // With views > 1 (10-crop) the graph's batch holds views images per sample; the softmax
 // probabilities of a sample's views are averaged and scored on the host.
 Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views = 1);
+// The sums behind evaluate() (one view per sample): loss, top1 and top5 summed over the
+// samples, for a data-parallel rank that scores a share of the split. No samples is no error.
+struct EvalSums {
+  double loss = 0, top1 = 0, top5 = 0;
+  int64_t samples = 0;
+};
+Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::BatchLoader& loader);
 
 }  // namespace vknn::train

@@ -18,6 +18,7 @@
 // was not stopped.
 #pragma once
 
+#include "vknn/dist/allreduce.h"
 #include "vknn/engine/context.h"
 #include "vknn/graph/executor.h"
 #include "vknn/models/model.h"
@@ -46,7 +47,24 @@ struct TrainerOptions {
   std::shared_ptr<Context> context, context2;
   ContextOptions device, device2;
   // Messages for the user (the data, the device, resuming, schedule changes). Default: stderr.
+  // Data-parallel: rank 0's only (and every rank's warnings).
   std::function<void(const std::string&)> log;
+  // Polled at every step: the caller wants to stop (Ctrl-C). Data-parallel: every rank stops
+  // after the step in which any rank asked (interrupted()).
+  std::function<bool()> interrupted;
+
+  // Data-parallel training (null, or a group of one: alone). run.batch is the global batch:
+  // the same samples for a given seed whatever the number of ranks N; each rank builds the
+  // graph at batch/N (which must divide) and computes its slice of each global batch; the
+  // gradients are averaged (dist::GradientAllReducer, in buckets of bucket_bytes, overlapped
+  // with the backward pass), so every rank applies the same update and N ranks take the steps
+  // of one rank at the global batch. Validation is shared out by batches. Metrics are over
+  // all ranks. Rank 0 alone writes the run folder; every rank reads it to resume, and the
+  // run state counts global batches, so a run resumes on any number of ranks. Every wait for
+  // the other ranks ends after dist_timeout with an error naming the ranks not heard from.
+  std::shared_ptr<dist::Communicator> comm;
+  uint64_t bucket_bytes = dist::kDefaultBucketBytes;
+  std::chrono::milliseconds dist_timeout{120'000};
 };
 
 struct StepResult {
@@ -87,6 +105,15 @@ class Trainer {
   Executor& executor() { return *ex_; }
   const models::Model& model() const { return model_; }
   Context& context() { return *ctx_; }
+  // Data-parallel: this process's rank and the number of ranks (0 and 1 alone); rank 0 writes.
+  int rank() const { return opt_.comm ? opt_.comm->rank() : 0; }
+  int ranks() const { return opt_.comm ? opt_.comm->size() : 1; }
+  // The samples of each global batch this rank computes.
+  dist::Slice slice() const { return slice_; }
+  // Some rank asked to stop (TrainerOptions::interrupted); alone: asks now.
+  bool interrupted() const;
+  // The gradient all-reduce (null alone).
+  const dist::GradientAllReducer* reducer() const { return reducer_.get(); }
 
  private:
   Trainer() = default;
@@ -96,6 +123,8 @@ class Trainer {
   double scheduled_lr(int epoch) const;
   Status begin_epoch();
   void say(const std::string& s) const;
+  bool writer() const { return rank() == 0; }
+  Status share_rank0_weights();
 
   TrainerOptions opt_;
   SavedRun run_;
@@ -109,6 +138,9 @@ class Trainer {
   std::set<std::string> head_;  // --replace-head: the classifier's parameters
   int64_t per_epoch_ = 0;
   bool epoch_open_ = false;
+  dist::Slice slice_;
+  std::unique_ptr<dist::GradientAllReducer> reducer_;
+  bool stop_agreed_ = false;
 };
 
 // A fresh run's config checked without a device: known model, rule, schedule and split, sizes
