@@ -682,6 +682,14 @@ Result<std::vector<uint8_t>> Executor::checkpoint_bytes(const std::map<std::stri
     if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
     if (weights_only && optimizer_state(d)) continue;
     VKNN_ASSIGN(auto v, read(TensorId{int32_t(i)}));
+    // Every loader refuses non-finite weights (SafetensorsFile::read_f32), so a checkpoint
+    // holding one could never be used: refuse to write it (a diverged training step).
+    for (size_t k = 0; k < v.size(); ++k)
+      if (!std::isfinite(v[k]))
+        return make_error(Errc::invalid_argument,
+                          "not saving a checkpoint at step {}: tensor '{}' {} holds a non-finite value ({}) at "
+                          "element {} (the training diverged)",
+                          params_.step, d.name, d.shape.str(), v[k], k);
     w.add_f32(d.name, d.shape.dims, v);
   }
   for (const auto& [k, v] : metadata) w.set_metadata(k, v);

@@ -129,6 +129,11 @@ row "wide.png" infer --model lenet --weights "$w" "$dir/wide.png"
 row "bomb.jpg" infer --model lenet --weights "$w" "$dir/bomb.jpg"
 row "bomb.png" infer --model lenet --weights "$w" "$dir/bomb.png"
 
+# --- device memory: a step that needs more than the device can allocate (ResNet-50 training
+# at batch 256 keeps about 29 GB of activations; lavapipe allocates at most 2 GiB at once) is
+# refused before anything runs, naming the size and the limit: no crash, no kill, no hang ---
+row "of device memory" bench --model resnet50 --train --batch 256 --iters 1 --warmup 0
+
 # --- numbers out of range (tests/cli/bad_numbers.sh has the full set) ---
 row "--batch" eval --model lenet --weights "$w" --data "$idx" --batch 4294967328
 row "--limit" eval --model lenet --weights "$w" --data "$idx" --limit -1

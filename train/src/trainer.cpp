@@ -11,6 +11,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 
 namespace vknn::train {
 namespace fs = std::filesystem;
@@ -22,6 +26,18 @@ const char* const kRunFiles[] = {"checkpoint.safetensors", "state.json", "metric
                                  "best.safetensors", "classes.txt"};
 
 std::string json_array(const std::vector<float>& v) { return nlohmann::json(v).dump(); }
+
+// Fault injection for tests: VKNN_TRAIN_FAULT=K:nan makes step K's update leave a NaN in the
+// last parameter (the classifier's, so that the logits see it), as an overflowing update would,
+// while that step's own loss stays finite.
+// 0 when unset (the commit faults, K:before and K:after, are run.cpp's).
+uint64_t nan_fault_step() {
+  const char* env = std::getenv("VKNN_TRAIN_FAULT");
+  unsigned long long k = 0;
+  char where[16] = {};
+  if (!env || std::sscanf(env, "%llu:%15s", &k, where) != 2 || std::strcmp(where, "nan") != 0) return 0;
+  return k;
+}
 
 }  // namespace
 
@@ -261,6 +277,7 @@ Status Trainer::build() {
       return make_error(Errc::parse, "{}: the weights are at step {} but the run state at step {}", ckpt_.string(),
                         ex_->step(), st.step);
     st.resumed_at.push_back(st.step);
+    committed_step_ = st.step;
     say(fmt::format("resuming {} at epoch {} batch {} (step {}, lr {:.6g})", opt_.out.string(), st.epoch + 1,
                     st.batch_in_epoch, st.step, st.lr));
   } else {
@@ -385,14 +402,28 @@ Result<StepResult> Trainer::step() {
     return make_error(Errc::invalid_argument,
                       "the loss is {} at step {} (diverged: try a smaller --lr); nothing was saved from this step, "
                       "the last checkpoint is at step {}",
-                      loss, st.step + 1, st.step);
+                      loss, st.step + 1, committed_step_);
   }
   ++st.step, ++st.batch_in_epoch;
+  if (st.step == nan_fault_step()) VKNN_TRY(inject_nan());
   st.loss_sum += loss_sum;
   st.top1_sum += top1_sum;
   st.samples += n;
   st.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return StepResult{loss, top1, n};
+}
+
+Status Trainer::inject_nan() {
+  const auto& tensors = model_.graph.tensors();
+  for (size_t i = tensors.size(); i-- > 0;) {
+    const TensorDesc& d = tensors[i];
+    if (d.role != Role::parameter || d.slice_of.valid()) continue;
+    VKNN_ASSIGN(std::vector<float> v, ex_->read(TensorId{int32_t(i)}));
+    v.at(0) = std::numeric_limits<float>::quiet_NaN();
+    say(fmt::format("VKNN_TRAIN_FAULT: a NaN in '{}' after step {}", d.name, run_.state.step));
+    return ex_->write(TensorId{int32_t(i)}, v);
+  }
+  return make_error(Errc::invalid_argument, "VKNN_TRAIN_FAULT: the model has no parameter");
 }
 
 Result<EvalResult> Trainer::validate() {
@@ -420,6 +451,15 @@ Result<EpochRow> Trainer::end_epoch() {
     say(fmt::format("warning: {} unreadable training samples replaced (last: {})", train_loader_->failed_samples(),
                     train_loader_->last_failure()));
   VKNN_ASSIGN(EvalResult r, validate());
+  if (!std::isfinite(r.loss)) {
+    // The last step's loss was finite but its update was not: the weights give a non-finite
+    // validation loss. Commit nothing from them (the loaders would refuse them anyway).
+    ex_.reset();
+    return make_error(Errc::invalid_argument,
+                      "the validation loss is {} after step {} (diverged: try a smaller --lr); nothing was saved "
+                      "from epoch {}, the last checkpoint is at step {}",
+                      r.loss, st.step, st.epoch + 1, committed_step_);
+  }
   EpochRow row;
   row.epoch = st.epoch + 1;
   row.epoch_fraction = st.epoch + 1;
@@ -471,9 +511,13 @@ Result<std::vector<uint8_t>> Trainer::checkpoint_bytes(bool weights_only) const 
 }
 
 Status Trainer::save() {
-  if (!writer()) return {};  // data-parallel: rank 0 writes; the others hold the same weights and run
+  if (!writer()) {  // data-parallel: rank 0 writes; the others hold the same weights and run
+    committed_step_ = run_.state.step;
+    return {};
+  }
   VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes(false));
   VKNN_TRY(commit_file(ckpt_, bytes));
+  committed_step_ = run_.state.step;
   // Derived files: written after the commit, rewritten by the next one.
   const fs::path& out = opt_.out;
   VKNN_TRY(commit_text(out / "state.json", run_to_json(run_)));

@@ -92,6 +92,7 @@ Result<RunConfig> resume_config(const SavedRun& saved, const RunConfig& wanted, 
 //
 // Fault injection for tests: with VKNN_TRAIN_FAULT=K:before (or K:after) in the environment,
 // the process ends with _exit(86) at its K-th commit, before (after) the rename.
+// (VKNN_TRAIN_FAULT=K:nan is the Trainer's: a NaN in the weights after step K.)
 Status commit_file(const std::filesystem::path& path, std::span<const uint8_t> bytes);
 Status commit_text(const std::filesystem::path& path, const std::string& text);
 // Removes what a killed commit left in `dir`: files named <name>.tmp.<digits>. Returns how many.

@@ -86,7 +86,8 @@ class Trainer {
   bool finished() const;
   // Top-1, top-5 and mean loss on the test split (val_limit: a stratified subset).
   Result<EvalResult> validate();
-  // Validation, a metrics row, the schedule for the next epoch, then a commit.
+  // Validation, a metrics row, the schedule for the next epoch, then a commit. A non-finite
+  // validation loss (the last update diverged) is an error and nothing is committed.
   Result<EpochRow> end_epoch();
   // Commits the weights, the optimizer state and the run now (at any step), then writes
   // state.json, metrics.csv and curves.svg beside it.
@@ -122,6 +123,7 @@ class Trainer {
   Status build();
   double scheduled_lr(int epoch) const;
   Status begin_epoch();
+  Status inject_nan();  // VKNN_TRAIN_FAULT=K:nan (tests)
   void say(const std::string& s) const;
   bool writer() const { return rank() == 0; }
   Status share_rank0_weights();
@@ -141,6 +143,7 @@ class Trainer {
   dist::Slice slice_;
   std::unique_ptr<dist::GradientAllReducer> reducer_;
   bool stop_agreed_ = false;
+  uint64_t committed_step_ = 0;  // the step of the checkpoint on disk
 };
 
 // A fresh run's config checked without a device: known model, rule, schedule and split, sizes
