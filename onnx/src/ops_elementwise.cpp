@@ -1,10 +1,13 @@
-// Element-wise ops: Relu; Add, Sub, Mul and Div (folded on values known at import).
+// Element-wise ops: Relu; the activation family (Sigmoid, HardSigmoid, HardSwish, Clip,
+// LeakyRelu); Add, Sub, Mul and Div (folded on values known at import).
 #include "fold.h"
 #include "importer.h"
 
+#include "vknn/ops/activation.h"
 #include "vknn/ops/add.h"
 #include "vknn/ops/relu.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -24,6 +27,101 @@ Status relu_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
   TensorId y = relu(im.g, x, im.name(n));
   if (y.valid()) im.set_output(n, 0, y, v.shape);
   return {};
+}
+
+// y = f(x) for one of the activation family: folded when x is known at import, else one
+// graph node.
+Status unary_activation(Importer& im, const ::onnx::NodeProto& n, const ActivationParams& p) {
+  const Value& v = im.input(n, 0);
+  if (v.constant && v.constant->is_float()) {
+    std::vector<float> r(*v.constant->f);
+    const auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
+    for (float& e : r) {
+      const double x = e, a = p.alpha, b = p.beta;
+      double y = 0;
+      switch (p.kind) {
+        case ActivationKind::sigmoid: y = sigmoid(x); break;
+        case ActivationKind::hardsigmoid: y = std::clamp(a * x + b, 0.0, 1.0); break;
+        case ActivationKind::hardswish: y = x * std::clamp(x + 3, 0.0, 6.0) / 6; break;
+        case ActivationKind::silu: y = x * sigmoid(x); break;
+        case ActivationKind::clip: y = std::min(std::max(x, a), b); break;
+        case ActivationKind::leaky_relu: y = x > 0 ? x : a * x; break;
+      }
+      e = float(y);
+    }
+    im.set_constant(n, 0, HostTensor::floats(v.shape, std::move(r)));
+    return {};
+  }
+  VKNN_ASSIGN(TensorId x, im.raw_tensor(n, 0));
+  TensorId y = activation(im.g, x, p, im.name(n));
+  if (y.valid()) im.set_output(n, 0, y, v.shape);
+  return {};
+}
+
+Status finite_attribute(const char* name, float v) {
+  if (!std::isfinite(v)) return make_error(Errc::parse, "attribute '{}' = {} is not finite", name, v);
+  return {};
+}
+
+Status sigmoid_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
+  if (im.dry) return {};
+  return unary_activation(im, n, ActivationParams::sigmoid());
+}
+
+Status hardsigmoid_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const float alpha, a.f("alpha", 0.2f));
+  VKNN_ASSIGN(const float beta, a.f("beta", 0.5f));
+  VKNN_TRY(finite_attribute("alpha", alpha));
+  VKNN_TRY(finite_attribute("beta", beta));
+  if (im.dry) return {};
+  return unary_activation(im, n, ActivationParams::hardsigmoid(alpha, beta));
+}
+
+Status hardswish_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
+  if (im.dry) return {};
+  return unary_activation(im, n, ActivationParams::hardswish());
+}
+
+Status leaky_relu_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const float alpha, a.f("alpha", 0.01f));
+  VKNN_TRY(finite_attribute("alpha", alpha));
+  if (im.dry) return {};
+  return unary_activation(im, n, ActivationParams::leaky_relu(alpha));
+}
+
+// Clip: bounds are attributes before opset 11 and optional scalar inputs from 11 on (they
+// must be known at import). Clip(0, inf) is a ReLU; Clip(-inf, inf) the identity.
+Status clip_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  float lo = -inf, hi = inf;
+  if (im.opset < 11) {
+    VKNN_ASSIGN(lo, a.f("min", -std::numeric_limits<float>::max()));
+    VKNN_ASSIGN(hi, a.f("max", std::numeric_limits<float>::max()));
+  }
+  if (im.dry) return {};
+  for (int k : {1, 2}) {
+    if (im.opset < 11 || !im.has_input(n, k)) continue;
+    VKNN_ASSIGN(auto t, im.constant(n, k, k == 1 ? "min" : "max"));
+    if (t->numel() != 1)
+      return make_error(Errc::parse, "Clip {} '{}' {} is not a scalar", k == 1 ? "min" : "max", n.input(k),
+                        dims_str(t->dims));
+    (k == 1 ? lo : hi) = float(t->at(0));
+  }
+  if (std::isnan(lo) || std::isnan(hi) || lo > hi)
+    return unsupported("bounds [{}, {}]: min must not exceed max", lo, hi);
+  const Value& v = im.input(n, 0);
+  const bool no_lo = lo <= -std::numeric_limits<float>::max(), no_hi = hi >= std::numeric_limits<float>::max();
+  if (no_lo && no_hi) {
+    im.alias_output(n, 0, v);
+    return {};
+  }
+  if (lo == 0 && no_hi && !v.constant) {
+    VKNN_ASSIGN(TensorId x, im.raw_tensor(n, 0));
+    TensorId y = relu(im.g, x, im.name(n));
+    if (y.valid()) im.set_output(n, 0, y, v.shape);
+    return {};
+  }
+  return unary_activation(im, n, ActivationParams::clip(lo, hi));
 }
 
 enum class Arith { add, sub, mul, div };
@@ -84,6 +182,11 @@ Status binary(Importer& im, const ::onnx::NodeProto& n, const Attrs& a, Arith op
 
 void register_elementwise_ops(std::unordered_map<std::string, Converter>& t) {
   t["Relu"] = relu_op;
+  t["Sigmoid"] = sigmoid_op;
+  t["HardSigmoid"] = hardsigmoid_op;
+  t["HardSwish"] = hardswish_op;
+  t["LeakyRelu"] = leaky_relu_op;
+  t["Clip"] = clip_op;
   t["Add"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::add); };
   t["Sub"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::sub); };
   t["Mul"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::mul); };

@@ -35,6 +35,8 @@ const std::map<std::string, std::string> kCoverage = {
     {"relu_forward", "tests/ops/test_relu.cpp"},
     {"relu_backward", "tests/ops/test_relu.cpp"},
     {"relu_backward_inplace", "tests/ops/test_relu.cpp"},
+    {"activation_forward", "tests/ops/test_activation.cpp"},
+    {"activation_backward", "tests/ops/test_activation.cpp"},
     {"add_forward", "tests/ops/test_add.cpp"},
     {"add_backward", "tests/ops/test_add.cpp"},
     {"add_scaled", "tests/ops/test_add.cpp (copy, accumulate, scale)"},

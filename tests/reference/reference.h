@@ -10,6 +10,7 @@
 
 #include "fd.h"  // Vec, random_vec, dot, numeric_gradient (central differences), max_violation
 
+#include "activation.h"    // activation_forward/backward(ActParams, x[, dy]): sigmoid, clip, hardswish, ...
 #include "add.h"           // add_forward(a, b), add_backward(dy) -> {da, db}; any shape
 #include "avgpool.h"       // avgpool_* (N,C,H,W)->(N,C,OH,OW), both divisor modes; global_avgpool_* ->(N,C)
 #include "batchnorm.h"     // batchnorm_forward/backward: per channel over N,H,W; training and inference

@@ -1,6 +1,7 @@
 // The references against PyTorch on the arrays tests/reference/pytorch/pytorch_cases.py
 // computes (float64). These cases are skipped in the normal run, which has no such arrays;
 // the script runs them with --no-skip.
+#include "activation.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
 
@@ -28,4 +29,22 @@ TEST_CASE("pytorch: softmax cross-entropy with label smoothing equals CrossEntro
                         1e-12) == 0.0);
   }
   CHECK(cases >= 6);
+}
+
+TEST_CASE("pytorch: activations and their kinks equal torch.sigmoid, hardsigmoid, hardswish, silu, relu6, hardtanh, "
+          "leaky_relu" * doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("act" + std::to_string(i) + ".x"); ++i, ++cases) {
+    const std::string p = "act" + std::to_string(i) + ".";
+    const Vec& params = c.get(p + "params").values;
+    const ActParams a{Act(int(params[0])), params[1], params[2]};
+    CAPTURE(i);
+    const Vec& x = c.get(p + "x").values;
+    // 5e-8 relative: PyTorch's hardsigmoid backward multiplies by 1/6 rounded to fp32 even in float64.
+    CHECK(max_violation(activation_forward(a, x), c.get(p + "y").values, 1e-15, 1e-13) == 0.0);
+    CHECK(max_violation(activation_backward(a, x, c.get(p + "dy").values), c.get(p + "dx").values, 1e-15, 5e-8) ==
+          0.0);
+  }
+  CHECK(cases >= 8);
 }

@@ -33,6 +33,36 @@ def softmax_xent_cases(torch, put):
         put(name, "dlogits", z.grad)
 
 
+def activation_cases(torch, put):
+    """The element-wise activations and their gradients, with the kinks among the inputs (so
+    the one-sided derivative PyTorch takes there is checked too). params: kind, alpha, beta as
+    in tests/reference/activation.h."""
+    F = torch.nn.functional
+    kinds = [  # (name, kind index of ref::Act, alpha, beta, function)
+        ("sigmoid", 0, 0.0, 0.0, torch.sigmoid),
+        ("hardsigmoid", 1, 1 / 6, 0.5, F.hardsigmoid),
+        ("hardswish", 2, 0.0, 0.0, F.hardswish),
+        ("silu", 3, 0.0, 0.0, F.silu),
+        ("relu6", 4, 0.0, 6.0, F.relu6),
+        ("hardtanh", 4, -0.5, 0.25, lambda x: F.hardtanh(x, -0.5, 0.25)),
+        ("leaky_relu", 5, 0.01, 0.0, lambda x: F.leaky_relu(x, 0.01)),
+        ("leaky_relu_neg", 5, -0.3, 0.0, lambda x: F.leaky_relu(x, -0.3)),
+    ]
+    g = torch.Generator().manual_seed(16)
+    kinks = torch.tensor([-3.0, 0.0, 3.0, 6.0, -0.5, 0.25, -40.0, 40.0, 100.0, -100.0], dtype=torch.float64)
+    for i, (_, kind, alpha, beta, f) in enumerate(kinds):
+        x = torch.cat([torch.randn(501, generator=g, dtype=torch.float64) * 5, kinks]).requires_grad_()
+        dy = torch.randn(x.shape, generator=g, dtype=torch.float64)
+        y = f(x)
+        y.backward(dy)
+        name = f"act{i}"
+        put(name, "params", torch.tensor([kind, alpha, beta], dtype=torch.float64))
+        put(name, "x", x.detach())
+        put(name, "dy", dy)
+        put(name, "y", y.detach())
+        put(name, "dx", x.grad)
+
+
 def main():
     tests = sys.argv[1]
     try:
@@ -49,6 +79,7 @@ def main():
             manifest.append(" ".join([name] + [str(s) for s in t.shape]))
 
         softmax_xent_cases(torch, put)
+        activation_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
         env = dict(os.environ, VKNN_PYTORCH_CASES=d)
