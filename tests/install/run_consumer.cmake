@@ -52,6 +52,16 @@ foreach(pair "C_COMPILER;CMAKE_C_COMPILER" "CXX_COMPILER;CMAKE_CXX_COMPILER" "BU
     list(APPEND configure_args -D${out}=${${in}})
   endif()
 endforeach()
+# The sanitizer build (scripts/test-sanitize.sh): the installed libvknn needs the sanitizer
+# runtime, which must come first in the program's libraries, so the consumer is built with the
+# same -fsanitize; and, like vknn's own executables, it keeps the libraries it loads for
+# LeakSanitizer (cmake/keep_libraries_loaded.c, compiled here as one object on its link line).
+if(DEFINED SANITIZE AND NOT "${SANITIZE}" STREQUAL "")
+  get_filename_component(keep_loaded ${CONSUMER_BUILD}/../keep_libraries_loaded.o ABSOLUTE)
+  run("compiling keep_libraries_loaded.c" ${C_COMPILER} -c ${KEEP_LOADED_SOURCE} -o ${keep_loaded})
+  list(APPEND configure_args -DCMAKE_C_FLAGS=-fsanitize=${SANITIZE} -DCMAKE_CXX_FLAGS=-fsanitize=${SANITIZE}
+       "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=${SANITIZE} ${keep_loaded} -Wl,--export-dynamic-symbol=dlclose")
+endif()
 run("configuring the consumer project" ${CMAKE_COMMAND} ${configure_args})
 run("building the consumer project" ${CMAKE_COMMAND} --build ${CONSUMER_BUILD})
 message(STATUS "install-test: consumer built in ${CONSUMER_BUILD} against ${PREFIX}")
