@@ -117,6 +117,7 @@ Status GradientAllReducer::before_update(Executor& ex) {
   }
   while (finished < buckets_.size() || !heard_all) {
     bool progressed = false;
+    comm_.serve();
     // Start every bucket whose gradients are written. While the device is still busy,
     // wait on its timeline a little, so that the host does not spin on the device's cores.
     while (started < buckets_.size()) {

@@ -59,9 +59,22 @@ Error Communicator::timed_out(const std::string& what, std::chrono::milliseconds
   auto m = missing();
   if (!m.ok()) return Error{Errc::timeout, VK_SUCCESS, fmt::format("{}: {}", what, m.error().message)};
   const double s = double(timeout.count()) / 1000.0;
-  if (m->empty())
-    return make_error(Errc::timeout, "{} did not complete within {:g} s although every rank reached it (seen from {})",
-                      what, s, describe(rank()));
+  if (m->empty()) {
+    // Every rank checked in: ask which of them still answers.
+    constexpr auto probe = std::chrono::seconds(3);
+    auto silent = unresponsive(probe);
+    if (!silent.ok()) return Error{Errc::timeout, VK_SUCCESS, fmt::format("{}: {}", what, silent.error().message)};
+    if (silent->empty())
+      return make_error(Errc::timeout,
+                        "{} did not complete within {:g} s although every rank reached it and answers (seen from {})",
+                        what, s, describe(rank()));
+    std::string names;
+    for (int r : *silent) names += (names.empty() ? "" : ", ") + describe(r);
+    return make_error(Errc::timeout,
+                      "{}: lost {} (it reached this step, then did not complete it within {:g} s nor answer a probe "
+                      "within {} s; seen from {})",
+                      what, names, s, probe.count(), describe(rank()));
+  }
   std::string names;
   for (int r : *m) names += (names.empty() ? "" : ", ") + describe(r);
   return make_error(Errc::timeout, "{}: lost {} (not heard from within {:g} s; seen from {})", what, names, s,
@@ -86,6 +99,7 @@ Result<std::vector<double>> Communicator::gather(std::span<const double> mine, s
 Status Communicator::wait(Reduction& red, std::chrono::milliseconds timeout, const std::string& what) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
+    serve();
     VKNN_ASSIGN(bool done, red.test());
     if (done) {
       VKNN_ASSIGN(auto m, missing());  // completes the check-in messages

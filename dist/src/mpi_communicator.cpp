@@ -6,11 +6,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
+#include <thread>
 
 namespace vknn::dist {
 namespace {
 
 constexpr int kCheckInTag = 0x564b;  // "VK"
+constexpr int kProbeTag = 0x564c, kAnswerTag = 0x564d;  // liveness probes and their answers
 
 std::string mpi_error(int code) {
   char text[MPI_MAX_ERROR_STRING] = {};
@@ -36,6 +39,10 @@ class MpiReduction final : public Reduction {
 class MpiWorld final : public Communicator {
  public:
   ~MpiWorld() override {
+    if (probe_recv_ != MPI_REQUEST_NULL) {
+      MPI_Cancel(&probe_recv_);
+      MPI_Request_free(&probe_recv_);
+    }
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) MPI_Finalize();
@@ -73,7 +80,60 @@ class MpiWorld final : public Communicator {
     // The rank among those on this host (no collective needed: the names say it).
     local_rank_ = 0;
     for (int r = 0; r < rank; ++r) local_rank_ += hosts_[size_t(r)] == hosts_[size_t(rank)];
-    return {};
+    return post_probe_receive();
+  }
+
+  void serve() override {
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      if (probe_recv_ == MPI_REQUEST_NULL || MPI_Test(&probe_recv_, &flag, &st) != MPI_SUCCESS || !flag) break;
+      answers_.push_back(probe_in_);
+      answer_sends_.emplace_back(MPI_REQUEST_NULL);
+      MPI_Isend(&answers_.back(), 1, MPI_UINT64_T, st.MPI_SOURCE, kAnswerTag, MPI_COMM_WORLD, &answer_sends_.back());
+      if (!post_probe_receive().ok()) break;
+    }
+    // Answers leave eagerly (8 bytes); forget those sent.
+    while (!answer_sends_.empty()) {
+      int flag = 0;
+      if (MPI_Test(&answer_sends_.front(), &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag) break;
+      answer_sends_.pop_front();
+      answers_.pop_front();
+    }
+  }
+
+  Result<std::vector<int>> unresponsive(std::chrono::milliseconds within) override {
+    const size_t n = size_t(size());
+    std::vector<uint64_t> token(1, 1), answer(n, 0);
+    std::vector<MPI_Request> recv(n, MPI_REQUEST_NULL), send(n, MPI_REQUEST_NULL);
+    for (int r = 0; r < size(); ++r) {
+      if (r == rank_) continue;
+      if (int rc = MPI_Irecv(&answer[size_t(r)], 1, MPI_UINT64_T, r, kAnswerTag, MPI_COMM_WORLD, &recv[size_t(r)]);
+          rc != MPI_SUCCESS)
+        return make_error(Errc::io, "MPI_Irecv of a probe's answer from {}: {}", describe(r), mpi_error(rc));
+      if (int rc = MPI_Isend(token.data(), 1, MPI_UINT64_T, r, kProbeTag, MPI_COMM_WORLD, &send[size_t(r)]);
+          rc != MPI_SUCCESS)
+        return make_error(Errc::io, "MPI_Isend of a probe to {}: {}", describe(r), mpi_error(rc));
+    }
+    const auto deadline = Clock::now() + within;
+    std::vector<int> silent;
+    for (;;) {
+      serve();
+      silent.clear();
+      for (int r = 0; r < size(); ++r) {
+        if (recv[size_t(r)] == MPI_REQUEST_NULL) continue;
+        int flag = 0;
+        if (MPI_Test(&recv[size_t(r)], &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || !flag) silent.push_back(r);
+      }
+      if (silent.empty() || Clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    // The job ends after this answer; the probes still out are left to MPI_Abort.
+    for (auto& q : recv)
+      if (q != MPI_REQUEST_NULL) MPI_Cancel(&q), MPI_Request_free(&q);
+    for (auto& q : send)
+      if (q != MPI_REQUEST_NULL) MPI_Request_free(&q);
+    return silent;
   }
 
   Result<std::unique_ptr<Reduction>> start_sum(std::span<float> data) override {
@@ -146,6 +206,14 @@ class MpiWorld final : public Communicator {
     return out;
   }
 
+  // Every rank keeps one receive posted for a probe from any other (serve()).
+  Status post_probe_receive() {
+    if (int rc = MPI_Irecv(&probe_in_, 1, MPI_UINT64_T, MPI_ANY_SOURCE, kProbeTag, MPI_COMM_WORLD, &probe_recv_);
+        rc != MPI_SUCCESS)
+      return make_error(Errc::io, "MPI_Irecv of liveness probes: {}", mpi_error(rc));
+    return {};
+  }
+
   [[noreturn]] void abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::_Exit(code);
@@ -165,6 +233,10 @@ class MpiWorld final : public Communicator {
   uint64_t step_ = 0;
   std::vector<uint64_t> out_, in_;
   std::vector<MPI_Request> recv_, send_;
+  uint64_t probe_in_ = 0;
+  MPI_Request probe_recv_ = MPI_REQUEST_NULL;
+  std::deque<uint64_t> answers_;  // buffers of answers in flight (a deque keeps them in place)
+  std::deque<MPI_Request> answer_sends_;
 };
 
 }  // namespace

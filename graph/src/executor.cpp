@@ -65,6 +65,7 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   VKNN_TRY(graph.status());  // a graph whose wiring was refused
   std::unique_ptr<Executor> ex(new Executor(ctx, graph));
   ex->seed_ = options.seed;
+  ex->batch_offset_ = options.batch_offset;
   ex->timing_ = options.timing;
   ex->import_host_ = options.import_host_memory;
   ex->chunk_bytes_ = options.transfer_chunk_bytes;
@@ -436,6 +437,7 @@ Status Executor::record_items(CommandList& list, const Segment& seg, bool traini
         io.step = devices_[size_t(device)].step;
         io.workspace = workspaces_[item.node];
         io.training = training;
+        io.batch_offset = batch_offset_;
         for (TensorId t : n.inputs) io.in.push_back({ref(device, t), graph_.shape(t)});
         for (TensorId t : n.outputs) io.out.push_back({ref(device, t), graph_.shape(t)});
         list.timestamp(n.name);

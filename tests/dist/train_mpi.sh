@@ -9,7 +9,8 @@
 #  - a 2-rank checkpoint resumes on 1 rank and a 1-rank checkpoint on 2 ranks, ending as the
 #    uninterrupted run (within 1e-5); a 2-rank run cut and resumed on 2 ranks is bit-identical;
 #  - a global batch that does not split into the ranks is refused, naming --batch;
-#  - a rank given a data path that does not exist ends the job non-zero, naming that rank.
+#  - a rank given a data path that does not exist ends the job non-zero, naming that rank;
+#  - a rank stopped mid-run is named by the other within --dist-timeout.
 #   usage: train_mpi.sh VKNN MPIRUN DATA_DIR WORK_DIR SAME_WEIGHTS_PY COMPARE
 set -u
 vknn=$1 mpirun=$2 data=$3 dir=$4 same="/usr/bin/python3 $5" compare=$6
@@ -55,4 +56,33 @@ out=$(timeout -s KILL 120 $mpi -np 1 "$vknn" train $common --max-steps 2 --out "
 echo "$out"
 echo "$out" | grep -q "vknn train: rank 1 (host .*): .*no-such-data" || fail "the error does not name rank 1 and its data"
 [ $(( $(date +%s) - start )) -le 60 ] || fail "took more than 60 s"
+# A rank that stops answering (SIGSTOP, mid-run) is named by the other after --dist-timeout:
+# before it checked in for a step, as not heard from; after, as not answering a probe.
+mark=vknn-stall-$$
+log="$dir/stall.log"
+long=$(echo "$common" | sed 's/--epochs 2/--epochs 1000/; s/--log-every 100/--log-every 1/')
+timeout -s KILL 120 $mpi -x VKNN_TEST_MARK=$mark -np 2 "$vknn" train $long --dist-timeout 15 --out "$dir/stall" \
+  >"$log" 2>&1 &
+job=$!
+i=0
+while ! grep -q ' step 3/' "$log" 2>/dev/null && kill -0 $job 2>/dev/null && [ $i -lt 600 ]; do
+  sleep 0.1
+  i=$((i+1))
+done
+victim=
+for e in $(grep -l -z -x "VKNN_TEST_MARK=$mark" /proc/[0-9]*/environ 2>/dev/null); do
+  grep -q -z -x 'OMPI_COMM_WORLD_RANK=1' "$e" 2>/dev/null && victim=$(basename "$(dirname "$e")")
+done
+[ -n "$victim" ] || { kill -KILL $job; cat "$log"; fail "rank 1's process not found"; }
+kill -STOP "$victim"
+start=$(date +%s)
+wait $job
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+kill -KILL "$victim" 2>/dev/null
+echo "== rank 1 stopped: exit $rc after $elapsed s"
+tail -12 "$log"
+[ $rc -ne 0 ] || fail "the job exited 0 with rank 1 stopped"
+[ $elapsed -le 60 ] || fail "took $elapsed s"
+grep -q "rank 0 (host .*): .*lost rank 1 (host " "$log" || fail "rank 0 does not name rank 1 as lost"
 echo "all data-parallel training checks passed"

@@ -17,6 +17,7 @@
 #include "vknn/graph/executor.h"
 #include "vknn/graph/placement.h"
 #include "vknn/models/by_name.h"
+#include "vknn/dist/communicator.h"
 #include "vknn/onnx/resolve.h"
 #include "vknn/ops/sgd.h"
 
@@ -31,9 +32,7 @@
 
 namespace vknn::tools {
 
-namespace {
-
-Result<models::Model> build_model(const std::string& name, int64_t batch, bool training) {
+Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training) {
   onnx::ModelRequest req;
   req.options.name = name;
   req.options.batch = batch, req.options.training = training;
@@ -41,11 +40,14 @@ Result<models::Model> build_model(const std::string& name, int64_t batch, bool t
   return std::move(r.model);
 }
 
+namespace {
+
 struct Config {
   std::string model, weights, split, device2;
   int64_t batch = 1;
   int iters = 10, warmup = 2;
   bool train = false, json = false, layers = false;
+  double bucket_mb = 25;
 };
 
 struct Inputs {
@@ -93,7 +95,7 @@ std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", double(b) / (1 <<
 Status run(const Config& cfg, const ContextOptions& copt) {
   VKNN_ASSIGN(auto ctx, Context::create(copt));
   Context& c = *ctx;
-  VKNN_ASSIGN(models::Model m, build_model(cfg.model, cfg.batch, cfg.train));
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train));
   if (cfg.train) {
     VKNN_TRY(build_backward(m.graph));
     SgdParams sgd;  // the paper's rule: momentum 0.9, weight decay 5e-4
@@ -268,7 +270,7 @@ Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, c
 }
 
 Status run_split(const Config& cfg, const ContextOptions& copt) {
-  VKNN_ASSIGN(models::Model m, build_model(cfg.model, cfg.batch, cfg.train));
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train));
   if (m.graph.target_count() < 2)
     return make_error(Errc::invalid_argument, "--split: model '{}' is not placed on two targets (alexnet is)", cfg.model);
   if (cfg.train) {
@@ -347,6 +349,17 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
       fmt::print(stderr, "vknn bench: {}\n", w.error().what());
       return 2;
     }
+  if (dist::launcher_size() > 1) {  // started by mpirun with several processes: data-parallel training
+    if (!cfg.train || !cfg.split.empty() || cfg.layers || !cfg.weights.empty()) {
+      fmt::print(stderr, "vknn bench: under mpirun, bench times data-parallel training: --model M --train [--batch "
+                         "B] [--iters N] [--warmup N] [--bucket-mb MB] [--json] only\n");
+      return 2;
+    }
+    DataParallelBench dp;
+    dp.model = cfg.model, dp.batch = cfg.batch, dp.iters = cfg.iters, dp.warmup = cfg.warmup, dp.json = cfg.json;
+    dp.bucket_bytes = uint64_t(cfg.bucket_mb * 1e6);
+    return bench_data_parallel(dp, device);
+  }
   const ContextOptions copt = context_options(device);
   const Status s = cfg.split.empty() ? run(cfg, copt) : run_split(cfg, copt);
   if (!s.ok()) {
@@ -363,7 +376,10 @@ Run setup(CLI::App& app) {
   add_int(app, "--batch", cfg->batch, "images per step", 1, kMaxBatch);
   add_int(app, "--iters", cfg->iters, "timed steps (median, p90, min)", 1, 1000000);
   add_int(app, "--warmup", cfg->warmup, "untimed steps first", 0, 1000000);
-  app.add_flag("--train", cfg->train, "time training steps (forward, backward, SGD) instead of inference");
+  app.add_flag("--train", cfg->train,
+               "time training steps (forward, backward, SGD) instead of inference; under mpirun, data-parallel "
+               "steps at the global --batch against one rank alone (scaling efficiency)");
+  add_real(app, "--bucket-mb", cfg->bucket_mb, "under mpirun: all-reduce bucket size in MB (0: one bucket)", 0, 1e6);
   app.add_option("--weights", cfg->weights,
                  "safetensors parameters to load (extra names such as num_batches_tracked are ignored)")
       ->type_name("FILE");

@@ -1,9 +1,29 @@
 // Pieces shared by the `vknn bench` forms.
 #pragma once
 
+#include "vknn/dist/allreduce.h"
+#include "vknn/models/model.h"
+
+#include <chrono>
+#include <string>
+
 namespace vknn::tools {
 
 // The JSON schema tag every `vknn bench` JSON document carries (docs/bench-json.md).
 inline constexpr const char* kBenchSchema = "vknn-bench-1";
+
+// A built-in network by name, or an ONNX file imported at `batch`.
+Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training);
+
+// `vknn bench --model M --train` under mpirun (bench_dp.cpp).
+struct DataParallelBench {
+  std::string model;
+  int64_t batch = 1;  // global
+  int iters = 10, warmup = 2, rounds = 3;
+  bool json = false;
+  uint64_t bucket_bytes = dist::kDefaultBucketBytes;
+  std::chrono::milliseconds timeout{120'000};
+};
+int bench_data_parallel(const DataParallelBench& cfg, const std::string& device);
 
 }  // namespace vknn::tools

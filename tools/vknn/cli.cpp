@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -150,6 +151,13 @@ ContextOptions context_options(const std::string& device) {
   ContextOptions opt;
   if (!device.empty()) opt.device = device_selector(device);
   return opt;
+}
+
+void pick_rank_device(int local_rank, int ranks, const std::string& device, ContextOptions& o) {
+  if (ranks == 1 || !device.empty() || std::getenv("VKNN_DEVICE")) return;
+  auto devices = enumerate_devices();
+  if (!devices.ok() || devices->size() < 2) return;
+  o.device.index = uint32_t(local_rank) % uint32_t(devices->size());
 }
 
 namespace {

@@ -80,5 +80,8 @@ Status check_input_dir(const std::string& what, const std::string& path);
 // A device given as an index or a name substring (--device, --device2); empty: the default.
 DeviceSelector device_selector(const std::string& text);
 ContextOptions context_options(const std::string& device);
+// Data-parallel: without --device (and VKNN_DEVICE), local rank k of a host takes its device
+// k modulo the device count; ranks share a host's only device.
+void pick_rank_device(int local_rank, int ranks, const std::string& device, ContextOptions& o);
 
 }  // namespace vknn::tools

@@ -38,14 +38,6 @@ struct TrainFlags {
   double bucket_mb = 25, dist_timeout_s = 120;
 };
 
-// Data-parallel: without --device, the local rank picks among this host's devices (ranks
-// share them round-robin; on a host with one device, such as lavapipe, they share it).
-void pick_device(const dist::Communicator& comm, const std::string& device, ContextOptions& o) {
-  if (comm.size() == 1 || !device.empty() || std::getenv("VKNN_DEVICE")) return;
-  auto devices = enumerate_devices();
-  if (!devices.ok() || devices->size() < 2) return;
-  o.device.index = uint32_t(comm.local_rank()) % uint32_t(devices->size());
-}
 
 // One progress line every `every` steps and at the end of an epoch.
 class Progress {
@@ -117,7 +109,7 @@ int train_main(TrainFlags f) {
   const bool rank0 = comm->rank() == 0;
   train::TrainerOptions& o = f.options;
   if (!f.device.empty()) o.device = context_options(f.device);
-  pick_device(*comm, f.device, o.device);
+  pick_rank_device(comm->local_rank(), comm->size(), f.device, o.device);
   o.device2 = f.device2.empty() ? o.device : context_options(f.device2);
   o.comm = comm;
   o.bucket_bytes = uint64_t(f.bucket_mb * 1e6);

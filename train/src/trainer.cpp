@@ -260,6 +260,7 @@ Status Trainer::build() {
   if (ranks() > 1) {
     buckets = dist::plan_buckets(model_.graph, opt_.bucket_bytes);
     eo.cut_after = dist::cut_points(buckets);
+    eo.batch_offset = slice_.begin;
   }
   VKNN_ASSIGN(ex_, Executor::create(*ctx_, model_.graph, eo));
   if (ranks() > 1) {

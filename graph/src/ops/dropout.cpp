@@ -43,7 +43,7 @@ Status apply(CommandList& cl, const char* op, const DropoutParams& p, const char
   const float scale = float(1.0 / (1.0 - double(p.rate)));
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   detail::for_each_chunk(cl, in.numel(), [&](uint64_t first, uint32_t n) {
-    const DropoutPush push{n, uint32_t(first), uint32_t(p.seed), uint32_t(p.seed >> 32), p.step, p.rate, scale, flags};
+    const DropoutPush push{n, uint32_t(first + p.counter_offset), uint32_t(p.seed), uint32_t(p.seed >> 32), p.step, p.rate, scale, flags};
     const BufferRef src = detail::chunk_of(in, first, n);
     // Without a StepParams buffer the binding is a stand-in (the input) that is never read.
     const BufferRef step = p.step_params.valid() ? p.step_params.sub(0, sizeof(StepParams)) : src;
@@ -81,6 +81,9 @@ struct DropoutNode final : OpNode {
     DropoutParams q = p;
     q.step_params = io.step;
     q.training = io.training;
+    const TensorView& t = io.in[0];
+    if (io.batch_offset > 0 && !t.shape.dims.empty() && t.shape.dims[0] > 0)
+      q.counter_offset = uint64_t(io.batch_offset) * uint64_t(t.numel() / t.shape.dims[0]);
     return backward_pass ? record_dropout_backward(cl, q, io.in[0], io.out[0], accumulate)
                          : record_dropout_forward(cl, q, io.in[0], io.out[0]);
   }

@@ -51,6 +51,14 @@ class Communicator {
   // announced (a rank at another step is an error naming it).
   virtual Status check_in(uint64_t step) = 0;
   virtual Result<std::vector<int>> missing() = 0;
+  // Answers the other ranks' liveness probes (unresponsive()); every polling loop calls it.
+  virtual void serve() {}
+  // Asks every other rank whether it is alive and waits up to `within` for the answers.
+  // Returns the ranks that did not answer: stopped, or busy outside every wait.
+  virtual Result<std::vector<int>> unresponsive(std::chrono::milliseconds within) {
+    (void)within;
+    return std::vector<int>{};
+  }
   // Ends every process of the job with `code` (MPI_Abort); a single process exits.
   [[noreturn]] virtual void abort(int code) = 0;
 
@@ -62,7 +70,8 @@ class Communicator {
   Result<std::vector<double>> gather(std::span<const double> mine, std::chrono::milliseconds timeout,
                                      const std::string& what);
   // The error for a wait that passed its deadline: names the ranks that have not checked
-  // in (lost or stalled), or says that all did and the collective itself did not finish.
+  // in (lost or stalled), or, when all did, those that no longer answer a probe, or says
+  // that all answer and the collective itself did not finish.
   Error timed_out(const std::string& what, std::chrono::milliseconds timeout);
 
  protected:

@@ -47,6 +47,10 @@ struct ExecutorOptions {
   // so that the hook runs between the two. Data-parallel training cuts after the last
   // writer of each gradient bucket.
   std::vector<size_t> cut_after;
+  // Data-parallel: the position of this executor's batch (a rank's slice) in the global
+  // batch. Dropout keys its masks by the sample's position in the global batch, so that N
+  // ranks draw the masks one process at the global batch would.
+  int64_t batch_offset = 0;
 };
 
 class Executor;
@@ -221,6 +225,7 @@ class Executor {
   Context& ctx_;
   Graph graph_;
   uint64_t seed_ = 1;
+  int64_t batch_offset_ = 0;
   bool timing_ = false;
   bool import_host_ = true;
   uint64_t chunk_bytes_ = 4ull << 20;

@@ -96,6 +96,8 @@ struct NodeIO {
   BufferRef step;         // the StepParams buffer
   BufferRef workspace;    // scratch of OpNode::workspace_bytes, live during this node only
   bool training = true;   // false when recording the inference pass (BN running stats, no dropout)
+  // Where this executor's batch begins in the global batch (ExecutorOptions::batch_offset).
+  int64_t batch_offset = 0;
 };
 
 class Graph;

@@ -29,6 +29,9 @@ struct DropoutParams {
   // ignored and the mask's seed is StepParams' seed XOR `seed` above: give each dropout layer
   // its own `seed` (e.g. a hash of its name), or layers of equal size share one mask.
   BufferRef step_params;
+  // Added to each element's index to make its Philox counter: a data-parallel rank's slice
+  // begins at sample s of the global batch, so its counters begin at s * (elements per sample).
+  uint64_t counter_offset = 0;
 };
 
 // y = dropout(x). y has x's shape and may be x itself (in place).
