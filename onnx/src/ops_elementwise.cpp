@@ -1,10 +1,11 @@
 // Element-wise ops: Relu; the activation family (Sigmoid, HardSigmoid, HardSwish, Clip,
-// LeakyRelu); Add, Sub, Mul and Div (folded on values known at import).
+// LeakyRelu); Add, Sub, Mul and Div with broadcasting (folded on values known at import).
 #include "fold.h"
 #include "importer.h"
 
 #include "vknn/ops/activation.h"
 #include "vknn/ops/add.h"
+#include "vknn/ops/binary.h"
 #include "vknn/ops/relu.h"
 
 #include <algorithm>
@@ -163,10 +164,22 @@ Status binary(Importer& im, const ::onnx::NodeProto& n, const Attrs& a, Arith op
     return {};
   }
   VKNN_ASSIGN(const std::vector<int64_t> out, broadcast_shape(x.shape, y.shape));
-  if (op != Arith::add || x.shape != y.shape)
-    return unsupported("{} of {} and {}: only Add of equal shapes is supported", n.op_type(), dims_str(x.shape),
-                       dims_str(y.shape));
-  // Equal shapes: the graph tensors as they are when they agree (no copy), else in the ONNX shape.
+  if (op != Arith::add || x.shape != y.shape) {
+    // Broadcasting (or Sub, Mul, Div): the operands in their ONNX shapes.
+    // A rank-0 scalar takes part as (1), which broadcasts the same.
+    const auto shape_of = [](const Value& v) { return v.shape.empty() ? std::vector<int64_t>{1} : v.shape; };
+    VKNN_ASSIGN(TensorId p, im.tensor(n, 0, shape_of(x)));
+    VKNN_ASSIGN(TensorId q, im.tensor(n, 1, shape_of(y)));
+    const BinaryOp kind = op == Arith::add ? BinaryOp::add
+                          : op == Arith::sub ? BinaryOp::sub
+                          : op == Arith::mul ? BinaryOp::mul
+                                             : BinaryOp::div;
+    TensorId r = vknn::binary(im.g, kind, p, q, im.name(n));
+    if (r.valid()) im.set_output(n, 0, r, out);
+    return {};
+  }
+  // Equal shapes of an Add (a residual): the graph tensors as they are when they agree (no
+  // copy), else in the ONNX shape.
   VKNN_ASSIGN(TensorId p, im.raw_tensor(n, 0));
   VKNN_ASSIGN(TensorId q, im.raw_tensor(n, 1));
   if (im.dims(p) != im.dims(q)) {

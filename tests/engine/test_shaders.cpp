@@ -40,6 +40,8 @@ const std::map<std::string, std::string> kCoverage = {
     {"add_forward", "tests/ops/test_add.cpp"},
     {"add_backward", "tests/ops/test_add.cpp"},
     {"add_scaled", "tests/ops/test_add.cpp (copy, accumulate, scale)"},
+    {"binary_forward", "tests/ops/test_binary.cpp"},
+    {"binary_backward", "tests/ops/test_binary.cpp"},
     {"concat_copy", "tests/ops/test_concat.cpp"},
     {"dropout_apply", "tests/ops/test_dropout.cpp"},
     {"softmax_xent_forward", "tests/ops/test_softmax_xent.cpp"},

@@ -13,6 +13,7 @@
 #include "activation.h"    // activation_forward/backward(ActParams, x[, dy]): sigmoid, clip, hardswish, ...
 #include "add.h"           // add_forward(a, b), add_backward(dy) -> {da, db}; any shape
 #include "avgpool.h"       // avgpool_* (N,C,H,W)->(N,C,OH,OW), both divisor modes; global_avgpool_* ->(N,C)
+#include "binary.h"        // binary_forward/backward(Bin, a, as, b, bs[, dy]): + - * / with NumPy broadcasting
 #include "batchnorm.h"     // batchnorm_forward/backward: per channel over N,H,W; training and inference
 #include "concat.h"        // concat_forward/split_forward along channels, (N,C_i,H*W); backwards swap them
 #include "conv2d.h"        // conv2d_*: x (N,C,H,W), w (K,C/G,R,S), b (K) or empty, y (N,K,OH,OW)

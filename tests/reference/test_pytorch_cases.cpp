@@ -2,6 +2,7 @@
 // computes (float64). These cases are skipped in the normal run, which has no such arrays;
 // the script runs them with --no-skip.
 #include "activation.h"
+#include "binary.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
 
@@ -47,4 +48,21 @@ TEST_CASE("pytorch: activations and their kinks equal torch.sigmoid, hardsigmoid
           0.0);
   }
   CHECK(cases >= 8);
+}
+
+TEST_CASE("pytorch: broadcasting add, sub, mul and div and their gradients equal torch's" * doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("bin" + std::to_string(i) + ".a"); ++i, ++cases) {
+    const std::string p = "bin" + std::to_string(i) + ".";
+    const Bin op = Bin(int(c.get(p + "params").values[0]));
+    const PytorchArray &a = c.get(p + "a"), &b = c.get(p + "b");
+    CAPTURE(i);
+    CHECK(max_violation(binary_forward(op, a.values, a.shape, b.values, b.shape), c.get(p + "y").values, 1e-15,
+                        1e-13) == 0.0);
+    const BinaryGrads g = binary_backward(op, a.values, a.shape, b.values, b.shape, c.get(p + "dy").values);
+    CHECK(max_violation(g.da, c.get(p + "da").values, 1e-14, 1e-12) == 0.0);
+    CHECK(max_violation(g.db, c.get(p + "db").values, 1e-14, 1e-12) == 0.0);
+  }
+  CHECK(cases >= 24);
 }

@@ -63,6 +63,30 @@ def activation_cases(torch, put):
         put(name, "dx", x.grad)
 
 
+def binary_cases(torch, put):
+    """a op b with broadcasting (+ - * /) and both gradients; params: op index of ref::Bin."""
+    shapes = [((2, 3, 4, 5), (2, 3, 1, 1)), ((2, 3, 1, 1), (2, 3, 4, 5)), ((3, 4, 5), (1,)), ((2, 1, 4), (3, 1)),
+              ((4, 1), (1, 5)), ((2, 3), (2, 3))]
+    g = torch.Generator().manual_seed(17)
+    i = 0
+    for op, f in enumerate([torch.add, torch.sub, torch.mul, torch.div]):
+        for sa, sb in shapes:
+            a = (torch.rand(sa, generator=g, dtype=torch.float64) * 1.5 + 0.5).requires_grad_()
+            b = (torch.rand(sb, generator=g, dtype=torch.float64) * 1.5 + 0.5).requires_grad_()
+            y = f(a, b)
+            dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+            y.backward(dy)
+            name = f"bin{i}"
+            i += 1
+            put(name, "params", torch.tensor([op], dtype=torch.float64))
+            put(name, "a", a.detach())
+            put(name, "b", b.detach())
+            put(name, "dy", dy)
+            put(name, "y", y.detach())
+            put(name, "da", a.grad)
+            put(name, "db", b.grad)
+
+
 def main():
     tests = sys.argv[1]
     try:
@@ -80,6 +104,7 @@ def main():
 
         softmax_xent_cases(torch, put)
         activation_cases(torch, put)
+        binary_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
         env = dict(os.environ, VKNN_PYTORCH_CASES=d)
