@@ -18,6 +18,7 @@ bool is_persistent(const Graph& g, const TensorDesc& d) {
   switch (d.role) {
     case Role::parameter:
     case Role::state:
+    case Role::derived:
     case Role::input:
     case Role::output: return true;
     case Role::gradient: return d.grad_of.valid() && g.desc(d.grad_of).role == Role::parameter;
@@ -370,18 +371,21 @@ Status Executor::record() {
   for (const auto& n : graph_.nodes()) {
     has_backward_ = has_backward_ || n.phase == Phase::backward;
     has_update_ = has_update_ || n.phase == Phase::update;
+    has_prepare_ = has_prepare_ || n.phase == Phase::prepare;
   }
   if (has_backward_) VKNN_TRY(build_program(train_, true));
+  if (has_prepare_) VKNN_TRY(build_program(prepare_, false, true));
   return build_program(infer_, false);
 }
 
 // Records the schedule (schedule.h) of the training step or the inference pass: one command
 // list per segment.
-Status Executor::build_program(Program& p, bool training) {
+Status Executor::build_program(Program& p, bool training, bool prepare) {
   const auto& nodes = graph_.nodes();
   ScheduleInput in;
   in.graph = &graph_;
   in.training = training;
+  in.prepare = prepare;
   in.targets = int32_t(targets_.size());
   in.node_target = node_target_;
   in.root = root_;
@@ -472,6 +476,7 @@ Status Executor::record_inference(CommandList& list) {
   if (targets_.size() != 1 || infer_.segments.size() != 1)
     return make_error(Errc::unsupported, "record_inference: the executor runs on {} targets; only one is supported here",
                       targets_.size());
+  VKNN_TRY(prepare());
   params_.training = 0;
   if (auto s = devices_[0].ctx->upload(devices_[0].step, &params_, sizeof(params_)); !s.ok()) return on_device(0, s.error());
   return record_items(list, infer_.segments[0], false);
@@ -596,11 +601,23 @@ Status Executor::run(StepHook* hook) {
   params_.training = 1;
   VKNN_TRY(run_program(train_, hook));
   last_run_training_ = true;
+  prepared_ = false;  // the update changed the parameters
   if (has_update_) ++params_.step;
   return {};
 }
 
+Status Executor::prepare() {
+  if (!has_prepare_ || prepared_) return {};
+  params_.training = 0;
+  const double ms = last_run_ms_;  // the inference pass's own time, not the preparation's
+  VKNN_TRY(run_program(prepare_));
+  last_run_ms_ = ms;
+  prepared_ = true;
+  return {};
+}
+
 Status Executor::infer() {
+  VKNN_TRY(prepare());
   params_.training = 0;
   VKNN_TRY(run_program(infer_));
   last_run_training_ = false;
@@ -641,6 +658,9 @@ Status Executor::write(TensorId t, std::span<const float> values) {
   if (int64_t(values.size()) != d.shape.numel() || !is_persistent(graph_, d))
     return make_error(Errc::invalid_argument, "write '{}' {}: {} values, or not a persistent tensor", d.name,
                       d.shape.str(), values.size());
+  if (d.role == Role::derived)
+    return make_error(Errc::invalid_argument, "write '{}': a derived tensor is computed from the weights, not written",
+                      d.name);
   return upload_home(t, values.data(), values.size() * 4);
 }
 
@@ -660,6 +680,7 @@ Result<std::vector<NodeTiming>> Executor::timings() {
 }
 
 Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
+  prepared_ = false;  // derived tensors are computed again before the next inference pass
   for (size_t i : pieces_[size_t(t.index)]) {  // into its slices
     const TensorDesc& piece = graph_.tensors()[i];
     VKNN_TRY(upload_home(TensorId{int32_t(i)}, static_cast<const float*>(data) + piece.slice_offset,

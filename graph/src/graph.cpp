@@ -14,6 +14,7 @@ const char* role_name(Role r) {
     case Role::activation: return "activation";
     case Role::gradient: return "gradient";
     case Role::state: return "state";
+    case Role::derived: return "derived";
     case Role::output: return "output";
   }
   return "?";
@@ -24,6 +25,7 @@ const char* phase_name(Phase p) {
     case Phase::forward: return "forward";
     case Phase::backward: return "backward";
     case Phase::update: return "update";
+    case Phase::prepare: return "prepare";
   }
   return "?";
 }

@@ -97,7 +97,11 @@ std::vector<ScheduleSegment> build_schedule(const ScheduleInput& in) {
     resources += n;
   }
   auto tensor = [&](TensorId t) { return size_t(in.root[size_t(t.index)]); };
-  auto in_program = [&](size_t k) { return in.training || nodes[k].phase == Phase::forward; };
+  auto in_program = [&](size_t k) {
+    const Phase ph = nodes[k].phase;
+    if (in.prepare) return ph == Phase::prepare;
+    return ph == Phase::forward || (in.training && ph != Phase::prepare);
+  };
   auto crosses = [&](size_t k) { return in.from_target[k] >= 0 && in.from_target[k] != in.node_target[k]; };
   Builder b(in.targets, resources);
 

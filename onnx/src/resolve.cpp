@@ -6,7 +6,9 @@ namespace vknn::onnx {
 
 std::string model_choices() { return fmt::format("{}, or FILE.onnx", models::model_names()); }
 
-Result<ResolvedModel> resolve_model(const ModelRequest& request) {
+namespace {
+
+Result<ResolvedModel> resolve_unoptimized(const ModelRequest& request) {
   const models::ByNameOptions& o = request.options;
   ResolvedModel r;
   if (request.bytes.empty() && !is_onnx_path(o.name)) {
@@ -49,6 +51,18 @@ Result<ResolvedModel> resolve_model(const ModelRequest& request) {
   r.outputs = std::move(im->outputs);
   r.opset = im->opset;
   r.producer = std::move(im->producer);
+  return r;
+}
+
+}  // namespace
+
+Result<ResolvedModel> resolve_model(const ModelRequest& request) {
+  VKNN_ASSIGN(ResolvedModel r, resolve_unoptimized(request));
+  if (request.optimize) {
+    Result<InferenceRewrites> rw = optimize_for_inference(r.model.graph);
+    if (!rw.ok()) return rw.error();
+    r.rewrites = *rw;
+  }
   return r;
 }
 

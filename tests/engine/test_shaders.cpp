@@ -61,6 +61,7 @@ const std::map<std::string, std::string> kCoverage = {
     {"channel_pad_backward", "tests/ops/test_channel_pad.cpp"},
     {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
+    {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},
     {"batchnorm_backward", "tests/ops/test_batchnorm.cpp"},
 };
 

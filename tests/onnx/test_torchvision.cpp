@@ -1,9 +1,12 @@
 // torchvision models exported by PyTorch at test time (torchvision_export.py, one CTest
 // fixture per model) must give PyTorch's eval-mode outputs: within 1e-4 relative in the
-// 2-norm over each batch, and the same top-5 classes in the same order, at batch 1 and 2.
+// 2-norm over each batch, and the same top-5 classes in the same order, at batch 1 and 2,
+// both as imported and as the inference-graph optimizer rewrites them (optimize.h); the two
+// agree with each other within fp32 noise.
 #include "onnx_test.h"
 
 #include "vknn/data/npy.h"
+#include "vknn/graph/optimize.h"
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +36,32 @@ std::vector<int> top_k(const std::vector<float>& v, int64_t cols, int64_t r, int
 
 namespace {
 
+// One import at `batch`, optionally optimized, run once: its outputs.
+std::vector<float> run_imported(const std::string& name, const std::filesystem::path& dir, int64_t batch,
+                                bool optimize, const std::vector<float>& x) {
+  onnx::ImportOptions opt;
+  opt.batch = batch;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto m = onnx::import_file(dir / "model.onnx", opt);
+  const double import_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE_OK(m);
+  MESSAGE(name << " batch " << batch << ": import " << import_ms << " ms");
+  if (optimize) {
+    auto rw = optimize_for_inference(m->model.graph);
+    REQUIRE_OK(rw);
+    MESSAGE(name << ": " << rw->batchnorms_folded << " BatchNorm folded, " << rw->relus_fused << " ReLU fused, "
+                 << rw->dropouts_removed << " dropout removed");
+    if (name.ends_with("_bn")) CHECK(rw->batchnorms_folded == 20);  // every BatchNormalization of resnet18
+  }
+  auto ex = Executor::create(gpu(), m->model.graph);
+  REQUIRE_OK(ex);
+  REQUIRE_OK((*ex)->set_input(m->model.images, x));
+  REQUIRE_OK((*ex)->infer());
+  auto y = (*ex)->read(m->model.logits);
+  REQUIRE_OK(y);
+  return *y;
+}
+
 void check_model(const std::string& name) {
   const auto dir = onnx_fixture(name);
   auto input = data::read_npy(dir / "input.npy");
@@ -43,31 +72,29 @@ void check_model(const std::string& name) {
   const int64_t classes = expected->shape[1];
   for (int64_t batch : {1, 2}) {
     CAPTURE(batch);
-    onnx::ImportOptions opt;
-    opt.batch = batch;
-    const auto t0 = std::chrono::steady_clock::now();
-    auto m = onnx::import_file(dir / "model.onnx", opt);
-    const double import_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    REQUIRE_OK(m);
-    auto ex = Executor::create(gpu(), m->model.graph);
-    REQUIRE_OK(ex);
     const std::vector<float> x(input->values.begin(), input->values.begin() + batch * per_image);
-    REQUIRE_OK((*ex)->set_input(m->model.images, x));
-    REQUIRE_OK((*ex)->infer());
-    auto y = (*ex)->read(m->model.logits);
-    REQUIRE_OK(y);
     const std::vector<float> want(expected->values.begin(), expected->values.begin() + batch * classes);
-    REQUIRE(y->size() == want.size());
-    const double err = normwise_error(*y, want);
-    MESSAGE(name << " batch " << batch << ": normwise relative error " << err << ", import " << import_ms << " ms");
-    CHECK(err <= 1e-4);
-    for (int64_t r = 0; r < batch; ++r) CHECK(top_k(*y, classes, r, 5) == top_k(want, classes, r, 5));
+    std::vector<float> plain;
+    for (bool optimize : {false, true}) {
+      CAPTURE(optimize);
+      const std::vector<float> y = run_imported(name, dir, batch, optimize, x);
+      REQUIRE(y.size() == want.size());
+      const double err = normwise_error(y, want);
+      MESSAGE(name << " batch " << batch << std::string(optimize ? " optimized" : "") << ": normwise relative error " << err);
+      CHECK(err <= 1e-4);
+      for (int64_t r = 0; r < batch; ++r) CHECK(top_k(y, classes, r, 5) == top_k(want, classes, r, 5));
+      if (optimize)
+        CHECK(normwise_error(y, plain) <= 1e-5);  // the folded weights' fp32 rounding only
+      else
+        plain = y;
+    }
   }
 }
 
 }  // namespace
 
 TEST_CASE("torchvision resnet18 matches PyTorch") { check_model("resnet18"); }
+TEST_CASE("torchvision resnet18_bn matches PyTorch, optimized or not") { check_model("resnet18_bn"); }
 TEST_CASE("torchvision alexnet matches PyTorch") { check_model("alexnet"); }
 TEST_CASE("torchvision squeezenet1_1 matches PyTorch") { check_model("squeezenet1_1"); }
 TEST_CASE("torchvision mobilenet_v2 matches PyTorch") { check_model("mobilenet_v2"); }

@@ -2,7 +2,7 @@
 """Writes a torchvision model with random weights as ONNX, with an input batch and PyTorch's
 outputs for it, for the ONNX import tests:
 
-    torchvision_export.py MODEL OUT_DIR SIZE OPSET [eval|train]
+    torchvision_export.py MODEL OUT_DIR SIZE OPSET [eval|train|preserve]
 
 OUT_DIR/model.onnx   the model, batch axis dynamic ("N")
 OUT_DIR/input.npy    (2,3,SIZE,SIZE) float32, a fixed seed
@@ -11,7 +11,10 @@ OUT_DIR/expected.npy PyTorch's eval-mode outputs for it (float32)
 Weights are torchvision's initialization under a fixed seed; batch-norm statistics and affine
 parameters are randomized too, so that folding them (or not) is tested. With "train" the
 model is exported in training mode (BatchNormalization and Dropout kept, no constant
-folding), as a model to be trained is. Exits 77 (a skip for CTest) without torch.
+folding), as a model to be trained is. With "preserve" it is exported in eval mode but without
+PyTorch's own folding of BatchNormalization into the convolutions (TrainingMode.PRESERVE), so
+that vknn's inference-graph optimizer has BatchNormalization nodes to fold. Exits 77 (a skip
+for CTest) without torch.
 """
 import os
 import sys
@@ -60,6 +63,8 @@ def main():
         kwargs.update(training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
     else:
         kwargs.update(dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+    if mode == "preserve":
+        kwargs.update(training=torch.onnx.TrainingMode.PRESERVE)
     torch.onnx.export(model, x[:1], path, **kwargs)
     np.save(os.path.join(out, "input.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(out, "expected.npy"), y.numpy().astype(np.float32))

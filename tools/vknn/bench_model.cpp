@@ -32,10 +32,11 @@
 
 namespace vknn::tools {
 
-Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training) {
+Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training, bool optimize) {
   onnx::ModelRequest req;
   req.options.name = name;
   req.options.batch = batch, req.options.training = training;
+  req.optimize = optimize && !training;
   VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
   return std::move(r.model);
 }
@@ -46,7 +47,7 @@ struct Config {
   std::string model, weights, split, device2;
   int64_t batch = 1;
   int iters = 10, warmup = 2;
-  bool train = false, json = false, layers = false;
+  bool train = false, json = false, layers = false, no_optimize = false;
   double bucket_mb = 25;
 };
 
@@ -95,7 +96,7 @@ std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", double(b) / (1 <<
 Status run(const Config& cfg, const ContextOptions& copt) {
   VKNN_ASSIGN(auto ctx, Context::create(copt));
   Context& c = *ctx;
-  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train));
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize));
   if (cfg.train) {
     VKNN_TRY(build_backward(m.graph));
     SgdParams sgd;  // the paper's rule: momentum 0.9, weight decay 5e-4
@@ -270,7 +271,7 @@ Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, c
 }
 
 Status run_split(const Config& cfg, const ContextOptions& copt) {
-  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train));
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize));
   if (m.graph.target_count() < 2)
     return make_error(Errc::invalid_argument, "--split: model '{}' is not placed on two targets (alexnet is)", cfg.model);
   if (cfg.train) {
@@ -384,6 +385,7 @@ Run setup(CLI::App& app) {
                  "safetensors parameters to load (extra names such as num_batches_tracked are ignored)")
       ->type_name("FILE");
   app.add_flag("--layers", cfg->layers, "add the per-node table (top 25 by time)");
+  app.add_flag("--no-optimize", cfg->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
   app.add_flag("--json", cfg->json, "print one JSON document (docs/bench-json.md) with every node");
   add_choice(app, "--split", cfg->split,
              "the two-column model on two VkDevices (--device2 picks the second), two queues of one device, "

@@ -12,8 +12,9 @@ namespace vknn::tools {
 // The JSON schema tag every `vknn bench` JSON document carries (docs/bench-json.md).
 inline constexpr const char* kBenchSchema = "vknn-bench-1";
 
-// A built-in network by name, or an ONNX file imported at `batch`.
-Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training);
+// A built-in network by name, or an ONNX file imported at `batch`; an inference graph goes
+// through the inference-graph optimizer unless `optimize` is false.
+Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training, bool optimize = true);
 
 // `vknn bench --model M --train` under mpirun (bench_dp.cpp).
 struct DataParallelBench {

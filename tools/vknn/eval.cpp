@@ -16,7 +16,7 @@ struct EvalConfig {
   std::string model, weights, data, device;
   int batch = 100, threads = 2;
   int64_t limit = 0;
-  bool ten_crop = false;
+  bool ten_crop = false, no_optimize = false;
 };
 
 int eval_main(const EvalConfig& c) {
@@ -62,7 +62,7 @@ int eval_main(const EvalConfig& c) {
                              info->classes, data_dir, src->classes));
   }
   const int views = ten_crop ? 10 : 1;  // the graph's batch holds every view of `batch` samples
-  auto built = resolve_build(*spec, int64_t(batch) * views, src->classes, true);
+  auto built = resolve_build(*spec, int64_t(batch) * views, src->classes, true, !c.no_optimize);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
   auto opened = open_model(m, weights, c.device);  // the weights are checked before the device opens
@@ -92,6 +92,7 @@ Run setup(CLI::App& app) {
   add_int(app, "--limit", c->limit, "evaluate the first N test images (0: all)", int64_t(0));
   app.add_flag("--ten-crop", c->ten_crop,
                "average the four corner and centre crops and their mirror images (image folders, ImageNet models)");
+  app.add_flag("--no-optimize", c->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
   add_device(app, c->device);
   return [c] { return eval_main(*c); };
 }

@@ -18,6 +18,7 @@ struct InferConfig {
   std::string model, weights, classes_file, device;
   int64_t classes = 0;
   std::vector<std::string> images;
+  bool no_optimize = false;
 };
 
 int infer_main(const InferConfig& c) {
@@ -76,7 +77,7 @@ int infer_main(const InferConfig& c) {
   if (!names.empty() && int64_t(names.size()) != classes)
     return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
                            names.size(), classes));
-  auto built = resolve_build(*spec, 1, classes, false);
+  auto built = resolve_build(*spec, 1, classes, false, !c.no_optimize);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
   auto opened = open_model(m, c.weights, c.device);  // the weights are checked before the device opens
@@ -126,6 +127,7 @@ Run setup(CLI::App& app) {
       ->type_name("FILE");
   add_int(app, "--num-classes", c->classes, "classes of the model (0: from --classes, else the checkpoint's, else the model's default)",
           int64_t(0), int64_t(1) << 24);
+  app.add_flag("--no-optimize", c->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
   add_device(app, c->device);
   app.add_option("IMAGE", c->images, "JPEG or PNG files")->type_name("FILE")->default_str("")->required();
   return [c] { return infer_main(*c); };

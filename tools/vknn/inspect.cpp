@@ -17,6 +17,7 @@ namespace {
 struct InspectConfig {
   std::string model, positional;
   int64_t batch = 1;
+  bool no_optimize = false;
 };
 
 std::string shapes_of(const Graph& g, const std::vector<TensorId>& ids) {
@@ -43,7 +44,8 @@ void print_graph(const std::string& name, const onnx::ResolvedModel& r, int64_t 
       const TensorDesc& d = g.desc(t);
       if (d.role == Role::parameter && counted.insert(t.index).second) params += d.shape.numel();
     }
-    const double flops = n.op->flops(g, n);
+    // A prepare node runs once per change of the weights, not per batch.
+    const double flops = n.phase == Phase::prepare ? 0.0 : n.op->flops(g, n);
     flops_total += flops;
     fmt::print("  {:>4}  {:<32} {:<18} {:<24} {:>12} {:>12}\n", index++, n.name, n.op->type(), shapes_of(g, n.outputs),
                params ? fmt::format("{}", params) : "", flops > 0 ? fmt::format("{:.2f}", flops / 1e6) : "");
@@ -51,6 +53,10 @@ void print_graph(const std::string& name, const onnx::ResolvedModel& r, int64_t 
   const int64_t params = models::count_parameters(g);
   fmt::print("  total: {} layers, {} parameters ({:.2f} MiB fp32), {:.3f} GFLOPs per batch of {}\n", g.nodes().size(),
              params, double(params) * 4 / (1 << 20), flops_total / 1e9, batch);
+  const InferenceRewrites& rw = r.rewrites;
+  if (rw.total() > 0)
+    fmt::print("  optimized for inference: {} BatchNorm folded into convolutions (prepare nodes), {} ReLU fused, "
+               "{} dropout removed\n", rw.batchnorms_folded, rw.relus_fused, rw.dropouts_removed);
   fmt::print("  unsupported: none\n");
 }
 
@@ -67,6 +73,7 @@ int inspect_main(const InspectConfig& c) {
   onnx::ModelRequest req;
   req.options.name = model;
   req.options.batch = c.batch;
+  req.optimize = !c.no_optimize;
   auto r = onnx::resolve_model(req);
   if (!r.ok()) {
     // An unsupported model's error lists every node that cannot be imported.
@@ -87,6 +94,8 @@ Run setup(CLI::App& app) {
   app.add_option("--model", c->model, fmt::format("network: {}", onnx::model_choices()))->type_name("MODEL");
   add_int(app, "--batch", c->batch, "batch the shapes and FLOPs are given at", 1, kMaxBatch);
   app.add_option("MODEL", c->positional, "the same as --model")->type_name("MODEL");
+  app.add_flag("--no-optimize", c->no_optimize,
+               "the graph as built, not as the inference-graph optimizer rewrites it for eval, infer, run and bench");
   return [c] { return inspect_main(*c); };
 }
 

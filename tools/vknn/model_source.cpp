@@ -14,8 +14,12 @@ Result<ModelSpec> resolve_spec(const std::string& model) {
   return model_spec(model);
 }
 
-Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training) {
-  return build_model(spec, batch, classes, training);
+Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
+                                    bool optimize) {
+  VKNN_ASSIGN(models::Model m, build_model(spec, batch, classes, training));
+  if (optimize)
+    if (auto rw = optimize_for_inference(m.graph); !rw.ok()) return rw.error();
+  return m;
 }
 
 Result<OpenedModel> open_model(const models::Model& m, const std::string& weights, const std::string& device) {

@@ -17,8 +17,10 @@ namespace vknn::tools {
 Result<ModelSpec> resolve_spec(const std::string& model);
 
 // The graph of `spec` at `batch` (classes 0: the model's; ONNX: must be its own), with labels
-// and the loss when `training`.
-Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training);
+// and the loss when `training`; rewritten by the inference-graph optimizer when `optimize`
+// (then it cannot be trained).
+Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
+                                    bool optimize);
 
 // The executor of `m` on a new context of `device` (as --device names it), holding the
 // weights of `weights` (empty: the graph's own). The file is read and checked against the

@@ -16,6 +16,7 @@ namespace {
 struct RunConfig {
   std::string model, input, weights, device;
   std::vector<std::string> outputs;
+  bool no_optimize = false;
 };
 
 Status run_model(const RunConfig& c) {
@@ -26,6 +27,7 @@ Status run_model(const RunConfig& c) {
   onnx::ModelRequest req;
   req.options.name = c.model;
   req.options.batch = x.shape[0];
+  req.optimize = !c.no_optimize;
   VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
   const models::Model& m = r.model;
   if (c.outputs.size() > r.outputs.size())
@@ -77,6 +79,7 @@ Run setup(CLI::App& app) {
       ->type_name("FILE")->required();
   app.add_option("--weights", c->weights, "safetensors parameters to load (default: the model's own)")
       ->type_name("FILE");
+  app.add_flag("--no-optimize", c->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
   add_device(app, c->device);
   return [c] { return run_main(*c); };
 }

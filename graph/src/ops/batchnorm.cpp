@@ -199,6 +199,11 @@ struct BatchNormNode final : OpNode {
 
 }  // namespace
 
+const BatchNormParams* batchnorm_params(const Node& n) {
+  const auto* b = dynamic_cast<const BatchNormNode*>(n.op.get());
+  return b ? &b->p : nullptr;
+}
+
 TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNormParams& p) {
   if (!g.accepts({x}, name)) return {};
   const Shape& s = g.shape(x);

@@ -524,6 +524,13 @@ TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dPar
   return y;
 }
 
+std::shared_ptr<const OpNode> make_conv2d_node(const Conv2dParams& p, bool has_bias) {
+  auto node = std::make_shared<Conv2dNode>();
+  node->p = p;
+  node->has_bias = has_bias;
+  return node;
+}
+
 const Conv2dParams* conv2d_params(const Node& n) {
   const auto* c = dynamic_cast<const Conv2dNode*>(n.op.get());
   return c ? &c->p : nullptr;

@@ -101,6 +101,11 @@ struct DropoutNode final : OpNode {
 
 }  // namespace
 
+bool is_dropout(const Node& n) {
+  const auto* d = dynamic_cast<const DropoutNode*>(n.op.get());
+  return d && !d->backward_pass;
+}
+
 TensorId dropout(Graph& g, TensorId x, float rate, const std::string& name) {
   if (!g.accepts({x}, name)) return {};
   VKNN_GRAPH_CHECK(g, rate >= 0.0f && rate < 1.0f, "dropout '{}': rate {} is outside [0, 1)", name, rate);

@@ -112,6 +112,8 @@ std::shared_ptr<const OpNode> make_relu_backward_node(bool accumulate) {
   return n;
 }
 
+bool is_relu(const Node& n) { return dynamic_cast<const ReluNode*>(n.op.get()) != nullptr; }
+
 TensorId relu(Graph& g, TensorId x, const std::string& name) {
   if (!g.accepts({x}, name)) return {};
   const std::string n = g.unique_name(name);

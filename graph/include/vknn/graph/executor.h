@@ -102,14 +102,17 @@ class Executor {
   // whose segment is not submitted yet is not done.
   Result<bool> node_done(size_t node, uint64_t timeout_ns = 0);
   // The forward nodes only, in inference mode (batch norm uses running statistics, dropout
-  // is the identity). Parameters are not touched.
+  // is the identity). Parameters are not touched. First, if the parameters or state were
+  // written since the last time (created, loaded, written, trained), the prepare nodes
+  // (Phase::prepare) compute the derived tensors from them (optimize.h).
   Status infer();
   bool has_backward() const { return has_backward_; }
   // Records the forward nodes, in inference mode, into a list the caller has begun and
   // will end (a secondary list that a host command buffer executes, for example). The
   // recorded commands read the StepParams buffer, which this call sets to inference
   // mode; run() sets it back to training, so do not interleave run() with replays of such
-  // a list. Single-target executors only.
+  // a list. The prepare nodes run (once, now) before it is recorded: write no weights while
+  // such a list is in use. Single-target executors only.
   Status record_inference(CommandList& list);
 
   Result<std::vector<float>> read(TensorId t) const;
@@ -207,7 +210,9 @@ class Executor {
   Status allocate();
   Status initialize();
   Status record();
-  Status build_program(Program& p, bool training);
+  Status build_program(Program& p, bool training, bool prepare = false);
+  // Runs the prepare nodes (derived tensors, Phase::prepare) if the weights changed since.
+  Status prepare();
   Status record_items(CommandList& list, const Segment& seg, bool training);
   Status run_program(Program& p, StepHook* hook = nullptr);
   Error on_device(int32_t device, const Error& e) const;
@@ -242,7 +247,8 @@ class Executor {
   std::vector<std::vector<size_t>> pieces_;      // per tensor: its slices (TensorDesc::slice_of)
   uint64_t persistent_bytes_ = 0;
   bool has_backward_ = false, has_update_ = false, last_run_training_ = false;
-  Program train_, infer_;
+  Program train_, infer_, prepare_;
+  bool has_prepare_ = false, prepared_ = false;
   std::vector<TargetStats> stats_;
   double last_run_ms_ = 0;
   std::vector<size_t> cut_after_;

@@ -28,12 +28,16 @@ enum class Role {
   gradient,    // d(loss)/d(tensor); persistent for parameters, transient otherwise
   state,       // persistent non-trainable: optimizer momentum, BN running statistics
   output,      // persistent results read back after a step (loss, metrics)
+  derived,     // persistent, computed from parameters and state by prepare nodes (folded
+               // weights, optimize.h); never saved, loaded or written
 };
 const char* role_name(Role r);
 
 enum class DType { f32, i32 };
 
-enum class Phase { forward, backward, update };
+// prepare: nodes that compute derived tensors from parameters and state; the executor runs
+// them once before an inference pass whenever the weights have changed since the last time.
+enum class Phase { forward, backward, update, prepare };
 const char* phase_name(Phase p);
 
 struct TensorId {

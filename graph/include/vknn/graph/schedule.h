@@ -39,6 +39,7 @@ struct ScheduleSegment {
 struct ScheduleInput {
   const Graph* graph = nullptr;
   bool training = true;               // false: forward nodes only
+  bool prepare = false;               // the prepare nodes only (then `training` is ignored)
   int32_t targets = 1;
   std::vector<int32_t> node_target;   // per node, resolved
   std::vector<int32_t> from_target;   // per node: a transfer's source target, else -1

@@ -64,5 +64,8 @@ TensorId batchnorm(Graph& g, TensorId x, const std::string& name, const BatchNor
 // (C) parameters, running_mean and running_var (C) state tensors that no other node writes.
 TensorId batchnorm(Graph& g, TensorId x, TensorId gamma, TensorId beta, TensorId running_mean, TensorId running_var,
                    const std::string& name, const BatchNormParams& p = {});
+// The parameters of a forward batchnorm node (inputs x, gamma, beta; outputs y, save_mean,
+// save_invstd, running_mean, running_var), or null for any other node.
+const BatchNormParams* batchnorm_params(const Node& n);
 
 }  // namespace vknn

@@ -73,5 +73,8 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
 TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dParams& p, const std::string& name = "conv");
 // The parameters of a forward conv2d node (inputs x, w[, bias]), or null for any other node.
 const Conv2dParams* conv2d_params(const Node& n);
+// A forward conv2d node over (x, w[, bias]) -> y, for graph rewrites (optimize.h) that wire
+// it to tensors of their choosing; the builder above is for everything else.
+std::shared_ptr<const OpNode> make_conv2d_node(const Conv2dParams& p, bool has_bias);
 
 }  // namespace vknn

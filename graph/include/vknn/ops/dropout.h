@@ -45,5 +45,7 @@ Status record_dropout_backward(CommandList& cl, const DropoutParams& p, const Te
 // Graph builder: dropout at `rate` in the training pass, the identity in the inference pass.
 // The mask is keyed by the run's seed salted with a hash of the node name, and by the step.
 TensorId dropout(Graph& g, TensorId x, float rate, const std::string& name = "dropout");
+// Whether n is a forward dropout node (x -> y).
+bool is_dropout(const Node& n);
 
 }  // namespace vknn

@@ -27,6 +27,8 @@ Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const 
 
 // Graph builder: y = max(x, 0).
 TensorId relu(Graph& g, TensorId x, const std::string& name = "relu");
+// Whether n is a forward ReLU node (x -> y).
+bool is_relu(const Node& n);
 // The node computing dx (+)= dy·[y > 0] from (y, dy); used by ops with a fused ReLU.
 std::shared_ptr<const OpNode> make_relu_backward_node(bool accumulate);
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "vknn/engine/result.h"
+#include "vknn/graph/optimize.h"
 #include "vknn/models/by_name.h"
 #include "vknn/onnx/import.h"
 
@@ -32,6 +33,11 @@ struct ModelRequest {
   // errors); external data files are looked up in external_data_dir.
   std::span<const std::byte> bytes;
   std::filesystem::path external_data_dir;
+  // Inference only: rewrite the graph with the inference-graph optimizer (vknn/graph/optimize.h:
+  // BN folded into convolutions, ReLUs fused, dropout dropped). The graph then has prepare
+  // nodes and cannot be trained (build_backward refuses it); with `training` it keeps its loss
+  // and metrics, for evaluation.
+  bool optimize = false;
 };
 
 struct ResolvedModel {
@@ -41,6 +47,7 @@ struct ResolvedModel {
   std::vector<NamedTensor> outputs;  // built-in: the logits; ONNX: every graph output
   int64_t opset = 0;                 // ONNX only
   std::string producer;              // ONNX only
+  InferenceRewrites rewrites;        // what ModelRequest::optimize changed
 };
 
 // Errc::invalid_argument for an unknown name (naming the known ones and the .onnx form) or a

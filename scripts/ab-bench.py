@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Two variants of one `vknn bench` run, interleaved, with the ratio of their medians:
+
+  ab-bench.py [--vknn PATH] [--rounds R] [--a-env K=V ...] [--b-env K=V ...]
+              [--a-args "ARGS"] [--b-args "ARGS"] -- BENCH_ARGS...
+
+Each round runs `vknn bench BENCH_ARGS A_ARGS --json` with A's environment, then the same
+with B's (the order alternates from round to round), so the load of a shared machine falls
+on both alike. Each process reports its own median step time (its --iters after its
+--warmup); the figure of a variant is the median over its rounds, and the ratio is B / A.
+Example, the inference-graph optimizer on and off:
+
+  ab-bench.py --rounds 5 --b-args --no-optimize -- --model resnet18 --batch 1 --iters 5
+"""
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+
+
+def run(vknn, args, env):
+    e = dict(os.environ)
+    e.update(env)
+    out = subprocess.run([vknn, "bench", *args, "--json"], env=e, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"vknn bench {' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
+    return json.loads(out.stdout)["latency_ms"]["median"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vknn", default=os.path.join(os.path.dirname(__file__), "..", "build", "tools", "vknn"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--a-env", action="append", default=[])
+    ap.add_argument("--b-env", action="append", default=[])
+    ap.add_argument("--a-args", default="")
+    ap.add_argument("--b-args", default="")
+    ap.add_argument("bench", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    bench = [x for x in a.bench if x != "--"]
+    variants = {
+        "A": (bench + shlex.split(a.a_args), dict(kv.split("=", 1) for kv in a.a_env)),
+        "B": (bench + shlex.split(a.b_args), dict(kv.split("=", 1) for kv in a.b_env)),
+    }
+    times = {"A": [], "B": []}
+    for r in range(a.rounds):
+        for v in ("A", "B") if r % 2 == 0 else ("B", "A"):
+            args, env = variants[v]
+            times[v].append(run(a.vknn, args, env))
+            print(f"round {r + 1} {v}: {times[v][-1]:.1f} ms", file=sys.stderr)
+    for v in ("A", "B"):
+        args, env = variants[v]
+        what = " ".join([f"{k}={x}" for k, x in env.items()] + ["vknn bench"] + args)
+        print(f"{v}: {what}\n   median {statistics.median(times[v]):.1f} ms over {a.rounds} rounds "
+              f"(each a process's median), range {min(times[v]):.1f}-{max(times[v]):.1f} ms")
+    print(f"B / A = {statistics.median(times['B']) / statistics.median(times['A']):.3f}")
+
+
+if __name__ == "__main__":
+    main()
