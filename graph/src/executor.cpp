@@ -599,6 +599,8 @@ Result<bool> Executor::node_done(size_t node, uint64_t timeout_ns) {
 Status Executor::run(StepHook* hook) {
   if (!has_backward_) return infer();
   params_.training = 1;
+  for (const Node& n : graph_.nodes())
+    if (n.phase == Phase::update) n.op->prepare_step(params_);
   VKNN_TRY(run_program(train_, hook));
   last_run_training_ = true;
   prepared_ = false;  // the update changed the parameters
@@ -694,7 +696,10 @@ Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
 
 namespace {
 // Optimizer state: what a weights-only checkpoint leaves out and plain weights need not carry.
-bool optimizer_state(const TensorDesc& d) { return d.role == Role::state && d.name.ends_with(".momentum"); }
+bool optimizer_state(const TensorDesc& d) {
+  return d.role == Role::state &&
+         (d.name.ends_with(".momentum") || d.name.ends_with(".exp_avg") || d.name.ends_with(".exp_avg_sq"));
+}
 }  // namespace
 
 Result<std::vector<uint8_t>> Executor::checkpoint_bytes(const std::map<std::string, std::string>& metadata,

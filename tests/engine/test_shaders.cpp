@@ -47,6 +47,7 @@ const std::map<std::string, std::string> kCoverage = {
     {"softmax_xent_forward", "tests/ops/test_softmax_xent.cpp"},
     {"softmax_xent_backward", "tests/ops/test_softmax_xent.cpp"},
     {"sgd_update", "tests/ops/test_sgd.cpp"},
+    {"adamw_update", "tests/ops/test_adamw.cpp"},
     {"lrn_forward", "tests/ops/test_lrn.cpp"},
     {"lrn_backward", "tests/ops/test_lrn.cpp"},
     {"lrn_forward_column", "tests/ops/test_lrn.cpp"},

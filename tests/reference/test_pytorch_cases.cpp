@@ -2,6 +2,7 @@
 // computes (float64). These cases are skipped in the normal run, which has no such arrays;
 // the script runs them with --no-skip.
 #include "activation.h"
+#include "adamw.h"
 #include "binary.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
@@ -65,4 +66,26 @@ TEST_CASE("pytorch: broadcasting add, sub, mul and div and their gradients equal
     CHECK(max_violation(g.db, c.get(p + "db").values, 1e-14, 1e-12) == 0.0);
   }
   CHECK(cases >= 24);
+}
+
+TEST_CASE("pytorch: the AdamW reference takes torch.optim.AdamW's steps" * doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("adamw" + std::to_string(i) + ".w0"); ++i, ++cases) {
+    const std::string p = "adamw" + std::to_string(i) + ".";
+    const auto& q = c.get(p + "params").values;
+    const AdamWParams ap{q[0], q[1], q[2], q[3], q[4]};
+    Vec w = c.get(p + "w0").values;
+    const size_t n = w.size();
+    Vec m(n, 0.0), v(n, 0.0);
+    const Vec& grads = c.get(p + "grads").values;
+    const Vec& want = c.get(p + "w").values;
+    for (int t = 1; t <= 4; ++t) {
+      CAPTURE(i);
+      CAPTURE(t);
+      adamw_step(ap, t, w, Vec(grads.begin() + long(n) * (t - 1), grads.begin() + long(n) * t), m, v);
+      CHECK(max_violation(w, Vec(want.begin() + long(n) * (t - 1), want.begin() + long(n) * t), 1e-14, 1e-12) == 0.0);
+    }
+  }
+  CHECK(cases >= 3);
 }

@@ -93,7 +93,7 @@ TEST_CASE("resume: flags left out keep the saved values, differing ones are list
 
 TEST_CASE("run_flags names every recorded field once") {
   const auto& f = run_flags();
-  CHECK(f.size() == 20);
+  CHECK(f.size() == 25);
   CHECK(std::set<std::string>(f.begin(), f.end()).size() == f.size());
   CHECK(f.front() == "--model");
 }

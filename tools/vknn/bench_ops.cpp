@@ -12,6 +12,7 @@
 #include "vknn/ops/lrn.h"
 #include "vknn/ops/maxpool.h"
 #include "vknn/ops/relu.h"
+#include "vknn/ops/adamw.h"
 #include "vknn/ops/sgd.h"
 #include "vknn/ops/softmax_xent.h"
 
@@ -187,6 +188,10 @@ std::vector<OpCase> build_cases(int64_t n) {
   cases.push_back({"resnet50", "all parameters", "sgd_update (paper)", {{params}, {params}, {params}}, 0,
                    5.0 * double(params.bytes()), nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
                      return record_sgd_update(cl, {}, t[0], t[1], t[2]);
+                   }});
+  cases.push_back({"resnet50", "all parameters", "adamw_update", {{params}, {params}, {params}, {params}}, 0,
+                   7.0 * double(params.bytes()), nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
+                     return record_adamw_update(cl, {}, t[0], t[1], t[2], t[3]);
                    }});
   return cases;
 }

@@ -201,15 +201,23 @@ Run setup(CLI::App& app) {
           "images per step: the global batch (under mpirun -np N each rank computes B/N of it; N must divide B)", 1,
           int(kMaxBatch));
   add_real(app, "--lr", c.lr, "learning rate", 0, 100, /*lo_open=*/true);
+  add_choice(app, "--optimizer", c.optimizer,
+             "sgd (momentum, --rule) or adamw (torch.optim.AdamW: --beta1, --beta2, --eps, decoupled --weight-decay)",
+             {"sgd", "adamw"});
   add_real(app, "--momentum", c.momentum, "SGD momentum", 0, 1);
-  add_real(app, "--weight-decay", c.weight_decay, "L2 weight decay", 0, 1);
+  add_real(app, "--weight-decay", c.weight_decay, "weight decay (SGD: L2 in the gradient; AdamW: decoupled)", 0, 1);
+  add_real(app, "--beta1", c.beta1, "AdamW: decay of the first moment", 0, 1);
+  add_real(app, "--beta2", c.beta2, "AdamW: decay of the second moment", 0, 1);
+  add_real(app, "--eps", c.eps, "AdamW: added to the root of the second moment", 0, 1, /*lo_open=*/true);
   add_real(app, "--label-smoothing", c.label_smoothing, "label smoothing of the loss (CrossEntropyLoss's)", 0, 1);
   add_choice(app, "--rule", c.rule, "SGD update: paper (Krizhevsky et al. 2012) or pytorch (torch.optim.SGD)",
              {"paper", "pytorch"});
   add_choice(app, "--schedule", c.schedule,
-             "learning rate: step (x0.1 every --step-epochs) or plateau (x0.1 after --patience epochs "
-             "without a better validation loss)",
-             {"step", "plateau"});
+             "learning rate per epoch, after the warmup: step (x0.1 every --step-epochs), cosine (to 0 at the last "
+             "epoch) or plateau (x0.1 after --patience epochs without a better validation loss)",
+             {"step", "cosine", "plateau"});
+  add_int(app, "--warmup-epochs", c.warmup_epochs,
+          "epochs of linear warmup from 0.01 x --lr before the schedule (torch's LinearLR)", 0, 1000000);
   add_int(app, "--step-epochs", c.step_epochs, "epochs between the step schedule's x0.1", 1, 1000000);
   add_int(app, "--patience", c.patience, "plateau schedule: epochs without improvement", 1, 1000000);
   add_int(app, "--seed", c.seed, "initial weights, data order and augmentation", uint64_t(0));

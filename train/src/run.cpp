@@ -19,8 +19,9 @@ using Json = nlohmann::ordered_json;
 // Each RunConfig field once: its flag (without "--") and member.
 #define VKNN_RUN_FIELDS(X)                                                                                      \
   X("model", model) X("data", data) X("epochs", epochs) X("batch", batch) X("lr", lr) X("momentum", momentum) \
-  X("weight-decay", weight_decay) X("label-smoothing", label_smoothing) X("rule", rule)                       \
-  X("schedule", schedule) X("step-epochs", step_epochs) X("patience", patience) X("seed", seed)               \
+  X("weight-decay", weight_decay) X("label-smoothing", label_smoothing) X("optimizer", optimizer)             \
+  X("rule", rule) X("beta1", beta1) X("beta2", beta2) X("eps", eps) X("schedule", schedule)                  \
+  X("step-epochs", step_epochs) X("patience", patience) X("warmup-epochs", warmup_epochs) X("seed", seed)     \
   X("limit", limit) X("val-limit", val_limit) X("split", split) X("input-size", input_size) X("init", init)     \
   X("replace-head", replace_head) X("freeze", freeze)
 
@@ -47,7 +48,9 @@ Json config_json(const RunConfig& c) {
 
 RunConfig config_from(const Json& j) {
   RunConfig c;
-#define VKNN_GET(name, member) j.at(name).get_to(c.member);
+  // Flags added after a run was saved keep their defaults, which are what such a run did.
+#define VKNN_GET(name, member) \
+  if (j.contains(name)) j.at(name).get_to(c.member);
   VKNN_RUN_FIELDS(VKNN_GET)
 #undef VKNN_GET
   return c;
@@ -84,6 +87,7 @@ std::string run_to_json(const SavedRun& run) {
                 {"best_val_top1", s.best_val_top1},
                 {"best_val_loss", s.best_val_loss},
                 {"bad_epochs", s.bad_epochs},
+                {"plateau_scale", s.plateau_scale},
                 {"epoch_loss_sum", s.loss_sum},
                 {"epoch_top1_sum", s.top1_sum},
                 {"epoch_samples", s.samples},
@@ -116,6 +120,10 @@ Result<SavedRun> run_from_json(const std::string& text, const std::string& sourc
     st.epoch = s.at("epoch"), st.batch_in_epoch = s.at("batch_in_epoch"), st.step = s.at("step");
     st.lr = s.at("lr"), st.has_best = s.at("has_best"), st.best_val_top1 = s.at("best_val_top1");
     st.best_val_loss = s.at("best_val_loss"), st.bad_epochs = s.at("bad_epochs");
+    // Saved before the scale was kept: a plateau run's rate was lowered in place.
+    st.plateau_scale = s.contains("plateau_scale") ? s.at("plateau_scale").get<double>()
+                       : run.config.schedule == "plateau" && run.config.lr > 0 ? st.lr / run.config.lr
+                                                                                : 1.0;
     st.loss_sum = s.at("epoch_loss_sum"), st.top1_sum = s.at("epoch_top1_sum");
     st.samples = s.at("epoch_samples"), st.seconds = s.at("epoch_seconds");
     st.resumed_at = s.at("resumed_at").get<std::vector<uint64_t>>();

@@ -3,7 +3,9 @@
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
+#include "vknn/ops/adamw.h"
 #include "vknn/ops/sgd.h"
+#include "vknn/train/schedule.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -56,10 +58,18 @@ Status check_config(const RunConfig& c) {
     return make_error(Errc::invalid_argument, "--weight-decay {}: must be in [0, 1]", c.weight_decay);
   if (!(c.label_smoothing >= 0 && c.label_smoothing <= 1))
     return make_error(Errc::invalid_argument, "--label-smoothing {}: must be in [0, 1]", c.label_smoothing);
+  if (c.optimizer != "sgd" && c.optimizer != "adamw")
+    return make_error(Errc::invalid_argument, "--optimizer {}: must be sgd or adamw", c.optimizer);
   if (c.rule != "paper" && c.rule != "pytorch")
     return make_error(Errc::invalid_argument, "--rule {}: must be paper or pytorch", c.rule);
-  if (c.schedule != "step" && c.schedule != "plateau")
-    return make_error(Errc::invalid_argument, "--schedule {}: must be step or plateau", c.schedule);
+  if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1))
+    return make_error(Errc::invalid_argument, "--beta1 {} and --beta2 {}: must be in [0, 1)", c.beta1, c.beta2);
+  if (!(c.eps > 0 && c.eps < 1)) return make_error(Errc::invalid_argument, "--eps {}: must be in (0, 1)", c.eps);
+  if (c.schedule != "step" && c.schedule != "cosine" && c.schedule != "plateau")
+    return make_error(Errc::invalid_argument, "--schedule {}: must be step, cosine or plateau", c.schedule);
+  if (c.warmup_epochs < 0 || c.warmup_epochs >= c.epochs)
+    return make_error(Errc::invalid_argument, "--warmup-epochs {}: must be at least 0 and less than --epochs {}",
+                      c.warmup_epochs, c.epochs);
   if (c.split != "none" && c.split != "two-devices" && c.split != "two-queues")
     return make_error(Errc::invalid_argument, "--split {}: must be none, two-devices or two-queues", c.split);
   if (c.step_epochs < 1 || c.patience < 1)
@@ -114,7 +124,7 @@ Status Trainer::open(TrainerOptions& o) {
     if (has_run)
       for (const char* name : kRunFiles) fs::remove(out / name, ec);
     run_.config = opt_.run;
-    run_.state.lr = opt_.run.lr;
+    run_.state.lr = scheduled_lr(opt_.run, 0);
   }
   const RunConfig& c = run_.config;
   VKNN_TRY(check_config(c));
@@ -220,6 +230,11 @@ Status Trainer::build_graph() {
       return make_error(Errc::invalid_argument, "--replace-head: no parameter feeds the logits of '{}'", c.model);
   }
   VKNN_TRY(build_backward(g));
+  if (c.optimizer == "adamw") {
+    AdamWParams p;
+    p.beta1 = c.beta1, p.beta2 = c.beta2, p.eps = float(c.eps), p.weight_decay = float(c.weight_decay);
+    return add_adamw(g, p);
+  }
   SgdParams sgd;
   sgd.rule = c.rule == "paper" ? SgdRule::sgd_paper : SgdRule::sgd_pytorch;
   sgd.momentum = float(c.momentum), sgd.weight_decay = float(c.weight_decay), sgd.learning_rate = float(c.lr);
@@ -339,15 +354,9 @@ bool Trainer::interrupted() const {
   return opt_.interrupted && opt_.interrupted();
 }
 
-double Trainer::scheduled_lr(int epoch) const {
-  const RunConfig& c = run_.config;
-  if (c.schedule == "step") return c.lr * std::pow(0.1, epoch / c.step_epochs);
-  return run_.state.lr;  // plateau: lowered by end_epoch
-}
-
 Status Trainer::begin_epoch() {
   RunState& st = run_.state;
-  st.lr = scheduled_lr(st.epoch);
+  st.lr = scheduled_lr(run_.config, st.epoch, st.plateau_scale);
   ex_->set_learning_rate(float(st.lr));
   train_loader_->start_epoch(uint64_t(st.epoch), st.batch_in_epoch);
   epoch_open_ = true;
@@ -475,17 +484,17 @@ Result<EpochRow> Trainer::end_epoch() {
   if (!st.has_best || r.loss < st.best_val_loss) {
     st.bad_epochs = 0;
   } else if (++st.bad_epochs >= run_.config.patience && run_.config.schedule == "plateau") {
-    st.lr /= 10;
+    st.plateau_scale /= 10;
     st.bad_epochs = 0;
     say(fmt::format("plateau: validation loss has not improved for {} epochs, lr -> {:.6g}", run_.config.patience,
-                    st.lr));
+                    scheduled_lr(run_.config, st.epoch + 1, st.plateau_scale)));
   }
   st.best_val_top1 = std::max(st.has_best ? st.best_val_top1 : 0.0, r.top1);
   st.best_val_loss = st.has_best ? std::min(st.best_val_loss, r.loss) : r.loss;
   st.has_best = true;
   ++st.epoch;
   st.batch_in_epoch = 0, st.loss_sum = 0, st.top1_sum = 0, st.samples = 0, st.seconds = 0;
-  st.lr = scheduled_lr(st.epoch);
+  st.lr = scheduled_lr(run_.config, st.epoch, st.plateau_scale);
   epoch_open_ = false;
   VKNN_TRY(save());
   if (best && writer()) {
@@ -524,9 +533,11 @@ Status Trainer::save() {
   VKNN_TRY(commit_text(out / "state.json", run_to_json(run_)));
   VKNN_TRY(commit_text(out / "metrics.csv", metrics_csv(run_.state.history)));
   VKNN_TRY(commit_text(out / "curves.svg",
-                       curves_svg(fmt::format("vknn train --model {} ({}, batch {}, {} rule)", run_.config.model,
+                       curves_svg(fmt::format("vknn train --model {} ({}, batch {}, {}, {} schedule)",
+                                              fs::path(run_.config.model).filename().string(),
                                               fs::path(run_.config.data).filename().string(), run_.config.batch,
-                                              run_.config.rule),
+                                              run_.config.optimizer == "adamw" ? "AdamW" : run_.config.rule + " SGD",
+                                              run_.config.schedule),
                                   run_.state.history)));
   if (!src_->class_names.empty()) {
     std::string names;

@@ -87,6 +87,27 @@ def binary_cases(torch, put):
             put(name, "db", b.grad)
 
 
+def adamw_cases(torch, put):
+    """torch.optim.AdamW (amsgrad off) over 4 steps on given gradients, in float64."""
+    settings = [(1e-3, 0.9, 0.999, 1e-8, 1e-2, 7), (0.05, 0.8, 0.99, 1e-6, 0.1, 33), (0.3, 0.0, 0.5, 1e-3, 0.0, 1)]
+    g = torch.Generator().manual_seed(16)
+    for i, (lr, b1, b2, eps, wd, n) in enumerate(settings):
+        w = torch.randn(n, generator=g, dtype=torch.float64)
+        grads = torch.randn(4, n, generator=g, dtype=torch.float64)
+        name = f"adamw{i}"
+        put(name, "w0", w.clone())
+        put(name, "grads", grads)
+        put(name, "params", torch.tensor([lr, b1, b2, eps, wd], dtype=torch.float64))
+        p = torch.nn.Parameter(w.clone())
+        opt = torch.optim.AdamW([p], lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)
+        after = []
+        for step in range(4):
+            p.grad = grads[step].clone()
+            opt.step()
+            after.append(p.detach().clone())
+        put(name, "w", torch.stack(after))
+
+
 def main():
     tests = sys.argv[1]
     try:
@@ -105,6 +126,7 @@ def main():
         softmax_xent_cases(torch, put)
         activation_cases(torch, put)
         binary_cases(torch, put)
+        adamw_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
         env = dict(os.environ, VKNN_PYTORCH_CASES=d)

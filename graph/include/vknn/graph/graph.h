@@ -90,7 +90,9 @@ struct StepParams {
   float learning_rate = 0.01f;
   float loss_scale = 1.0f;
   uint32_t training = 1;     // 0 in inference mode
-  uint32_t pad[2] = {};
+  // AdamW's bias corrections of the step being taken (t = step + 1): 1 - beta1^t and
+  // sqrt(1 - beta2^t), computed in double on the host by OpNode::prepare_step.
+  float bias_correction1 = 1.0f, bias_correction2_sqrt = 1.0f;
 };
 static_assert(sizeof(StepParams) == 32);
 
@@ -121,6 +123,10 @@ class OpNode {
   virtual Result<uint64_t> workspace_bytes(const Context&, const Graph&, const Node&) const { return uint64_t(0); }
   // Floating-point operations of one execution, for benchmarks (0 if not meaningful).
   virtual double flops(const Graph&, const Node&) const { return 0; }
+  // Called by the executor before each training step's StepParams reach the device, with
+  // sp.step the steps taken so far: an update whose per-step scalars are not expressible in
+  // fp32 on the device (AdamW's bias corrections) fills its fields here.
+  virtual void prepare_step(StepParams&) const {}
 };
 
 struct Node {

@@ -28,8 +28,12 @@ struct RunConfig {
   std::string model, data;
   int epochs = 10, batch = 64;
   double lr = 0.01, momentum = 0.9, weight_decay = 5e-4, label_smoothing = 0;
-  std::string rule = "paper", schedule = "step";  // rule: paper | pytorch; schedule: step | plateau
-  int step_epochs = 30, patience = 2;
+  // optimizer: sgd (rule: paper | pytorch, with momentum) | adamw (betas, eps; torch.optim.AdamW)
+  std::string optimizer = "sgd";
+  std::string rule = "paper";
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  std::string schedule = "step";  // step | cosine | plateau, after warmup_epochs of linear warmup (schedule.h)
+  int step_epochs = 30, patience = 2, warmup_epochs = 0;
   uint64_t seed = 1;
   int64_t limit = 0, val_limit = 0;  // stratified subsets of the training and test splits (0: all)
   std::string split = "none";        // none | two-devices | two-queues
@@ -64,6 +68,7 @@ struct RunState {
   double best_val_top1 = 0, best_val_loss = 0;
   bool has_best = false;
   int bad_epochs = 0;  // plateau: epochs since the validation loss last improved
+  double plateau_scale = 1;  // plateau: 0.1 per reduction
   double loss_sum = 0, top1_sum = 0, seconds = 0;  // this epoch so far
   int64_t samples = 0;
   std::vector<EpochRow> history;

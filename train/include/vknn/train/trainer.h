@@ -121,7 +121,6 @@ class Trainer {
   Status open(TrainerOptions& o);
   Status build_graph();
   Status build();
-  double scheduled_lr(int epoch) const;
   Status begin_epoch();
   Status inject_nan();  // VKNN_TRAIN_FAULT=K:nan (tests)
   void say(const std::string& s) const;

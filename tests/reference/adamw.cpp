@@ -1,0 +1,17 @@
+#include "adamw.h"
+
+#include <cmath>
+
+namespace vknn::ref {
+
+void adamw_step(const AdamWParams& p, int t, Vec& w, const Vec& g, Vec& m, Vec& v) {
+  const double bc1 = 1 - std::pow(p.beta1, t), bc2_sqrt = std::sqrt(1 - std::pow(p.beta2, t));
+  for (size_t i = 0; i < w.size(); ++i) {
+    w[i] *= 1 - p.lr * p.weight_decay;
+    m[i] = p.beta1 * m[i] + (1 - p.beta1) * g[i];
+    v[i] = p.beta2 * v[i] + (1 - p.beta2) * g[i] * g[i];
+    w[i] -= p.lr / bc1 * m[i] / (std::sqrt(v[i]) / bc2_sqrt + p.eps);
+  }
+}
+
+}  // namespace vknn::ref
