@@ -4,18 +4,32 @@
 # suite passes only with zero reports. Leaks are checked too; scripts/lsan.supp suppresses
 # leaks inside the Vulkan loader, the validation layer, Mesa and LLVM only, never vknn's.
 #
-# Left out by default, to keep CI (scripts/test.sh) under its hour on two cores: the runs of
-# full-size torchvision networks against PyTorch and of full-size AlexNet on two devices
-# (about 10 minutes of the suite's time). Their host code (the ONNX importer, the executor,
-# the split placement) is the same as that of smaller tests that do run here (squeezenet1_1
-# against PyTorch, the small ONNX models, AlexNet on two devices at reduced size), and their
-# time is spent in the Vulkan driver and in PyTorch, which the sanitizers do not instrument.
-# VKNN_SANITIZE_ALL=1 runs every test. Extra arguments go to ctest (e.g. -R REGEX).
+# VKNN_SANITIZE_SCOPE says how much runs:
+#   host (default; what CI runs): the suites whose time goes to vknn's own host code: unit,
+#         reference, data (every parser and decoder), the fuzz regression replays, graph
+#         (building, autodiff, planning), engine (recording, barriers, the pipeline cache),
+#         train (run state, checkpoints) and the CLI's bad-input table. Only their programs
+#         are built, which with the CI's two cores keeps scripts/test.sh within its hour.
+#   suite: every test but nine long runs of full-size torchvision networks against PyTorch
+#         and of full-size AlexNet on two devices (about 10 minutes of the plain suite's time,
+#         spent in the Vulkan driver and PyTorch; their host code is the one smaller tests run).
+#   all:  every test.
+# Extra arguments go to ctest (e.g. -R REGEX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKNN_WERROR=ON \
   -DVKNN_SANITIZE=address,undefined >/dev/null
-cmake --build build-asan -j "$(nproc)"
+scope=${VKNN_SANITIZE_SCOPE:-host}
+case "$scope" in
+  host)
+    fuzz_targets=$(sed -n 's/^set(VKNN_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt | sed 's/[a-z_]\{1,\}/fuzz_&/g')
+    cmake --build build-asan -j "$(nproc)" --target unit_tests reference_tests data_tests graph_tests engine_tests \
+      train_tests vknn_cli vknn_bad_inputs_fixture $fuzz_targets
+    select=(-R '^(unit|reference|data|fuzz|graph|engine|train):|^cli: bad inputs ')
+    ;;
+  suite | all) cmake --build build-asan -j "$(nproc)" ;;
+  *) echo "VKNN_SANITIZE_SCOPE must be host, suite or all, not '$scope'" >&2; exit 2 ;;
+esac
 root=$(pwd)
 # detect_odr_violation=0: the Vulkan loader and the ICD each carry a copy of some symbols.
 # quarantine_size_mb: how much freed memory ASan holds back (poisoned) to catch a use after
@@ -27,8 +41,9 @@ export ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:strict_strin
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 skip=()
-if [ "${VKNN_SANITIZE_ALL:-0}" != 1 ]; then
+[ "$scope" = host ] || select=()
+if [ "$scope" = suite ]; then
   skip=(-E '^(onnx: export torchvision (resnet18|alexnet)|onnx: torchvision (resnet18|alexnet) matches PyTorch|onnx: export resnet18 in training mode|onnx: resnet18 trains like PyTorch|models: torchvision ResNet-18 state_dict|models:split: full-size AlexNet|cli: vknn bench --model alexnet --split all)')
 fi
 cd build-asan
-ctest -j "$(nproc)" --output-on-failure --timeout 3000 "${skip[@]}" "$@"
+ctest -j "$(nproc)" --output-on-failure --timeout 3000 "${select[@]}" "${skip[@]}" "$@"
