@@ -10,7 +10,7 @@ on both alike. Each process reports its own median step time (its --iters after 
 --warmup); the figure of a variant is the median over its rounds, and the ratio is B / A.
 Example, the inference-graph optimizer on and off:
 
-  ab-bench.py --rounds 5 --b-args --no-optimize -- --model resnet18 --batch 1 --iters 5
+  ab-bench.py --rounds 5 --b-args=--no-optimize -- --model resnet18 --batch 1 --iters 5
 """
 import argparse
 import json
