@@ -80,7 +80,7 @@ Result<int64_t> checked_numel(const std::vector<int64_t>& dims, const std::strin
 }
 
 Status ExternalData::read(const std::string& tensor, const std::string& location, uint64_t offset, uint64_t length,
-                          void* out) {
+                          std::string& out) {
   if (dir_.empty())
     return make_error(Errc::invalid_argument,
                       "tensor '{}' keeps its data in external file '{}', but the model was read from memory without a "
@@ -109,9 +109,10 @@ Status ExternalData::read(const std::string& tensor, const std::string& location
   if (offset > f.size || length > f.size - offset)
     return make_error(Errc::parse, "tensor '{}': external data [{}, +{}) lies outside '{}' ({} bytes)", tensor, offset,
                       length, location, f.size);
+  out.resize(size_t(length));
   f.in.clear();
   f.in.seekg(std::streamoff(offset));
-  f.in.read(static_cast<char*>(out), std::streamsize(length));
+  f.in.read(out.data(), std::streamsize(length));
   if (!f.in) return make_error(Errc::io, "tensor '{}': reading {} bytes of '{}' failed", tensor, length, location);
   return {};
 }
@@ -217,9 +218,23 @@ Result<HostTensor> read_tensor(const ::onnx::TensorProto& t, ExternalData& exter
     if (has_length && length != uint64_t(n) * esize)
       return make_error(Errc::parse, "{}: external data length {} is not {} elements of {} bytes", what, length, n,
                         esize);
-    external_bytes.resize(size_t(n) * esize);
-    VKNN_TRY(external.read(t.name(), location, offset, uint64_t(n) * esize, external_bytes.data()));
+    VKNN_TRY(external.read(t.name(), location, offset, uint64_t(n) * esize, external_bytes));
     raw = &external_bytes;
+  }
+  // The values the file holds, checked against the shape before anything is allocated for
+  // it: a few bytes may declare dims of billions of elements.
+  if (raw && raw->size() != size_t(n) * esize)
+    return make_error(Errc::parse, "{}: raw data has {} bytes, its shape {} of {} needs {}", what, raw->size(),
+                      dims_str(dims), onnx_type_name(type), size_t(n) * esize);
+  if (!raw) {
+    const bool in_int32 = type == kFloat16 || type == kBfloat16 || (!is_float_type(type) && type != kInt64 &&
+                                                                    type != kUint32 && type != kUint64);
+    if (type == kFloat) VKNN_TRY(check_count(size_t(t.float_data_size()), n, "float_data", what));
+    else if (type == kDouble) VKNN_TRY(check_count(size_t(t.double_data_size()), n, "double_data", what));
+    else if (type == kInt64) VKNN_TRY(check_count(size_t(t.int64_data_size()), n, "int64_data", what));
+    else if (type == kUint32 || type == kUint64)
+      VKNN_TRY(check_count(size_t(t.uint64_data_size()), n, "uint64_data", what));
+    else if (in_int32) VKNN_TRY(check_count(size_t(t.int32_data_size()), n, "int32_data", what));
   }
 
   HostTensor out;
@@ -229,20 +244,14 @@ Result<HostTensor> read_tensor(const ::onnx::TensorProto& t, ExternalData& exter
     out.kind = HostTensor::Kind::f32;
     std::vector<float> v(static_cast<size_t>(n));
     if (raw) {
-      if (raw->size() != size_t(n) * esize)
-        return make_error(Errc::parse, "{}: raw data has {} bytes, its shape {} of {} needs {}", what, raw->size(),
-                          dims_str(out.dims), onnx_type_name(type), size_t(n) * esize);
       const auto* p = reinterpret_cast<const uint8_t*>(raw->data());
       if (type == kFloat) std::memcpy(v.data(), p, v.size() * 4);
       else for (size_t k = 0; k < v.size(); ++k) v[k] = raw_float(type, p + k * esize);
     } else if (type == kFloat) {
-      VKNN_TRY(check_count(size_t(t.float_data_size()), n, "float_data", what));
       std::copy(t.float_data().begin(), t.float_data().end(), v.begin());
     } else if (type == kDouble) {
-      VKNN_TRY(check_count(size_t(t.double_data_size()), n, "double_data", what));
       for (size_t k = 0; k < v.size(); ++k) v[k] = float(t.double_data(int(k)));
     } else {  // float16 and bfloat16 keep their bits in int32_data
-      VKNN_TRY(check_count(size_t(t.int32_data_size()), n, "int32_data", what));
       for (size_t k = 0; k < v.size(); ++k) {
         const auto bits = uint16_t(t.int32_data(int(k)));
         v[k] = type == kFloat16 ? half_to_float(bits) : bfloat_to_float(bits);
@@ -254,18 +263,13 @@ Result<HostTensor> read_tensor(const ::onnx::TensorProto& t, ExternalData& exter
   out.kind = HostTensor::Kind::i64;
   out.i.resize(size_t(n));
   if (raw) {
-    if (raw->size() != size_t(n) * esize)
-      return make_error(Errc::parse, "{}: raw data has {} bytes, its shape {} of {} needs {}", what, raw->size(),
-                        dims_str(out.dims), onnx_type_name(type), size_t(n) * esize);
     const auto* p = reinterpret_cast<const uint8_t*>(raw->data());
     for (size_t k = 0; k < out.i.size(); ++k) {
       VKNN_ASSIGN(out.i[k], raw_int(type, p + k * esize, what));
     }
   } else if (type == kInt64) {
-    VKNN_TRY(check_count(size_t(t.int64_data_size()), n, "int64_data", what));
     std::copy(t.int64_data().begin(), t.int64_data().end(), out.i.begin());
   } else if (type == kUint32 || type == kUint64) {
-    VKNN_TRY(check_count(size_t(t.uint64_data_size()), n, "uint64_data", what));
     for (size_t k = 0; k < out.i.size(); ++k) {
       const uint64_t v = t.uint64_data(int(k));
       if (v > uint64_t(std::numeric_limits<int64_t>::max()))
@@ -273,7 +277,6 @@ Result<HostTensor> read_tensor(const ::onnx::TensorProto& t, ExternalData& exter
       out.i[k] = int64_t(v);
     }
   } else {
-    VKNN_TRY(check_count(size_t(t.int32_data_size()), n, "int32_data", what));
     for (size_t k = 0; k < out.i.size(); ++k) out.i[k] = type == kBool ? t.int32_data(int(k)) != 0 : t.int32_data(int(k));
   }
   return out;

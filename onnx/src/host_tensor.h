@@ -58,8 +58,10 @@ class ExternalData {
  public:
   // `dir` empty: the model came from memory with no folder, so external data is refused.
   explicit ExternalData(std::filesystem::path dir) : dir_(std::move(dir)) {}
-  // Reads `length` bytes at `offset` of `location` into `out`.
-  Status read(const std::string& tensor, const std::string& location, uint64_t offset, uint64_t length, void* out);
+  // Reads `length` bytes at `offset` of `location` into `out` (sized only once the file is
+  // known to hold them: a declared length allocates nothing by itself).
+  Status read(const std::string& tensor, const std::string& location, uint64_t offset, uint64_t length,
+              std::string& out);
 
  private:
   struct File {

@@ -7,6 +7,7 @@
 #include "vknn/ops/softmax_xent.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/defs/schema.h>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -214,6 +215,17 @@ Result<std::vector<Fault>> convert_nodes(Importer& im, const std::vector<const :
                                           : fmt::format("domain '{}' is not supported", n.domain())});
       mark_unknown();
       continue;
+    }
+    // Arity from ONNX's own schema of the op at the model's opset: converters read their
+    // required inputs without asking whether the file gave them.
+    if (const auto* schema = ::onnx::OpSchemaRegistry::Schema(n.op_type(), int(im.opset), "")) {
+      for (int k = 0; k < schema->min_input(); ++k)
+        if (!im.has_input(n, k))
+          return make_error(Errc::parse, "{}: node '{}' ({}) has no input {}; opset {} requires {} to {}", what, label,
+                            n.op_type(), k, im.opset, schema->min_input(), schema->max_input());
+      if (n.input_size() > schema->max_input())
+        return make_error(Errc::parse, "{}: node '{}' ({}) has {} inputs; opset {} allows {} to {}", what, label,
+                          n.op_type(), n.input_size(), im.opset, schema->min_input(), schema->max_input());
     }
     Attrs attrs(n);
     im.dry = inputs_unknown;
