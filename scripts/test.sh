@@ -4,8 +4,9 @@
 #   build      build/ with warnings as errors (scripts/build.sh)
 #   suite      every test under CTest (GPU suites with the Khronos validation layer,
 #              synchronization validation included; any message fails the test)
-#   sanitize   the suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer
-#              (scripts/test-sanitize.sh; which tests it leaves out, and why: docs/fuzzing.md)
+#   sanitize   only with VKNN_TEST_SANITIZE=1: the suite again, built with AddressSanitizer and
+#              UndefinedBehaviorSanitizer (scripts/test-sanitize.sh; docs/fuzzing.md says which
+#              suites, and why it is not yet a phase of CI)
 #   fuzz       every fuzz target built with libFuzzer: its regression inputs replayed, then
 #              VKNN_FUZZ_SECONDS (20) of fuzzing each (scripts/test-fuzz.sh)
 # Every phase runs even when an earlier one failed (except after deps or a failed build of the
@@ -39,6 +40,6 @@ phase deps scripts/install-deps.sh || report
 if phase build scripts/build.sh; then
   phase suite ctest --test-dir build -j "$jobs" --output-on-failure --timeout 1500
 fi
-phase sanitize scripts/test-sanitize.sh
+[ "${VKNN_TEST_SANITIZE:-0}" != 1 ] || phase sanitize scripts/test-sanitize.sh
 phase fuzz scripts/test-fuzz.sh
 report
