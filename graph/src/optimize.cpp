@@ -1,5 +1,7 @@
 #include "vknn/graph/optimize.h"
 
+#include "rewrite.h"
+
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/batchnorm_fold.h"
 #include "vknn/ops/conv2d.h"
@@ -86,14 +88,7 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
   if (done.total() == 0) return done;
 
   // The same tensors (same ids), then the nodes again, rewritten.
-  Graph out;
-  for (const TensorDesc& d : g.tensors()) {
-    TensorId t = out.tensor(d.name, d.shape, d.role, d.dtype);
-    TensorDesc& nd = out.desc(t);
-    nd = d;
-    nd.producer = -1;
-  }
-  out.loss = g.loss, out.top1 = g.top1, out.top5 = g.top5, out.invalid_labels = g.invalid_labels;
+  Graph out = detail::tensors_only(g);
   auto current = [&](TensorId t) {
     for (auto it = renamed.find(t.index); it != renamed.end(); it = renamed.find(t.index)) t = it->second;
     return t;

@@ -1,5 +1,7 @@
 #include "vknn/graph/placement.h"
 
+#include "rewrite.h"
+
 #include "vknn/ops/add.h"
 #include "vknn/ops/concat.h"
 #include "vknn/ops/conv2d.h"
@@ -130,14 +132,7 @@ Status split_grouped_convolutions(Graph& g, int32_t parts) {
                         "split_grouped_convolutions: node '{}' is a {} node; split before build_backward", n.name,
                         phase_name(n.phase));
   // The same tensors (same ids), then the nodes again, with the split layers rewritten.
-  Graph out;
-  for (const TensorDesc& d : g.tensors()) {
-    TensorId t = out.tensor(d.name, d.shape, d.role, d.dtype);
-    TensorDesc& nd = out.desc(t);
-    nd = d;
-    nd.producer = -1;
-  }
-  out.loss = g.loss, out.top1 = g.top1, out.top5 = g.top5, out.invalid_labels = g.invalid_labels;
+  Graph out = detail::tensors_only(g);
   std::map<int32_t, TensorId> renamed;  // a split layer's output -> the joined tensor
   auto current = [&](TensorId t) {
     auto it = renamed.find(t.index);
