@@ -15,7 +15,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-declare -a summary failed
+summary=()
+failed=()
 phase() {  # NAME COMMAND...: runs the command, records its time and result
   local name=$1 start=$SECONDS rc
   shift
