@@ -24,7 +24,7 @@ case "$scope" in
   host)
     fuzz_targets=$(sed -n 's/^set(VKNN_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt | sed 's/[a-z_]\{1,\}/fuzz_&/g')
     cmake --build build-asan -j "$(nproc)" --target unit_tests reference_tests data_tests graph_tests engine_tests \
-      train_tests vknn_cli vknn_bad_inputs_fixture $fuzz_targets
+      train_tests vknn_preprocess_dump vknn_cli vknn_bad_inputs_fixture $fuzz_targets
     select=(-R '^(unit|reference|data|fuzz|graph|engine|train):|^cli: bad inputs ')
     ;;
   suite | all) cmake --build build-asan -j "$(nproc)" ;;
