@@ -20,17 +20,20 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKNN_WERROR=ON \
   -DVKNN_SANITIZE=address,undefined >/dev/null
 scope=${VKNN_SANITIZE_SCOPE:-host}
+start=$SECONDS
 case "$scope" in
   host)
     fuzz_targets=$(sed -n 's/^set(VKNN_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt | sed 's/[a-z_]\{1,\}/fuzz_&/g')
     cmake --build build-asan -j "$(nproc)" --target unit_tests reference_tests data_tests graph_tests engine_tests \
-      train_tests vknn_cli vknn_bad_inputs_fixture $fuzz_targets
+      train_tests vknn_preprocess_dump vknn_cli vknn_bad_inputs_fixture $fuzz_targets
     select=(-R '^(unit|reference|data|fuzz|graph|engine|train):|^cli: bad inputs ')
     ;;
   suite | all) cmake --build build-asan -j "$(nproc)" ;;
   *) echo "VKNN_SANITIZE_SCOPE must be host, suite or all, not '$scope'" >&2; exit 2 ;;
 esac
 root=$(pwd)
+built=$SECONDS
+echo "test-sanitize.sh: $scope scope built in $((built - start)) s"
 # detect_odr_violation=0: the Vulkan loader and the ICD each carry a copy of some symbols.
 # quarantine_size_mb: how much freed memory ASan holds back (poisoned) to catch a use after
 # free. The default, 256, made a GPU test 5 times as costly as without sanitizers (7.9 s of CPU
@@ -46,4 +49,7 @@ if [ "$scope" = suite ]; then
   skip=(-E '^(onnx: export torchvision (resnet18|alexnet)|onnx: torchvision (resnet18|alexnet) matches PyTorch|onnx: export resnet18 in training mode|onnx: resnet18 trains like PyTorch|models: torchvision ResNet-18 state_dict|models:split: full-size AlexNet|cli: vknn bench --model alexnet --split all)')
 fi
 cd build-asan
-ctest -j "$(nproc)" --output-on-failure --timeout 3000 "${select[@]}" "${skip[@]}" "$@"
+rc=0
+ctest -j "$(nproc)" --output-on-failure --timeout 3000 "${select[@]}" "${skip[@]}" "$@" || rc=$?
+echo "test-sanitize.sh: $scope scope: build $((built - start)) s, tests $((SECONDS - built)) s (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+exit $rc
