@@ -2,6 +2,7 @@
 // graph, optimizer, schedule, validation, checkpoints and exact resume. This file parses the
 // flags, prints progress and turns Ctrl-C into a commit.
 #include "cli.h"
+#include "progress.h"
 
 #include "vknn/dist/communicator.h"
 #include "vknn/engine/file.h"
@@ -13,78 +14,37 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace vknn::tools {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_sigint(int) { g_interrupted = 1; }
 
 std::string hms(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
   const auto t = int64_t(s + 0.5);
   if (t >= 3600) return fmt::format("{}h{:02}m{:02}s", t / 3600, t / 60 % 60, t % 60);
   if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
   return fmt::format("{}s", t);
 }
 
+// Ctrl-C stops the run at the next step boundary (it is committed, with metrics.csv, steps.csv
+// and curves.svg); a second Ctrl-C ends the process at once (SA_RESETHAND).
+void catch_sigint() {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigint;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
 struct TrainFlags {
   train::TrainerOptions options;
   std::string device, device2, weights_only;
-  int log_every = 0;  // 0: 10 on a terminal, else 100
+  int log_every = 0;  // plain progress lines (stderr not a terminal): 0 is 100
   double bucket_mb = 25, dist_timeout_s = 120;
 };
 
-
-// One progress line every `every` steps and at the end of an epoch.
-class Progress {
- public:
-  Progress(const train::Trainer& t, int64_t max_steps, int every, bool shown)
-      : t_(t), max_steps_(max_steps), every_(every), tty_(::isatty(2)), shown_(shown), start_step_(t.state().step) {
-    if (every_ == 0) every_ = tty_ ? 10 : 100;
-  }
-  void step() {
-    if (!shown_) return;
-    const auto& st = t_.state();
-    const bool last = st.batch_in_epoch == t_.batches_per_epoch();
-    if (st.step % uint64_t(every_) != 0 && !last && !g_interrupted) return;
-    const auto now = Clock::now();
-    const double dt = std::chrono::duration<double>(now - last_).count();
-    if (st.samples < last_samples_) last_samples_ = 0;  // a new epoch began
-    const int64_t done_samples = st.samples - last_samples_;
-    const double ips = dt > 0 && done_samples > 0 ? double(done_samples) / dt : 0;
-    last_ = now, last_samples_ = st.samples;
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double done = double(st.step - start_step_);
-    const int64_t per_epoch = t_.batches_per_epoch();
-    int64_t remaining = (per_epoch - st.batch_in_epoch) + int64_t(t_.config().epochs - st.epoch - 1) * per_epoch;
-    if (max_steps_ > 0) remaining = std::min<int64_t>(remaining, max_steps_ - int64_t(st.step));
-    const double eta = done > 0 ? elapsed / done * double(std::max<int64_t>(0, remaining)) : NAN;
-    const double n = double(std::max<int64_t>(st.samples, 1));
-    const std::string line =
-        fmt::format("epoch {}/{} step {}/{} ({}) {:.1f} img/s loss {:.4f} top1 {:.2f}% lr {:.4g} ETA {}", st.epoch + 1,
-                    t_.config().epochs, st.batch_in_epoch, per_epoch, st.step, ips, st.loss_sum / n,
-                    100.0 * st.top1_sum / n, st.lr, hms(eta));
-    if (tty_) fmt::print(stderr, "\r{:<100}", line);
-    else fmt::print(stderr, "{}\n", line);
-  }
-  void end_line() {
-    if (tty_ && shown_) std::fputc('\n', stderr);
-  }
-  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
-
- private:
-  const train::Trainer& t_;
-  int64_t max_steps_;
-  int every_;
-  bool tty_, shown_;
-  uint64_t start_step_;
-  Clock::time_point start_ = Clock::now(), last_ = Clock::now();
-  int64_t last_samples_ = 0;
-};
 
 int train_main(TrainFlags f) {
   const auto timeout = std::chrono::milliseconds(int64_t(f.dist_timeout_s * 1000));
@@ -117,9 +77,20 @@ int train_main(TrainFlags f) {
   o.interrupted = [] { return g_interrupted != 0; };
   if (!o.resume)
     if (auto s = train::check_config(o.run); !s.ok()) return fail(s.error(), 2);
+  TrainProgress progress(f.log_every, rank0);
+  o.log = [&progress](const std::string& s) { progress.message(s); };
+  o.progress = [&progress](const std::string& what, int64_t done, int64_t total) {
+    progress.phase(what, done, total);
+  };
+  g_interrupted = 0;
+  catch_sigint();
   auto made = train::Trainer::create(o);
-  if (!made.ok()) return fail(made.error());
+  if (!made.ok()) {
+    progress.end_line();
+    return fail(made.error());
+  }
   train::Trainer& t = **made;
+  progress.started();
   if (t.finished()) {
     if (rank0)
       fmt::print("{}: the run is at step {}, epoch {} of {}: nothing to do\n", o.out.string(), t.state().step,
@@ -127,20 +98,18 @@ int train_main(TrainFlags f) {
     return 0;
   }
 
-  g_interrupted = 0;
-  std::signal(SIGINT, on_sigint);
   const uint64_t start_step = t.state().step;
-  Progress progress(t, o.max_steps, f.log_every, rank0);
   while (!t.finished() && !t.interrupted()) {
     auto s = t.step();
     if (!s.ok()) {
       progress.end_line();
       return fail(s.error());
     }
-    progress.step();
+    progress.step(t, *s, o.max_steps);
     if (!t.epoch_done()) continue;
     progress.end_line();
     auto row = t.end_epoch();
+    progress.end_line();
     if (!row.ok()) return fail(row.error());
     if (rank0)
       fmt::print(stderr,
@@ -150,6 +119,7 @@ int train_main(TrainFlags f) {
                100 * row->val_top5, row->images_per_s, row->seconds);
   }
   std::signal(SIGINT, SIG_DFL);
+  progress.end_line();
   const auto& st = t.state();
   if (st.batch_in_epoch > 0) {  // stopped inside an epoch: commit where it stands
     progress.end_line();
@@ -157,8 +127,10 @@ int train_main(TrainFlags f) {
   }
   if (t.interrupted()) {
     if (rank0)
-      fmt::print(stderr, "vknn train: interrupted at epoch {} batch {} (step {}); saved {}; continue with --resume\n",
-               st.epoch + 1, st.batch_in_epoch, st.step, t.checkpoint_path().string());
+      fmt::print(stderr,
+                 "vknn train: interrupted at epoch {} batch {} (step {}); saved {} with steps.csv, metrics.csv and "
+                 "curves.svg beside it; continue with --resume\n",
+                 st.epoch + 1, st.batch_in_epoch, st.step, t.checkpoint_path().string());
     return 130;
   }
   const bool cut = st.epoch < t.config().epochs;
@@ -249,7 +221,9 @@ Run setup(CLI::App& app) {
   app.add_flag("--force", f->options.force, "start a new run in an --out folder that holds one, replacing it");
   add_int(app, "--threads", f->options.threads, "data loading threads", 1, kMaxThreads);
   add_int(app, "--max-steps", f->options.max_steps, "stop after this many steps in all (0: no limit)", int64_t(0));
-  add_int(app, "--log-every", f->log_every, "steps between progress lines (0: 10 on a terminal, else 100)", 0);
+  add_int(app, "--log-every", f->log_every,
+          "steps between progress lines when stderr is not a terminal (0: 100); a terminal gets a bar redrawn in place",
+          0);
   app.add_flag("--eval-every-epoch")->description("validate after every epoch (always on)");
   add_real(app, "--bucket-mb", f->bucket_mb,
            "under mpirun: gradients are all-reduced in buckets of about this many MB while backward runs (0: one "

@@ -54,7 +54,8 @@ Result<EvalResult> evaluate_views(Executor& ex, const models::Model& m, data::Ba
 
 }  // namespace
 
-Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::BatchLoader& loader) {
+Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::BatchLoader& loader,
+                               const EvalProgress& on_batch) {
   const Graph& g = ex.graph();
   const int64_t B = g.shape(m.images)[0];
   const int64_t K = g.shape(m.logits)[1];
@@ -101,6 +102,7 @@ Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::Batch
       }
     }
     r.samples += n;
+    if (on_batch) on_batch(r.samples);
   }
   if (loader.failed_samples() > 0)
     fmt::print(stderr, "warning: {} unreadable samples replaced (last: {})\n", loader.failed_samples(),
@@ -108,12 +110,13 @@ Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::Batch
   return r;
 }
 
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views) {
+Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views,
+                            const EvalProgress& on_batch) {
   const Graph& g = ex.graph();
   const int64_t B = g.shape(m.images)[0];
   if (views > 1)
     return evaluate_views(ex, m, loader, views, B, g.shape(m.logits)[1], g.shape(m.images).numel() / B);
-  VKNN_ASSIGN(EvalSums s, evaluate_sums(ex, m, loader));
+  VKNN_ASSIGN(EvalSums s, evaluate_sums(ex, m, loader, on_batch));
   if (s.samples == 0) return make_error(Errc::invalid_argument, "the evaluation split is empty");
   EvalResult r;
   r.samples = s.samples;

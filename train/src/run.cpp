@@ -236,4 +236,44 @@ std::string metrics_csv(const std::vector<EpochRow>& rows) {
   return s;
 }
 
+std::string steps_csv_header() { return "step,epoch,batch,loss,top1,lr,images_per_s\n"; }
+
+std::string steps_csv_row(const StepRow& r) {
+  return fmt::format("{},{},{},{:.9g},{:.6f},{:.9g},{:.1f}\n", r.step, r.epoch, r.batch, r.loss, r.top1, r.lr,
+                     r.images_per_s);
+}
+
+Result<std::vector<StepRow>> parse_steps_csv(const std::string& text, const std::string& source, size_t& ignored) {
+  std::vector<StepRow> rows;
+  ignored = 0;
+  const std::string header = steps_csv_header();
+  if (text.compare(0, header.size(), header) != 0)
+    return make_error(Errc::parse, "{}: does not start with the header {}", source,
+                      header.substr(0, header.size() - 1));
+  size_t at = header.size();
+  while (at < text.size()) {
+    const size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) {  // a torn last line
+      ++ignored;
+      break;
+    }
+    const std::string line = text.substr(at, nl - at);
+    StepRow r;
+    unsigned long long step = 0;
+    long long batch = 0;
+    int used = 0;
+    if (std::sscanf(line.c_str(), "%llu,%d,%lld,%lf,%lf,%lf,%lf%n", &step, &r.epoch, &batch, &r.loss, &r.top1, &r.lr,
+                    &r.images_per_s, &used) != 7 ||
+        size_t(used) != line.size()) {
+      for (size_t k = at; k < text.size(); ++k) ignored += text[k] == '\n';
+      ignored += text.back() != '\n';
+      break;
+    }
+    r.step = step, r.batch = batch;
+    rows.push_back(r);
+    at = nl + 1;
+  }
+  return rows;
+}
+
 }  // namespace vknn::train

@@ -1,5 +1,6 @@
 #include "vknn/train/trainer.h"
 
+#include "vknn/engine/file.h"
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
@@ -11,12 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <unistd.h>
 
 namespace vknn::train {
 namespace fs = std::filesystem;
@@ -25,7 +28,7 @@ namespace {
 
 // The files of a run folder that a fresh run would overwrite.
 const char* const kRunFiles[] = {"checkpoint.safetensors", "state.json", "metrics.csv", "curves.svg",
-                                 "best.safetensors", "classes.txt"};
+                                 "best.safetensors", "classes.txt", "steps.csv"};
 
 std::string json_array(const std::vector<float>& v) { return nlohmann::json(v).dump(); }
 
@@ -86,6 +89,10 @@ void Trainer::say(const std::string& s) const {
   else fmt::print(stderr, "{}\n", s);
 }
 
+void Trainer::phase(const std::string& what) const {
+  if (writer() && opt_.progress) opt_.progress(what, 0, 0);
+}
+
 Result<std::unique_ptr<Trainer>> Trainer::create(TrainerOptions options) {
   std::unique_ptr<Trainer> t(new Trainer());
   VKNN_TRY(t->open(options));
@@ -140,6 +147,7 @@ Status Trainer::open(TrainerOptions& o) {
       say(fmt::format("override: --model {} is '{}' (the run had '{}')", c.model, spec_.id, info.model));
     }
   }
+  phase("opening the data");
   VKNN_ASSIGN(DataSource src, open_data(c.data, true));
   src_ = std::make_unique<DataSource>(std::move(src));
   for (const auto& w : src_->warnings) say("warning: " + w);
@@ -190,12 +198,64 @@ Status Trainer::open(TrainerOptions& o) {
     return make_error(Errc::invalid_argument, "--replace-head needs --init (the weights whose head it replaces)");
   if (!c.init.empty() && !fs::is_regular_file(c.init, ec))
     return make_error(Errc::io, "--init {}: not a file", c.init);
+  phase("building the graph");
   VKNN_TRY(build_graph());
   if (!writer()) return {};
   fs::create_directories(out, ec);
   if (ec) return make_error(Errc::io, "{}: cannot create: {}", out.string(), ec.message());
   if (int n = remove_stale_temporaries(out); n > 0)
     say(fmt::format("removed {} temporary file{} of an interrupted commit in {}", n, n == 1 ? "" : "s", out.string()));
+  if (opt_.resume) VKNN_TRY(restore_steps());
+  return {};
+}
+
+// steps.csv of a resumed run: the rows of the committed steps. Rows after them (steps taken
+// after the last commit, which run again now) and a torn last line are cut off.
+Status Trainer::restore_steps() {
+  const fs::path path = opt_.out / "steps.csv";
+  const uint64_t step = run_.state.step;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (step > 0) say(fmt::format("warning: {} is missing: steps 1 to {} have no rows", path.string(), step));
+    return {};
+  }
+  VKNN_ASSIGN(std::vector<uint8_t> bytes, read_file_bytes(path));
+  size_t ignored = 0;
+  VKNN_ASSIGN(std::vector<StepRow> rows,
+              parse_steps_csv(std::string(bytes.begin(), bytes.end()), path.string(), ignored));
+  size_t keep = 0;
+  while (keep < rows.size() && rows[keep].step <= step) ++keep;
+  const size_t dropped = rows.size() - keep;
+  rows.resize(keep);
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].step != i + 1)
+      return make_error(Errc::parse, "{}: row {} is step {}, not {}", path.string(), i + 1, rows[i].step, i + 1);
+  if (rows.size() < step)
+    say(fmt::format("warning: {} ends at step {} but the run is at step {}: those steps have no rows", path.string(),
+                    rows.size(), step));
+  if (dropped > 0 || ignored > 0) {
+    say(fmt::format("{}: cut back to step {} ({} later row{} from after the last commit)", path.string(), rows.size(),
+                    dropped + ignored, dropped + ignored == 1 ? "" : "s"));
+    std::string text = steps_csv_header();
+    for (const auto& r : rows) text += steps_csv_row(r);
+    VKNN_TRY(commit_text(path, text));
+  }
+  steps_ = std::move(rows);
+  return {};
+}
+
+Status Trainer::append_step(const StepRow& row) {
+  steps_.push_back(row);
+  if (!steps_file_) {
+    const fs::path path = opt_.out / "steps.csv";
+    steps_file_.reset(std::fopen(path.c_str(), "a"));
+    if (!steps_file_) return make_error(Errc::io, "{}: cannot open: {}", path.string(), std::strerror(errno));
+    if (std::ftell(steps_file_.get()) == 0) std::fputs(steps_csv_header().c_str(), steps_file_.get());
+  }
+  const std::string line = steps_csv_row(row);
+  // Flushed at once: the file is a live record (tail -f), and at most this line is torn by a kill.
+  if (std::fputs(line.c_str(), steps_file_.get()) < 0 || std::fflush(steps_file_.get()) != 0)
+    return make_error(Errc::io, "{}: write failed: {}", (opt_.out / "steps.csv").string(), std::strerror(errno));
   return {};
 }
 
@@ -249,6 +309,7 @@ Status Trainer::build() {
   if (!ctx_) {
     ContextOptions copt = opt_.device;
     if (c.split == "two-queues") copt.queue_count = std::max(copt.queue_count, 2u);
+    phase("opening the device");
     VKNN_ASSIGN(ctx_, Context::create(copt));
   }
   if (c.split == "two-devices" && !ctx2_) {
@@ -256,8 +317,11 @@ Status Trainer::build() {
     if (!made.ok()) return make_error(made.error().code, "second device: {}", made.error().message);
     ctx2_ = *made;
   }
-  say(fmt::format("device: {}{}", ctx_->caps().name,
-                  ctx_->caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? " (a CPU driver: expect slow training)" : ""));
+  say(fmt::format("device: {}", ctx_->caps().name));
+  if (ctx_->caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
+    say(fmt::format("warning: {} is a CPU driver (VK_PHYSICAL_DEVICE_TYPE_CPU): training runs on the processor, "
+                    "many times slower than on a GPU (list the devices with `vknn devices`, pick one with --device)",
+                    ctx_->caps().name));
 
   ExecutorOptions eo;
   eo.seed = c.seed;
@@ -277,6 +341,7 @@ Status Trainer::build() {
     eo.cut_after = dist::cut_points(buckets);
     eo.batch_offset = slice_.begin;
   }
+  phase("compiling the pipelines");
   VKNN_ASSIGN(ex_, Executor::create(*ctx_, model_.graph, eo));
   if (ranks() > 1) {
     uint64_t bytes = 0;
@@ -305,7 +370,10 @@ Status Trainer::build() {
     }
   }
   if (ranks() > 1) VKNN_TRY(share_rank0_weights());
-  if (!opt_.resume) VKNN_TRY(save());
+  if (!opt_.resume) {
+    phase("writing the first checkpoint");
+    VKNN_TRY(save());
+  }
   ex_->set_learning_rate(float(st.lr));
   return {};
 }
@@ -416,11 +484,15 @@ Result<StepResult> Trainer::step() {
   }
   ++st.step, ++st.batch_in_epoch;
   if (st.step == nan_fault_step()) VKNN_TRY(inject_nan());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   st.loss_sum += loss_sum;
   st.top1_sum += top1_sum;
   st.samples += n;
-  st.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return StepResult{loss, top1, n};
+  st.seconds += seconds;
+  if (writer())
+    VKNN_TRY(append_step({st.step, st.epoch + 1, st.batch_in_epoch, double(loss), top1_sum / double(n), st.lr,
+                          seconds > 0 ? double(n) / seconds : 0}));
+  return StepResult{loss, top1, n, seconds};
 }
 
 Status Trainer::inject_nan() {
@@ -438,8 +510,14 @@ Status Trainer::inject_nan() {
 
 Result<EvalResult> Trainer::validate() {
   if (!ex_) return make_error(Errc::invalid_argument, "the trainer stopped after an error");
-  if (ranks() == 1) return evaluate(*ex_, model_, *val_loader_);
-  VKNN_ASSIGN(EvalSums mine, evaluate_sums(*ex_, model_, *val_loader_));
+  EvalProgress on_batch;
+  if (writer() && opt_.progress) {
+    const int64_t total = val_loader_->size();
+    on_batch = [this, total](int64_t done) { opt_.progress("validating", done, total); };
+    on_batch(0);
+  }
+  if (ranks() == 1) return evaluate(*ex_, model_, *val_loader_, 1, on_batch);
+  VKNN_ASSIGN(EvalSums mine, evaluate_sums(*ex_, model_, *val_loader_, on_batch));
   const double part[4] = {mine.loss, mine.top1, mine.top5, double(mine.samples)};
   VKNN_ASSIGN(auto all, opt_.comm->gather(part, opt_.dist_timeout, "the validation results"));
   EvalSums s;
@@ -525,6 +603,9 @@ Status Trainer::save() {
     committed_step_ = run_.state.step;
     return {};
   }
+  // steps.csv first: once the commit is on disk, so are the rows of its steps.
+  if (steps_file_ && ::fsync(::fileno(steps_file_.get())) != 0)
+    return make_error(Errc::io, "{}: fsync failed: {}", (opt_.out / "steps.csv").string(), std::strerror(errno));
   VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes(false));
   VKNN_TRY(commit_file(ckpt_, bytes));
   committed_step_ = run_.state.step;
@@ -532,13 +613,16 @@ Status Trainer::save() {
   const fs::path& out = opt_.out;
   VKNN_TRY(commit_text(out / "state.json", run_to_json(run_)));
   VKNN_TRY(commit_text(out / "metrics.csv", metrics_csv(run_.state.history)));
-  VKNN_TRY(commit_text(out / "curves.svg",
-                       curves_svg(fmt::format("vknn train --model {} ({}, batch {}, {}, {} schedule)",
-                                              fs::path(run_.config.model).filename().string(),
-                                              fs::path(run_.config.data).filename().string(), run_.config.batch,
-                                              run_.config.optimizer == "adamw" ? "AdamW" : run_.config.rule + " SGD",
-                                              run_.config.schedule),
-                                  run_.state.history)));
+  CurvesInput curves;
+  const RunConfig& c = run_.config;
+  curves.title = fmt::format("vknn train --model {} ({}, batch {}, {}, {} schedule)",
+                             fs::path(c.model).filename().string(), fs::path(c.data).filename().string(), c.batch,
+                             c.optimizer == "adamw" ? "AdamW" : c.rule + " SGD", c.schedule);
+  curves.epochs = run_.state.history;
+  curves.steps = steps_;
+  curves.resumed_at = run_.state.resumed_at;
+  curves.steps_per_epoch = per_epoch_;
+  VKNN_TRY(commit_text(out / "curves.svg", curves_svg(curves)));
   if (!src_->class_names.empty()) {
     std::string names;
     for (const auto& n : src_->class_names) names += n + "\n";

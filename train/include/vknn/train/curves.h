@@ -1,4 +1,4 @@
-// The per-epoch record of `vknn train` and its hand-written SVG plot.
+// The records of `vknn train` (a row per epoch, a row per step) and their hand-written SVG plot.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,26 @@ struct EpochRow {
   double lr = 0, seconds = 0, images_per_s = 0;
 };
 
-// A standalone SVG document: loss and error (%) against epoch, train and validation.
-std::string curves_svg(const std::string& title, const std::vector<EpochRow>& rows);
+// One optimizer step (a row of steps.csv).
+struct StepRow {
+  uint64_t step = 0;   // 1-based, over the whole run
+  int epoch = 0;       // 1-based
+  int64_t batch = 0;   // 1-based, within the epoch
+  double loss = 0;     // the batch's mean loss
+  double top1 = 0;     // the batch's top-1 accuracy in [0, 1]
+  double lr = 0, images_per_s = 0;
+};
+
+struct CurvesInput {
+  std::string title;
+  std::vector<EpochRow> epochs;
+  std::vector<StepRow> steps;
+  std::vector<uint64_t> resumed_at;  // steps at which the run was resumed: marked in every panel
+  int64_t steps_per_epoch = 0;       // places the resume marks on the epoch axis
+};
+
+// A standalone SVG document of three panels: the loss per step (and per epoch, train and
+// validation) and the learning rate against the step, the error (%) against the epoch.
+std::string curves_svg(const CurvesInput& in);
 
 }  // namespace vknn::train

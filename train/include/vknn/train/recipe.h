@@ -11,6 +11,7 @@
 #include "vknn/models/model.h"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,13 +115,17 @@ struct EvalResult {
 // the logits (same tie rule as the loss op).
 // With views > 1 (10-crop) the graph's batch holds views images per sample; the softmax
 // probabilities of a sample's views are averaged and scored on the host.
-Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views = 1);
+// on_batch (optional) is told the samples done after each batch.
+using EvalProgress = std::function<void(int64_t samples_done)>;
+Result<EvalResult> evaluate(Executor& ex, const models::Model& m, data::BatchLoader& loader, int views = 1,
+                            const EvalProgress& on_batch = {});
 // The sums behind evaluate() (one view per sample): loss, top1 and top5 summed over the
 // samples, for a data-parallel rank that scores a share of the split. No samples is no error.
 struct EvalSums {
   double loss = 0, top1 = 0, top5 = 0;
   int64_t samples = 0;
 };
-Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::BatchLoader& loader);
+Result<EvalSums> evaluate_sums(Executor& ex, const models::Model& m, data::BatchLoader& loader,
+                               const EvalProgress& on_batch = {});
 
 }  // namespace vknn::train

@@ -106,4 +106,14 @@ int remove_stale_temporaries(const std::filesystem::path& dir);
 // metrics.csv: one row per epoch.
 std::string metrics_csv(const std::vector<EpochRow>& rows);
 
+// steps.csv: one row per optimizer step ("step,epoch,batch,loss,top1,lr,images_per_s"). The
+// Trainer appends a row after each step and syncs the file before each commit, so the file
+// holds at least the committed steps; a resumed run cuts it back to them (the steps after the
+// commit run again). Equal steps give equal rows but for images_per_s.
+std::string steps_csv_header();
+std::string steps_csv_row(const StepRow& r);
+// The rows of a steps.csv, up to the first line that is not a whole row (a kill in the middle
+// of an append leaves a torn last line); `ignored` counts the lines from there on.
+Result<std::vector<StepRow>> parse_steps_csv(const std::string& text, const std::string& source, size_t& ignored);
+
 }  // namespace vknn::train

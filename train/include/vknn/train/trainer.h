@@ -25,6 +25,7 @@
 #include "vknn/train/recipe.h"
 #include "vknn/train/run.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -52,6 +53,10 @@ struct TrainerOptions {
   // Polled at every step: the caller wants to stop (Ctrl-C). Data-parallel: every rank stops
   // after the step in which any rank asked (interrupted()).
   std::function<bool()> interrupted;
+  // Progress of the slow parts outside step(): the start-up phases ("opening the device",
+  // "compiling the pipelines", ...; total 0) and validation (samples done of total). Data-
+  // parallel: rank 0's only.
+  std::function<void(const std::string& what, int64_t done, int64_t total)> progress;
 
   // Data-parallel training (null, or a group of one: alone). run.batch is the global batch:
   // the same samples for a given seed whatever the number of ranks N; each rank builds the
@@ -70,6 +75,7 @@ struct TrainerOptions {
 struct StepResult {
   float loss = 0, top1 = 0;  // this batch: mean loss, correct samples
   int64_t samples = 0;
+  double seconds = 0;        // wall time of the step: loading the batch, the pass, the metrics
 };
 
 class Trainer {
@@ -89,8 +95,8 @@ class Trainer {
   // Validation, a metrics row, the schedule for the next epoch, then a commit. A non-finite
   // validation loss (the last update diverged) is an error and nothing is committed.
   Result<EpochRow> end_epoch();
-  // Commits the weights, the optimizer state and the run now (at any step), then writes
-  // state.json, metrics.csv and curves.svg beside it.
+  // Syncs steps.csv, commits the weights, the optimizer state and the run now (at any step),
+  // then writes state.json, metrics.csv and curves.svg beside it.
   Status save();
   // The checkpoint as safetensors bytes with self-describing metadata (model, classes, input
   // size, normalisation); weights_only leaves the optimizer state out.
@@ -98,6 +104,8 @@ class Trainer {
 
   const RunConfig& config() const { return run_.config; }
   const RunState& state() const { return run_.state; }
+  // The run's steps so far, a row each (steps.csv; rank 0 only, empty on the other ranks).
+  const std::vector<StepRow>& steps() const { return steps_; }
   const DataIdentity& data_identity() const { return run_.data; }
   const DataSource& data() const { return *src_; }
   const ModelSpec& spec() const { return spec_; }
@@ -124,6 +132,9 @@ class Trainer {
   Status begin_epoch();
   Status inject_nan();  // VKNN_TRAIN_FAULT=K:nan (tests)
   void say(const std::string& s) const;
+  void phase(const std::string& what) const;
+  Status restore_steps();
+  Status append_step(const StepRow& row);
   bool writer() const { return rank() == 0; }
   Status share_rank0_weights();
 
@@ -143,6 +154,11 @@ class Trainer {
   std::unique_ptr<dist::GradientAllReducer> reducer_;
   bool stop_agreed_ = false;
   uint64_t committed_step_ = 0;  // the step of the checkpoint on disk
+  std::vector<StepRow> steps_;    // rank 0: every step of the run
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> steps_file_;  // steps.csv, appended to
 };
 
 // A fresh run's config checked without a device: known model, rule, schedule and split, sizes
