@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Two variants of one `vknn bench` run, interleaved, with the ratio of their medians:
 
-  ab-bench.py [--vknn PATH] [--rounds R] [--a-env K=V ...] [--b-env K=V ...]
-              [--a-args "ARGS"] [--b-args "ARGS"] -- BENCH_ARGS...
+  ab-bench.py [--vknn PATH] [--a-vknn PATH] [--b-vknn PATH] [--rounds R]
+              [--a-env K=V ...] [--b-env K=V ...] [--a-args "ARGS"] [--b-args "ARGS"] -- BENCH_ARGS...
 
 Each round runs `vknn bench BENCH_ARGS A_ARGS --json` with A's environment, then the same
 with B's (the order alternates from round to round), so the load of a shared machine falls
@@ -11,6 +11,10 @@ on both alike. Each process reports its own median step time (its --iters after 
 Example, the inference-graph optimizer on and off:
 
   ab-bench.py --rounds 5 --b-args=--no-optimize -- --model resnet18 --batch 1 --iters 5
+
+and two builds (a saved binary of main against the working tree's):
+
+  ab-bench.py --rounds 5 --a-vknn /tmp/vknn-main -- --model resnet50 --batch 1 --iters 3
 """
 import argparse
 import json
@@ -33,6 +37,8 @@ def run(vknn, args, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vknn", default=os.path.join(os.path.dirname(__file__), "..", "build", "tools", "vknn"))
+    ap.add_argument("--a-vknn", help="the binary of variant A (default --vknn)")
+    ap.add_argument("--b-vknn", help="the binary of variant B (default --vknn)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--a-env", action="append", default=[])
     ap.add_argument("--b-env", action="append", default=[])
@@ -42,18 +48,18 @@ def main():
     a = ap.parse_args()
     bench = [x for x in a.bench if x != "--"]
     variants = {
-        "A": (bench + shlex.split(a.a_args), dict(kv.split("=", 1) for kv in a.a_env)),
-        "B": (bench + shlex.split(a.b_args), dict(kv.split("=", 1) for kv in a.b_env)),
+        "A": (bench + shlex.split(a.a_args), dict(kv.split("=", 1) for kv in a.a_env), a.a_vknn or a.vknn),
+        "B": (bench + shlex.split(a.b_args), dict(kv.split("=", 1) for kv in a.b_env), a.b_vknn or a.vknn),
     }
     times = {"A": [], "B": []}
     for r in range(a.rounds):
         for v in ("A", "B") if r % 2 == 0 else ("B", "A"):
-            args, env = variants[v]
-            times[v].append(run(a.vknn, args, env))
+            args, env, vknn = variants[v]
+            times[v].append(run(vknn, args, env))
             print(f"round {r + 1} {v}: {times[v][-1]:.1f} ms", file=sys.stderr)
     for v in ("A", "B"):
-        args, env = variants[v]
-        what = " ".join([f"{k}={x}" for k, x in env.items()] + ["vknn bench"] + args)
+        args, env, vknn = variants[v]
+        what = " ".join([f"{k}={x}" for k, x in env.items()] + [f"{vknn} bench"] + args)
         print(f"{v}: {what}\n   median {statistics.median(times[v]):.1f} ms over {a.rounds} rounds "
               f"(each a process's median), range {min(times[v]):.1f}-{max(times[v]):.1f} ms")
     print(f"B / A = {statistics.median(times['B']) / statistics.median(times['A']):.3f}")

@@ -1,5 +1,6 @@
 #version 450
-// conv2d forward, register-blocked implicit GEMM for CPU drivers (math in conv2d_push.glsl).
+// conv2d forward, register-blocked implicit GEMM for CPU drivers (math in conv2d_push.glsl),
+// with the epilogue y = act(sum + bias[k] + res), bias and res (a residual shortcut) optional.
 // Per group g, Y[k, q] = sum_{(c,r,s)} W[k,(c,r,s)] * X^[(c,r,s), q] over pixels q, with X^
 // gathered from x (zero in the padding), never materialized.
 // A workgroup owns TK output channels; each invocation a segment of TP consecutive output
@@ -32,6 +33,7 @@ layout(binding = 0) readonly buffer X_ { float x[]; };       // (N,C,H,W)
 layout(binding = 1) readonly buffer Wt_ { float w[]; };      // (K,Cg,R,S)
 layout(binding = 2) readonly buffer Bias_ { float bias[]; }; // (K), read when CONV_BIAS
 layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,K,OH,OW)
+layout(binding = 4) readonly buffer Res_ { float res[]; };   // (N,K,OH,OW), read when CONV_RESIDUAL
 #include "conv2d_push.glsl"
 
 void main() {
@@ -86,7 +88,8 @@ void main() {
   }
 
   if (!live) return;
-  const uint ybase = p.y_off + n * p.K * OHW + oh * p.OW + ow0;
+  const uint obase = n * p.K * OHW + oh * p.OW + ow0;  // of (n, 0, oh, ow0) in y and the residual
+  const bool residual = (p.flags & CONV_RESIDUAL) != 0u;
   for (uint i = 0; i < TK; ++i) {
     const uint kg = k0 + i;
     if (kg >= p.Kg) break;
@@ -94,9 +97,11 @@ void main() {
     const float b = (p.flags & CONV_BIAS) != 0u ? bias[k] : 0.0;
     [[unroll]] for (uint j = 0; j < TP; ++j) {
       if (ow0 + j >= p.OW) break;
+      const uint o = obase + k * OHW + j;
       float v = acc[i][j] + b;
+      if (residual) v += res[p.r_off + o];
       if ((p.flags & CONV_RELU) != 0u) v = max(v, 0.0);
-      y[ybase + k * OHW + j] = v;
+      y[p.y_off + o] = v;
     }
   }
 }

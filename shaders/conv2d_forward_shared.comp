@@ -3,7 +3,8 @@
 //   Y[k, q] = sum_{t = (c,r,s)} W[k, t] * X^[t, q],  q = (n, oh, ow),
 // with a 64(k) x 64(q) tile of Y per 256-invocation workgroup, t staged through shared
 // memory 16 at a time (X^ gathered from x on the fly, zero in the padding), each
-// invocation holding a 4x4 block in registers.
+// invocation holding a 4x4 block in registers. Epilogue: y = act(sum + bias[k] + res), bias
+// and res (a residual shortcut) optional.
 // Dispatch: (ceil(N*OH*OW / 64), ceil(Kg / 64), groups).
 layout(local_size_x = 16, local_size_y = 16) in;
 #define BM 64
@@ -16,6 +17,7 @@ layout(binding = 0) readonly buffer X_ { float x[]; };       // (N,C,H,W)
 layout(binding = 1) readonly buffer Wt_ { float w[]; };      // (K,Cg,R,S)
 layout(binding = 2) readonly buffer Bias_ { float bias[]; }; // (K), read when CONV_BIAS
 layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,K,OH,OW)
+layout(binding = 4) readonly buffer Res_ { float res[]; };   // (N,K,OH,OW), read when CONV_RESIDUAL
 #include "conv2d_push.glsl"
 
 shared float As[BK][BM + 1];
@@ -72,9 +74,11 @@ void main() {
     for (uint j = 0; j < TN; ++j) {
       const uint qq = tile_q + tx * TN + j;
       if (qq >= Q) break;
+      const uint o = (qq / OHW * p.K + k) * OHW + qq % OHW;  // of (n, k, oh, ow) in y and the residual
       float v = acc[i][j] + b;
+      if ((p.flags & CONV_RESIDUAL) != 0u) v += res[p.r_off + o];
       if ((p.flags & CONV_RELU) != 0u) v = max(v, 0.0);
-      y[p.y_off + (qq / OHW * p.K + k) * OHW + qq % OHW] = v;
+      y[p.y_off + o] = v;
     }
   }
 }

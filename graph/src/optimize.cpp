@@ -2,6 +2,7 @@
 
 #include "rewrite.h"
 
+#include "vknn/ops/add.h"
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/batchnorm_fold.h"
 #include "vknn/ops/conv2d.h"
@@ -18,7 +19,11 @@ struct Rewrite {
   bool removed = false;           // absorbed into an earlier node, or dropped
   int32_t batchnorm = -1;         // a convolution: the BN node folded into it
   bool relu = false;              // a convolution: ReLU in its epilogue
+  TensorId residual;              // a convolution: the shortcut it adds in its epilogue
   TensorId output;                // a convolution: the tensor it writes now
+  // A convolution that absorbed an add runs where the add ran (`at`, the add's index): the
+  // shortcut may be computed after the convolution (a projection); the add names it (`conv`).
+  int32_t at = -1, conv = -1;
 };
 
 }  // namespace
@@ -59,7 +64,7 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
       continue;
     }
     const Conv2dParams* conv = conv2d_params(n);
-    if (!conv || conv->relu) continue;
+    if (!conv || conv->relu || conv2d_has_residual(n)) continue;
     Rewrite& r = rw[k];
     r.output = n.outputs[0];
     // conv -> batchnorm: the BN's statistics outputs must be unread (they are in a forward graph).
@@ -84,6 +89,27 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
         rw[size_t(j)].removed = true;
         ++done.relus_fused;
       }
+    // ... -> add(., shortcut) [-> relu]: the shortcut is added before the ReLU, so only
+    // without one yet (ResNet's conv-BN-add-ReLU).
+    if (!r.relu)
+      if (const int32_t j = only_reader(r.output, k); j >= 0 && is_add(nodes[size_t(j)]) && !rw[size_t(j)].removed) {
+        const Node& a = nodes[size_t(j)];
+        const TensorId shortcut = a.inputs[0] == r.output ? a.inputs[1] : a.inputs[0];
+        if (shortcut != r.output) {
+          r.residual = shortcut;
+          r.output = a.outputs[0];
+          r.at = j;
+          rw[size_t(j)].removed = true;
+          rw[size_t(j)].conv = int32_t(k);
+          ++done.residuals_fused;
+          if (const int32_t q = only_reader(r.output, k); q >= 0 && is_relu(nodes[size_t(q)])) {
+            r.relu = true;
+            r.output = nodes[size_t(q)].outputs[0];
+            rw[size_t(q)].removed = true;
+            ++done.relus_fused;
+          }
+        }
+      }
   }
   if (done.total() == 0) return done;
 
@@ -93,21 +119,22 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
     for (auto it = renamed.find(t.index); it != renamed.end(); it = renamed.find(t.index)) t = it->second;
     return t;
   };
-  for (size_t k = 0; k < nodes.size(); ++k) {
+  // Node k of the original graph, rewritten, at the end of `out`.
+  auto emit = [&](size_t k) {
     const Node& n = nodes[k];
-    if (rw[k].removed) continue;
     std::vector<TensorId> inputs;
     for (TensorId t : n.inputs) inputs.push_back(current(t));
     out.set_target(n.target);
     const Conv2dParams* conv = conv2d_params(n);
-    if (!conv || (rw[k].batchnorm < 0 && !rw[k].relu)) {
+    const Rewrite& r = rw[k];
+    if (!conv || (r.batchnorm < 0 && !r.relu && !r.residual.valid())) {
       out.add_node(n.name, n.op, inputs, n.outputs, n.phase);
-      continue;
+      return;
     }
     Conv2dParams q = *conv;
-    q.relu = rw[k].relu;
+    q.relu = r.relu;
     bool has_bias = inputs.size() > 2;
-    if (const int32_t j = rw[k].batchnorm; j >= 0) {
+    if (const int32_t j = r.batchnorm; j >= 0) {
       // (w[, b], gamma, beta, running_mean, running_var) -> (w', b'), before every pass that
       // follows a change of the weights.
       const Node& b = nodes[size_t(j)];
@@ -122,7 +149,13 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
       inputs = {inputs[0], wf, bf};
       has_bias = true;
     }
-    out.add_node(n.name, make_conv2d_node(q, has_bias), inputs, {rw[k].output}, n.phase);
+    if (r.residual.valid()) inputs.push_back(current(r.residual));
+    out.add_node(n.name, make_conv2d_node(q, has_bias, r.residual.valid()), inputs, {r.output}, n.phase);
+  };
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (rw[k].conv >= 0) emit(size_t(rw[k].conv));  // an absorbed add: its convolution runs here
+    if (rw[k].removed || rw[k].at >= 0) continue;
+    emit(k);
   }
   out.set_target(0);
   VKNN_TRY(out.status());

@@ -5,6 +5,7 @@
 #define CONV_BIAS 1u        // forward: add bias[k]; backward weight: also write db
 #define CONV_RELU 2u        // forward: max(., 0) after the bias
 #define CONV_ACCUMULATE 4u  // backward: add to the existing dx / dw / db
+#define CONV_RESIDUAL 8u    // forward: add residual[n,k,oh,ow] (a ResNet shortcut) before the ReLU
 layout(push_constant) uniform Push {
   uint N, C, H, W;
   uint K, R, S, OH, OW;
@@ -20,6 +21,8 @@ layout(push_constant) uniform Push {
   // Element offsets of image 0 in the bound x (or dx) and y (or dy) ranges: large batches
   // are processed in chunks, each bound from an aligned offset.
   uint x_off, y_off;
+  // Forward with CONV_RESIDUAL: the element offset of image 0 in the bound residual range.
+  uint r_off;
   // Bias gradient: the flat (n, oh, ow) values of this pass (lavapipe caps loop iterations).
   uint range_begin, range_end;
 } p;

@@ -92,15 +92,16 @@ TEST_CASE("optimize: conv-BN-ReLU and a residual block fold and fuse; outputs un
   InferenceRewrites rw;
   Pair p = make_pair(m.g, m.x, &rw);
   CHECK(rw.batchnorms_folded == 3);  // conv1 (with its own bias), block.conv1, block.conv2
-  CHECK(rw.relus_fused == 2);        // relu1, block.relu1; block.relu2 follows the add
+  CHECK(rw.residuals_fused == 1);    // block.add into block.conv2
+  CHECK(rw.relus_fused == 3);        // relu1, block.relu1, and block.relu2 after the add
   CHECK(rw.dropouts_removed == 0);
-  int prepare = 0, batchnorms = 0;
+  int prepare = 0, removed = 0;
   for (const Node& n : p.optimized->graph().nodes()) {
     prepare += n.phase == Phase::prepare;
-    batchnorms += std::string(n.op->type()) == "batchnorm";
+    for (const char* t : {"batchnorm", "add", "relu"}) removed += std::string(n.op->type()) == t;
   }
   CHECK(prepare == 3);
-  CHECK(batchnorms == 0);
+  CHECK(removed == 0);
   std::vector<int32_t> labels = {0, 1, 2};
   REQUIRE_OK(p.plain->set_input(m.labels, labels));
   REQUIRE_OK(p.optimized->set_input(m.labels, labels));
@@ -172,6 +173,59 @@ TEST_CASE("optimize: torchvision ResNet-18 and CIFAR ResNet-20 give the same log
     InferenceRewrites rw;
     Pair p = make_pair(m->graph, m->images, &rw);
     CHECK(rw.batchnorms_folded == (std::string(name) == "resnet18" ? 20 : 19));
+    CHECK(rw.residuals_fused == (std::string(name) == "resnet18" ? 8 : 9));  // every block's add
+    for (const Node& n : p.optimized->graph().nodes()) CHECK(std::string(n.op->type()) != "add");
     check_same_outputs(p, m->logits, 1e-5, name);
   }
+}
+
+// y = relu(conv_a(x) + conv_b(x)): conv_a's add reads conv_b's output, made after conv_a, so
+// the fused conv_a must run where the add ran. Then z = relu(conv_c(y) + y), a plain identity
+// shortcut, with biases and no batch norm; odd batch and sizes. With `loss`, a classifier
+// and a loss follow (for build_backward).
+Net two_residual_convs(bool loss) {
+  Net m;
+  Graph& g = m.g;
+  m.x = g.input("x", {3, 5, 7, 9});
+  Conv2dParams pad1;
+  pad1.pad_h = pad1.pad_w = 1;
+  auto param = [&](const std::string& name, Shape s) { return g.parameter(name, s, Init::uniform(0.4f)); };
+  TensorId a = conv2d(g, m.x, param("a.weight", {6, 5, 3, 3}), param("a.bias", {6}), pad1, "a");
+  TensorId b = conv2d(g, m.x, param("b.weight", {6, 5, 1, 1}), {}, {}, "b");
+  TensorId y = relu(g, add(g, a, b, "add1"), "relu1");
+  TensorId c = conv2d(g, y, param("c.weight", {6, 6, 3, 3}), param("c.bias", {6}), pad1, "c");
+  TensorId z = relu(g, add(g, y, c, "add2"), "relu2");  // the convolution is the add's second input
+  g.desc(z).role = Role::output;
+  if (loss) {
+    m.labels = g.input("labels", {3}, DType::i32);
+    TensorId logits = linear(g, global_avgpool(g, z, "avgpool"), param("fc.weight", {2, 6}), {}, {}, "fc");
+    softmax_cross_entropy(g, logits, m.labels);
+  }
+  return m;
+}
+
+TEST_CASE("optimize: a residual add whose shortcut is computed after the convolution, and one without BN") {
+  Net m = two_residual_convs(false);
+  const TensorId z = m.g.find("relu2");
+  REQUIRE(z.valid());
+  InferenceRewrites rw;
+  Pair p = make_pair(m.g, m.x, &rw);
+  CHECK(rw.residuals_fused == 2);
+  CHECK(rw.relus_fused == 2);
+  CHECK(rw.batchnorms_folded == 0);
+  const auto& nodes = p.optimized->graph().nodes();
+  REQUIRE(nodes.size() == 3);
+  CHECK(nodes[0].name == "b");  // the shortcut first, then the convolution that adds it
+  CHECK(nodes[1].name == "a");
+  CHECK(conv2d_has_residual(nodes[1]));
+  CHECK(nodes[2].name == "c");
+  check_same_outputs(p, z, 1e-6, "two residual convolutions");
+
+  // Such a graph is for inference only: its backward is refused, naming the node.
+  Net t = two_residual_convs(true);
+  REQUIRE_OK(optimize_for_inference(t.g));
+  auto refused = build_backward(t.g);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("residual") != std::string::npos);
+  CHECK(refused.error().message.find("'c'") != std::string::npos);  // the last one is reached first
 }

@@ -49,7 +49,8 @@ std::vector<float> run_imported(const std::string& name, const std::filesystem::
   if (optimize) {
     auto rw = optimize_for_inference(m->model.graph);
     REQUIRE_OK(rw);
-    MESSAGE(name << ": " << rw->batchnorms_folded << " BatchNorm folded, " << rw->relus_fused << " ReLU fused, "
+    MESSAGE(name << ": " << rw->batchnorms_folded << " BatchNorm folded, " << rw->residuals_fused
+                 << " residual add fused, " << rw->relus_fused << " ReLU fused, "
                  << rw->dropouts_removed << " dropout removed");
     if (name.ends_with("_bn")) CHECK(rw->batchnorms_folded == 20);  // every BatchNormalization of resnet18
   }

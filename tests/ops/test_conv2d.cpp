@@ -1,4 +1,5 @@
-// conv2d on the device against the double-precision reference: forward (bias, fused ReLU),
+// conv2d on the device against the double-precision reference: forward (bias, a residual
+// added in the epilogue, fused ReLU),
 // backward data and backward weight/bias (plain and accumulating), for tiny and odd
 // shapes with both kernel variants, the AlexNet and ResNet layer shapes at batch 1 (checked
 // on a random subset of elements), and refused inputs.
@@ -18,6 +19,7 @@ struct Case {
   ref::Conv2dShape s;
   bool bias = true, relu = false, accumulate = false;
   Conv2dVariant variant = Conv2dVariant::automatic;
+  bool residual = false;  // forward: y = act(conv + bias + res)
 };
 
 const char* variant_name(Conv2dVariant v) {
@@ -70,6 +72,7 @@ void check_conv(const Case& cs, uint32_t seed, bool full) {
   CAPTURE(cs.bias);
   CAPTURE(cs.relu);
   CAPTURE(cs.accumulate);
+  CAPTURE(cs.residual);
   const Conv2dParams p{s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.groups, cs.relu, cs.variant};
   const Shape xs{s.n, s.c, s.h, s.w}, ws{s.k, s.c / s.groups, s.r, s.s}, ys{s.n, s.k, s.oh(), s.ow()}, bs{s.k};
   auto ys_got = conv2d_output_shape(p, xs, ws);
@@ -80,8 +83,10 @@ void check_conv(const Case& cs, uint32_t seed, bool full) {
   const auto b = random_floats(size_t(s.k), seed + 2), dy = random_floats(s.y_size(), seed + 3);
   const auto dx0 = random_floats(s.x_size(), seed + 4), dw0 = random_floats(s.w_size(), seed + 5);
   const auto db0 = random_floats(size_t(s.k), seed + 6);
+  const auto res = random_floats(s.y_size(), seed + 10);
 
   auto tx = make_tensor(xs, x), tw = make_tensor(ws, w), tb = make_tensor(bs, b), ty = make_tensor(ys);
+  auto tres = make_tensor(ys, res);
   auto tdy = make_tensor(ys, dy), tdx = cs.accumulate ? make_tensor(xs, dx0) : make_tensor(xs);
   auto tdw = cs.accumulate ? make_tensor(ws, dw0) : make_tensor(ws);
   auto tdb = cs.accumulate ? make_tensor(bs, db0) : make_tensor(bs);
@@ -89,9 +94,10 @@ void check_conv(const Case& cs, uint32_t seed, bool full) {
   REQUIRE_OK(workspace_bytes);
   Buffer workspace;
   if (*workspace_bytes > 0) workspace = device_buffer_zeros(size_t(*workspace_bytes / 4));
-  const TensorView bias_view = tb.view(), db_view = tdb.view();
+  const TensorView bias_view = tb.view(), db_view = tdb.view(), res_view = tres.view();
   run_recorded([&](CommandList& cl) {
-    REQUIRE_OK(record_conv2d_forward(cl, p, tx.view(), tw.view(), cs.bias ? &bias_view : nullptr, ty.view()));
+    REQUIRE_OK(record_conv2d_forward(cl, p, tx.view(), tw.view(), cs.bias ? &bias_view : nullptr, ty.view(),
+                                     cs.residual ? &res_view : nullptr));
     REQUIRE_OK(record_conv2d_backward_data(cl, p, tdy.view(), tw.view(), tdx.view(), cs.accumulate));
     REQUIRE_OK(record_conv2d_backward_weight(cl, p, tx.view(), tdy.view(), tdw.view(), cs.bias ? &db_view : nullptr,
                                              *workspace_bytes > 0 ? workspace.ref() : BufferRef{}, cs.accumulate));
@@ -106,7 +112,7 @@ void check_conv(const Case& cs, uint32_t seed, bool full) {
   std::vector<double> y_want(yi.size());
   for (size_t i = 0; i < yi.size(); ++i) {
     const auto [n, k, a, c] = coords(yi[i], s.k, oh, ow);
-    const double v = ref::conv2d_forward_at(s, rx, rw, rb, n, k, a, c);
+    const double v = ref::conv2d_forward_at(s, rx, rw, rb, n, k, a, c) + (cs.residual ? double(res[yi[i]]) : 0.0);
     y_want[i] = cs.relu ? std::max(v, 0.0) : v;
   }
   check_close(gather(ty.read(), yi), y_want, {1e-4, 1e-4}, "conv2d y");
@@ -182,6 +188,22 @@ TEST_CASE("conv2d: strides 2 and 3 with odd sizes, groups, rectangular kernels")
   check_both_variants({shape(1, 6, 9, 9, 10, 1, 1, 2, 0)}, 26);  // a 1x1 stride-2 projection
 }
 
+TEST_CASE("conv2d: a residual added in the epilogue, before the ReLU") {
+  Case cs{shape(2, 3, 7, 9, 10, 3, 3, 1, 1), true, true};
+  cs.residual = true;
+  check_both_variants(cs, 81);
+  cs = {shape(1, 6, 9, 9, 10, 1, 1, 2, 0), false, false};  // a strided 1x1, no bias, no ReLU
+  cs.residual = true;
+  check_both_variants(cs, 82);
+  cs = {shape(3, 4, 6, 5, 7, 2, 2, 1, 0, 1), true, true};  // even kernel, batch 3
+  cs.residual = true;
+  check_both_variants(cs, 83);
+  // ResNet-50's last 1x1 of a bottleneck, 64 -> 256 on 56x56.
+  cs = {shape(1, 64, 56, 56, 256, 1, 1, 1, 0), true, true};
+  cs.residual = true;
+  check_conv(cs, 84, false);
+}
+
 TEST_CASE("conv2d: accumulate mode adds dx, dw and db") {
   check_both_variants({shape(2, 3, 7, 9, 10, 3, 3, 1, 1), true, false, true}, 31);
   check_both_variants({shape(1, 6, 9, 9, 10, 1, 1, 2, 0), true, false, true}, 32);  // phases without taps keep dx
@@ -234,6 +256,7 @@ TEST_CASE("conv2d: a batch larger than one storage-buffer binding runs in chunks
   // x, y, dy, dx of 4 x 3001 x 3001 floats (144 MB; lavapipe binds at most 128 MiB): chunks of
   // 3 images and 1, the second starting at an offset that is not 16-byte aligned. Values in
   // {-1, 0, 1} with w = 0.75, b = 0.25 make every result, even the 36M-term dw, exact in fp32.
+  // The forward adds dy as a residual (chunked like y).
   const int64_t n = 4, side = 3001;
   const Shape xs{n, 1, side, side};
   const size_t count = size_t(xs.numel()), per_image = count / size_t(n);
@@ -249,7 +272,8 @@ TEST_CASE("conv2d: a batch larger than one storage-buffer binding runs in chunks
   auto workspace = device_buffer_zeros(std::max<size_t>(1, size_t(*bytes / 4)));
   const TensorView bias = tb.view(), db = tdb.view();
   run_recorded([&](CommandList& cl) {
-    REQUIRE_OK(record_conv2d_forward(cl, p, tx.view(), tw.view(), &bias, ty.view()));
+    const TensorView res = tdy.view();
+    REQUIRE_OK(record_conv2d_forward(cl, p, tx.view(), tw.view(), &bias, ty.view(), &res));
     REQUIRE_OK(record_conv2d_backward_data(cl, p, tdy.view(), tw.view(), tdx.view(), false));
     REQUIRE_OK(record_conv2d_backward_weight(cl, p, tx.view(), tdy.view(), tdw.view(), &db, workspace.ref(), false));
   });
@@ -259,7 +283,7 @@ TEST_CASE("conv2d: a batch larger than one storage-buffer binding runs in chunks
   check_close(tdb.read(), {dbv}, {0, 0}, "conv2d db over chunks");
   const auto y = ty.read();
   size_t bad_y = 0;
-  for (size_t i = 0; i < count; ++i) bad_y += y[i] != 0.75f * x[i] + 0.25f;
+  for (size_t i = 0; i < count; ++i) bad_y += y[i] != 0.75f * x[i] + 0.25f + dy[i];
   CHECK_MESSAGE(bad_y == 0, bad_y << " wrong y values; image 3 starts at " << 3 * per_image);
   const auto dx = tdx.read();
   size_t bad_dx = 0;
@@ -290,6 +314,11 @@ TEST_CASE("conv2d: refused inputs name the op and the shapes") {
                 {"y", "(1,6,3,4)", "(1,6,3,3)", "(1,4,5,5)", "(6,2,3,3)"});
   check_refused(record_conv2d_forward(*cl, g2, x.view(), w.view(), &bad_bv, y.view()), fwd,
                 {"bias", "(5)", "(6)", "(1,4,5,5)", "(6,2,3,3)"});
+  const TensorView bad_res = bad_y.view(), same_as_y = y.view();
+  check_refused(record_conv2d_forward(*cl, g2, x.view(), w.view(), &bv, y.view(), &bad_res), fwd,
+                {"residual", "(1,6,3,4)", "(1,6,3,3)"});
+  check_refused(record_conv2d_forward(*cl, g2, x.view(), w.view(), &bv, y.view(), &same_as_y), fwd,
+                {"residual overlaps y", "(1,6,3,3)"});
   check_refused(record_conv2d_backward_data(*cl, g2, bad_y.view(), w.view(), x.view(), false), bwd_data,
                 {"dy", "(1,6,3,4)", "(1,6,3,3)", "(1,4,5,5)", "(6,2,3,3)"});
   check_refused(record_conv2d_backward_weight(*cl, g2, x.view(), bad_y.view(), w.view(), nullptr, {}, false),

@@ -55,8 +55,9 @@ void print_graph(const std::string& name, const onnx::ResolvedModel& r, int64_t 
              params, double(params) * 4 / (1 << 20), flops_total / 1e9, batch);
   const InferenceRewrites& rw = r.rewrites;
   if (rw.total() > 0)
-    fmt::print("  optimized for inference: {} BatchNorm folded into convolutions (prepare nodes), {} ReLU fused, "
-               "{} dropout removed\n", rw.batchnorms_folded, rw.relus_fused, rw.dropouts_removed);
+    fmt::print("  optimized for inference: {} BatchNorm folded into convolutions (prepare nodes), {} residual add "
+               "fused, {} ReLU fused, {} dropout removed\n",
+               rw.batchnorms_folded, rw.residuals_fused, rw.relus_fused, rw.dropouts_removed);
   fmt::print("  unsupported: none\n");
 }
 

@@ -165,4 +165,6 @@ TensorId add(Graph& g, TensorId a, TensorId b, const std::string& name) {
   return y;
 }
 
+bool is_add(const Node& n) { return dynamic_cast<const AddNode*>(n.op.get()) != nullptr; }
+
 }  // namespace vknn

@@ -15,12 +15,13 @@ struct Conv2dPush {  // mirrors shaders/common/conv2d_push.glsl
   uint32_t split_rows, splits;
   uint32_t phase_h, phase_w, taps_h, taps_w;
   uint32_t x_off, y_off;
+  uint32_t r_off;
   uint32_t range_begin, range_end;
 };
-static_assert(sizeof(Conv2dPush) == 104);
+static_assert(sizeof(Conv2dPush) == 108);
 static_assert(sizeof(Conv2dPush) <= kMaxPushConstantBytes);
 
-constexpr uint32_t kBias = 1, kRelu = 2, kAccumulate = 4;
+constexpr uint32_t kBias = 1, kRelu = 2, kAccumulate = 4, kResidual = 8;
 
 // Shared-memory kernels: 64x64 output tiles (see the shaders).
 constexpr uint32_t kTile = 64;
@@ -230,15 +231,22 @@ Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const S
 }
 
 Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
-                             const TensorView* bias, const TensorView& y) {
+                             const TensorView* bias, const TensorView& y, const TensorView* residual) {
   constexpr const char* op = "conv2d_forward";
-  const std::string context =
-      fmt::format("x {}, w {}, bias {}, y {}, {}", x.str(), w.str(), shape_or_none(bias), y.str(), describe(p));
+  const std::string context = fmt::format("x {}, w {}, bias {}, y {}, residual {}, {}", x.str(), w.str(),
+                                          shape_or_none(bias), y.str(), shape_or_none(residual), describe(p));
   VKNN_ASSIGN(const Dims d, check_dims(op, p, x.shape, w.shape, "x", "w", context));
   VKNN_TRY(check_positive(op, "x", x));
   VKNN_TRY(check_positive(op, "w", w));
   if (bias) VKNN_TRY(check_operand(op, "bias", *bias, Shape{d.K}, context));
   VKNN_TRY(check_operand(op, "y", y, y_shape(d), context));
+  if (residual) {
+    VKNN_TRY(check_operand(op, "residual", *residual, y_shape(d), context));
+    // Each invocation reads the residual where it writes y, but other invocations write
+    // meanwhile: only separate memory is safe.
+    if (range(*residual).overlaps(range(y)))
+      return make_error(Errc::invalid_argument, "{}: the residual overlaps y ({})", op, context);
+  }
   const DeviceCaps& caps = cl.context().caps();
   const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {x.shape.bytes() / d.N, y.shape.bytes() / d.N},
@@ -252,19 +260,29 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
     Dims dc = d;
     dc.N = std::min(chunk, d.N - n0);
     const Slice xs = slice(x, n0, dc.N, offset_alignment(caps)), ys = slice(y, n0, dc.N, offset_alignment(caps));
-    Conv2dPush push = make_push(dc, p, (bias ? kBias : 0) | (p.relu ? kRelu : 0));
-    push.x_off = xs.off, push.y_off = ys.off;
+    // An absent residual binds the weights (an unused binding still needs a buffer).
+    const Slice rs = residual ? slice(*residual, n0, dc.N, offset_alignment(caps)) : Slice{range(w), 0};
+    Conv2dPush push = make_push(dc, p, (bias ? kBias : 0) | (p.relu ? kRelu : 0) | (residual ? kResidual : 0));
+    push.x_off = xs.off, push.y_off = ys.off, push.r_off = rs.off;
     if (reg) {
       const uint32_t tk = channel_block(d.Kg()), tp = pixel_block(d.OW);
       const int64_t segments = dc.N * d.OH * ((d.OW + tp - 1) / tp);
       const uint32_t lx = profile.register_local(segments);
       const uint32_t spec[] = {lx, profile.subgroup_size, uint32_t(d.S), uint32_t(p.stride_w), tk, tp};
       cl.dispatch(ShaderId::conv2d_forward_register, spec,
-                  {{xs.ref, Access::read}, {range(w), Access::read}, {bias_ref, Access::read}, {ys.ref, Access::write}},
+                  {{xs.ref, Access::read},
+                   {range(w), Access::read},
+                   {bias_ref, Access::read},
+                   {ys.ref, Access::write},
+                   {rs.ref, Access::read}},
                   push, groups_for(segments, lx), groups_for(d.Kg(), tk), uint32_t(d.G));
     } else {
       cl.dispatch(ShaderId::conv2d_forward_shared, {},
-                  {{xs.ref, Access::read}, {range(w), Access::read}, {bias_ref, Access::read}, {ys.ref, Access::write}},
+                  {{xs.ref, Access::read},
+                   {range(w), Access::read},
+                   {bias_ref, Access::read},
+                   {ys.ref, Access::write},
+                   {rs.ref, Access::read}},
                   push, groups_for(dc.N * d.OH * d.OW, kTile), groups_for(d.Kg(), kTile), uint32_t(d.G));
     }
   }
@@ -455,13 +473,18 @@ struct Conv2dBackwardNode final : OpNode {
 
 struct Conv2dNode final : OpNode {
   Conv2dParams p;
-  bool has_bias = false;
+  bool has_bias = false, has_residual = false;
   const char* type() const override { return "conv2d"; }
-  // in: x, w[, b]; out: y
+  // in: x, w[, b][, residual]; out: y
   Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_conv2d_forward(cl, p, io.in[0], io.in[1], has_bias ? &io.in[2] : nullptr, io.out[0]);
+    return record_conv2d_forward(cl, p, io.in[0], io.in[1], has_bias ? &io.in[2] : nullptr, io.out[0],
+                                 has_residual ? &io.in[has_bias ? 3 : 2] : nullptr);
   }
   Status backward(BackwardBuilder& b) const override {
+    // Only the inference optimizer makes such nodes, and its graphs are never trained.
+    if (has_residual)
+      return make_error(Errc::unsupported, "conv2d '{}' has a fused residual add (an inference rewrite), which has no backward",
+                        b.node().name);
     TensorId dy = b.grad_output(0);
     if (!dy.valid()) return {};
     if (p.relu) {
@@ -524,11 +547,17 @@ TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dPar
   return y;
 }
 
-std::shared_ptr<const OpNode> make_conv2d_node(const Conv2dParams& p, bool has_bias) {
+std::shared_ptr<const OpNode> make_conv2d_node(const Conv2dParams& p, bool has_bias, bool has_residual) {
   auto node = std::make_shared<Conv2dNode>();
   node->p = p;
   node->has_bias = has_bias;
+  node->has_residual = has_residual;
   return node;
+}
+
+bool conv2d_has_residual(const Node& n) {
+  const auto* c = dynamic_cast<const Conv2dNode*>(n.op.get());
+  return c && c->has_residual;
 }
 
 const Conv2dParams* conv2d_params(const Node& n) {

@@ -6,6 +6,9 @@
 //     initial, loaded and written weights all work and checkpoints keep the original tensors;
 //   - a ReLU after a convolution (after folding: conv-BN-ReLU) runs in the convolution's
 //     epilogue;
+//   - so does a residual add after a convolution, and a ReLU after the add (after folding:
+//     ResNet's conv-BN-add-ReLU); the convolution then runs where the add ran, after the
+//     shortcut;
 //   - dropout, the identity at inference, is dropped: its readers read its input.
 // Tensor ids stay valid (the rewritten graph has every tensor of the original, plus the
 // derived ones); a tensor that becomes unused keeps no memory. A rewrite never removes a
@@ -20,8 +23,9 @@ namespace vknn {
 struct InferenceRewrites {
   int batchnorms_folded = 0;
   int relus_fused = 0;
+  int residuals_fused = 0;
   int dropouts_removed = 0;
-  int total() const { return batchnorms_folded + relus_fused + dropouts_removed; }
+  int total() const { return batchnorms_folded + relus_fused + residuals_fused + dropouts_removed; }
 };
 
 // Rewrites g in place. Refuses (Errc::invalid_argument, naming the node) a graph with

@@ -64,5 +64,7 @@ inline BufferRef chunk_of(const TensorView& t, uint64_t first, uint32_t count) {
 
 // Graph builder: y = a + b (the residual shortcut); the gradient fans out to both.
 TensorId add(Graph& g, TensorId a, TensorId b, const std::string& name = "add");
+// Whether a node is add()'s (for graph rewrites).
+bool is_add(const Node& n);
 
 }  // namespace vknn

@@ -45,9 +45,10 @@ Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant
 // groups not dividing C and K, w's channels not C/G, a kernel larger than the padded input.
 Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const Shape& w);
 
-// y = act(conv(x, w) + bias). bias (K) may be null.
+// y = act(conv(x, w) + bias + residual). bias (K) and residual (N,K,OH,OW) may be null; the
+// residual (a ResNet shortcut, added in the epilogue) must not overlap y.
 Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
-                             const TensorView* bias, const TensorView& y);
+                             const TensorView* bias, const TensorView& y, const TensorView* residual = nullptr);
 
 // dx = d(sum y*dy)/dx (the transposed convolution of dy), or dx += that with accumulate.
 // dy (N,K,OH,OW), w (K,C/G,R,S), dx (N,C,H,W). p.relu is ignored (dy is the gradient
@@ -73,8 +74,11 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
 TensorId conv2d(Graph& g, TensorId x, TensorId w, TensorId bias, const Conv2dParams& p, const std::string& name = "conv");
 // The parameters of a forward conv2d node (inputs x, w[, bias]), or null for any other node.
 const Conv2dParams* conv2d_params(const Node& n);
-// A forward conv2d node over (x, w[, bias]) -> y, for graph rewrites (optimize.h) that wire
-// it to tensors of their choosing; the builder above is for everything else.
-std::shared_ptr<const OpNode> make_conv2d_node(const Conv2dParams& p, bool has_bias);
+// A forward conv2d node over (x, w[, bias][, residual]) -> y, for graph rewrites (optimize.h)
+// that wire it to tensors of their choosing; the builder above is for everything else. A node
+// with a residual has no backward (it is made for inference).
+std::shared_ptr<const OpNode> make_conv2d_node(const Conv2dParams& p, bool has_bias, bool has_residual = false);
+// Whether a forward conv2d node reads a residual (its last input).
+bool conv2d_has_residual(const Node& n);
 
 }  // namespace vknn
