@@ -8,8 +8,10 @@
 #   host (default; what CI runs): the suites whose time goes to vknn's own host code: unit,
 #         reference, data (every parser and decoder), the fuzz regression replays, graph
 #         (building, autodiff, planning), engine (recording, barriers, the pipeline cache),
-#         train (run state, checkpoints) and the CLI's bad-input table. Only their programs
-#         are built, which with the CI's two cores keeps scripts/test.sh within its hour.
+#         train (run state, checkpoints), and the CLI suite (the bad-input table, train,
+#         resume, eval, infer, bench on small models, ONNX files) but for its two longest
+#         runs (AlexNet split three ways; a kill at every commit). Only their programs are
+#         built, which with the CI's two cores keeps scripts/test.sh within its hour.
 #   suite: every test but nine long runs of full-size torchvision networks against PyTorch
 #         and of full-size AlexNet on two devices (about 10 minutes of the plain suite's time,
 #         spent in the Vulkan driver and PyTorch; their host code is the one smaller tests run).
@@ -25,8 +27,9 @@ case "$scope" in
   host)
     fuzz_targets=$(sed -n 's/^set(VKNN_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt | sed 's/[a-z_]\{1,\}/fuzz_&/g')
     cmake --build build-asan -j "$(nproc)" --target unit_tests reference_tests data_tests graph_tests engine_tests \
-      train_tests vknn_preprocess_dump vknn_cli vknn_bad_inputs_fixture $fuzz_targets
-    select=(-R '^(unit|reference|data|fuzz|graph|engine|train):|^cli: bad inputs ')
+      train_tests vknn_preprocess_dump vknn_cli cli_tests vknn_bad_inputs_fixture vknn_train_fixture $fuzz_targets
+    select=(-R '^(unit|reference|data|fuzz|graph|engine|train|cli):')
+    skip=(-E '^cli: (vknn bench --model alexnet --split all|vknn train resumes exactly after)')
     ;;
   suite | all) cmake --build build-asan -j "$(nproc)" ;;
   *) echo "VKNN_SANITIZE_SCOPE must be host, suite or all, not '$scope'" >&2; exit 2 ;;
@@ -43,8 +46,7 @@ echo "test-sanitize.sh: $scope scope built in $((built - start)) s"
 export ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1:detect_odr_violation=0:quarantine_size_mb=${VKNN_ASAN_QUARANTINE_MB:-16}"
 export LSAN_OPTIONS="suppressions=$root/scripts/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-skip=()
-[ "$scope" = host ] || select=()
+[ "$scope" = host ] || { select=(); skip=(); }
 if [ "$scope" = suite ]; then
   skip=(-E '^(onnx: export torchvision (resnet18|alexnet)|onnx: torchvision (resnet18|alexnet) matches PyTorch|onnx: export resnet18 in training mode|onnx: resnet18 trains like PyTorch|models: torchvision ResNet-18 state_dict|models:split: full-size AlexNet|cli: vknn bench --model alexnet --split all)')
 fi
