@@ -12,6 +12,10 @@ Example, the inference-graph optimizer on and off:
 
   ab-bench.py --rounds 5 --b-args=--no-optimize -- --model resnet18 --batch 1 --iters 5
 
+`vknn bench ops` runs are compared case by case (each case's median within a process):
+
+  ab-bench.py --rounds 5 --b-env VKNN_CONV1X1=implicit -- ops --filter "(1x1) conv2d_forward" --iters 5
+
 and two builds (a saved binary of main against the working tree's):
 
   ab-bench.py --rounds 5 --a-vknn /tmp/vknn-main -- --model resnet50 --batch 1 --iters 3
@@ -31,7 +35,10 @@ def run(vknn, args, env):
     out = subprocess.run([vknn, "bench", *args, "--json"], env=e, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"vknn bench {' '.join(args)} failed ({out.returncode}):\n{out.stderr}")
-    return json.loads(out.stdout)["latency_ms"]["median"]
+    doc = json.loads(out.stdout)
+    if doc.get("benchmark") == "ops":
+        return {f'{r["model"]} {r["layer"]} {r["op"]}': r["median_ms"] for r in doc["results"]}
+    return {"": doc["latency_ms"]["median"]}
 
 
 def main():
@@ -51,18 +58,26 @@ def main():
         "A": (bench + shlex.split(a.a_args), dict(kv.split("=", 1) for kv in a.a_env), a.a_vknn or a.vknn),
         "B": (bench + shlex.split(a.b_args), dict(kv.split("=", 1) for kv in a.b_env), a.b_vknn or a.vknn),
     }
-    times = {"A": [], "B": []}
+    times = {"A": {}, "B": {}}  # variant -> case ("" for a whole model) -> one median per round
     for r in range(a.rounds):
         for v in ("A", "B") if r % 2 == 0 else ("B", "A"):
             args, env, vknn = variants[v]
-            times[v].append(run(vknn, args, env))
-            print(f"round {r + 1} {v}: {times[v][-1]:.1f} ms", file=sys.stderr)
+            for case, ms in run(vknn, args, env).items():
+                times[v].setdefault(case, []).append(ms)
+                print(f"round {r + 1} {v} {case}: {ms:.1f} ms".replace("  ", " "), file=sys.stderr)
     for v in ("A", "B"):
         args, env, vknn = variants[v]
-        what = " ".join([f"{k}={x}" for k, x in env.items()] + [f"{vknn} bench"] + args)
-        print(f"{v}: {what}\n   median {statistics.median(times[v]):.1f} ms over {a.rounds} rounds "
-              f"(each a process's median), range {min(times[v]):.1f}-{max(times[v]):.1f} ms")
-    print(f"B / A = {statistics.median(times['B']) / statistics.median(times['A']):.3f}")
+        print(f"{v}: " + " ".join([f"{k}={x}" for k, x in env.items()] + [f"{vknn} bench"] + args))
+    for case in times["A"]:
+        ta, tb = times["A"][case], times["B"].get(case, [])
+        if not tb:
+            continue
+        if case:
+            print(case)
+        for v, t in (("A", ta), ("B", tb)):
+            print(f"   {v} median {statistics.median(t):.1f} ms over {len(t)} rounds (each a process's median), "
+                  f"range {min(t):.1f}-{max(t):.1f} ms")
+        print(f"   B / A = {statistics.median(tb) / statistics.median(ta):.3f}")
 
 
 if __name__ == "__main__":

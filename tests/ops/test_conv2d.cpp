@@ -204,6 +204,27 @@ TEST_CASE("conv2d: a residual added in the epilogue, before the ReLU") {
   check_conv(cs, 84, false);
 }
 
+// 1x1 stride-1 convolutions run as a plain GEMM where the device profile chooses it
+// (DeviceProfile::conv_1x1_gemm); CMake runs these cases again with VKNN_CONV1X1=implicit.
+TEST_CASE("conv2d: 1x1 stride-1 convolutions at odd and ResNet-50 shapes, with bias, residual and ReLU") {
+  const bool gemm = gpu().profile().conv_1x1_gemm;
+  MESSAGE("1x1 stride-1 forward on " << (gemm ? "the GEMM path" : "the convolution kernels"));
+  check_both_variants({shape(2, 5, 7, 9, 10, 1, 1), true, true}, 91);
+  Case cs{shape(3, 7, 5, 3, 9, 1, 1), false, false};
+  cs.residual = true;
+  check_both_variants(cs, 92);
+  cs = {shape(1, 33, 13, 11, 17, 1, 1), true, true};
+  cs.residual = true;
+  check_both_variants(cs, 93);
+  check_both_variants({shape(2, 1, 1, 1, 3, 1, 1), true, false, true}, 94);  // 1x1 images, accumulating backward
+  // ResNet-50: a bottleneck's reduction 1024->256 on 14x14 and its expansion 512->2048 on
+  // 7x7 with the shortcut added.
+  check_conv({shape(1, 1024, 14, 14, 256, 1, 1), true, true}, 95, false);
+  cs = {shape(1, 512, 7, 7, 2048, 1, 1), true, true};
+  cs.residual = true;
+  check_conv(cs, 96, false);
+}
+
 TEST_CASE("conv2d: accumulate mode adds dx, dw and db") {
   check_both_variants({shape(2, 3, 7, 9, 10, 3, 3, 1, 1), true, false, true}, 31);
   check_both_variants({shape(1, 6, 9, 9, 10, 1, 1, 2, 0), true, false, true}, 32);  // phases without taps keep dx
@@ -377,14 +398,15 @@ TEST_CASE("conv2d: refused inputs name the op and the shapes") {
       record_conv2d_backward_weight(*cl, pad1, lx.view(), ly.view(), lw.view(), nullptr, ly.buffer.ref(), false),
       bwd_weight, {"workspace overlaps"});
   // On a driver with a loop limit (lavapipe) a layer whose shader loops would run past it
-  // is refused as unsupported rather than silently cut short.
+  // is refused as unsupported rather than silently cut short (70000 channels: past the limit
+  // for the GEMM path of 1x1 convolutions too, whose loop runs once per channel).
   if (gpu().profile().loop_limit != 0) {
-    auto wide_x = make_tensor({1, 40000, 1, 1}), wide_w = make_tensor({2, 40000, 1, 1}),
+    auto wide_x = make_tensor({1, 70000, 1, 1}), wide_w = make_tensor({2, 70000, 1, 1}),
          wide_y = make_tensor({1, 2, 1, 1});
     auto s = record_conv2d_forward(*cl, Conv2dParams{}, wide_x.view(), wide_w.view(), nullptr, wide_y.view());
     REQUIRE(!s.ok());
     CHECK(s.error().code == Errc::unsupported);
-    CHECK_MESSAGE(s.error().message.find("(1,40000,1,1)") != std::string::npos, s.error().message);
+    CHECK_MESSAGE(s.error().message.find("(1,70000,1,1)") != std::string::npos, s.error().message);
   }
   CHECK(cl->dispatch_count() == dispatches);
   REQUIRE_OK(cl->end());

@@ -1,4 +1,5 @@
 #include "vknn/ops/conv2d.h"
+#include "vknn/ops/matmul.h"
 #include "vknn/ops/relu.h"
 
 #include <algorithm>
@@ -212,6 +213,32 @@ WeightPlan plan_backward_weight(const DeviceCaps& caps, const DeviceProfile& pro
   return plan;
 }
 
+// A 1x1 convolution with stride 1, no padding and one group is, per image n, the plain GEMM
+//   Y[n](K, H*W) = W(K, C) * X[n](C, H*W)
+// over contiguous planes: it runs on the matmul kernels, with the bias and ReLU in their
+// epilogue and the residual as the accumulated C (copied into y first). Only when the batch is
+// one binding (no chunks: the matmul kernels take no element offsets).
+bool use_gemm(const DeviceProfile& profile, const Conv2dParams& p, const Dims& d, int64_t chunk) {
+  return profile.conv_1x1_gemm && d.R == 1 && d.S == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 &&
+         p.pad_w == 0 && d.G == 1 && chunk == d.N;
+}
+
+Status record_conv2d_forward_gemm(CommandList& cl, const Conv2dParams& p, const Dims& d, const TensorView& x,
+                                  const TensorView& w, const TensorView* bias, const TensorView& y,
+                                  const TensorView* residual) {
+  const uint32_t hw = uint32_t(d.H * d.W);
+  MatmulDesc m;
+  m.M = uint32_t(d.K), m.N = hw, m.K = uint32_t(d.C), m.batch = uint32_t(d.N);
+  m.a_m = uint32_t(d.C), m.a_k = 1;                                 // w (K, C)
+  m.b_k = hw, m.b_n = 1, m.b_batch = uint32_t(d.C) * hw;            // x (N, C, H*W)
+  m.c_m = hw, m.c_n = 1, m.c_batch = uint32_t(d.K) * hw;            // y (N, K, H*W)
+  m.bias = bias ? MatmulDesc::Bias::per_row : MatmulDesc::Bias::none;
+  m.relu = p.relu;
+  m.accumulate = residual != nullptr;
+  if (residual) cl.copy(range(*residual), range(y));
+  return record_matmul(cl, m, range(w), range(x), bias ? range(*bias) : BufferRef{}, range(y));
+}
+
 }  // namespace
 
 Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant requested) {
@@ -251,9 +278,11 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
   const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {x.shape.bytes() / d.N, y.shape.bytes() / d.N},
                                                     {w.shape.bytes()}, context));
-  // Loop iterations: the register kernel's channel and row loops, the shared one's chunks.
-  const bool reg = use_register(profile, p);
-  VKNN_TRY(check_loop_budget(op, profile, reg ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S, context));
+  // Loop iterations: the GEMM's over C, the register kernel's channel and row loops, the
+  // shared one's chunks.
+  const bool gemm = use_gemm(profile, p, d, chunk), reg = use_register(profile, p);
+  VKNN_TRY(check_loop_budget(op, profile, gemm ? d.C : reg ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S, context));
+  if (gemm) return record_conv2d_forward_gemm(cl, p, d, x, w, bias, y, residual);
 
   const BufferRef bias_ref = bias ? range(*bias) : range(w);  // an unused binding still needs a buffer
   for (int64_t n0 = 0; n0 < d.N; n0 += chunk) {

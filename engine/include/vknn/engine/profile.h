@@ -77,6 +77,11 @@ struct DeviceProfile {
   bool linear_gemv = true;
   bool linear_gemv_wide = false;
 
+  // 1x1 convolutions with stride 1, no padding and one group run as a plain GEMM per image,
+  // Y(K, H*W) = W(K, C) * X(C, H*W), on the matmul kernels (no im2col indexing); else on the
+  // convolution kernels. VKNN_CONV1X1=gemm|implicit overrides.
+  bool conv_1x1_gemm = true;
+
   // Loop iterations after which the driver silently ends every loop of an invocation (the
   // count is shared by all loops of the shader), 0 where there is no such limit; and the
   // iterations per invocation a kernel's plan aims for (well below the limit, and a bound on
