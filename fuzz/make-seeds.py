@@ -108,7 +108,24 @@ def onnx_models():
         numpy_helper.from_array(np.array([0], np.int64), "axes"),
         numpy_helper.from_array(np.array([-1], np.int64), "minus1"),
         w("mm.w", 64, 4)])
-    for name, g in (("small_cnn.onnx", g1), ("bn_reshape.onnx", g2)):
+    # Pad folded into a Conv, a ceil-mode pool, Tanh, a channel shuffle (Reshape, Transpose,
+    # Reshape) and ReduceMean over H and W.
+    g3 = helper.make_graph([
+        helper.make_node("Pad", ["x", "pads"], ["pd"], name="pad"),
+        helper.make_node("Conv", ["pd", "c3.w"], ["c"], kernel_shape=[3, 3], name="conv"),
+        helper.make_node("MaxPool", ["c"], ["m"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1, name="pool"),
+        helper.make_node("Tanh", ["m"], ["t"], name="tanh"),
+        helper.make_node("Reshape", ["t", "s5"], ["r5"], name="view"),
+        helper.make_node("Transpose", ["r5"], ["t5"], perm=[0, 2, 1, 3, 4], name="shuffle"),
+        helper.make_node("Reshape", ["t5", "s4"], ["r4"], name="unview"),
+        helper.make_node("AveragePool", ["r4"], ["a"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, name="avg"),
+        helper.make_node("ReduceMean", ["a"], ["y"], axes=[2, 3], keepdims=0, name="mean"),
+    ], "shuffle_pad", [x], [y], [
+        numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"),
+        w("c3.w", 4, 3, 3, 3),
+        numpy_helper.from_array(np.array([0, 2, 2, 4, 4], np.int64), "s5"),
+        numpy_helper.from_array(np.array([0, 4, 4, 4], np.int64), "s4")])
+    for name, g in (("small_cnn.onnx", g1), ("bn_reshape.onnx", g2), ("shuffle_pad.onnx", g3)):
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="vknn-fuzz-seeds")
         onnx.checker.check_model(m)
         put("onnx", "seeds", name, m.SerializeToString())

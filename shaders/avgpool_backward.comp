@@ -31,7 +31,8 @@ void main() {
       if (ow > ow1) break;
       uint w0, w1;
       pool_window(ow, SW, p.pw, KW, p.W, w0, w1);
-      const uint count = include_pad ? KH * KW : (h1 - h0) * (w1 - w0);
+      const uint count = include_pad ? pool_padded_extent(oh, SH, p.ph, KH, p.H) * pool_padded_extent(ow, SW, p.pw, KW, p.W)
+                                     : (h1 - h0) * (w1 - w0);
       g += dy[base + oh * p.OW + ow] / float(count);
     }
   }

@@ -1,7 +1,8 @@
 #version 450
 // 2-D average pooling (see maxpool_window.glsl for the geometry): y = (sum of the window's
-// in-bounds elements) / divisor, divisor = kh*kw when count_include_pad (padding counts as
-// zeros), else the number of in-bounds elements.
+// in-bounds elements) / divisor, divisor = the window's size within the padded input when
+// count_include_pad (padding counts as zeros: kh*kw but for ceil mode's last windows), else
+// the number of in-bounds elements.
 // Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl).
 // Dispatch: (ceil(OW / lx), ceil(OH / ly), N*C).
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
@@ -30,6 +31,8 @@ void main() {
       s += x[base + uint(h) * p.W + uint(w)];
     }
   }
-  const uint count = (p.flags & POOL_COUNT_INCLUDE_PAD) != 0u ? KH * KW : (h1 - h0) * (w1 - w0);
+  const uint count = (p.flags & POOL_COUNT_INCLUDE_PAD) != 0u
+                         ? pool_padded_extent(oh, SH, p.ph, KH, p.H) * pool_padded_extent(ow, SW, p.pw, KW, p.W)
+                         : (h1 - h0) * (w1 - w0);
   y[i] = s / float(count);
 }

@@ -7,6 +7,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -99,6 +100,9 @@ class Importer {
   std::unordered_set<std::string> graph_outputs;
   std::unordered_set<std::string> reserved;  // initializer and input names: no builder may take them
   std::unordered_set<const ::onnx::NodeProto*> fused;  // Relu nodes folded into their producer
+  // Zero padding of H and W (top, left, bottom, right) that a Pad node hands to its only
+  // consumer, a Conv or an AveragePool that counts padding, to add to its own pads.
+  std::unordered_map<const ::onnx::NodeProto*, std::array<int64_t, 4>> extra_pads;
   std::unordered_map<const ::onnx::NodeProto*, int> index;  // node -> position, for names
   std::unordered_map<std::string, TensorId> parameters;      // Value::source -> its parameter
 

@@ -1,4 +1,4 @@
-// Element-wise ops: Relu; the activation family (Sigmoid, HardSigmoid, HardSwish, Clip,
+// Element-wise ops: Relu; the activation family (Sigmoid, HardSigmoid, HardSwish, Tanh, Clip,
 // LeakyRelu); Add, Sub, Mul and Div with broadcasting (folded on values known at import).
 #include "fold.h"
 #include "importer.h"
@@ -47,6 +47,7 @@ Status unary_activation(Importer& im, const ::onnx::NodeProto& n, const Activati
         case ActivationKind::silu: y = x * sigmoid(x); break;
         case ActivationKind::clip: y = std::min(std::max(x, a), b); break;
         case ActivationKind::leaky_relu: y = x > 0 ? x : a * x; break;
+        case ActivationKind::tanh: y = std::tanh(x); break;
       }
       e = float(y);
     }
@@ -76,6 +77,11 @@ Status hardsigmoid_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) 
   VKNN_TRY(finite_attribute("beta", beta));
   if (im.dry) return {};
   return unary_activation(im, n, ActivationParams::hardsigmoid(alpha, beta));
+}
+
+Status tanh_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
+  if (im.dry) return {};
+  return unary_activation(im, n, ActivationParams::tanh());
 }
 
 Status hardswish_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
@@ -198,6 +204,7 @@ void register_elementwise_ops(std::unordered_map<std::string, Converter>& t) {
   t["Sigmoid"] = sigmoid_op;
   t["HardSigmoid"] = hardsigmoid_op;
   t["HardSwish"] = hardswish_op;
+  t["Tanh"] = tanh_op;
   t["LeakyRelu"] = leaky_relu_op;
   t["Clip"] = clip_op;
   t["Add"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::add); };

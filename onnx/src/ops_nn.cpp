@@ -1,5 +1,5 @@
-// Layers: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, Gemm, LRN,
-// Dropout. Each maps ONNX's attributes onto a vknn builder's parameters and reports what the
+// Layers: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, ReduceMean
+// (over H and W), Gemm, LRN, Dropout. Each maps ONNX's attributes onto a vknn builder's parameters and reports what the
 // builder cannot express as unsupported, naming the attribute.
 #include "fold.h"
 #include "importer.h"
@@ -12,6 +12,7 @@
 #include "vknn/ops/lrn.h"
 #include "vknn/ops/maxpool.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
@@ -60,6 +61,19 @@ Result<Window> read_window(const Attrs& a, bool has_dilations, bool has_ceil) {
   return w;
 }
 
+// Adds the zero padding a Pad node before this one handed over (Importer::extra_pads).
+Status add_extra_pads(const Importer& im, const ::onnx::NodeProto& n, Window& w) {
+  auto it = im.extra_pads.find(&n);
+  if (it == im.extra_pads.end()) return {};
+  if (w.auto_pad != "NOTSET" && w.auto_pad != "VALID")
+    return unsupported("attribute 'auto_pad' = '{}' after a Pad node", w.auto_pad);
+  const auto& e = it->second;
+  w.top += e[0], w.left += e[1], w.bottom += e[2], w.right += e[3];
+  for (int64_t v : {w.top, w.left, w.bottom, w.right})
+    if (v > INT_MAX) return make_error(Errc::parse, "pads with the Pad node's {} exceed INT_MAX", v);
+  return {};
+}
+
 // Resolves auto_pad for an input of h x w and checks the kernel size.
 Status resolve_pads(Window& w, int64_t h, int64_t wd) {
   if (w.kh <= 0 || w.kw <= 0 || w.kh > INT_MAX || w.kw > INT_MAX)
@@ -87,14 +101,32 @@ int64_t out_size(int64_t in, int64_t pads, int64_t k, int64_t s, int64_t d, bool
 }
 
 // The window as vknn's symmetric padding, or what cannot be expressed.
-Status symmetric(const Window& w, int64_t h, int64_t wd, int& pad_h, int& pad_w) {
+Status symmetric(const Window& w, int& pad_h, int& pad_w) {
   if (w.top != w.bottom || w.left != w.right)
     return unsupported("attribute 'pads' = [{},{},{},{}]: asymmetric padding is not supported", w.top, w.left,
                        w.bottom, w.right);
-  if (w.ceil && (out_size(h, w.top + w.bottom, w.kh, w.sh, w.dh, true) != out_size(h, w.top + w.bottom, w.kh, w.sh, w.dh, false) ||
-                 out_size(wd, w.left + w.right, w.kw, w.sw, w.dw, true) != out_size(wd, w.left + w.right, w.kw, w.sw, w.dw, false)))
-    return unsupported("attribute 'ceil_mode' = 1 is not supported where it changes the output size");
   pad_h = int(w.top), pad_w = int(w.left);
+  return {};
+}
+
+// A pooling window as Pool2dParams. ceil_mode follows PyTorch's rule, which drops a last
+// window that would start in the right padding; ONNX's formula before opset 19 keeps it. The
+// two agree unless the padding is at least a stride wide, and there the node is refused.
+Status pool_window(const Window& w, const std::vector<int64_t>& xs, Pool2dParams& p) {
+  VKNN_TRY(symmetric(w, p.pad_h, p.pad_w));
+  p.kernel_h = int(w.kh), p.kernel_w = int(w.kw), p.stride_h = int(w.sh), p.stride_w = int(w.sw);
+  p.ceil_mode = w.ceil;
+  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
+    return unsupported("attribute 'pads': padding over half the kernel ({}x{}) is not supported", w.kh, w.kw);
+  if (!w.ceil) return {};
+  auto out = pool2d_output_shape("pool", p, Shape(xs));
+  if (!out.ok()) return {};  // the builder refuses it, naming the shapes
+  const int64_t onnx_h = out_size(xs[2], w.top + w.bottom, w.kh, w.sh, w.dh, true);
+  const int64_t onnx_w = out_size(xs[3], w.left + w.right, w.kw, w.sw, w.dw, true);
+  if ((*out)[2] != onnx_h || (*out)[3] != onnx_w)
+    return unsupported("attribute 'ceil_mode' = 1 with pads [{},{},{},{}]: a last window would start in the padding "
+                       "(ONNX gives {}x{} outputs, PyTorch {}x{})",
+                       w.top, w.left, w.bottom, w.right, onnx_h, onnx_w, (*out)[2], (*out)[3]);
   return {};
 }
 
@@ -120,9 +152,10 @@ Status conv(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   if (w.kh != ws[2] || w.kw != ws[3])
     return make_error(Errc::parse, "kernel_shape [{},{}] disagrees with weight '{}' {}", w.kh, w.kw, n.input(1),
                       dims_str(ws));
+  VKNN_TRY(add_extra_pads(im, n, w));
   VKNN_TRY(resolve_pads(w, xs[2], xs[3]));
   Conv2dParams p;
-  VKNN_TRY(symmetric(w, xs[2], xs[3], p.pad_h, p.pad_w));
+  VKNN_TRY(symmetric(w, p.pad_h, p.pad_w));
   p.stride_h = int(w.sh), p.stride_w = int(w.sw);
   p.groups = int(group);
   VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
@@ -194,10 +227,7 @@ Status maxpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   const auto& xs = im.shape(n, 0);
   VKNN_TRY(resolve_pads(w, xs[2], xs[3]));
   Pool2dParams p;
-  VKNN_TRY(symmetric(w, xs[2], xs[3], p.pad_h, p.pad_w));
-  p.kernel_h = int(w.kh), p.kernel_w = int(w.kw), p.stride_h = int(w.sh), p.stride_w = int(w.sw);
-  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
-    return unsupported("attribute 'pads': padding over half the kernel ({}x{}) is not supported", w.kh, w.kw);
+  VKNN_TRY(pool_window(w, xs, p));
   VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
   im.set_output(n, 0, maxpool(im.g, x, p, im.name(n)));
   return {};
@@ -209,13 +239,11 @@ Status avgpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   if (im.dry) return {};
   VKNN_TRY(require_rank4(im, n, "average pooling"));
   const auto& xs = im.shape(n, 0);
+  VKNN_TRY(add_extra_pads(im, n, w));
   VKNN_TRY(resolve_pads(w, xs[2], xs[3]));
   AvgPool2dParams p;
-  VKNN_TRY(symmetric(w, xs[2], xs[3], p.pad_h, p.pad_w));
-  p.kernel_h = int(w.kh), p.kernel_w = int(w.kw), p.stride_h = int(w.sh), p.stride_w = int(w.sw);
+  VKNN_TRY(pool_window(w, xs, p));
   p.count_include_pad = include_pad != 0;
-  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
-    return unsupported("attribute 'pads': padding over half the kernel ({}x{}) is not supported", w.kh, w.kw);
   VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
   im.set_output(n, 0, avgpool(im.g, x, p, im.name(n)));
   return {};
@@ -228,6 +256,42 @@ Status global_avgpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&)
   VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
   // The builder gives (N,C); ONNX keeps (N,C,1,1), the same elements.
   im.set_output(n, 0, global_avgpool(im.g, x, im.name(n)), {xs[0], xs[1], 1, 1});
+  return {};
+}
+
+// ReduceMean over H and W of an (N,C,H,W) tensor: global average pooling, (N,C) or
+// (N,C,1,1) with keepdims. Axes are an attribute before opset 18 and an input from 18 on.
+Status reduce_mean_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const int64_t keepdims, a.i("keepdims", 1));
+  std::vector<int64_t> axes;
+  if (im.opset < 18) {
+    VKNN_ASSIGN(axes, a.ints("axes"));
+  } else {
+    VKNN_ASSIGN(const int64_t noop, a.i("noop_with_empty_axes", 0));
+    if (noop != 0) return unsupported("attribute 'noop_with_empty_axes' = {}: only 0 is supported", noop);
+  }
+  if (im.dry) return {};
+  if (im.opset >= 18 && im.has_input(n, 1)) {
+    VKNN_ASSIGN(auto t, im.constant(n, 1, "axes"));
+    if (t->is_float()) return make_error(Errc::parse, "ReduceMean axes '{}' are not integer", n.input(1));
+    axes = t->i;
+  }
+  const Value& v = im.input(n, 0);
+  const auto rank = int64_t(v.shape.size());
+  if (v.constant) return unsupported("ReduceMean of a value known at import is not supported");
+  std::vector<int64_t> norm;
+  for (int64_t ax : axes) {
+    VKNN_ASSIGN(const int64_t k, normalize_axis(ax, rank, "ReduceMean axis"));
+    norm.push_back(k);
+  }
+  std::sort(norm.begin(), norm.end());
+  if (rank != 4 || norm != std::vector<int64_t>{2, 3})
+    return unsupported("axes {} of input '{}' {}: only H and W of an (N,C,H,W) tensor are supported",
+                       dims_str(axes.empty() ? std::vector<int64_t>{} : axes), n.input(0), dims_str(v.shape));
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  std::vector<int64_t> out = {v.shape[0], v.shape[1]};
+  if (keepdims != 0) out = {v.shape[0], v.shape[1], 1, 1};
+  im.set_output(n, 0, global_avgpool(im.g, x, im.name(n)), out);
   return {};
 }
 
@@ -328,6 +392,7 @@ void register_nn_ops(std::unordered_map<std::string, Converter>& t) {
   t["MaxPool"] = maxpool_op;
   t["AveragePool"] = avgpool_op;
   t["GlobalAveragePool"] = global_avgpool_op;
+  t["ReduceMean"] = reduce_mean_op;
   t["Gemm"] = gemm;
   t["LRN"] = lrn_op;
   t["Dropout"] = dropout_op;

@@ -1,12 +1,14 @@
 // Layout ops: Identity, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Split, Slice,
-// Transpose. On values known at import they are folded. On tensors computed at run time a
+// Transpose (at run time: channel shuffle), Pad (zero padding of H and W). On values known at import they are folded. On tensors computed at run time a
 // reshape costs nothing here: the value keeps its graph tensor under a new ONNX shape, and a
 // consumer that needs the new shape in the graph gets one copy (Importer::tensor).
 #include "fold.h"
 #include "importer.h"
 
+#include "vknn/ops/channel_shuffle.h"
 #include "vknn/ops/concat.h"
 
+#include <algorithm>
 #include <numeric>
 
 namespace vknn::onnx {
@@ -254,6 +256,43 @@ Status slice_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   return {};
 }
 
+// A transpose at run time as far as channel shuffle needs it: the batch axis and a tail of
+// axes stay, and the axes between swap two blocks, (N, A.., B.., T..) -> (N, B.., A.., T..).
+// Viewed as (N, C, T) with C = |A|*|B| that is a channel shuffle in |A| groups (the reshape
+// (N,g,C/g,H,W) -> Transpose(0,2,1,3,4) -> reshape of ShuffleNet; the reshapes around it
+// cost nothing here).
+Status runtime_transpose(Importer& im, const ::onnx::NodeProto& n, const Value& v, const std::vector<int64_t>& perm,
+                         std::vector<int64_t> dims) {
+  const auto rank = int64_t(perm.size());
+  int64_t tail = rank;  // axes tail.. stay
+  while (tail > 0 && perm[size_t(tail - 1)] == tail - 1) --tail;
+  // perm[1..tail) must be (a+1 .. tail-1, 1 .. a) for some 1 <= a < tail-1.
+  bool shuffle = rank >= 3 && perm[0] == 0 && tail >= 3;
+  const int64_t a = shuffle ? perm[size_t(tail - 1)] : 0;
+  for (int64_t k = 1; shuffle && k < tail; ++k) {
+    const int64_t want = k < tail - a ? a + k : k - (tail - a) + 1;
+    if (perm[size_t(k)] != want) shuffle = false;
+  }
+  if (!shuffle)
+    return unsupported("attribute 'perm' = {}: at run time only a swap of two blocks of axes between the batch "
+                       "axis and the kept tail (a channel shuffle) is supported",
+                       dims_str(perm));
+  const int64_t groups = product(v.shape, 1, size_t(a + 1));
+  const int64_t channels = product(v.shape, 1, size_t(tail));
+  // The graph tensor as it is when it already reads as (N, C, ...) (the usual case: the
+  // reshape before the transpose was only a relabel), else one copy into (N, C, T, 1).
+  VKNN_ASSIGN(TensorId x, im.raw_tensor(n, 0));
+  const Shape& gs = im.g.shape(x);
+  if (gs.rank() != 4 || gs[0] != v.shape[0] || gs[1] != channels) {
+    VKNN_ASSIGN(x, im.tensor(n, 0, {v.shape[0], channels, product(v.shape, size_t(tail), v.shape.size()), 1}));
+  }
+  ChannelShuffleParams p;
+  p.groups = groups;
+  TensorId y = channel_shuffle(im.g, x, p, im.name(n));
+  if (y.valid()) im.set_output(n, 0, y, std::move(dims));
+  return {};
+}
+
 Status transpose(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   VKNN_ASSIGN(std::vector<int64_t> perm, a.ints("perm"));
   if (im.dry) return {};
@@ -279,8 +318,7 @@ Status transpose(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
     relabel(im, n, v, std::move(dims));
     return {};
   }
-  if (!v.constant) return unsupported("attribute 'perm' = {}: transposing a tensor computed at run time",
-                                      dims_str(perm));
+  if (!v.constant) return runtime_transpose(im, n, v, perm, std::move(dims));
   // Folded: gather element by element.
   const HostTensor& t = *v.constant;
   std::vector<int64_t> stride(size_t(rank), 1), source;
@@ -311,6 +349,88 @@ Status transpose(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   return {};
 }
 
+// The attribute of a node by name, or null (for looking at a consumer before converting it).
+const ::onnx::AttributeProto* attribute_of(const ::onnx::NodeProto& n, const char* name) {
+  for (const auto& at : n.attribute())
+    if (at.name() == name) return &at;
+  return nullptr;
+}
+
+// Whether zero padding before `c` (the only consumer of a Pad) can be added to its own pads:
+// a Conv, or an AveragePool that counts padding as zeros in floor mode, fed by the Pad.
+bool takes_padding(const ::onnx::NodeProto& c, const std::string& value) {
+  if (c.input_size() < 1 || c.input(0) != value || !(c.domain().empty() || c.domain() == "ai.onnx")) return false;
+  if (const auto* ap = attribute_of(c, "auto_pad"); ap && ap->s() != "NOTSET" && ap->s() != "VALID") return false;
+  if (c.op_type() == "Conv") return true;
+  if (c.op_type() != "AveragePool") return false;
+  const auto* include = attribute_of(c, "count_include_pad");
+  const auto* ceil = attribute_of(c, "ceil_mode");
+  return include && include->i() == 1 && !(ceil && ceil->i() != 0);
+}
+
+// Pad with zeros (mode 'constant', value 0): pads are attributes before opset 11 and inputs
+// from 11 on (with optional axes from 18). All-zero pads are the identity; zero padding of H
+// and W before a Conv or a counting AveragePool becomes that node's padding. Anything else
+// is refused, naming what.
+Status pad_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
+  VKNN_ASSIGN(const std::string mode, a.s("mode", "constant"));
+  std::vector<int64_t> pads;
+  float value = 0;
+  if (im.opset < 11) {
+    VKNN_ASSIGN(pads, a.ints("pads"));
+    VKNN_ASSIGN(value, a.f("value", 0.0f));
+  }
+  if (mode != "constant") return unsupported("attribute 'mode' = '{}': only 'constant' is supported", mode);
+  if (im.dry) return {};
+  if (im.opset >= 11) {
+    VKNN_ASSIGN(pads, ints_input(im, n, 1, "pads"));
+    if (im.has_input(n, 2)) {
+      VKNN_ASSIGN(auto c, im.constant(n, 2, "constant_value"));
+      if (c->numel() != 1) return make_error(Errc::parse, "Pad constant_value '{}' is not a scalar", n.input(2));
+      value = float(c->at(0));
+    }
+  }
+  const Value& v = im.input(n, 0);
+  const auto rank = int64_t(v.shape.size());
+  std::vector<int64_t> axes;
+  if (im.opset >= 18 && im.has_input(n, 3)) {
+    VKNN_ASSIGN(const std::vector<int64_t> given, ints_input(im, n, 3, "axes"));
+    for (int64_t ax : given) {
+      VKNN_ASSIGN(const int64_t k, normalize_axis(ax, rank, "Pad axis"));
+      axes.push_back(k);
+    }
+  } else {
+    for (int64_t k = 0; k < rank; ++k) axes.push_back(k);
+  }
+  if (pads.size() != 2 * axes.size())
+    return make_error(Errc::parse, "Pad pads {} for {} axes", dims_str(pads), axes.size());
+  std::vector<int64_t> begin(size_t(rank), 0), end(size_t(rank), 0);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    begin[size_t(axes[k])] += pads[k];
+    end[size_t(axes[k])] += pads[k + axes.size()];
+  }
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) {
+    im.alias_output(n, 0, v);
+    return {};
+  }
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
+    return unsupported("input 'pads' = {}: negative pads (cropping) are not supported", dims_str(pads));
+  if (value != 0) return unsupported("constant_value {}: only zero padding is supported", value);
+  for (int64_t k = 0; k < rank; ++k)
+    if ((k < 2 || rank != 4) && (begin[size_t(k)] != 0 || end[size_t(k)] != 0))
+      return unsupported("input 'pads' = {} of {}: only H and W of an (N,C,H,W) tensor can be padded",
+                         dims_str(pads), dims_str(v.shape));
+  auto it = im.consumers.find(n.output(0));
+  if (v.constant || im.graph_outputs.count(n.output(0)) || it == im.consumers.end() || it->second.size() != 1 ||
+      !takes_padding(*it->second[0], n.output(0)))
+    return unsupported("input 'pads' = {}: zero padding is supported only as the padding of the one Conv or "
+                       "AveragePool (count_include_pad 1, floor mode) it feeds",
+                       dims_str(pads));
+  im.extra_pads[it->second[0]] = {begin[2], begin[3], end[2], end[3]};
+  im.alias_output(n, 0, v);
+  return {};
+}
+
 }  // namespace
 
 void register_tensor_ops(std::unordered_map<std::string, Converter>& t) {
@@ -323,6 +443,7 @@ void register_tensor_ops(std::unordered_map<std::string, Converter>& t) {
   t["Split"] = split_op;
   t["Slice"] = slice_op;
   t["Transpose"] = transpose;
+  t["Pad"] = pad_op;
 }
 
 }  // namespace vknn::onnx

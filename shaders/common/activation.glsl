@@ -7,6 +7,7 @@
 #define ACT_SILU 3u         // x * sigmoid(x)
 #define ACT_CLIP 4u         // clamp(x, alpha, beta)
 #define ACT_LEAKY_RELU 5u   // x > 0 ? x : alpha * x
+#define ACT_TANH 6u         // tanh(x)
 #define ACT_ACCUMULATE 1u   // backward: dx += instead of dx =
 layout(constant_id = 1) const uint KIND = 0;
 layout(push_constant) uniform Push {
@@ -19,6 +20,18 @@ layout(push_constant) uniform Push {
 } p;
 
 float act_sigmoid(float x) { return 1.0 / (1.0 + exp(-x)); }
+// tanh(|x|) = (1 - e) / (1 + e) with e = exp(-2|x|) in (0, 1]: no overflow for large |x| and no
+// NaN (GLSL's tanh may be built from exp(2x), which is inf/inf for x > 44). Below |x| = 1/4,
+// where 1 - e would cancel, its Taylor series to x^9 (next term < 1e-8 relative).
+float act_tanh(float x) {
+  const float a = abs(x);
+  if (a < 0.25) {
+    const float s = x * x;
+    return x * (1.0 + s * (-1.0 / 3.0 + s * (2.0 / 15.0 + s * (-17.0 / 315.0 + s * (62.0 / 2835.0)))));
+  }
+  const float e = exp(-2.0 * a);
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
 
 float act_forward(float x) {
   if (KIND == ACT_SIGMOID) return act_sigmoid(x);
@@ -26,6 +39,7 @@ float act_forward(float x) {
   if (KIND == ACT_HARDSWISH) return x * clamp(x + 3.0, 0.0, 6.0) / 6.0;
   if (KIND == ACT_SILU) return x * act_sigmoid(x);
   if (KIND == ACT_CLIP) return min(max(x, p.alpha), p.beta);
+  if (KIND == ACT_TANH) return act_tanh(x);
   return x > 0.0 ? x : p.alpha * x;  // ACT_LEAKY_RELU
 }
 
@@ -46,5 +60,9 @@ float act_backward(float x, float dy) {
     return dy * s * (1.0 + x * (1.0 - s));
   }
   if (KIND == ACT_CLIP) return x > p.alpha && x < p.beta ? dy : 0.0;
+  if (KIND == ACT_TANH) {
+    const float t = act_tanh(x);
+    return dy * (1.0 - t * t);
+  }
   return x > 0.0 ? dy : p.alpha * dy;  // ACT_LEAKY_RELU
 }

@@ -60,6 +60,7 @@ const std::map<std::string, std::string> kCoverage = {
     {"avgpool_global_backward", "tests/ops/test_avgpool.cpp"},
     {"channel_pad_forward", "tests/ops/test_channel_pad.cpp"},
     {"channel_pad_backward", "tests/ops/test_channel_pad.cpp"},
+    {"channel_shuffle", "tests/ops/test_channel_shuffle.cpp"},
     {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},

@@ -27,6 +27,7 @@ const ActivationParams kKinds[] = {
     ActivationParams::clip(-0.5f, 0.25f),
     ActivationParams::clip(-std::numeric_limits<float>::infinity(), 1.0f),  // Clip with only a max
     ActivationParams::leaky_relu(0.01f),
+    ActivationParams::tanh(),
 };
 
 void check_activation(const ActivationParams& p, const Shape& shape, uint32_t seed) {
@@ -74,6 +75,7 @@ TEST_CASE("activation: real layer shapes") {
   check_activation(ActivationParams::silu(), {1, 32, 112, 112}, 103);     // EfficientNet-B0 stem
   check_activation(ActivationParams::sigmoid(), {2, 96, 1, 1}, 104);      // a squeeze-excitation gate
   check_activation(ActivationParams::hardsigmoid(), {2, 576, 1, 1}, 105);
+  check_activation(ActivationParams::tanh(), {2, 64, 28, 28}, 106);
 }
 
 TEST_CASE("activation: refused inputs name the op and the shapes") {

@@ -17,8 +17,9 @@ void check_avgpool(const AvgPool2dParams& p, Shape shape, uint32_t seed) {
   CAPTURE(p.stride_h);
   CAPTURE(p.pad_h);
   CAPTURE(p.count_include_pad);
+  CAPTURE(p.ceil_mode);
   const int n = int(shape[0]), c = int(shape[1]), h = int(shape[2]), w = int(shape[3]);
-  const ref::Pool2dParams rp{p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w};
+  const ref::Pool2dParams rp{p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.ceil_mode};
   const Shape out{n, c, rp.out_h(h), rp.out_w(w)};
   const auto x = random_floats(size_t(shape.numel()), seed, -2, 2);
   const auto dy = random_floats(size_t(out.numel()), seed + 1);
@@ -84,6 +85,26 @@ TEST_CASE("avgpool: tiny and odd shapes in both divisor modes match the referenc
     rect.kernel_w = 2, rect.stride_w = 3, rect.pad_w = 0;
     check_avgpool(rect, {1, 2, 6, 10}, 6);
   }
+}
+
+TEST_CASE("avgpool: ceil mode's clipped last windows in both divisor modes match the reference") {
+  for (bool include_pad : {true, false}) {
+    CAPTURE(include_pad);
+    for (int k : {2, 3})
+      for (int pad : {0, 1}) {
+        AvgPool2dParams p = avg(k, 2, pad, include_pad);
+        p.ceil_mode = true;
+        check_avgpool(p, {1, 1, 3, 3}, 31);
+        check_avgpool(p, {2, 3, 5, 8}, 32);
+        check_avgpool(p, {1, 2, 6, 7}, 33);
+      }
+    AvgPool2dParams wide = avg(3, 3, 1, include_pad);  // a window that would start in the padding is dropped
+    wide.ceil_mode = true;
+    check_avgpool(wide, {1, 2, 5, 7}, 34);
+  }
+  AvgPool2dParams real = avg(3, 2, 1, true);
+  real.ceil_mode = true;
+  check_avgpool(real, {1, 64, 56, 56}, 35);
 }
 
 TEST_CASE("avgpool: AlexNet-style pools 55->27, 27->13, 13->6 and a padded ResNet-style pool") {

@@ -26,8 +26,9 @@ void check_maxpool(const Pool2dParams& p, Shape shape, uint32_t seed, float quan
   CAPTURE(p.kernel_h);
   CAPTURE(p.stride_h);
   CAPTURE(p.pad_h);
+  CAPTURE(p.ceil_mode);
   const int n = int(shape[0]), c = int(shape[1]), h = int(shape[2]), w = int(shape[3]);
-  const ref::Pool2dParams rp{p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w};
+  const ref::Pool2dParams rp{p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.ceil_mode};
   const Shape out{n, c, rp.out_h(h), rp.out_w(w)};
   auto x = random_floats(size_t(shape.numel()), seed, -2, 2);
   if (quantize > 0)
@@ -67,6 +68,29 @@ TEST_CASE("maxpool: tiny and odd shapes match the reference") {
   check_maxpool({2, 2, 2, 2}, {2, 3, 5, 7}, 6);
   check_maxpool({3, 2, 1, 3, 1, 1}, {1, 2, 6, 10}, 7);
   check_maxpool({5, 5, 3, 3, 2, 2}, {1, 1, 17, 13}, 8);
+}
+
+Pool2dParams ceil(Pool2dParams p) {
+  p.ceil_mode = true;
+  return p;
+}
+
+TEST_CASE("maxpool: ceil mode's clipped last windows match the reference") {
+  check_maxpool(ceil({3, 3, 2, 2, 1, 1}), {1, 1, 1, 1}, 41);
+  check_maxpool(ceil({2, 2, 2, 2}), {2, 3, 5, 7}, 42);         // last row and column of one element
+  check_maxpool(ceil({3, 3, 2, 2}), {1, 2, 8, 6}, 43);
+  check_maxpool(ceil({3, 3, 2, 2, 1, 1}), {1, 3, 6, 9}, 44);
+  check_maxpool(ceil({3, 3, 3, 3, 1, 1}), {1, 2, 5, 7}, 45);   // a window that would start in the padding is dropped
+  check_maxpool(ceil({3, 2, 2, 3, 1, 1}), {1, 2, 10, 11}, 46);
+  check_maxpool(ceil({3, 3, 2, 2}), {2, 4, 13, 12}, 47, 1.0f);  // ties
+}
+
+TEST_CASE("maxpool: GoogLeNet's ceil-mode pools 112->56, 56->28, 28->14, 14->7") {
+  check_maxpool(ceil({3, 3, 2, 2}), {1, 64, 112, 112}, 51);
+  check_maxpool(ceil({3, 3, 2, 2}), {2, 192, 56, 56}, 52);
+  check_maxpool(ceil({3, 3, 2, 2}), {1, 480, 28, 28}, 53);
+  check_maxpool(ceil({2, 2, 2, 2}), {2, 832, 14, 14}, 54);
+  check_maxpool(ceil({3, 3, 1, 1, 1, 1}), {1, 192, 28, 28}, 55);  // an inception pool branch: no size change
 }
 
 TEST_CASE("maxpool: ties go to the first maximum, padding never wins") {

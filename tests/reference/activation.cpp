@@ -16,6 +16,7 @@ double forward(const ActParams& p, double x) {
     case Act::silu: return x * sigmoid(x);
     case Act::clip: return std::min(std::max(x, p.alpha), p.beta);
     case Act::leaky_relu: return x > 0 ? x : p.alpha * x;
+    case Act::tanh: return std::tanh(x);
   }
   return 0;
 }
@@ -42,6 +43,10 @@ double derivative(const ActParams& p, double x) {
     }
     case Act::clip: return x > p.alpha && x < p.beta ? 1.0 : 0.0;
     case Act::leaky_relu: return x > 0 ? 1.0 : p.alpha;
+    case Act::tanh: {
+      const double t = std::tanh(x);
+      return 1 - t * t;
+    }
   }
   return 0;
 }

@@ -6,7 +6,7 @@
 
 namespace vknn::ref {
 
-enum class Act { sigmoid, hardsigmoid, hardswish, silu, clip, leaky_relu };
+enum class Act { sigmoid, hardsigmoid, hardswish, silu, clip, leaky_relu, tanh };
 
 // hardswish takes no parameters (x * clamp(x + 3, 0, 6) / 6); hardsigmoid's derivative is
 // alpha strictly between the fp32-rounded kinks -beta/alpha and (1-beta)/alpha, as on the device.

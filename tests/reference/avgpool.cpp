@@ -4,18 +4,21 @@ namespace vknn::ref {
 namespace {
 
 // Calls f(input index in plane, 1/divisor) for every in-bounds element of window (yh, yw).
+// The divisor counts the window's positions that lie in the padded input (count_include_pad:
+// all kh*kw but in ceil mode's last windows, which reach past the padding) or in the input.
 template <class F>
 void for_window(const Pool2dParams& p, bool count_include_pad, int h, int w, int yh, int yw, F&& f) {
-  int count = 0;
+  int count = 0, padded = 0;
   for (int pass = 0; pass < 2; ++pass)
     for (int kh = 0; kh < p.kernel_h; ++kh)
       for (int kw = 0; kw < p.kernel_w; ++kw) {
         const int ih = yh * p.stride_h - p.pad_h + kh, iw = yw * p.stride_w - p.pad_w + kw;
+        if (pass == 0 && ih < h + p.pad_h && iw < w + p.pad_w) ++padded;
         if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
         if (pass == 0)
           ++count;
         else
-          f(size_t(ih) * w + iw, 1.0 / (count_include_pad ? p.kernel_h * p.kernel_w : count));
+          f(size_t(ih) * w + iw, 1.0 / (count_include_pad ? padded : count));
       }
 }
 

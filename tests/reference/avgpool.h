@@ -6,8 +6,9 @@
 
 namespace vknn::ref {
 
-// x: (N,C,H,W) -> (N,C,OH,OW). Divisor kh*kw when count_include_pad, else the number of
-// in-bounds elements of the window.
+// x: (N,C,H,W) -> (N,C,OH,OW). Divisor kh*kw when count_include_pad (less what ceil mode's
+// last windows reach past the padding, as PyTorch), else the number of in-bounds elements of
+// the window.
 Vec avgpool_forward(const Pool2dParams& p, bool count_include_pad, int n, int c, int h, int w, const Vec& x);
 // dx (N,C,H,W) from dy (N,C,OH,OW); overwritten.
 Vec avgpool_backward(const Pool2dParams& p, bool count_include_pad, int n, int c, int h, int w, const Vec& dy);

@@ -10,8 +10,21 @@ namespace vknn::ref {
 
 struct Pool2dParams {
   int kernel_h = 0, kernel_w = 0, stride_h = 0, stride_w = 0, pad_h = 0, pad_w = 0;
-  int out_h(int h) const { return (h + 2 * pad_h - kernel_h) / stride_h + 1; }
-  int out_w(int w) const { return (w + 2 * pad_w - kernel_w) / stride_w + 1; }
+  bool ceil_mode = false;  // round up, but the last window starts inside the input or its left padding
+  // Counts the windows one by one: floor mode takes those inside the padded input; ceil mode
+  // also one more while the previous window fell short of its end, as long as it starts
+  // before the right padding.
+  static int out_size(int in, int k, int s, int pad, bool ceil) {
+    const int padded = in + 2 * pad;
+    int o = 0;
+    if (!ceil)
+      while (o * s + k <= padded) ++o;
+    else
+      while ((o == 0 || (o - 1) * s + k < padded) && o * s - pad < in) ++o;
+    return o;
+  }
+  int out_h(int h) const { return out_size(h, kernel_h, stride_h, pad_h, ceil_mode); }
+  int out_w(int w) const { return out_size(w, kernel_w, stride_w, pad_w, ceil_mode); }
 };
 
 struct MaxPoolForward {

@@ -15,6 +15,7 @@ const std::vector<ActParams> kAll = {
     {Act::sigmoid, 0, 0},       {Act::hardsigmoid, 1.0 / 6, 0.5}, {Act::hardsigmoid, 0.2, 0.5},
     {Act::hardswish, 0, 0}, {Act::silu, 0, 0},           {Act::clip, 0, 6},
     {Act::clip, -0.5, 0.25},    {Act::leaky_relu, 0.01, 0},        {Act::leaky_relu, -0.3, 0},
+    {Act::tanh, 0, 0},
 };
 
 // The points where f' jumps, which the finite differences must stay away from.
@@ -39,6 +40,8 @@ TEST_CASE("reference activations: values by hand") {
   const Vec hw = activation_forward({Act::hardswish, 0, 0}, {-4, 0, 3, 4});
   CHECK(hw == Vec{-0.0, 0, 3, 4});
   CHECK(activation_forward({Act::sigmoid, 0, 0}, {0})[0] == 0.5);
+  CHECK(activation_forward({Act::tanh, 0, 0}, {0, 1})[1] == doctest::Approx((std::exp(2.0) - 1) / (std::exp(2.0) + 1)).epsilon(1e-15));
+  CHECK(activation_backward({Act::tanh, 0, 0}, {0}, {3})[0] == 3.0);
   CHECK(activation_forward({Act::silu, 0, 0}, {2})[0] == doctest::Approx(2 / (1 + std::exp(-2.0))).epsilon(1e-15));
   // Kinks take PyTorch's one-sided choices: clip and hardsigmoid 0 at both ends, hardswish
   // the inner slope at the lower end and 1 at the upper, leaky_relu alpha at 0.

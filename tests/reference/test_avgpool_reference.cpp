@@ -30,12 +30,37 @@ TEST_CASE("reference avgpool: divisor with and without padding counted") {
   CHECK(avgpool_forward(p, false, 1, 1, 2, 2, x) == Vec{10.0 / 4});
 }
 
+TEST_CASE("reference avgpool: ceil mode's last windows divide by their part of the padded input") {
+  // 3x3 plane, 2x2 windows stride 2, ceil mode: 2x2 outputs; the last row and column of
+  // windows hold 2 or 1 elements and divide by those even with count_include_pad (PyTorch).
+  Pool2dParams p{2, 2, 2, 2};
+  p.ceil_mode = true;
+  const Vec x{1, 2, 3, 4, 5, 6, 7, 8, 9};
+  CHECK(avgpool_forward(p, true, 1, 1, 3, 3, x) == Vec{12.0 / 4, 9.0 / 2, 15.0 / 2, 9});
+  CHECK(avgpool_forward(p, false, 1, 1, 3, 3, x) == Vec{12.0 / 4, 9.0 / 2, 15.0 / 2, 9});
+  // With padding 1 and a 3x3 window: the first window counts its padding, the clipped last
+  // one only up to the right padding.
+  Pool2dParams q{3, 3, 2, 2, 1, 1};
+  q.ceil_mode = true;
+  const Vec y = avgpool_forward(q, true, 1, 1, 4, 4, Vec(16, 1.0));
+  // out 3x3 (ceil((4+2-3)/2)+1 = 3; window 2 starts at 3 < 4); window (2,2) covers rows 3..5,
+  // of which row 5 is past the padding: divisor 2*2 = 4 for 1 element.
+  REQUIRE(y.size() == 9);
+  CHECK(y[0] == 4.0 / 9);
+  CHECK(y[8] == 1.0 / 4);
+}
+
 TEST_CASE("reference avgpool: backward matches finite differences in both divisor modes") {
   for (bool include_pad : {true, false}) {
     check_avgpool_gradient({3, 3, 2, 2}, include_pad, 2, 2, 9, 7, 1);
     check_avgpool_gradient({3, 3, 2, 2, 1, 1}, include_pad, 1, 3, 6, 5, 2);
     check_avgpool_gradient({2, 3, 1, 2, 1, 1}, include_pad, 1, 1, 4, 5, 3);
     check_avgpool_gradient({1, 1, 1, 1}, include_pad, 1, 2, 1, 1, 4);
+    for (Pool2dParams p : {Pool2dParams{3, 3, 2, 2}, Pool2dParams{2, 2, 2, 2}, Pool2dParams{3, 3, 2, 2, 1, 1}}) {
+      p.ceil_mode = true;
+      check_avgpool_gradient(p, include_pad, 1, 2, 8, 7, 5);
+      check_avgpool_gradient(p, include_pad, 1, 1, 5, 6, 6);
+    }
   }
 }
 

@@ -47,6 +47,33 @@ TEST_CASE("reference maxpool: output sizes of the AlexNet and ResNet layers") {
   CHECK(resnet.out_h(112) == 56);
 }
 
+TEST_CASE("reference maxpool: ceil mode adds the windows that start inside the input or its left padding") {
+  Pool2dParams p{3, 3, 2, 2};
+  p.ceil_mode = true;
+  CHECK(p.out_h(112) == 56);  // googlenet's pools: floor gives 55
+  CHECK(p.out_h(56) == 28);   // floor 27
+  CHECK(p.out_h(28) == 14);   // floor 13
+  CHECK(p.out_h(55) == 27);   // no change where the windows fit exactly
+  Pool2dParams two{2, 2, 2, 2};
+  two.ceil_mode = true;
+  CHECK(two.out_h(5) == 3);  // the last window holds only row 4
+  CHECK(two.out_h(1) == 1);
+  Pool2dParams padded{3, 3, 2, 2, 1, 1};
+  padded.ceil_mode = true;
+  CHECK(padded.out_h(6) == 4);  // floor 3; window 3 starts at row 5, inside the input
+  CHECK(padded.out_h(5) == 3);  // (5+2-3)/2+1 = 3 exactly
+  Pool2dParams wide{3, 3, 3, 3, 1, 1};
+  wide.ceil_mode = true;
+  CHECK(wide.out_h(5) == 2);  // ceil((5+2-3)/3)+1 = 3, but window 2 would start at row 5, in the right padding
+  // A last window of one element: 5x5 plane, 2x2 windows, ceil mode -> 3x3 outputs; window
+  // (2,2) sees only x[4][4].
+  Vec x(25);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = double(i);
+  const auto f = maxpool_forward(two, 1, 1, 5, 5, x);
+  REQUIRE(f.y.size() == 9);
+  CHECK(f.y == Vec{6, 8, 9, 16, 18, 19, 21, 23, 24});
+}
+
 TEST_CASE("reference maxpool: the first maximum in row-major window order wins and takes the gradient") {
   const Pool2dParams p{2, 2, 1, 1};
   const Vec x(9, 1.0);  // a 3x3 plane of equal values
@@ -74,4 +101,10 @@ TEST_CASE("reference maxpool: backward matches finite differences") {
   check_maxpool_gradient({2, 2, 2, 2}, 1, 2, 5, 6, 3);         // non-overlapping, odd edge dropped
   check_maxpool_gradient({3, 2, 1, 2, 1, 0}, 1, 1, 4, 5, 4);   // rectangular kernel and stride
   check_maxpool_gradient({1, 1, 1, 1}, 1, 3, 1, 1, 5);         // 1x1 image
+  for (Pool2dParams p : {Pool2dParams{3, 3, 2, 2}, Pool2dParams{2, 2, 2, 2}, Pool2dParams{3, 3, 2, 2, 1, 1},
+                         Pool2dParams{3, 2, 3, 2, 1, 1}}) {
+    p.ceil_mode = true;
+    check_maxpool_gradient(p, 1, 2, 8, 7, 6);  // ceil mode: clipped last windows
+    check_maxpool_gradient(p, 1, 1, 5, 10, 7);
+  }
 }

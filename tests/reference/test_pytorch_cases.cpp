@@ -3,7 +3,9 @@
 // the script runs them with --no-skip.
 #include "activation.h"
 #include "adamw.h"
+#include "avgpool.h"
 #include "binary.h"
+#include "channel_shuffle.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
 
@@ -34,7 +36,7 @@ TEST_CASE("pytorch: softmax cross-entropy with label smoothing equals CrossEntro
 }
 
 TEST_CASE("pytorch: activations and their kinks equal torch.sigmoid, hardsigmoid, hardswish, silu, relu6, hardtanh, "
-          "leaky_relu" * doctest::skip()) {
+          "leaky_relu, tanh" * doctest::skip()) {
   const PytorchCases c = PytorchCases::load();
   int cases = 0;
   for (int i = 0; c.has("act" + std::to_string(i) + ".x"); ++i, ++cases) {
@@ -48,7 +50,7 @@ TEST_CASE("pytorch: activations and their kinks equal torch.sigmoid, hardsigmoid
     CHECK(max_violation(activation_backward(a, x, c.get(p + "dy").values), c.get(p + "dx").values, 1e-15, 5e-8) ==
           0.0);
   }
-  CHECK(cases >= 8);
+  CHECK(cases >= 9);
 }
 
 TEST_CASE("pytorch: broadcasting add, sub, mul and div and their gradients equal torch's" * doctest::skip()) {
@@ -66,6 +68,50 @@ TEST_CASE("pytorch: broadcasting add, sub, mul and div and their gradients equal
     CHECK(max_violation(g.db, c.get(p + "db").values, 1e-14, 1e-12) == 0.0);
   }
   CHECK(cases >= 24);
+}
+
+TEST_CASE("pytorch: max and average pooling, ceil mode included, equal F.max_pool2d and F.avg_pool2d" *
+          doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("pool" + std::to_string(i) + ".x"); ++i, ++cases) {
+    const std::string p = "pool" + std::to_string(i) + ".";
+    const Vec& q = c.get(p + "params").values;
+    const bool is_max = q[0] != 0, include_pad = q[1] != 0;
+    Pool2dParams pp{int(q[3]), int(q[4]), int(q[5]), int(q[6]), int(q[7]), int(q[8]), q[2] != 0};
+    const PytorchArray& x = c.get(p + "x");
+    const int n = int(x.shape[0]), ch = int(x.shape[1]), h = int(x.shape[2]), w = int(x.shape[3]);
+    const PytorchArray& y = c.get(p + "y");
+    CAPTURE(i);
+    REQUIRE(y.shape == std::vector<int64_t>{n, ch, pp.out_h(h), pp.out_w(w)});
+    const Vec& dy = c.get(p + "dy").values;
+    if (is_max) {
+      const auto f = maxpool_forward(pp, n, ch, h, w, x.values);
+      CHECK(max_violation(f.y, y.values, 0, 0) == 0.0);
+      CHECK(max_violation(maxpool_backward(pp, n, ch, h, w, f.argmax, dy), c.get(p + "dx").values, 1e-15, 1e-13) ==
+            0.0);
+    } else {
+      CHECK(max_violation(avgpool_forward(pp, include_pad, n, ch, h, w, x.values), y.values, 1e-15, 1e-13) == 0.0);
+      CHECK(max_violation(avgpool_backward(pp, include_pad, n, ch, h, w, dy), c.get(p + "dx").values, 1e-15, 1e-13) ==
+            0.0);
+    }
+  }
+  CHECK(cases >= 21);
+}
+
+TEST_CASE("pytorch: the channel shuffle equals torchvision's reshape-transpose-reshape" * doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("shuffle" + std::to_string(i) + ".x"); ++i, ++cases) {
+    const std::string p = "shuffle" + std::to_string(i) + ".";
+    const int groups = int(c.get(p + "params").values[0]);
+    const PytorchArray& x = c.get(p + "x");
+    const int n = int(x.shape[0]), ch = int(x.shape[1]), hw = int(x.shape[2] * x.shape[3]);
+    CAPTURE(i);
+    CHECK(channel_shuffle_forward(groups, n, ch, hw, x.values) == c.get(p + "y").values);
+    CHECK(channel_shuffle_backward(groups, n, ch, hw, c.get(p + "dy").values) == c.get(p + "dx").values);
+  }
+  CHECK(cases >= 5);
 }
 
 TEST_CASE("pytorch: the AdamW reference takes torch.optim.AdamW's steps" * doctest::skip()) {

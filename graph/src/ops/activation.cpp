@@ -34,7 +34,7 @@ BufferRef part(const TensorView& t, uint64_t first, uint32_t count) { return det
 
 Status check_params(const char* op, const ActivationParams& p, const TensorView& x) {
   const auto k = uint32_t(p.kind);
-  if (k > uint32_t(ActivationKind::leaky_relu))
+  if (k > uint32_t(ActivationKind::tanh))
     return make_error(Errc::invalid_argument, "{}: kind {} is not an activation (x {})", op, k, x.str());
   if (p.kind == ActivationKind::clip) {
     if (std::isnan(p.alpha) || std::isnan(p.beta) || !(p.alpha <= p.beta))
@@ -57,6 +57,7 @@ const char* activation_name(ActivationKind k) {
     case ActivationKind::silu: return "silu";
     case ActivationKind::clip: return "clip";
     case ActivationKind::leaky_relu: return "leaky_relu";
+    case ActivationKind::tanh: return "tanh";
   }
   return "activation";
 }

@@ -30,7 +30,14 @@ Result<Shape> pool2d_output_shape(const char* op, const Pool2dParams& p, const S
   if (p.kernel_h > ph || p.kernel_w > pw)
     return make_error(Errc::invalid_argument, "{}: kernel {}x{} is larger than the padded input {}x{} (x {}, pad {}x{})",
                       op, p.kernel_h, p.kernel_w, ph, pw, x.str(), p.pad_h, p.pad_w);
-  return Shape{x[0], x[1], (ph - p.kernel_h) / p.stride_h + 1, (pw - p.kernel_w) / p.stride_w + 1};
+  // PyTorch's pooling_output_shape (aten/src/ATen/native/Pool.h).
+  const auto out = [&](int64_t in, int64_t padded, int64_t k, int64_t s, int64_t pad) {
+    int64_t o = (padded - k + (p.ceil_mode ? s - 1 : 0)) / s + 1;
+    if (p.ceil_mode && (o - 1) * s >= in + pad) --o;
+    return o;
+  };
+  return Shape{x[0], x[1], out(x[2], ph, p.kernel_h, p.stride_h, p.pad_h),
+               out(x[3], pw, p.kernel_w, p.stride_w, p.pad_w)};
 }
 
 Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const TensorView& x, const TensorView& y,

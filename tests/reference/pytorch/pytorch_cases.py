@@ -47,6 +47,7 @@ def activation_cases(torch, put):
         ("hardtanh", 4, -0.5, 0.25, lambda x: F.hardtanh(x, -0.5, 0.25)),
         ("leaky_relu", 5, 0.01, 0.0, lambda x: F.leaky_relu(x, 0.01)),
         ("leaky_relu_neg", 5, -0.3, 0.0, lambda x: F.leaky_relu(x, -0.3)),
+        ("tanh", 6, 0.0, 0.0, torch.tanh),
     ]
     g = torch.Generator().manual_seed(16)
     kinks = torch.tensor([-3.0, 0.0, 3.0, 6.0, -0.5, 0.25, -40.0, 40.0, 100.0, -100.0], dtype=torch.float64)
@@ -85,6 +86,57 @@ def binary_cases(torch, put):
             put(name, "y", y.detach())
             put(name, "da", a.grad)
             put(name, "db", b.grad)
+
+
+def pool_cases(torch, put):
+    """max_pool2d and avg_pool2d (both count_include_pad) with and without ceil_mode, and their
+    gradients. params: max (1) or avg (0), count_include_pad, ceil_mode, kh, kw, sh, sw, ph, pw."""
+    F = torch.nn.functional
+    geometries = [  # (kernel, stride, pad, ceil, (N,C,H,W))
+        ((3, 3), (2, 2), (0, 0), True, (1, 2, 8, 6)),
+        ((2, 2), (2, 2), (0, 0), True, (2, 1, 5, 7)),
+        ((3, 3), (2, 2), (1, 1), True, (1, 2, 6, 9)),
+        ((3, 3), (3, 3), (1, 1), True, (1, 1, 5, 7)),
+        ((3, 2), (2, 3), (1, 1), True, (1, 2, 10, 11)),
+        ((3, 3), (2, 2), (1, 1), False, (1, 2, 7, 6)),
+        ((3, 3), (2, 2), (0, 0), True, (1, 3, 112, 112)),
+    ]
+    g = torch.Generator().manual_seed(18)
+    i = 0
+    for k, s, pad, ceil, shape in geometries:
+        for kind, include_pad in [(1, 0), (0, 1), (0, 0)]:
+            x = torch.randn(shape, generator=g, dtype=torch.float64).requires_grad_()
+            if kind == 1:
+                y = F.max_pool2d(x, k, s, pad, ceil_mode=ceil)
+            else:
+                y = F.avg_pool2d(x, k, s, pad, ceil_mode=ceil, count_include_pad=bool(include_pad))
+            dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+            y.backward(dy)
+            name = f"pool{i}"
+            i += 1
+            put(name, "params", torch.tensor([kind, include_pad, int(ceil), *k, *s, *pad], dtype=torch.float64))
+            put(name, "x", x.detach())
+            put(name, "dy", dy)
+            put(name, "y", y.detach())
+            put(name, "dx", x.grad)
+
+
+def channel_shuffle_cases(torch, put):
+    """torchvision's channel_shuffle (reshape, transpose(1, 2), reshape) and its gradient;
+    params: groups."""
+    shapes = [(2, (1, 6, 1, 1)), (3, (2, 9, 5, 7)), (2, (2, 48, 4, 3)), (4, (1, 8, 2, 2)), (1, (1, 3, 2, 2))]
+    g = torch.Generator().manual_seed(19)
+    for i, (groups, (n, c, h, w)) in enumerate(shapes):
+        x = torch.randn(n, c, h, w, generator=g, dtype=torch.float64).requires_grad_()
+        y = x.reshape(n, groups, c // groups, h, w).transpose(1, 2).contiguous().reshape(n, c, h, w)
+        dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+        y.backward(dy)
+        name = f"shuffle{i}"
+        put(name, "params", torch.tensor([groups], dtype=torch.float64))
+        put(name, "x", x.detach())
+        put(name, "dy", dy)
+        put(name, "y", y.detach())
+        put(name, "dx", x.grad)
 
 
 def adamw_cases(torch, put):
@@ -126,6 +178,8 @@ def main():
         softmax_xent_cases(torch, put)
         activation_cases(torch, put)
         binary_cases(torch, put)
+        pool_cases(torch, put)
+        channel_shuffle_cases(torch, put)
         adamw_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")

@@ -6,6 +6,7 @@
 //   silu:         y = x * sigmoid(x)                         (swish)
 //   clip:         y = min(max(x, alpha), beta)               (ReLU6: alpha 0, beta 6)
 //   leaky_relu:   y = x > 0 ? x : alpha * x
+//   tanh:         y = tanh(x)
 //   backward:     dx = dy * f'(x), from the forward's input x (accumulate: dx += instead of dx =).
 // Tensors of any rank and shape; larger than one storage-buffer binding is processed in chunks.
 #pragma once
@@ -18,7 +19,7 @@
 
 namespace vknn {
 
-enum class ActivationKind : uint32_t { sigmoid, hardsigmoid, hardswish, silu, clip, leaky_relu };
+enum class ActivationKind : uint32_t { sigmoid, hardsigmoid, hardswish, silu, clip, leaky_relu, tanh };
 const char* activation_name(ActivationKind k);
 
 struct ActivationParams {
@@ -34,6 +35,7 @@ struct ActivationParams {
   static ActivationParams clip(float lo, float hi) { return {ActivationKind::clip, lo, hi}; }
   static ActivationParams relu6() { return clip(0, 6); }
   static ActivationParams leaky_relu(float slope = 0.01f) { return {ActivationKind::leaky_relu, slope, 0}; }
+  static ActivationParams tanh() { return {ActivationKind::tanh, 0, 0}; }
 };
 
 // y = f(x). y has x's shape; it may be x itself (in place) but not partially overlap it.

@@ -1,6 +1,8 @@
 // 2-D max pooling over NCHW tensors, and Pool2dParams, the window geometry shared with
 // average pooling (vknn/ops/avgpool.h).
-//   OH = floor((H + 2*pad_h - kernel_h) / stride_h) + 1, OW alike (no ceil mode).
+//   OH = floor((H + 2*pad_h - kernel_h) / stride_h) + 1, OW alike; with ceil_mode the
+//   division rounds up, less one where that last window would start at or past H + pad_h
+//   (PyTorch's rule: a window starts inside the input or its left/top padding).
 // Window (oh,ow) covers input rows oh*stride_h - pad_h .. + kernel_h - 1 (columns alike).
 // AlexNet: 3x3 stride 2 (55->27->13->6); ResNet: 3x3 stride 2 pad 1 (112->56).
 #pragma once
@@ -15,6 +17,7 @@ struct Pool2dParams {
   int kernel_h = 0, kernel_w = 0;
   int stride_h = 0, stride_w = 0;
   int pad_h = 0, pad_w = 0;  // 0 <= pad <= kernel/2 (as PyTorch)
+  bool ceil_mode = false;    // round the output size up (see above); the extra windows are clipped
 };
 
 // The output shape (N,C,OH,OW) for x (N,C,H,W); refuses (Errc::invalid_argument, message
