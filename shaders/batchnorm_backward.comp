@@ -7,6 +7,9 @@
 //   training:  dx = gamma * invstd * (g - dbeta/M - xhat * dgamma/M)
 //   inference: dx = gamma * invstd * g                (+= when BN_ACCUMULATE_DX)
 // dx uses this call's sums, never the accumulated dgamma/dbeta.
+// BN_GIVEN (training, synchronized over processes): dx takes dbeta/M and dgamma/M of the
+// whole batch from given[c] and given[C + c]; dgamma and dbeta stay this process's sums
+// (the gradient all-reduce averages them like any parameter gradient).
 // Specialization: 0 = local size x (a power of two). Dispatch: (C, 1, 1).
 layout(local_size_x_id = 0) in;
 
@@ -19,6 +22,7 @@ layout(binding = 5) readonly buffer DY_ { float dy[]; };                 // (N,C
 layout(binding = 6) buffer DX_ { float dx[]; };                          // (N,C,H,W)
 layout(binding = 7) buffer DGamma_ { float dgamma[]; };                  // (C)
 layout(binding = 8) buffer DBeta_ { float dbeta[]; };                    // (C)
+layout(binding = 9) readonly buffer Given_ { float given[]; };           // (2,C) with BN_GIVEN; any buffer otherwise
 #include "batchnorm_push.glsl"
 #include "batchnorm_reduce.glsl"
 
@@ -48,8 +52,9 @@ void main() {
   }
   const float a = gamma[c] * invstd;
   const bool training = (p.flags & BN_TRAINING) != 0u;
-  const float mb = training ? db * p.inv_m : 0.0;
-  const float mg = training ? dg * p.inv_m : 0.0;
+  const bool given_means = training && (p.flags & BN_GIVEN) != 0u;
+  const float mb = given_means ? given[c] : training ? db * p.inv_m : 0.0;
+  const float mg = given_means ? given[p.C + c] : training ? dg * p.inv_m : 0.0;
   const bool acc_dx = (p.flags & BN_ACCUMULATE_DX) != 0u;
   for (uint n = 0; n < p.N; ++n) {
     const uint base = (n * p.C + c) * p.HW;

@@ -6,6 +6,8 @@
 //              running_var  = (1-m)*running_var  + m*var*unbias (unbias = M/(M-1), 1 if M == 1)
 //   inference: mean = running_mean[c], invstd = 1 / sqrt(running_var[c] + eps);
 //              saved as above when BN_SAVE (for an inference backward)
+//   BN_GIVEN (training, synchronized over processes): mean = given[c], var = given[C + c] and
+//              the running variance takes given[2C + c] (unbiased over the whole batch)
 //   y = gamma[c] * (x - mean) * invstd + beta[c], then max(y, 0) when BN_RELU.
 // Each invocation keeps fp32 partial sums in registers over a strided share of the channel,
 // then a workgroup tree sums them (batchnorm_reduce.glsl).
@@ -20,6 +22,7 @@ layout(binding = 4) buffer RunningVar_ { float running_var[]; };     // (C), upd
 layout(binding = 5) writeonly buffer Y_ { float y[]; };              // (N,C,H,W)
 layout(binding = 6) writeonly buffer SaveMean_ { float save_mean[]; };     // (C)
 layout(binding = 7) writeonly buffer SaveInvstd_ { float save_invstd[]; }; // (C)
+layout(binding = 8) readonly buffer Given_ { float given[]; };             // (3,C) with BN_GIVEN; any buffer otherwise
 #include "batchnorm_push.glsl"
 #include "batchnorm_reduce.glsl"
 
@@ -28,7 +31,16 @@ void main() {
   const uint l = gl_LocalInvocationID.x;
   const uint L = gl_WorkGroupSize.x;
   float mean, invstd;
-  if ((p.flags & BN_TRAINING) != 0u) {
+  if ((p.flags & (BN_TRAINING | BN_GIVEN)) == (BN_TRAINING | BN_GIVEN)) {
+    mean = given[c];
+    invstd = 1.0 / sqrt(given[p.C + c] + p.eps);
+    if (l == 0u) {
+      save_mean[c] = mean;
+      save_invstd[c] = invstd;
+      running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
+      running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * given[2u * p.C + c];
+    }
+  } else if ((p.flags & BN_TRAINING) != 0u) {
     float s = 0.0;
     for (uint n = 0; n < p.N; ++n) {
       const uint base = (n * p.C + c) * p.HW;

@@ -184,4 +184,13 @@ Status GradientAllReducer::before_update(Executor& ex) {
   return {};
 }
 
+Status RankGather::allgather(std::span<const double> mine, std::span<double> all, const std::string& what) {
+  if (all.size() != mine.size() * size_t(comm_.size()))
+    return make_error(Errc::invalid_argument, "{}: gather of {} values from {} ranks into {}", what, mine.size(),
+                      comm_.size(), all.size());
+  VKNN_ASSIGN(auto got, comm_.gather(mine, timeout_, what));
+  std::copy(got.begin(), got.end(), all.begin());
+  return {};
+}
+
 }  // namespace vknn::dist

@@ -71,6 +71,7 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   ex->import_host_ = options.import_host_memory;
   ex->chunk_bytes_ = options.transfer_chunk_bytes;
   ex->cut_after_ = options.cut_after;
+  ex->collective_ = options.collective;
   for (size_t k : options.cut_after)
     if (k >= graph.nodes().size())
       return make_error(Errc::invalid_argument, "cut_after: node {} does not exist (the graph has {} nodes)", k,
@@ -414,6 +415,7 @@ Status Executor::build_program(Program& p, bool training, bool prepare) {
         if (nodes[item.node].phase == Phase::update) p.has_update[s] = 1;
       }
   for (Segment& seg : p.segments) {
+    if (seg.host()) continue;  // run on the host, nothing to record
     const Target& tg = targets_[size_t(seg.target)];
     CommandList::Options opt;
     opt.queue = tg.queue;
@@ -467,6 +469,8 @@ Status Executor::record_items(CommandList& list, const Segment& seg, bool traini
         list.copy(br.dst.ref(off, len), ref(device, n.outputs[0]).sub(off, len));
         break;
       }
+      case ScheduleItem::Kind::host:
+        return make_error(Errc::invalid_argument, "host node '{}' cannot be recorded into a command list", n.name);
     }
   }
   return {};
@@ -504,10 +508,17 @@ Status Executor::run_program(Program& p, StepHook* hook) {
     running_ = nullptr;
     return s;
   };
+  std::vector<double> host_ms(targets_.size(), 0);
   for (Segment& seg : p.segments) {
     const int32_t dev = targets_[size_t(seg.target)].device;
     if (!hooked && p.has_update[size_t(&seg - p.segments.data())])
       if (auto s = call_hook(); !s.ok()) return drain_and_fail(s.error(), -1);
+    if (seg.host()) {
+      const auto h0 = clock::now();
+      if (auto s = run_host_segment(p, size_t(&seg - p.segments.data())); !s.ok()) return drain_and_fail(s.error(), -1);
+      host_ms[size_t(seg.target)] += std::chrono::duration<double, std::milli>(clock::now() - h0).count();
+      continue;
+    }
     std::vector<SemaphoreWait> waits;
     for (size_t w : seg.waits) {
       const Segment& other = p.segments[w];
@@ -547,15 +558,17 @@ Status Executor::run_program(Program& p, StepHook* hook) {
       stats_[t].device = devices_[size_t(targets_[t].device)].label;
       stats_[t].queue = targets_[t].queue;
       stats_[t].transfer_ms = host_copy_ms[t];
+      stats_[t].host_ms = host_ms[t];
       stats_[t].bytes_copied = received[t];
     }
     for (Segment& seg : p.segments) {
+      if (seg.host()) continue;
       VKNN_ASSIGN(auto times, seg.list.timings());
       for (size_t i = 0; i < times.size() && i < seg.items.size(); ++i)
         (seg.items[i].kind == ScheduleItem::Kind::node ? stats_[size_t(seg.target)].compute_ms
                                              : stats_[size_t(seg.target)].transfer_ms) += times[i].ms;
     }
-    for (auto& st : stats_) st.wait_ms = std::max(0.0, last_run_ms_ - st.compute_ms - st.transfer_ms);
+    for (auto& st : stats_) st.wait_ms = std::max(0.0, last_run_ms_ - st.compute_ms - st.transfer_ms - st.host_ms);
   }
   return {};
 }
@@ -670,6 +683,7 @@ Result<std::vector<NodeTiming>> Executor::timings() {
   std::vector<NodeTiming> out;
   const auto& nodes = graph_.nodes();
   for (Segment& seg : (last_run_training_ ? train_ : infer_).segments) {
+    if (seg.host()) continue;
     VKNN_ASSIGN(auto t, seg.list.timings());
     for (size_t i = 0; i < t.size() && i < seg.items.size(); ++i) {
       const ScheduleItem& item = seg.items[i];

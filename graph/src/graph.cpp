@@ -35,6 +35,10 @@ Status OpNode::backward(BackwardBuilder& b) const {
                     b.node().name, type());
 }
 
+Status OpNode::run_host(const HostIO&) const {
+  return make_error(Errc::unsupported, "{} is not a host node", type());
+}
+
 Refusal Graph::refuse(Error e) {
   if (status_.ok()) status_ = std::move(e);
   return Refusal{status_.error()};

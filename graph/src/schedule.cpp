@@ -100,6 +100,7 @@ std::vector<ScheduleSegment> build_schedule(const ScheduleInput& in) {
   auto in_program = [&](size_t k) {
     const Phase ph = nodes[k].phase;
     if (in.prepare) return ph == Phase::prepare;
+    if (!in.training && nodes[k].op && nodes[k].op->training_only()) return false;
     return ph == Phase::forward || (in.training && ph != Phase::prepare);
   };
   auto crosses = [&](size_t k) { return in.from_target[k] >= 0 && in.from_target[k] != in.node_target[k]; };
@@ -150,7 +151,13 @@ std::vector<ScheduleSegment> build_schedule(const ScheduleInput& in) {
       std::vector<size_t> reads, writes;
       for (TensorId i : n.inputs) reads.push_back(tensor(i));
       for (TensorId o : n.outputs) writes.push_back(tensor(o));
-      b.add(t, {ScheduleItem::Kind::node, k}, reads, writes);
+      if (n.op && n.op->host()) {  // the host waits for what came before and submits what follows
+        b.close(t);
+        b.add(t, {ScheduleItem::Kind::host, k}, reads, writes);
+        b.close(t);
+      } else {
+        b.add(t, {ScheduleItem::Kind::node, k}, reads, writes);
+      }
     }
     for (size_t j : leave_after[k]) {
       if (in.chunks.count(j)) {

@@ -5,6 +5,8 @@
 #define BN_ACCUMULATE_DX 4u      // backward: dx += gradient
 #define BN_ACCUMULATE_PARAMS 8u  // backward: dgamma, dbeta += gradient
 #define BN_SAVE 16u              // inference forward: also write save_mean, save_invstd
+#define BN_GIVEN 32u             // training, synchronized over processes: forward reads the batch
+                                 // statistics, backward the means of g and g*xhat, from `given`
 layout(push_constant) uniform Push {
   uint total;      // N*C*H*W (informational)
   uint N, C, HW;

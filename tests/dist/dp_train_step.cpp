@@ -1,10 +1,13 @@
-// Data-parallel training steps of a LeNet through the graph executor and the gradient
-// all-reducer (dist/), the same path `vknn train` takes under mpirun. Started alone it is
-// one process; under mpirun each rank computes its slice of the same global batches.
+// Data-parallel training steps of a LeNet (or a small CIFAR ResNet) through the graph
+// executor and the gradient all-reducer (dist/), the same path `vknn train` takes under
+// mpirun. Started alone it is one process; under mpirun each rank computes its slice of the
+// same global batches.
 //
 //   dp_train_step run --batch B --steps S --bucket-bytes X --out FILE
 //                     [--timeout-ms T] [--fail-rank R --fail-step S --fail kill|stop]
-//                     [--force-staging 1] [--wide 1]
+//                     [--force-staging 1] [--wide 1] [--model lenet|cifar] [--sync-bn 1]
+//     cifar: the ResNet-8 of cifar.h (n = 1) on 16x16 inputs, 7 batch norms; --sync-bn
+//     gives it batch statistics over all ranks (synchronize_batchnorm).
 //     rank 0 writes, per step, the loss (averaged over ranks) and every gradient after the
 //     reduction, and the weights after the last step, as safetensors.
 //   dp_train_step compare A B --rel TOL
@@ -12,7 +15,9 @@
 #include "vknn/dist/allreduce.h"
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/safetensors.h"
+#include "vknn/models/cifar.h"
 #include "vknn/models/lenet.h"
+#include "vknn/ops/batchnorm.h"
 #include "vknn/ops/sgd.h"
 
 #include <csignal>
@@ -36,13 +41,15 @@ struct Config {
   std::string fail = "kill";
   bool force_staging = false;  // copies through staging buffers, as on a GPU whose memory is not mapped
   bool wide = false;           // LeNet at 32/64/512 (1.7M parameters) instead of 6/16/120
+  std::string model = "lenet";
+  bool sync_bn = false;
 };
 
 // Sample j of the synthetic data set: its image and label depend on j and the seed only,
 // so the global batch is the same set of samples whatever the number of ranks.
-void sample(uint64_t seed, int64_t j, float* image, int32_t* label) {
+void sample(uint64_t seed, int64_t j, float* image, int64_t pixels, int32_t* label) {
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + uint64_t(j));
-  for (int i = 0; i < 28 * 28; ++i) image[i] = float(double(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+  for (int64_t i = 0; i < pixels; ++i) image[i] = float(double(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0);
   *label = int32_t(rng() % 10);
 }
 
@@ -72,16 +79,28 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   copt.validation = true;
   copt.force_staging = cfg.force_staging;
   VKNN_ASSIGN(auto ctx, Context::create(copt));
-  models::LeNetOptions lo;
-  lo.batch = local;
-  lo.training = true;
-  if (cfg.wide) {
-    lo.conv1_channels = 32;
-    lo.conv2_channels = 64;
-    lo.hidden = 512;
+  models::Model m;
+  if (cfg.model == "cifar") {
+    models::CifarNetOptions co;
+    co.depth = 8;
+    co.batch = local;
+    co.input_size = 16;
+    co.training = true;
+    m = models::cifar_resnet(co);
+  } else {
+    models::LeNetOptions lo;
+    lo.batch = local;
+    lo.training = true;
+    if (cfg.wide) {
+      lo.conv1_channels = 32;
+      lo.conv2_channels = 64;
+      lo.hidden = 512;
+    }
+    m = models::lenet(lo);
   }
-  models::Model m = models::lenet(lo);
   Graph& g = m.graph;
+  VKNN_TRY(g.status());
+  if (cfg.sync_bn) VKNN_TRY(synchronize_batchnorm(g));
   VKNN_TRY(build_backward(g));
   SgdParams sgd;
   sgd.rule = SgdRule::sgd_pytorch;
@@ -93,18 +112,23 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   eo.seed = 7;
   eo.learning_rate = 0.05f;
   eo.cut_after = dist::cut_points(buckets);
+  dist::RankGather gather(comm, std::chrono::milliseconds(cfg.timeout_ms));
+  eo.collective = &gather;
   VKNN_ASSIGN(auto ex, Executor::create(*ctx, g, eo));
   dist::GradientAllReducer reducer(comm, buckets, std::chrono::milliseconds(cfg.timeout_ms));
-  std::fprintf(stderr, "%s of %d (%s): batch %lld of %lld, %zu bucket(s)\n", comm.describe(comm.rank()).c_str(),
-               comm.size(), comm.kind(), (long long)local, (long long)cfg.batch, buckets.size());
+  std::fprintf(stderr, "%s of %d (%s): %s%s, batch %lld of %lld, %zu bucket(s)\n",
+               comm.describe(comm.rank()).c_str(), comm.size(), comm.kind(), cfg.model.c_str(),
+               cfg.sync_bn ? " (synchronized batch norm)" : "", (long long)local, (long long)cfg.batch, buckets.size());
 
   SafetensorsWriter w;
   dist::ReduceStats warm;  // steps after the first (which includes the pipelines' creation)
-  std::vector<float> images(size_t(local) * 28 * 28);
+  const int64_t pixels = g.shape(m.images).numel() / local;
+  std::vector<float> images(size_t(local * pixels));
   std::vector<int32_t> labels(static_cast<size_t>(local));
   for (int s = 0; s < cfg.steps; ++s) {
     for (int64_t i = 0; i < local; ++i)
-      sample(eo.seed, int64_t(s) * cfg.batch + slice.begin + i, images.data() + i * 28 * 28, &labels[size_t(i)]);
+      sample(eo.seed, int64_t(s) * cfg.batch + slice.begin + i, images.data() + i * pixels, pixels,
+             &labels[size_t(i)]);
     VKNN_TRY(ex->set_input(m.images, std::span<const float>(images)));
     VKNN_TRY(ex->set_input(m.labels, std::span<const int32_t>(labels)));
     Failing hook(reducer, comm.rank() == cfg.fail_rank && s == cfg.fail_step, cfg.fail == "stop");
@@ -129,7 +153,10 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   }
   for (size_t i = 0; i < g.tensors().size(); ++i) {
     const TensorDesc& d = g.tensors()[i];
-    if (d.role != Role::parameter) continue;
+    // Rank 0's running statistics: with batch statistics over all ranks they are those of
+    // one process at the global batch too.
+    const bool running = d.role == Role::state && (d.name.ends_with(".running_mean") || d.name.ends_with(".running_var"));
+    if (d.role != Role::parameter && !running) continue;
     VKNN_ASSIGN(auto v, ex->read(TensorId{int32_t(i)}));
     w.add_f32("final/" + d.name, d.shape.dims, v);
   }
@@ -210,6 +237,8 @@ bool parse(int argc, char** argv, Config& cfg) {
       else if (k == "--fail") cfg.fail = v;
       else if (k == "--force-staging") cfg.force_staging = v == "1";
       else if (k == "--wide") cfg.wide = v == "1";
+      else if (k == "--model" && (v == "lenet" || v == "cifar")) cfg.model = v;
+      else if (k == "--sync-bn") cfg.sync_bn = v == "1";
       else return false;
     } catch (const std::exception&) {
       return false;

@@ -65,6 +65,8 @@ const std::map<std::string, std::string> kCoverage = {
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},
     {"batchnorm_backward", "tests/ops/test_batchnorm.cpp"},
+    {"batchnorm_moments", "tests/ops/test_batchnorm.cpp (synchronized kernels; tests/graph/test_sync_batchnorm.cpp)"},
+    {"batchnorm_backward_reduce", "tests/ops/test_batchnorm.cpp (synchronized kernels)"},
 };
 
 }  // namespace

@@ -168,3 +168,104 @@ TEST_CASE("batchnorm: the ReLU-free backward ignores y, which may be empty") {
   });
   check_close(dx.read(), to_double(dy.read()), {}, "batchnorm dx (identity statistics)");
 }
+
+namespace {
+
+// Synchronized batch norm's kernels against the reference: the moments and backward sums of
+// one process's share, and the forward and backward that take the whole batch's values
+// (here this process's own, so they must give the plain reference).
+void check_batchnorm_sync(bool relu, Shape shape, uint32_t seed, Tolerance sums = {}) {
+  CAPTURE(shape.str());
+  CAPTURE(relu);
+  const BatchNormParams p = bn(true, relu);
+  const int n = int(shape[0]), c = int(shape[1]), h = int(shape[2]), w = int(shape[3]);
+  const size_t count = size_t(shape.numel()), cs = size_t(c);
+  const double M = double(n) * h * w;
+  const auto x = random_floats(count, seed, -1, 3), dy = random_floats(count, seed + 1);
+  const auto gamma = random_floats(cs, seed + 2, 0.5f, 1.5f), beta = random_floats(cs, seed + 3);
+  const auto rm = random_floats(cs, seed + 4), rv = random_floats(cs, seed + 5, 0.5f, 2.0f);
+  const ref::BatchNormParams rp{p.eps, p.momentum, true, relu};
+  const auto f = ref::batchnorm_forward(rp, n, c, h, w, to_double(x), to_double(gamma), to_double(beta),
+                                        to_double(rm), to_double(rv));
+  // The reference moments: mean and the sum of squared deviations, in double.
+  std::vector<double> moments(2 * cs, 0.0);
+  for (int k = 0; k < c; ++k) {
+    double s = 0, q = 0;
+    for (int i = 0; i < n; ++i)
+      for (int e = 0; e < h * w; ++e) s += x[(size_t(i) * cs + size_t(k)) * size_t(h * w) + size_t(e)];
+    const double mean = s / M;
+    for (int i = 0; i < n; ++i)
+      for (int e = 0; e < h * w; ++e) {
+        const double d = x[(size_t(i) * cs + size_t(k)) * size_t(h * w) + size_t(e)] - mean;
+        q += d * d;
+      }
+    moments[size_t(k)] = mean, moments[cs + size_t(k)] = q;
+  }
+  std::vector<float> given(3 * cs);
+  for (size_t k = 0; k < cs; ++k) {
+    given[k] = float(moments[k]);
+    given[cs + k] = float(moments[cs + k] / M);
+    given[2 * cs + k] = float(M > 1 ? moments[cs + k] / (M - 1) : moments[cs + k] / M);
+  }
+  auto tx = make_tensor(shape, x), ty = make_tensor(shape), tm = make_tensor({2, c}), tgiven = make_tensor({3, c}, given);
+  auto tg = make_tensor({c}, gamma), tb = make_tensor({c}, beta), trm = make_tensor({c}, rm), trv = make_tensor({c}, rv);
+  auto tsm = make_tensor({c}), tsi = make_tensor({c});
+  run_recorded([&](CommandList& cl) {
+    REQUIRE_OK(record_batchnorm_moments(cl, tx.view(), tm.view()));
+    REQUIRE_OK(record_batchnorm_forward(cl, p, tx.view(), tg.view(), tb.view(), trm.view(), trv.view(), ty.view(),
+                                        tsm.view(), tsi.view(), tgiven.view()));
+  });
+  check_close(tm.read(), moments, sums, "batchnorm_moments");
+  const auto y = ty.read();
+  check_close(y, f.y, {}, "batchnorm y (given statistics)");
+  check_close(tsm.read(), f.save_mean, {}, "batchnorm save_mean (given statistics)");
+  check_close(tsi.read(), f.save_invstd, {}, "batchnorm save_invstd (given statistics)");
+  check_close(trm.read(), f.running_mean, {}, "batchnorm running_mean (given statistics)");
+  check_close(trv.read(), f.running_var, {}, "batchnorm running_var (given statistics)");
+
+  const auto b = ref::batchnorm_backward(rp, n, c, h, w, to_double(x), to_double(gamma), f.save_mean, f.save_invstd,
+                                         to_double(y), to_double(dy));
+  std::vector<double> want_sums(2 * cs);
+  std::vector<float> means(2 * cs);
+  for (size_t k = 0; k < cs; ++k) {
+    want_sums[k] = b.dbeta[k], want_sums[cs + k] = b.dgamma[k];
+    means[k] = float(b.dbeta[k] / M), means[cs + k] = float(b.dgamma[k] / M);
+  }
+  auto tdy = make_tensor(shape, dy), tdx = make_tensor(shape), tdg = make_tensor({c}), tdb = make_tensor({c});
+  auto tsums = make_tensor({2, c}), tmeans = make_tensor({2, c}, means);
+  run_recorded([&](CommandList& cl) {
+    REQUIRE_OK(record_batchnorm_backward_reduce(cl, p, tx.view(), tsm.view(), tsi.view(), ty.view(), tdy.view(),
+                                                tsums.view()));
+    REQUIRE_OK(record_batchnorm_backward(cl, p, tx.view(), tg.view(), tsm.view(), tsi.view(), ty.view(), tdy.view(),
+                                         tdx.view(), tdg.view(), tdb.view(), false, false, tmeans.view()));
+  });
+  check_close(tsums.read(), want_sums, sums, "batchnorm_backward_reduce");
+  check_close(tdx.read(), b.dx, {}, "batchnorm dx (given means)");
+  check_close(tdg.read(), b.dgamma, sums, "batchnorm dgamma (given means: this call's sums)");
+  check_close(tdb.read(), b.dbeta, sums, "batchnorm dbeta (given means: this call's sums)");
+}
+
+}  // namespace
+
+TEST_CASE("batchnorm: synchronized kernels (moments, backward sums, given statistics) at odd and ResNet shapes") {
+  check_batchnorm_sync(false, {1, 1, 1, 1}, 31);
+  check_batchnorm_sync(false, {2, 3, 5, 7}, 32);
+  check_batchnorm_sync(true, {3, 5, 17, 19}, 33);
+  check_batchnorm_sync(true, {2, 64, 56, 56}, 34, kBigChannelSums);
+  const BatchNormParams p = bn(true);
+  auto x = make_tensor({2, 3, 4, 4}), c3 = make_tensor({3}), m23 = make_tensor({2, 3}), m33 = make_tensor({3, 3});
+  auto m24 = make_tensor({2, 4});
+  auto cl = CommandList::create(gpu());
+  REQUIRE_OK(cl);
+  REQUIRE_OK(cl->begin());
+  const TensorView X = x.view(), C3 = c3.view();
+  check_refused(record_batchnorm_moments(*cl, X, m24.view()), "batchnorm_moments", {"moments", "(2,4)", "(2,3)"});
+  check_refused(record_batchnorm_forward(*cl, p, X, C3, C3, C3, C3, X, C3, C3, m23.view()), "batchnorm_forward",
+                {"given", "(2,3)", "(3,3)"});
+  check_refused(record_batchnorm_backward(*cl, p, X, C3, C3, C3, {}, X, X, C3, C3, false, false, m33.view()),
+                "batchnorm_backward", {"given", "(3,3)", "(2,3)"});
+  check_refused(record_batchnorm_backward_reduce(*cl, p, X, C3, C3, {}, X, m24.view()), "batchnorm_backward_reduce",
+                {"sums", "(2,4)"});
+  CHECK(cl->dispatch_count() == 0);
+  REQUIRE_OK(cl->end());
+}

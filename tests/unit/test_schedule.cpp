@@ -21,6 +21,15 @@ struct Nop final : OpNode {
   Status record(CommandList&, const NodeIO&) const override { return {}; }
 };
 
+// A host node (synchronized batch norm's kind), optionally left out of inference.
+struct HostNop final : OpNode {
+  bool training = false;
+  const char* type() const override { return "host_nop"; }
+  Status record(CommandList&, const NodeIO&) const override { return {}; }
+  bool host() const override { return true; }
+  bool training_only() const override { return training; }
+};
+
 constexpr size_t kParts = 4;  // a tensor's value, in parts so that chunked transfers can be modelled
 using Value = std::array<uint64_t, kParts>;
 
@@ -42,7 +51,7 @@ struct Case {
 
 // A random DAG of `n` nodes on `targets` targets, with transfers inserted; each transfer
 // randomly aliases, copies, or crosses devices in 1, 2 or 4 chunks.
-Case random_case(std::mt19937& rng, int n, int32_t targets, bool training) {
+Case random_case(std::mt19937& rng, int n, int32_t targets, bool training, bool hosts = false) {
   Case c;
   Graph& g = c.g;
   std::vector<TensorId> pool{g.input("x", {4})};
@@ -57,7 +66,9 @@ Case random_case(std::mt19937& rng, int n, int32_t targets, bool training) {
       if (std::find(ins.begin(), ins.end(), t) == ins.end()) ins.push_back(t);
     }
     TensorId out = g.tensor("t" + std::to_string(k), {4}, Role::activation);
-    g.add_node("n" + std::to_string(k), std::make_shared<Nop>(), ins, {out});
+    std::shared_ptr<OpNode> op = std::make_shared<Nop>();
+    if (hosts && rng() % 4 == 0) op = std::make_shared<HostNop>();
+    g.add_node("n" + std::to_string(k), op, ins, {out});
     pool.push_back(out);
   }
   REQUIRE(insert_transfers(g).ok());
@@ -133,7 +144,8 @@ std::vector<Value> run_interleaved(const Case& c, const std::vector<ScheduleSegm
       const Node& n = g.nodes()[item.node];
       const size_t chunks = c.in.chunks.count(item.node) ? c.in.chunks.at(item.node) : 1;
       switch (item.kind) {
-        case ScheduleItem::Kind::node: {
+        case ScheduleItem::Kind::node:
+        case ScheduleItem::Kind::host: {
           std::vector<Value> ins;
           for (TensorId i : n.inputs) ins.push_back(at(i));
           at(n.outputs[0]) = node_value(item.node, ins);
@@ -308,4 +320,59 @@ TEST_CASE("schedule: cut_after ends a segment after each named node and keeps th
   CHECK(build_schedule(c.in).size() == 1);
   c.in.cut_after = {2, 5, 9};
   CHECK(build_schedule(c.in).size() == 4);
+}
+
+TEST_CASE("schedule: a host node is alone in its segment, and the result is the sequential one") {
+  std::mt19937 rng(41);
+  size_t hosts = 0;
+  for (int trial = 0; trial < 100; ++trial) {
+    const int32_t targets = 1 + int32_t(rng() % 3);
+    Case c = random_case(rng, 5 + int(rng() % 30), targets, true, /*hosts=*/true);
+    const auto segs = build_schedule(c.in);
+    INFO("trial " << trial);
+    for (const auto& seg : segs)
+      for (const ScheduleItem& item : seg.items) {
+        const bool host = c.g.nodes()[item.node].op->host() && item.kind != ScheduleItem::Kind::send &&
+                          item.kind != ScheduleItem::Kind::recv && item.kind != ScheduleItem::Kind::copy;
+        CHECK((item.kind == ScheduleItem::Kind::host) == host);
+        if (host) {
+          ++hosts;
+          CHECK(seg.items.size() == 1);
+        }
+      }
+    const auto want = run_sequentially(c.g);
+    for (int i = 0; i < 3; ++i) CHECK(run_interleaved(c, segs, rng) == want);
+  }
+  CHECK(hosts > 100);
+}
+
+TEST_CASE("schedule: the inference pass leaves out training_only nodes") {
+  Graph g;
+  TensorId x = g.input("x", {4});
+  TensorId a = g.tensor("a", {4}, Role::activation), b = g.tensor("b", {4}, Role::activation);
+  TensorId y = g.tensor("y", {4}, Role::activation);
+  auto stats = std::make_shared<HostNop>();
+  stats->training = true;
+  g.add_node("stats", stats, {x}, {a});
+  g.add_node("sync", std::make_shared<HostNop>(), {a}, {b});
+  g.add_node("use", std::make_shared<Nop>(), {x, b}, {y});
+  ScheduleInput in;
+  in.graph = &g;
+  in.node_target.assign(3, 0);
+  in.from_target.assign(3, -1);
+  in.alias.assign(3, 0);
+  for (size_t i = 0; i < g.tensors().size(); ++i) in.root.push_back(int32_t(i));
+  auto names = [&](const std::vector<ScheduleSegment>& segs) {
+    std::string out;
+    for (const auto& seg : segs) {
+      out += "[";
+      for (const auto& item : seg.items) out += g.nodes()[item.node].name + " ";
+      out += "]";
+    }
+    return out;
+  };
+  in.training = true;
+  CHECK(names(build_schedule(in)) == "[stats ][sync ][use ]");
+  in.training = false;
+  CHECK(names(build_schedule(in)) == "[sync ][use ]");
 }

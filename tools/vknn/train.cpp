@@ -225,6 +225,9 @@ Run setup(CLI::App& app) {
           "steps between progress lines when stderr is not a terminal (0: 100); a terminal gets a bar redrawn in place",
           0);
   app.add_flag("--eval-every-epoch")->description("validate after every epoch (always on)");
+  app.add_flag("--sync-bn", c.sync_bn,
+               "under mpirun: batch norm uses the statistics of the global batch, all-reduced over the ranks "
+               "(default: each rank's own, as PyTorch DDP)");
   add_real(app, "--bucket-mb", f->bucket_mb,
            "under mpirun: gradients are all-reduced in buckets of about this many MB while backward runs (0: one "
            "bucket at the end)",

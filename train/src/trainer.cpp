@@ -5,6 +5,7 @@
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
 #include "vknn/ops/adamw.h"
+#include "vknn/ops/batchnorm.h"
 #include "vknn/ops/sgd.h"
 #include "vknn/train/schedule.h"
 
@@ -289,6 +290,11 @@ Status Trainer::build_graph() {
     if (head_.empty())
       return make_error(Errc::invalid_argument, "--replace-head: no parameter feeds the logits of '{}'", c.model);
   }
+  if (c.sync_bn && ranks() > 1) {  // one process: its own statistics are the batch's
+    VKNN_ASSIGN(size_t n, synchronize_batchnorm(g));
+    say(n == 0 ? fmt::format("--sync-bn: '{}' has no batch norm", c.model)
+               : fmt::format("--sync-bn: {} batch norm{} use the statistics of the global batch", n, n == 1 ? "" : "s"));
+  }
   VKNN_TRY(build_backward(g));
   if (c.optimizer == "adamw") {
     AdamWParams p;
@@ -340,6 +346,8 @@ Status Trainer::build() {
     buckets = dist::plan_buckets(model_.graph, opt_.bucket_bytes);
     eo.cut_after = dist::cut_points(buckets);
     eo.batch_offset = slice_.begin;
+    gather_ = std::make_unique<dist::RankGather>(*opt_.comm, opt_.dist_timeout);
+    eo.collective = gather_.get();
   }
   phase("compiling the pipelines");
   VKNN_ASSIGN(ex_, Executor::create(*ctx_, model_.graph, eo));

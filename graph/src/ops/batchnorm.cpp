@@ -1,5 +1,7 @@
 #include "vknn/ops/batchnorm.h"
 
+#include "../rewrite.h"
+
 #include <cmath>
 #include <cstdint>
 
@@ -13,7 +15,7 @@ struct BatchNormPush {  // mirrors shaders/common/batchnorm_push.glsl
 };
 static_assert(sizeof(BatchNormPush) == 36);
 
-constexpr uint32_t kTraining = 1, kRelu = 2, kAccumulateDx = 4, kAccumulateParams = 8, kSave = 16;
+constexpr uint32_t kTraining = 1, kRelu = 2, kAccumulateDx = 4, kAccumulateParams = 8, kSave = 16, kGiven = 32;
 
 Status check_params(const char* op, const BatchNormParams& p) {
   if (!(p.eps > 0.0f) || !std::isfinite(p.eps))
@@ -62,7 +64,7 @@ BatchNormVariant resolve_batchnorm_variant(const DeviceProfile& profile, BatchNo
 Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const TensorView& x,
                                 const TensorView& gamma, const TensorView& beta, const TensorView& running_mean,
                                 const TensorView& running_var, const TensorView& y, const TensorView& save_mean,
-                                const TensorView& save_invstd) {
+                                const TensorView& save_invstd, const TensorView& given) {
   constexpr const char* op = "batchnorm_forward";
   VKNN_TRY(check_params(op, p));
   VKNN_TRY(check_x(op, "x", x));
@@ -79,6 +81,8 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
     VKNN_TRY(check_channel(op, "save_mean", save_mean, x));
     VKNN_TRY(check_channel(op, "save_invstd", save_invstd, x));
   }
+  const bool use_given = p.training && !is_empty(given);
+  if (use_given) VKNN_TRY(check_shape(op, "given (mean, var, unbiased var)", given, Shape{3, x.shape[1]}));
 
   if (!save && resolve_batchnorm_variant(cl.context().profile(), p.variant) == BatchNormVariant::elementwise) {
     const BatchNormPush push = make_push(p, x, 0);
@@ -97,7 +101,7 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
   // per_channel inference variant. Without saved statistics the save bindings are unused;
   // they get (the start of) y, which the dispatch writes anyway, so that no tool that
   // judges accesses from the shader alone sees a write to a buffer declared read-only.
-  const BatchNormPush push = make_push(p, x, p.training || !save ? 0 : kSave);
+  const BatchNormPush push = make_push(p, x, (p.training || !save ? 0 : kSave) | (use_given ? kGiven : 0));
   // The shader declares the running statistics read-write (it updates them when training),
   // and synchronization validation judges accesses by that declaration, so the recorder must
   // order them as writes even in inference.
@@ -111,7 +115,8 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
                {range(running_var), running},
                {range(y), Access::write},
                {save ? range(save_mean) : range(y), Access::write},
-               {save ? range(save_invstd) : range(y), Access::write}},
+               {save ? range(save_invstd) : range(y), Access::write},
+               {use_given ? range(given) : range(x), Access::read}},  // unread without BN_GIVEN
               push, uint32_t(x.shape[1]));
   return {};
 }
@@ -120,7 +125,7 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
                                  const TensorView& gamma, const TensorView& save_mean,
                                  const TensorView& save_invstd, const TensorView& y, const TensorView& dy,
                                  const TensorView& dx, const TensorView& dgamma, const TensorView& dbeta,
-                                 bool accumulate_dx, bool accumulate_params) {
+                                 bool accumulate_dx, bool accumulate_params, const TensorView& given) {
   constexpr const char* op = "batchnorm_backward";
   VKNN_TRY(check_params(op, p));
   VKNN_TRY(check_x(op, "x", x));
@@ -132,7 +137,10 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
   VKNN_TRY(check_shape(op, "dx", dx, x.shape));
   VKNN_TRY(check_channel(op, "dgamma", dgamma, x));
   VKNN_TRY(check_channel(op, "dbeta", dbeta, x));
-  const uint32_t flags = (accumulate_dx ? kAccumulateDx : 0) | (accumulate_params ? kAccumulateParams : 0);
+  const bool use_given = p.training && !is_empty(given);
+  if (use_given) VKNN_TRY(check_shape(op, "given (means of g and g*xhat)", given, Shape{2, x.shape[1]}));
+  const uint32_t flags = (accumulate_dx ? kAccumulateDx : 0) | (accumulate_params ? kAccumulateParams : 0) |
+                         (use_given ? kGiven : 0);
   const BatchNormPush push = make_push(p, x, flags);
   const auto params_access = accumulate_params ? Access::read_write : Access::write;
   const uint32_t spec[] = {cl.context().profile().reduction_local};
@@ -145,7 +153,42 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
                {range(dy), Access::read},
                {range(dx), accumulate_dx ? Access::read_write : Access::write},
                {range(dgamma), params_access},
-               {range(dbeta), params_access}},
+               {range(dbeta), params_access},
+               {use_given ? range(given) : range(x), Access::read}},  // unread without BN_GIVEN
+              push, uint32_t(x.shape[1]));
+  return {};
+}
+
+Status record_batchnorm_moments(CommandList& cl, const TensorView& x, const TensorView& moments) {
+  constexpr const char* op = "batchnorm_moments";
+  VKNN_TRY(check_x(op, "x", x));
+  VKNN_TRY(check_shape(op, "moments", moments, Shape{2, x.shape[1]}));
+  const BatchNormPush push = make_push(BatchNormParams{}, x, 0);
+  const uint32_t spec[] = {cl.context().profile().reduction_local};
+  cl.dispatch(ShaderId::batchnorm_moments, spec, {{range(x), Access::read}, {range(moments), Access::write}}, push,
+              uint32_t(x.shape[1]));
+  return {};
+}
+
+Status record_batchnorm_backward_reduce(CommandList& cl, const BatchNormParams& p, const TensorView& x,
+                                        const TensorView& save_mean, const TensorView& save_invstd,
+                                        const TensorView& y, const TensorView& dy, const TensorView& sums) {
+  constexpr const char* op = "batchnorm_backward_reduce";
+  VKNN_TRY(check_x(op, "x", x));
+  VKNN_TRY(check_channel(op, "save_mean", save_mean, x));
+  VKNN_TRY(check_channel(op, "save_invstd", save_invstd, x));
+  if (p.relu) VKNN_TRY(check_shape(op, "y (the forward output, for the fused ReLU)", y, x.shape));
+  VKNN_TRY(check_shape(op, "dy", dy, x.shape));
+  VKNN_TRY(check_shape(op, "sums", sums, Shape{2, x.shape[1]}));
+  const BatchNormPush push = make_push(p, x, 0);
+  const uint32_t spec[] = {cl.context().profile().reduction_local};
+  cl.dispatch(ShaderId::batchnorm_backward_reduce, spec,
+              {{range(x), Access::read},
+               {range(save_mean), Access::read},
+               {range(save_invstd), Access::read},
+               {range(p.relu ? y : dy), Access::read},  // unread without the ReLU mask
+               {range(dy), Access::read},
+               {range(sums), Access::write}},
               push, uint32_t(x.shape[1]));
   return {};
 }
@@ -158,22 +201,123 @@ struct BatchNormBackwardNode final : OpNode {
   BatchNormParams p;
   bool accumulate_dx = false, accumulate_params = false;
   const char* type() const override { return "batchnorm_backward"; }
-  // in: x, gamma, save_mean, save_invstd, y, dy; out: dx, dgamma, dbeta
+  // in: x, gamma, save_mean, save_invstd, y, dy (, means of g and g*xhat over every process
+  // when synchronized); out: dx, dgamma, dbeta
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_batchnorm_backward(cl, p, io.in[0], io.in[1], io.in[2], io.in[3], io.in[4], io.in[5], io.out[0],
-                                     io.out[1], io.out[2], accumulate_dx, accumulate_params);
+                                     io.out[1], io.out[2], accumulate_dx, accumulate_params,
+                                     io.in.size() > 6 ? io.in[6] : TensorView{});
+  }
+};
+
+// Synchronized batch norm, on the device: this process's per-channel moments (forward) and
+// sums (backward).
+struct BatchNormMomentsNode final : OpNode {
+  const char* type() const override { return "batchnorm_moments"; }
+  bool training_only() const override { return true; }
+  // in: x; out: moments (2,C) = (mean, M2) of this process's share
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_batchnorm_moments(cl, io.in[0], io.out[0]);
+  }
+};
+
+struct BatchNormBackwardReduceNode final : OpNode {
+  BatchNormParams p;
+  const char* type() const override { return "batchnorm_backward_reduce"; }
+  // in: x, save_mean, save_invstd, y, dy; out: sums (2,C) = (sum g, sum g*xhat)
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return record_batchnorm_backward_reduce(cl, p, io.in[0], io.in[1], io.in[2], io.in[3], io.in[4], io.out[0]);
+  }
+};
+
+// ... and on the host, over every process (HostCollective). Each process contributes its
+// element count per channel with its values, so the combination is right for any shares;
+// the gathered values are combined in rank order in double, so every process gets the
+// same result.
+struct BatchNormSyncStatsNode final : OpNode {
+  std::string name;
+  double count = 0;  // elements per channel in this process's share (N*H*W)
+  const char* type() const override { return "batchnorm_sync_stats"; }
+  bool host() const override { return true; }
+  bool training_only() const override { return true; }
+  Status record(CommandList&, const NodeIO&) const override {
+    return make_error(Errc::invalid_argument, "batchnorm_sync_stats '{}' runs on the host", name);
+  }
+  // in: moments (2,C) = (mean, M2) of this process; out: (3,C) = (mean, biased var, unbiased
+  // var) of the whole batch. Chan, Golub and LeVeque's combination of (count, mean, M2):
+  //   mean = sum_r n_r mean_r / n,  M2 = sum_r M2_r + sum_r n_r (mean_r - mean)^2.
+  Status run_host(const HostIO& io) const override {
+    const size_t C = io.out[0].size() / 3;
+    std::vector<double> mine(1 + 2 * C);
+    mine[0] = count;
+    for (size_t i = 0; i < 2 * C; ++i) mine[1 + i] = io.in[0][i];
+    const size_t R = size_t(io.collective->size());
+    std::vector<double> all(R * mine.size());
+    VKNN_TRY(io.collective->allgather(mine, all, fmt::format("batch statistics of batchnorm '{}'", name)));
+    for (size_t c = 0; c < C; ++c) {
+      double n = 0, sum = 0;
+      for (size_t r = 0; r < R; ++r) {
+        const double* v = &all[r * mine.size()];
+        n += v[0];
+        sum += v[0] * v[1 + c];
+      }
+      const double mean = sum / n;
+      double m2 = 0;
+      for (size_t r = 0; r < R; ++r) {
+        const double* v = &all[r * mine.size()];
+        const double d = v[1 + c] - mean;
+        m2 += v[1 + C + c] + v[0] * d * d;
+      }
+      io.out[0][c] = float(mean);
+      io.out[0][C + c] = float(m2 / n);
+      io.out[0][2 * C + c] = float(n > 1 ? m2 / (n - 1) : m2 / n);
+    }
+    return {};
+  }
+};
+
+struct BatchNormSyncSumsNode final : OpNode {
+  std::string name;
+  double count = 0;
+  const char* type() const override { return "batchnorm_sync_sums"; }
+  bool host() const override { return true; }
+  Status record(CommandList&, const NodeIO&) const override {
+    return make_error(Errc::invalid_argument, "batchnorm_sync_sums '{}' runs on the host", name);
+  }
+  // in: sums (2,C) = (sum g, sum g*xhat) of this process; out: (2,C) the same sums over
+  // every process divided by the whole batch's element count per channel.
+  Status run_host(const HostIO& io) const override {
+    const size_t C = io.out[0].size() / 2;
+    std::vector<double> mine(1 + 2 * C);
+    mine[0] = count;
+    for (size_t i = 0; i < 2 * C; ++i) mine[1 + i] = io.in[0][i];
+    const size_t R = size_t(io.collective->size());
+    std::vector<double> all(R * mine.size());
+    VKNN_TRY(io.collective->allgather(mine, all, fmt::format("gradient sums of batchnorm '{}'", name)));
+    for (size_t i = 0; i < 2 * C; ++i) {
+      double n = 0, sum = 0;
+      for (size_t r = 0; r < R; ++r) {
+        n += all[r * mine.size()];
+        sum += all[r * mine.size() + 1 + i];
+      }
+      io.out[0][i] = float(sum / n);
+    }
+    return {};
   }
 };
 
 struct BatchNormNode final : OpNode {
   BatchNormParams p;
   const char* type() const override { return "batchnorm"; }
-  // in: x, gamma, beta; out: y, save_mean, save_invstd, running_mean, running_var
+  // in: x, gamma, beta (, the whole batch's statistics when synchronized); out: y,
+  // save_mean, save_invstd, running_mean, running_var
   Status record(CommandList& cl, const NodeIO& io) const override {
     BatchNormParams q = p;
     q.training = io.training;
+    // The inference pass has no batch statistics (their nodes are training_only).
+    const TensorView given = p.sync && io.training ? io.in[3] : TensorView{};
     return record_batchnorm_forward(cl, q, io.in[0], io.in[1], io.in[2], io.out[3], io.out[4], io.out[0], io.out[1],
-                                    io.out[2]);
+                                    io.out[2], given);
   }
   Status backward(BackwardBuilder& b) const override {
     if (!b.grad_output(0).valid()) return {};
@@ -189,15 +333,64 @@ struct BatchNormNode final : OpNode {
     node->accumulate_params = dgamma.accumulate;
     VKNN_GRAPH_CHECK(b.graph(), dgamma.accumulate == dbeta.accumulate, "batchnorm '{}': gamma and beta gradients out of step",
                      b.node().name);
-    b.add_node("", node,
-               {b.input(0), b.input(1), b.output(1), b.output(2), b.output(0), b.grad_output(0)},
-               {dx.tensor, dgamma.tensor, dbeta.tensor});
+    std::vector<TensorId> in{b.input(0), b.input(1), b.output(1), b.output(2), b.output(0), b.grad_output(0)};
+    if (p.sync) {
+      // dx needs the sums of g and g*xhat over every process: the device reduces this
+      // process's share, the host adds the processes' (a step of its own), the device goes on.
+      const Shape two{2, xs[1]};
+      TensorId sums = b.temp("sums", two), means = b.temp("means", two);
+      auto reduce = std::make_shared<BatchNormBackwardReduceNode>();
+      reduce->p = p;
+      b.add_node("reduce", reduce, {b.input(0), b.output(1), b.output(2), b.output(0), b.grad_output(0)}, {sums});
+      auto sync = std::make_shared<BatchNormSyncSumsNode>();
+      sync->name = b.node().name;
+      sync->count = double(xs[0] * xs[2] * xs[3]);
+      b.add_node("sync", sync, {sums}, {means});
+      in.push_back(means);
+    }
+    b.add_node("", node, in, {dx.tensor, dgamma.tensor, dbeta.tensor});
     return {};
   }
   double flops(const Graph& g, const Node& n) const override { return 8.0 * double(g.shape(n.inputs[0]).numel()); }
 };
 
 }  // namespace
+
+Result<size_t> synchronize_batchnorm(Graph& g) {
+  VKNN_TRY(g.status());
+  for (const Node& n : g.nodes())
+    if (n.phase != Phase::forward)
+      return make_error(Errc::invalid_argument,
+                        "synchronize_batchnorm: node '{}' is not a forward node; synchronize before build_backward",
+                        n.name);
+  Graph out = detail::tensors_only(g);
+  size_t synchronized = 0;
+  for (const Node& n : g.nodes()) {
+    out.set_target(n.target);
+    const auto* bn = dynamic_cast<const BatchNormNode*>(n.op.get());
+    if (!bn || !bn->p.training || bn->p.sync) {
+      out.add_node(n.name, n.op, n.inputs, n.outputs, n.phase);
+      continue;
+    }
+    const Shape& xs = out.shape(n.inputs[0]);
+    TensorId moments = out.tensor(out.unique_name(n.name + ".moments"), Shape{2, xs[1]}, Role::activation);
+    TensorId stats = out.tensor(out.unique_name(n.name + ".batch_stats"), Shape{3, xs[1]}, Role::activation);
+    out.add_node(n.name + ".moments", std::make_shared<BatchNormMomentsNode>(), {n.inputs[0]}, {moments});
+    auto sync = std::make_shared<BatchNormSyncStatsNode>();
+    sync->name = n.name;
+    sync->count = double(xs[0] * xs[2] * xs[3]);
+    out.add_node(n.name + ".sync", sync, {moments}, {stats});
+    auto node = std::make_shared<BatchNormNode>(*bn);
+    node->p.sync = true;
+    std::vector<TensorId> inputs = n.inputs;
+    inputs.push_back(stats);
+    out.add_node(n.name, node, inputs, n.outputs, n.phase);
+    ++synchronized;
+  }
+  VKNN_TRY(out.status());
+  g = std::move(out);
+  return synchronized;
+}
 
 const BatchNormParams* batchnorm_params(const Node& n) {
   const auto* b = dynamic_cast<const BatchNormNode*>(n.op.get());

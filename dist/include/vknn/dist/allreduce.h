@@ -13,7 +13,9 @@
 // rank's loss is the mean over its slice and the slices are equal: (1/N) sum_r (1/b)
 // sum_{i in slice r} = (1/B) sum_i. rank_slice() therefore refuses a global batch that
 // does not divide by the number of ranks. Batch normalization uses each rank's own
-// statistics (as PyTorch DDP does by default).
+// statistics (as PyTorch DDP does by default), or, in a graph made with
+// synchronize_batchnorm (--sync-bn), those of the global batch: its host nodes gather every
+// rank's moments through RankGather, the executor's HostCollective.
 #pragma once
 
 #include "vknn/dist/communicator.h"
@@ -71,6 +73,19 @@ class GradientAllReducer final : public StepHook {
   std::chrono::milliseconds timeout_;
   uint64_t step_ = 0;
   ReduceStats last_, total_;
+};
+
+// The executor's HostCollective over the ranks (host nodes: synchronized batch norm). A
+// gather that passes its deadline fails naming the ranks not heard from, as the sums do.
+class RankGather final : public HostCollective {
+ public:
+  RankGather(Communicator& comm, std::chrono::milliseconds timeout) : comm_(comm), timeout_(timeout) {}
+  int size() const override { return comm_.size(); }
+  Status allgather(std::span<const double> mine, std::span<double> all, const std::string& what) override;
+
+ private:
+  Communicator& comm_;
+  std::chrono::milliseconds timeout_;
 };
 
 }  // namespace vknn::dist

@@ -51,6 +51,9 @@ struct ExecutorOptions {
   // batch. Dropout keys its masks by the sample's position in the global batch, so that N
   // ranks draw the masks one process at the global batch would.
   int64_t batch_offset = 0;
+  // What host nodes (OpNode::host) use to combine values over the processes of a
+  // data-parallel job; it must outlive the executor. Null: this process alone.
+  HostCollective* collective = nullptr;
 };
 
 class Executor;
@@ -73,6 +76,7 @@ struct TargetStats {
   uint32_t queue = 0;
   double compute_ms = 0;    // its nodes, from timestamps
   double transfer_ms = 0;   // its copies to and from host-visible memory, plus host copies into it
+  double host_ms = 0;       // host nodes: waiting for the device before them, copies, the host work
   double wait_ms = 0;       // the rest of the step: idle, waiting for the other target or the host
   uint64_t bytes_copied = 0;  // bytes it received from another device this run
 };
@@ -188,8 +192,9 @@ class Executor {
   // One segment of the schedule (schedule.h): its command buffer and the timeline value of
   // its last submission.
   struct Segment : ScheduleSegment {
-    CommandList list;
+    CommandList list;  // not recorded for a host node's segment
     uint64_t signal = 0;
+    bool host() const { return items.size() == 1 && items[0].kind == ScheduleItem::Kind::host; }
   };
   struct Program {
     std::vector<Segment> segments;     // in submission order
@@ -215,6 +220,8 @@ class Executor {
   Status prepare();
   Status record_items(CommandList& list, const Segment& seg, bool training);
   Status run_program(Program& p, StepHook* hook = nullptr);
+  // Runs the host node of segment `s` once everything before it is done (executor_host.cpp).
+  Status run_host_segment(Program& p, size_t s);
   Error on_device(int32_t device, const Error& e) const;
   Queue& queue_of(int32_t target) const;
   int32_t device_of_node(size_t k) const { return targets_[size_t(node_target_[k])].device; }
@@ -253,6 +260,7 @@ class Executor {
   double last_run_ms_ = 0;
   std::vector<size_t> cut_after_;
   Program* running_ = nullptr;  // the program whose hook is being called
+  HostCollective* collective_ = nullptr;
 };
 
 }  // namespace vknn

@@ -13,6 +13,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -110,6 +111,27 @@ class Graph;
 class BackwardBuilder;
 struct Node;
 
+// Collective operations over the processes of a data-parallel job, for host nodes (below)
+// that combine what every process computed (synchronized batch normalization). The graph
+// knows no MPI: the layer that runs several processes supplies one (dist/), and an executor
+// given none runs as the only process.
+class HostCollective {
+ public:
+  virtual ~HostCollective() = default;
+  virtual int size() const = 0;
+  // Every process's `mine` (the same length on all), rank after rank, into `all`
+  // (size() * mine.size() values). Values travel exactly, so a sum over them taken in rank
+  // order is the same on every process. `what` names the collective in errors.
+  virtual Status allgather(std::span<const double> mine, std::span<double> all, const std::string& what) = 0;
+};
+
+// The buffers of a host node, copied to the host before it runs and back after.
+struct HostIO {
+  std::vector<std::span<const float>> in;
+  std::vector<std::span<float>> out;
+  HostCollective* collective = nullptr;  // never null (a single process when none was given)
+};
+
 // The op-specific part of a node: recording and the gradient rule.
 class OpNode {
  public:
@@ -127,6 +149,14 @@ class OpNode {
   // sp.step the steps taken so far: an update whose per-step scalars are not expressible in
   // fp32 on the device (AdamW's bias corrections) fills its fields here.
   virtual void prepare_step(StepParams&) const {}
+  // A host node runs on the host inside a step: the executor ends the segment before it,
+  // waits for it, copies the node's inputs to the host, calls run_host, copies its outputs
+  // back and goes on. record() is not called for it.
+  virtual bool host() const { return false; }
+  virtual Status run_host(const HostIO&) const;
+  // Nodes the inference pass leaves out (the statistics of a synchronized batch norm,
+  // which uses running statistics there).
+  virtual bool training_only() const { return false; }
 };
 
 struct Node {

@@ -9,7 +9,9 @@
 // - a segment waits only on segments of other targets that come earlier in submission
 //   order, so two targets sharing one queue cannot deadlock;
 // - whenever an item reads or writes something that another target wrote or read before,
-//   its segment waits on the segment that did (directly).
+//   its segment waits on the segment that did (directly);
+// - a host node is alone in its segment; the inference pass (training = false) leaves out
+//   the nodes that are OpNode::training_only.
 #pragma once
 
 #include "vknn/graph/graph.h"
@@ -25,6 +27,7 @@ struct ScheduleItem {
     copy,  // a transfer within one device whose two tensors cannot share memory
     send,  // chunk `chunk` of a transfer between devices: source -> host-visible memory
     recv,  // its other half: host-visible memory -> destination
+    host,  // a host node (OpNode::host): alone in its segment, which records no commands
   } kind = Kind::node;
   size_t node = 0;
   uint32_t chunk = 0;

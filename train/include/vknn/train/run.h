@@ -45,6 +45,9 @@ struct RunConfig {
   std::string init;
   int64_t replace_head = 0;
   std::string freeze;
+  // Data-parallel: batch normalization over the global batch (synchronize_batchnorm);
+  // otherwise each rank normalizes by its own slice, as PyTorch DDP does by default.
+  bool sync_bn = false;
 };
 
 // The flags of RunConfig ("--model", "--lr", ...), in a fixed order.

@@ -152,6 +152,7 @@ class Trainer {
   bool epoch_open_ = false;
   dist::Slice slice_;
   std::unique_ptr<dist::GradientAllReducer> reducer_;
+  std::unique_ptr<dist::RankGather> gather_;  // the host nodes' collective (--sync-bn)
   bool stop_agreed_ = false;
   uint64_t committed_step_ = 0;  // the step of the checkpoint on disk
   std::vector<StepRow> steps_;    // rank 0: every step of the run
