@@ -125,16 +125,18 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
                     : p.linear_gemv_wide ? "linear at batch <= 8: matrix-vector kernel, 64-bit loads"
                                          : "linear at batch <= 8: matrix-vector kernel, 32-bit loads");
 
-  // 1x1 stride-1 convolutions: a plain GEMM (see DeviceProfile::conv_1x1_gemm).
-  p.conv_1x1_gemm = true;
+  // 1x1 stride-1 convolutions: a plain GEMM (see DeviceProfile::conv_1x1_gemm), opt-in until
+  // it is shown to win: interleaved on lavapipe (ResNet-50's 1x1 layers, `scripts/ab-bench.py
+  // -- ops --filter "(1x1) conv2d_forward"`, loaded machine) two runs disagreed on every layer.
+  p.conv_1x1_gemm = false;
   if (const char* v = read("VKNN_CONV1X1"); v && *v) {
-    if (std::strcmp(v, "implicit") == 0)
-      p.conv_1x1_gemm = false;
-    else if (std::strcmp(v, "gemm") != 0)
+    if (std::strcmp(v, "gemm") == 0)
+      p.conv_1x1_gemm = true;
+    else if (std::strcmp(v, "implicit") != 0)
       p.warnings.push_back(fmt::format("VKNN_CONV1X1={} ignored: expected gemm or implicit", v));
   }
-  p.notes.push_back(p.conv_1x1_gemm ? "1x1 stride-1 convolutions: GEMM on the matmul kernels"
-                                    : "1x1 stride-1 convolutions: the convolution kernels (VKNN_CONV1X1=implicit)");
+  p.notes.push_back(p.conv_1x1_gemm ? "1x1 stride-1 convolutions: GEMM on the matmul kernels (VKNN_CONV1X1=gemm)"
+                                    : "1x1 stride-1 convolutions: the convolution kernels");
   return p;
 }
 

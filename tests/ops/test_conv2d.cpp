@@ -205,7 +205,7 @@ TEST_CASE("conv2d: a residual added in the epilogue, before the ReLU") {
 }
 
 // 1x1 stride-1 convolutions run as a plain GEMM where the device profile chooses it
-// (DeviceProfile::conv_1x1_gemm); CMake runs these cases again with VKNN_CONV1X1=implicit.
+// (DeviceProfile::conv_1x1_gemm); CMake runs these cases again with VKNN_CONV1X1=gemm.
 TEST_CASE("conv2d: 1x1 stride-1 convolutions at odd and ResNet-50 shapes, with bias, residual and ReLU") {
   const bool gemm = gpu().profile().conv_1x1_gemm;
   MESSAGE("1x1 stride-1 forward on " << (gemm ? "the GEMM path" : "the convolution kernels"));

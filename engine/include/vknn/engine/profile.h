@@ -79,8 +79,9 @@ struct DeviceProfile {
 
   // 1x1 convolutions with stride 1, no padding and one group run as a plain GEMM per image,
   // Y(K, H*W) = W(K, C) * X(C, H*W), on the matmul kernels (no im2col indexing); else on the
-  // convolution kernels. VKNN_CONV1X1=gemm|implicit overrides.
-  bool conv_1x1_gemm = true;
+  // convolution kernels (the default: the GEMM has not been shown faster on lavapipe).
+  // VKNN_CONV1X1=gemm|implicit overrides.
+  bool conv_1x1_gemm = false;
 
   // Loop iterations after which the driver silently ends every loop of an invocation (the
   // count is shared by all loops of the shader), 0 where there is no such limit; and the
