@@ -17,6 +17,7 @@ std::shared_ptr<Context>& gpu_holder();
 }
 
 DOCTEST_REGISTER_LISTENER("validation", 1, vknn::test::ValidationListener<&vknn::validation_message_count>);
+DOCTEST_REGISTER_LISTENER("started", 2, vknn::test::StartedListener);
 
 int main(int argc, char** argv) {
   const bool listing = vknn::test::listing_only(argc, argv);
@@ -41,5 +42,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "FAILED: the validation layer printed %llu message(s)\n", (unsigned long long)n);
     return 1;
   }
-  return rc;
+  return vknn::test::fail_if_nothing_ran(rc, argc, argv);
 }

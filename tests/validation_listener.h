@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "main_checks.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -37,14 +39,5 @@ struct ValidationListener : doctest::IReporter {
   void test_run_start() override {}
   void test_run_end(const doctest::TestRunStats&) override {}
 };
-
-// True when doctest is only asked to list or describe the tests (no device needed).
-inline bool listing_only(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--list", 6) == 0 || std::strncmp(argv[i], "-l", 2) == 0 || !std::strcmp(argv[i], "-h") ||
-        !std::strcmp(argv[i], "--help"))
-      return true;
-  return false;
-}
 
 }  // namespace vknn::test

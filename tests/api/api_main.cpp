@@ -14,6 +14,7 @@
 #include <string>
 
 DOCTEST_REGISTER_LISTENER("validation", 1, vknn::test::ValidationListener<&host::validation_messages>);
+DOCTEST_REGISTER_LISTENER("started", 2, vknn::test::StartedListener);
 
 int main(int argc, char** argv) {
   const bool listing = vknn::test::listing_only(argc, argv);
@@ -32,5 +33,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "FAILED: the validation layer printed %llu message(s)\n", (unsigned long long)n);
     return 1;
   }
-  return rc;
+  return vknn::test::fail_if_nothing_ran(rc, argc, argv);
 }

@@ -71,7 +71,7 @@ TEST_CASE("loader: 3 ranks' slices of each global batch equal one loader's batch
   }
 }
 
-TEST_CASE("loader: evaluation shards cover every batch once; bad partitions are refused") {
+TEST_CASE("loader: evaluation shards cover every batch once, bad partitions are refused") {
   auto ds = numbered(23);
   LoaderOptions opt;
   opt.batch_size = 4, opt.shuffle = false;  // 6 batches, the last of 3

@@ -84,7 +84,7 @@ void check_same_outputs(Pair& p, TensorId out, double tol, const char* what) {
 
 }  // namespace
 
-TEST_CASE("optimize: conv-BN-ReLU and a residual block fold and fuse; outputs unchanged, also after new weights") {
+TEST_CASE("optimize: conv-BN-ReLU and a residual block fold and fuse, outputs unchanged, also after new weights") {
   Net m = residual_cnn(3);
   const TensorId logits = m.g.find("fc");
   REQUIRE(logits.valid());

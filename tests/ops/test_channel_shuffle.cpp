@@ -58,7 +58,7 @@ TEST_CASE("channel_shuffle: ShuffleNet V2 x0.5's shuffles at 224 (48 channels at
   check_channel_shuffle(2, {2, 192, 7, 7}, 13);
 }
 
-TEST_CASE("channel_shuffle: the graph builder keeps the shape; its refusal fails the graph") {
+TEST_CASE("channel_shuffle: the graph builder keeps the shape, its refusal fails the graph") {
   Graph g;
   TensorId w = g.parameter("w", {1, 6, 2, 2}, Init::constant(0.5f));
   TensorId y = channel_shuffle(g, w, shuffle(3), "shuffle");

@@ -66,7 +66,7 @@ void check_dropout(const Shape& shape, float p, uint64_t seed, uint32_t step) {
 
 }  // namespace
 
-TEST_CASE("dropout: the device mask equals the reference mask bit for bit; forward and backward match") {
+TEST_CASE("dropout: the device mask equals the reference mask bit for bit, forward and backward match") {
   check_dropout({1}, 0.5f, 1, 0);
   check_dropout({3}, 0.5f, 2, 1);
   check_dropout({65}, 0.1f, 3, 2);
@@ -96,7 +96,7 @@ TEST_CASE("dropout: keep fraction, and same step same mask, next step another") 
   CHECK(differ < n / 2 + 1000);
 }
 
-TEST_CASE("dropout: step and seed from a StepParams buffer; inference and p = 0 are the identity") {
+TEST_CASE("dropout: step and seed from a StepParams buffer, inference and p = 0 are the identity") {
   const size_t n = 1000;
   const auto x = random_floats(n, 5);
   const uint64_t layer_salt = 0x5a5a;

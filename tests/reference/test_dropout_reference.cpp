@@ -42,7 +42,7 @@ TEST_CASE("reference dropout: keep fraction is about 1 - p over 100k elements") 
   for (auto k : dropout_mask(1000, 0.0f, 9, 9)) CHECK(k == 1);
 }
 
-TEST_CASE("reference dropout: same seed and step give the same mask; another step or seed another") {
+TEST_CASE("reference dropout: same seed and step give the same mask, another step or seed another") {
   const auto a = dropout_mask(4096, 0.5f, 42, 7);
   CHECK(dropout_mask(4096, 0.5f, 42, 7) == a);
   const auto b = dropout_mask(4096, 0.5f, 42, 8);

@@ -128,7 +128,7 @@ TEST_CASE("stratified subsets keep each class's share, drawn by the seed") {
   CHECK(stratified_subset(three, 50, 1).size() == 9);
 }
 
-TEST_CASE("a commit replaces the file; stale temporaries of a killed commit are removed") {
+TEST_CASE("a commit replaces the file, stale temporaries of a killed commit are removed") {
   const fs::path dir = fs::temp_directory_path() / ("vknn-train-test-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);

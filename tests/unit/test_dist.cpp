@@ -68,7 +68,7 @@ TEST_CASE("dist: buckets hold every parameter gradient once, in the order backwa
   CHECK(g.desc(per_tensor.back().grads[0]).name.rfind("conv1.", 0) == 0);
 }
 
-TEST_CASE("dist: rank slices are equal and cover the global batch; unequal splits are refused") {
+TEST_CASE("dist: rank slices are equal and cover the global batch, unequal splits are refused") {
   for (int ranks : {1, 2, 4}) {
     int64_t next = 0;
     for (int r = 0; r < ranks; ++r) {

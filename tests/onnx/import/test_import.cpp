@@ -85,7 +85,7 @@ TEST_CASE("every opset from 9 to 17 imports, others are refused") {
   check_error(import(test::small_cnn(18)), Errc::unsupported, {"opset 18"});
 }
 
-TEST_CASE("the batch replaces the first dim; other dynamic dims are given by name") {
+TEST_CASE("the batch replaces the first dim, other dynamic dims are given by name") {
   OnnxBuilder b;
   b.input("x", {-1, 2, -1, 4});
   b.node("Relu", {"x"}, {"y"});

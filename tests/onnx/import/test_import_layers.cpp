@@ -52,7 +52,7 @@ OnnxBuilder padded(const std::string& consumer, std::vector<int64_t> pads, int64
 
 }  // namespace
 
-TEST_CASE("Pad: zero padding of H and W becomes the next Conv's padding; zero pads are the identity") {
+TEST_CASE("Pad: zero padding of H and W becomes the next Conv's padding, zero pads are the identity") {
   auto m = import(padded("Conv", {0, 0, 1, 1, 0, 0, 1, 1}, 1));
   REQUIRE(m.ok());
   const Graph& g = m->model.graph;
