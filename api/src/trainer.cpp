@@ -35,7 +35,9 @@ train::TrainerOptions options_of(const TrainerSpec& spec) {
   c.epochs = spec.epochs, c.batch = spec.batch;
   c.lr = spec.lr, c.momentum = spec.momentum, c.weight_decay = spec.weight_decay;
   c.label_smoothing = spec.label_smoothing;
-  c.rule = spec.rule, c.schedule = spec.schedule;
+  c.optimizer = spec.optimizer, c.rule = spec.rule;
+  c.beta1 = spec.beta1, c.beta2 = spec.beta2, c.eps = spec.eps;
+  c.schedule = spec.schedule, c.warmup_epochs = spec.warmup_epochs;
   c.step_epochs = spec.step_epochs, c.patience = spec.patience;
   c.seed = spec.seed, c.limit = spec.limit, c.val_limit = spec.val_limit;
   o.out = spec.out;
@@ -88,6 +90,7 @@ TrainStep Trainer::step() {
   TrainStep r;
   r.epoch = st.epoch;
   const train::StepResult s = take(t.step());
+  r.lr = st.lr;
   r.loss = s.loss, r.top1 = s.top1;
   r.step = st.step, r.batch_in_epoch = st.batch_in_epoch;
   r.epoch_done = t.epoch_done();
@@ -173,7 +176,8 @@ void vknn_trainer_spec_defaults(vknn_trainer_spec* spec) {
   if (!spec) return;
   const vknn::api::TrainerSpec d;
   *spec = vknn_trainer_spec{};
-  spec->out = nullptr, spec->rule = nullptr, spec->schedule = nullptr;
+  spec->out = nullptr, spec->rule = nullptr, spec->schedule = nullptr, spec->optimizer = nullptr;
+  spec->beta1 = d.beta1, spec->beta2 = d.beta2, spec->eps = d.eps, spec->warmup_epochs = d.warmup_epochs;
   spec->epochs = d.epochs, spec->batch = d.batch;
   spec->lr = d.lr, spec->momentum = d.momentum, spec->weight_decay = d.weight_decay;
   spec->label_smoothing = d.label_smoothing;
@@ -198,6 +202,8 @@ vknn_status vknn_trainer_create(vknn_context ctx, const vknn_trainer_spec* spec,
     s.label_smoothing = spec->label_smoothing;
     if (spec->rule) s.rule = spec->rule;
     if (spec->schedule) s.schedule = spec->schedule;
+    if (spec->optimizer) s.optimizer = spec->optimizer;
+    s.beta1 = spec->beta1, s.beta2 = spec->beta2, s.eps = spec->eps, s.warmup_epochs = spec->warmup_epochs;
     s.step_epochs = spec->step_epochs, s.patience = spec->patience;
     s.seed = spec->seed, s.limit = spec->limit, s.val_limit = spec->val_limit;
     s.threads = spec->threads, s.force = spec->force != 0;
@@ -223,8 +229,8 @@ vknn_status vknn_trainer_step(vknn_trainer t, vknn_train_step* out) {
   return guarded("vknn_trainer_step", [&] {
     const vknn::api::TrainStep s = trainer_of(t).step();
     if (out)
-      *out = vknn_train_step{s.loss,  s.top1, s.step, s.epoch, s.batch_in_epoch, s.epoch_done ? 1 : 0,
-                             s.finished ? 1 : 0};
+      *out = vknn_train_step{s.loss,           s.top1, s.step, s.epoch, s.batch_in_epoch, s.epoch_done ? 1 : 0,
+                             s.finished ? 1 : 0, s.lr};
   });
 }
 

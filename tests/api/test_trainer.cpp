@@ -1,7 +1,8 @@
 // The Trainer through the public API, on the host's lent device: LeNet on a few hundred
 // images of the CLI tests' fixture data (the VKNN_TEST_TRAIN_DATA the build names). Stopped, destroyed and
-// resumed, it ends with the weights of an uninterrupted run, byte for byte; the C functions
-// return statuses for every misuse.
+// resumed, it ends with the weights of an uninterrupted run, byte for byte (with SGD, and with
+// AdamW under a cosine schedule after warmup); the optimizer, schedule and label smoothing
+// settings reach the run; the C functions return statuses for every misuse.
 #include "helpers.h"
 
 #include <cmath>
@@ -95,6 +96,71 @@ TEST_CASE("Trainer: stopped, destroyed and resumed ends bit-identical to an unin
   std::filesystem::remove_all(b);
 }
 
+TEST_CASE("Trainer: AdamW, a cosine schedule after warmup and label smoothing take effect and resume exactly") {
+  if (train_data().empty()) {
+    MESSAGE("no fixture data (cli: train fixture data): skipped");
+    return;
+  }
+  host::Device dev;
+  auto ctx = vknn::api::Context::borrow(lend(dev));
+  const auto a = temp_path("trainer-adamw-a"), b = temp_path("trainer-adamw-b"), c = temp_path("trainer-plain");
+  auto spec = [](const std::filesystem::path& out) {
+    vknn::api::TrainerSpec s = small_run(out);  // 3 steps an epoch
+    s.epochs = 3, s.lr = 0.002, s.weight_decay = 0.05;
+    s.optimizer = "adamw", s.beta1 = 0.8, s.beta2 = 0.99, s.eps = 1e-7;
+    s.schedule = "cosine", s.warmup_epochs = 1;
+    s.label_smoothing = 0.1;
+    return s;
+  };
+
+  // The rate per epoch: 0.01 x lr in the warmup, then lr (1 + cos(pi e / 2)) / 2 for e = 0, 1.
+  auto whole = vknn::api::Trainer::create(ctx, spec(a));
+  std::vector<double> lr;
+  float first_loss = 0;
+  while (!whole.finished()) {
+    const auto s = whole.step();
+    if (s.step == 1) first_loss = s.loss;
+    if (s.batch_in_epoch == 1) lr.push_back(s.lr);
+    if (s.epoch_done) whole.end_epoch();
+  }
+  REQUIRE(lr.size() == 3);
+  CHECK(lr[0] == doctest::Approx(0.002 * 0.01).epsilon(1e-12));
+  CHECK(lr[1] == doctest::Approx(0.002).epsilon(1e-12));
+  CHECK(lr[2] == doctest::Approx(0.001).epsilon(1e-12));
+  whole.save_weights((a / "final.safetensors").string());
+  // The run records them; the checkpoint holds AdamW's moments (torch's names), no momentum.
+  const std::string state = bytes_of(a / "state.json"), ckpt = bytes_of(a / "checkpoint.safetensors");
+  for (const char* field : {"\"optimizer\": \"adamw\"", "\"beta1\": 0.8", "\"beta2\": 0.99", "\"eps\": 1e-07",
+                            "\"schedule\": \"cosine\"", "\"warmup-epochs\": 1", "\"label-smoothing\": 0.1"})
+    CHECK_MESSAGE(state.find(field) != std::string::npos, field);
+  CHECK(ckpt.find(".exp_avg_sq\"") != std::string::npos);
+  CHECK(ckpt.find(".momentum\"") == std::string::npos);  // SGD's state tensors
+
+  // Label smoothing changes the loss of the same first batch from the same weights.
+  {
+    auto plain_spec = spec(c);
+    plain_spec.label_smoothing = 0;
+    auto plain = vknn::api::Trainer::create(ctx, plain_spec);
+    const float plain_loss = plain.step().loss;
+    CHECK(std::isfinite(plain_loss));
+    CHECK(plain_loss != first_loss);
+  }
+
+  // Stopped in the warmup epoch and resumed: the same weights, byte for byte.
+  {
+    auto first = vknn::api::Trainer::create(ctx, spec(b));
+    first.step(), first.step();
+    first.save();
+  }
+  auto resumed = vknn::api::Trainer::resume(ctx, b.string());
+  run_to_end(resumed);
+  resumed.save_weights((b / "final.safetensors").string());
+  CHECK(bytes_of(a / "final.safetensors") == bytes_of(b / "final.safetensors"));
+  whole = {};
+  resumed = {};
+  for (const auto& p : {a, b, c}) std::filesystem::remove_all(p);
+}
+
 TEST_CASE("C: trainer functions return statuses, never throw") {
   host::Device dev;
   const vknn_host_device h = lend_c(dev);
@@ -119,6 +185,27 @@ TEST_CASE("C: trainer functions return statuses, never throw") {
   spec.lr = 0.01;
   spec.rule = "adam";
   check_status(vknn_trainer_create(ctx, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"--rule adam"});
+  spec.rule = nullptr;
+  CHECK(spec.optimizer == nullptr);  // "sgd"
+  CHECK(spec.beta1 == 0.9);
+  CHECK(spec.beta2 == 0.999);
+  CHECK(spec.eps == 1e-8);
+  CHECK(spec.warmup_epochs == 0);
+  spec.optimizer = "adam";
+  check_status(vknn_trainer_create(ctx, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"--optimizer adam"});
+  spec.optimizer = "adamw";
+  spec.beta2 = 1;
+  check_status(vknn_trainer_create(ctx, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"--beta2"});
+  spec.beta2 = 0.999;
+  spec.schedule = "linear";
+  check_status(vknn_trainer_create(ctx, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"--schedule linear"});
+  spec.schedule = "cosine";
+  spec.warmup_epochs = spec.epochs;
+  check_status(vknn_trainer_create(ctx, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"--warmup-epochs"});
+  spec.warmup_epochs = 0;
+  spec.label_smoothing = 1.5;
+  check_status(vknn_trainer_create(ctx, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"--label-smoothing"});
+  spec.label_smoothing = 0;
   check_status(vknn_trainer_create(nullptr, &spec, &t), VKNN_ERROR_INVALID_ARGUMENT, {"context"});
   check_status(vknn_trainer_create(ctx, nullptr, &t), VKNN_ERROR_INVALID_ARGUMENT, {"spec"});
   check_status(vknn_trainer_create(ctx, &spec, nullptr), VKNN_ERROR_INVALID_ARGUMENT, {"out"});
@@ -138,10 +225,13 @@ TEST_CASE("C: trainer functions return statuses, never throw") {
     spec.rule = nullptr;
     spec.data = data.c_str(), spec.out = out_s.c_str();
     spec.epochs = 1, spec.batch = 32, spec.limit = 64, spec.val_limit = 32, spec.force = 1;
+    spec.optimizer = "adamw", spec.lr = 0.001, spec.label_smoothing = 0.1;  // schedule: cosine, from above
     REQUIRE(vknn_trainer_create(ctx, &spec, &t) == VKNN_SUCCESS);
     vknn_train_step s{};
     REQUIRE(vknn_trainer_step(t, &s) == VKNN_SUCCESS);
     CHECK(s.step == 1);
+    CHECK(s.lr == 0.001);
+    CHECK(std::isfinite(s.loss));
     CHECK(s.epoch_done == 0);
     REQUIRE(vknn_trainer_step(t, &s) == VKNN_SUCCESS);
     CHECK(s.epoch_done == 1);

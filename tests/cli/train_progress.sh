@@ -31,7 +31,7 @@ on_terminal() {
     || { cat "$dir/tty-$cols.log"; fail "run on a terminal of $cols columns"; }
   tr '\r' '\n' <"$dir/tty-$cols.log" | grep -v '^ *$' >"$dir/tty-$cols.lines"
   cat "$dir/tty-$cols.lines"
-  awk -v w=$cols 'length($0) > w - 1 && !/^(data|device|warning|start-up: [0-9]|epoch [0-9]+ done|trained)/ { exit 1 }' \
+  awk -v w=$cols 'length($0) > w - 1 && !/^(defaults|data|device|warning|start-up: [0-9]|epoch [0-9]+ done|trained)/ { exit 1 }' \
     "$dir/tty-$cols.lines" || fail "a line drawn in place is wider than the $cols columns"
 }
 on_terminal 80

@@ -6,6 +6,7 @@
 
 #include "vknn/dist/communicator.h"
 #include "vknn/engine/file.h"
+#include "vknn/train/defaults.h"
 #include "vknn/train/trainer.h"
 
 #include <fmt/format.h>
@@ -75,8 +76,15 @@ int train_main(TrainFlags f) {
   o.bucket_bytes = uint64_t(f.bucket_mb * 1e6);
   o.dist_timeout = timeout;
   o.interrupted = [] { return g_interrupted != 0; };
-  if (!o.resume)
+  if (!o.resume) {
+    const std::vector<std::string> recipe = train::apply_recipe(o.run, o.given);
+    if (!recipe.empty() && rank0) {
+      std::string flags;
+      for (const auto& r : recipe) flags += " " + r;
+      fmt::print(stderr, "defaults for --model {}:{}\n", o.run.model, flags);
+    }
     if (auto s = train::check_config(o.run); !s.ok()) return fail(s.error(), 2);
+  }
   TrainProgress progress(f.log_every, rank0);
   o.log = [&progress](const std::string& s) { progress.message(s); };
   o.progress = [&progress](const std::string& what, int64_t done, int64_t total) {
@@ -237,6 +245,11 @@ Run setup(CLI::App& app) {
            /*lo_open=*/true);
   add_device(app, f->device);
   add_device(app, f->device2, "--device2", "second device of --split two-devices (default: the same as --device)");
+  app.footer("Defaults per model, for the flags left out (the optimizer's flags --optimizer, --lr, --momentum, "
+             "--weight-decay, --rule, --beta1, --beta2, --eps are taken together, or not at all when one of them "
+             "is given; so are the schedule's, --schedule, --step-epochs, --warmup-epochs). The values in brackets "
+             "above are those of an ONNX model.\n" +
+             train::recipes_text());
   return [f, &app] {
     for (const auto& flag : train::run_flags())
       if (app.count(flag) > 0) f->options.given.insert(flag);

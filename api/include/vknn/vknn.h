@@ -168,13 +168,17 @@ typedef struct vknn_trainer_spec {
   const char* out;   /* the run folder; NULL = "vknn-run" */
   int32_t epochs, batch;
   double lr, momentum, weight_decay, label_smoothing;
-  const char* rule;     /* "paper" or "pytorch"; NULL = "paper" */
-  const char* schedule; /* "step" or "plateau"; NULL = "step" */
+  const char* rule;     /* SGD: "paper" or "pytorch"; NULL = "paper" */
+  const char* schedule; /* "step", "cosine" or "plateau" (after warmup_epochs); NULL = "step" */
   int32_t step_epochs, patience;
   uint64_t seed;
   int64_t limit, val_limit; /* stratified subsets of the training and test splits (0: all) */
   int32_t threads;
   int32_t force; /* nonzero: replace a run that `out` holds */
+  /* Added after the fields above (which keep their places): */
+  const char* optimizer;     /* "sgd" or "adamw" (torch.optim.AdamW); NULL = "sgd" */
+  double beta1, beta2, eps;  /* adamw */
+  int32_t warmup_epochs;     /* linear warmup from 0.01 x lr, fewer than epochs */
 } vknn_trainer_spec;
 
 typedef struct vknn_train_step {
@@ -184,6 +188,7 @@ typedef struct vknn_train_step {
   int64_t batch_in_epoch;
   int32_t epoch_done; /* nonzero: call vknn_trainer_end_epoch before the next step */
   int32_t finished;   /* nonzero: every epoch is done */
+  double lr;          /* the learning rate of this step */
 } vknn_train_step;
 
 typedef struct vknn_evaluation {
@@ -191,7 +196,7 @@ typedef struct vknn_evaluation {
   int64_t samples;
 } vknn_evaluation;
 
-/* The defaults of `vknn train` (epochs 10, batch 64, lr 0.01, momentum 0.9, ...). */
+/* The defaults of `vknn train` (epochs 10, batch 64, lr 0.01, sgd, momentum 0.9, ...). */
 VKNN_API void vknn_trainer_spec_defaults(vknn_trainer_spec* spec);
 VKNN_API vknn_status vknn_trainer_create(vknn_context ctx, const vknn_trainer_spec* spec, vknn_trainer* out);
 VKNN_API vknn_status vknn_trainer_resume(vknn_context ctx, const char* out_dir, vknn_trainer* out);

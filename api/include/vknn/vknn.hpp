@@ -223,9 +223,20 @@ struct TrainerSpec {
   std::string data;   // IDX files, CIFAR-10 binary batches, or train/ and test/ (or val/) image folders
   std::string out = "vknn-run";  // the run folder
   int epochs = 10, batch = 64;
-  double lr = 0.01, momentum = 0.9, weight_decay = 5e-4, label_smoothing = 0;
-  std::string rule = "paper";     // SGD update: "paper" (Krizhevsky et al.) or "pytorch" (torch.optim.SGD)
-  std::string schedule = "step";  // "step" (x0.1 every step_epochs) or "plateau" (x0.1 after patience epochs)
+  double lr = 0.01;
+  // The loss: softmax cross-entropy, with label smoothing as CrossEntropyLoss(label_smoothing=).
+  double label_smoothing = 0;
+  // "sgd" (momentum, `rule`; weight decay as L2 in the gradient) or "adamw" (torch.optim.AdamW:
+  // beta1, beta2, eps; weight decay decoupled).
+  std::string optimizer = "sgd";
+  double momentum = 0.9, weight_decay = 5e-4;
+  std::string rule = "paper";  // SGD update: "paper" (Krizhevsky et al.) or "pytorch" (torch.optim.SGD)
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  // The learning rate per epoch after warmup_epochs of linear warmup from 0.01 x lr
+  // (torch's LinearLR): "step" (x0.1 every step_epochs), "cosine" (to 0 at the last epoch,
+  // CosineAnnealingLR) or "plateau" (x0.1 after patience epochs without a better validation loss).
+  std::string schedule = "step";
+  int warmup_epochs = 0;
   int step_epochs = 30, patience = 2;
   uint64_t seed = 1;               // weights, data order, augmentation
   int64_t limit = 0, val_limit = 0;  // stratified subsets of the training and test splits (0: all)
@@ -238,6 +249,7 @@ struct TrainStep {
   uint64_t step = 0;         // optimizer steps in all, this one included
   int epoch = 0;             // 0-based epoch of this step
   int64_t batch_in_epoch = 0;
+  double lr = 0;             // the learning rate of this step
   bool epoch_done = false;   // call end_epoch() before the next step
   bool finished = false;     // every epoch is done
 };
