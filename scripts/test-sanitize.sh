@@ -19,7 +19,10 @@
 # Extra arguments go to ctest (e.g. -R REGEX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# -O1 -g1 (line tables, enough for every report's stack): ASan's recommended level, and at it
+# GCC compiles the instrumented executor in less than half the time of -O2 -g.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKNN_WERROR=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DVKNN_SANITIZE=address,undefined >/dev/null
 scope=${VKNN_SANITIZE_SCOPE:-host}
 start=$SECONDS
