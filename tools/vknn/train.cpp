@@ -15,6 +15,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <string>
 
 namespace vknn::tools {
 namespace {
@@ -162,9 +163,13 @@ int train_main(TrainFlags f) {
     if (!bytes.ok()) return fail(bytes.error());
     if (auto s = write_file_atomic(f.weights_only, *bytes); !s.ok()) return fail(s.error());
   }
-  fmt::print("trained {} to step {} (epoch {}, batch {}{}) in {}; best val top1 {:.2f}%; wrote {}\n",
-             t.config().model, st.step, st.epoch + (st.batch_in_epoch > 0 ? 1 : 0), st.batch_in_epoch,
-             cut ? ", stopped by --max-steps" : "", hms(progress.elapsed()), 100 * st.best_val_top1, o.out.string());
+  // The best validation is kept at epochs' ends only (best.safetensors); a run stopped before
+  // its first epoch ended has none, which is not a top-1 of 0%.
+  const std::string best = st.has_best ? fmt::format("best val top1 {:.2f}%", 100 * st.best_val_top1)
+                                       : std::string("no epoch ended yet, so no best validation");
+  fmt::print("trained {} to step {} (epoch {}, batch {}{}) in {}; {}; wrote {}\n", t.config().model, st.step,
+             st.epoch + (st.batch_in_epoch > 0 ? 1 : 0), st.batch_in_epoch, cut ? ", stopped by --max-steps" : "",
+             hms(progress.elapsed()), best, o.out.string());
   return 0;
 }
 
