@@ -234,6 +234,17 @@ struct BatchNormBackwardReduceNode final : OpNode {
 // element count per channel with its values, so the combination is right for any shares;
 // the gathered values are combined in rank order in double, so every process gets the
 // same result.
+// This process's element count per channel and its (2,C) values, gathered from every process:
+// rank-major rows of 1 + 2C doubles, the count first. Both synchronizing host nodes send this.
+Result<std::vector<double>> gather_counted(const HostIO& io, double count, size_t C, const std::string& what) {
+  std::vector<double> mine(1 + 2 * C);
+  mine[0] = count;
+  for (size_t i = 0; i < 2 * C; ++i) mine[1 + i] = io.in[0][i];
+  std::vector<double> all(size_t(io.collective->size()) * mine.size());
+  VKNN_TRY(io.collective->allgather(mine, all, what));
+  return all;
+}
+
 struct BatchNormSyncStatsNode final : OpNode {
   std::string name;
   double count = 0;  // elements per channel in this process's share (N*H*W)
@@ -248,23 +259,20 @@ struct BatchNormSyncStatsNode final : OpNode {
   //   mean = sum_r n_r mean_r / n,  M2 = sum_r M2_r + sum_r n_r (mean_r - mean)^2.
   Status run_host(const HostIO& io) const override {
     const size_t C = io.out[0].size() / 3;
-    std::vector<double> mine(1 + 2 * C);
-    mine[0] = count;
-    for (size_t i = 0; i < 2 * C; ++i) mine[1 + i] = io.in[0][i];
-    const size_t R = size_t(io.collective->size());
-    std::vector<double> all(R * mine.size());
-    VKNN_TRY(io.collective->allgather(mine, all, fmt::format("batch statistics of batchnorm '{}'", name)));
+    VKNN_ASSIGN(const std::vector<double> all,
+                gather_counted(io, count, C, fmt::format("batch statistics of batchnorm '{}'", name)));
+    const size_t row = 1 + 2 * C, R = all.size() / row;
     for (size_t c = 0; c < C; ++c) {
       double n = 0, sum = 0;
       for (size_t r = 0; r < R; ++r) {
-        const double* v = &all[r * mine.size()];
+        const double* v = &all[r * row];
         n += v[0];
         sum += v[0] * v[1 + c];
       }
       const double mean = sum / n;
       double m2 = 0;
       for (size_t r = 0; r < R; ++r) {
-        const double* v = &all[r * mine.size()];
+        const double* v = &all[r * row];
         const double d = v[1 + c] - mean;
         m2 += v[1 + C + c] + v[0] * d * d;
       }
@@ -288,17 +296,14 @@ struct BatchNormSyncSumsNode final : OpNode {
   // every process divided by the whole batch's element count per channel.
   Status run_host(const HostIO& io) const override {
     const size_t C = io.out[0].size() / 2;
-    std::vector<double> mine(1 + 2 * C);
-    mine[0] = count;
-    for (size_t i = 0; i < 2 * C; ++i) mine[1 + i] = io.in[0][i];
-    const size_t R = size_t(io.collective->size());
-    std::vector<double> all(R * mine.size());
-    VKNN_TRY(io.collective->allgather(mine, all, fmt::format("gradient sums of batchnorm '{}'", name)));
+    VKNN_ASSIGN(const std::vector<double> all,
+                gather_counted(io, count, C, fmt::format("gradient sums of batchnorm '{}'", name)));
+    const size_t row = 1 + 2 * C, R = all.size() / row;
     for (size_t i = 0; i < 2 * C; ++i) {
       double n = 0, sum = 0;
       for (size_t r = 0; r < R; ++r) {
-        n += all[r * mine.size()];
-        sum += all[r * mine.size() + 1 + i];
+        n += all[r * row];
+        sum += all[r * row + 1 + i];
       }
       io.out[0][i] = float(sum / n);
     }
