@@ -27,10 +27,9 @@ inline int& started_test_cases() {
   return n;
 }
 
-// Counts the test cases that start (registered once per program, by its main()).
-struct StartedListener : doctest::IReporter {
-  explicit StartedListener(const doctest::ContextOptions&) {}
-  void test_case_start(const doctest::TestCaseData&) override { ++started_test_cases(); }
+// A doctest listener that ignores every event; listeners override the ones they need.
+struct QuietListener : doctest::IReporter {
+  void test_case_start(const doctest::TestCaseData&) override {}
   void test_case_end(const doctest::CurrentTestCaseStats&) override {}
   void test_case_reenter(const doctest::TestCaseData&) override {}
   void test_case_exception(const doctest::TestCaseException&) override {}
@@ -42,6 +41,12 @@ struct StartedListener : doctest::IReporter {
   void report_query(const doctest::QueryData&) override {}
   void test_run_start() override {}
   void test_run_end(const doctest::TestRunStats&) override {}
+};
+
+// Counts the test cases that start (registered once per program, by its main()).
+struct StartedListener : QuietListener {
+  explicit StartedListener(const doctest::ContextOptions&) {}
+  void test_case_start(const doctest::TestCaseData&) override { ++started_test_cases(); }
 };
 
 // The exit code of a run: `rc` from doctest, or a failure when it ran no test case.

@@ -15,7 +15,7 @@
 namespace vknn::test {
 
 template <uint64_t (*Count)()>
-struct ValidationListener : doctest::IReporter {
+struct ValidationListener : QuietListener {
   uint64_t at_start = 0;
   std::string name;
   explicit ValidationListener(const doctest::ContextOptions&) {}
@@ -28,16 +28,6 @@ struct ValidationListener : doctest::IReporter {
       std::fprintf(stderr, "validation: %llu message(s) during test case '%s'\n", (unsigned long long)(n - at_start),
                    name.c_str());
   }
-  void test_case_reenter(const doctest::TestCaseData&) override {}
-  void test_case_exception(const doctest::TestCaseException&) override {}
-  void subcase_start(const doctest::SubcaseSignature&) override {}
-  void subcase_end() override {}
-  void log_assert(const doctest::AssertData&) override {}
-  void log_message(const doctest::MessageData&) override {}
-  void test_case_skipped(const doctest::TestCaseData&) override {}
-  void report_query(const doctest::QueryData&) override {}
-  void test_run_start() override {}
-  void test_run_end(const doctest::TestRunStats&) override {}
 };
 
 }  // namespace vknn::test
