@@ -1,5 +1,6 @@
 // The importer without a device: what a model becomes (parameters, folding, batch), and how
 // each kind of bad file is refused.
+#include "import_checks.h"
 #include "model_builder.h"
 #include "vknn/onnx/import.h"
 #include "vknn/ops/conv2d.h"
@@ -11,30 +12,10 @@
 #include <random>
 
 using namespace vknn;
+using vknn::test::check_error;
+using vknn::test::count_nodes;
+using vknn::test::import;
 using vknn::test::OnnxBuilder;
-
-namespace {
-
-Result<vknn::onnx::ImportedModel> import(const OnnxBuilder& b, vknn::onnx::ImportOptions opt = {}) {
-  const auto bytes = b.bytes();
-  return vknn::onnx::import_bytes(bytes, opt, "test.onnx");
-}
-
-// The error's message, checking its code and that it contains each of `parts`.
-void check_error(const Result<vknn::onnx::ImportedModel>& r, Errc code, std::initializer_list<std::string> parts) {
-  REQUIRE(!r.ok());
-  CHECK_MESSAGE(r.error().code == code, errc_name(r.error().code) << ": " << r.error().message);
-  for (const auto& p : parts)
-    CHECK_MESSAGE(r.error().message.find(p) != std::string::npos, r.error().message << "\n  (missing: " << p << ")");
-}
-
-int count_nodes(const Graph& g, const std::string& type) {
-  int c = 0;
-  for (const auto& n : g.nodes()) c += std::string(n.op->type()) == type;
-  return c;
-}
-
-}  // namespace
 
 TEST_CASE("initializers become parameters under their names, shape subgraphs fold") {
   auto m = import(test::small_cnn(), {.batch = 3});
