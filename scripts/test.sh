@@ -3,7 +3,9 @@
 #   deps       install what is missing (scripts/install-deps.sh)
 #   build      build/ with warnings as errors (scripts/build.sh)
 #   suite      every test under CTest (GPU suites with the Khronos validation layer,
-#              synchronization validation included; any message fails the test)
+#              synchronization validation included; any message fails the test); the engine and
+#              op suites run again at subgroup widths 4 and 16 and with every op class on its
+#              GPU variant (CTest label "variants", tests/CMakeLists.txt)
 #   sanitize   the suites of vknn's host code again, built with AddressSanitizer and
 #              UndefinedBehaviorSanitizer; any report fails (scripts/test-sanitize.sh, scope
 #              VKNN_SANITIZE_SCOPE, host by default; docs/fuzzing.md says which suites run and
