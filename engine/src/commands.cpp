@@ -1,5 +1,7 @@
 #include "vknn/engine/commands.h"
 
+#include "vknn/engine/dispatch_trace.h"
+
 #include <algorithm>
 
 namespace vknn {
@@ -13,11 +15,19 @@ constexpr VkAccessFlags kDeviceWrites = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_T
 constexpr VkAccessFlags kDeviceAccess =
     VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
 
+thread_local DispatchTrace* t_trace = nullptr;
+
 bool overlaps_any(const std::vector<BufferRef>& list, const BufferRef& r) {
   return std::any_of(list.begin(), list.end(), [&](const BufferRef& o) { return o.overlaps(r); });
 }
 
 }  // namespace
+
+DispatchTrace::DispatchTrace() : outer_(t_trace) { t_trace = this; }
+DispatchTrace::~DispatchTrace() { t_trace = outer_; }
+void DispatchTrace::note(ShaderId id) {
+  if (t_trace) t_trace->shaders_.push_back(id);
+}
 
 Result<CommandList> CommandList::create(Context& ctx, Options options) {
   if (options.queue >= ctx.queue_count())
@@ -169,6 +179,7 @@ CommandList& CommandList::dispatch(ShaderId shader, std::span<const uint32_t> sp
              p.binding_count, bindings.size());
   VKNN_CHECK(push_size <= kMaxPushConstantBytes, "{}: push constants of {} bytes", shader_name(shader), push_size);
   if (gx == 0 || gy == 0 || gz == 0) return *this;  // nothing to do (an empty tensor)
+  DispatchTrace::note(shader);
 
   bool need_barrier = false;
   for (const auto& b : bindings) {

@@ -1,6 +1,7 @@
-// The channel shuffle on the device against the reference: forward, backward (plain and
-// accumulating), odd shapes and ShuffleNet V2's shapes, the graph builder, refused inputs.
-#include "gpu.h"
+// The channel shuffle on the device: every case of graph/cases/ops/channel_shuffle.cpp against
+// the reference (forward, backward plain and accumulating, odd shapes and ShuffleNet V2's),
+// the graph builder, and refused inputs.
+#include "op_cases.h"
 #include "reference/channel_shuffle.h"
 
 #include "vknn/ops/channel_shuffle.h"
@@ -10,31 +11,6 @@ using namespace vknn::test;
 
 namespace {
 
-void check_channel_shuffle(int64_t groups, Shape shape, uint32_t seed) {
-  CAPTURE(shape.str());
-  CAPTURE(groups);
-  const int n = int(shape[0]), c = int(shape[1]), hw = int(shape[2] * shape[3]);
-  const auto x = random_floats(size_t(shape.numel()), seed, -2, 2);
-  const auto dy = random_floats(size_t(shape.numel()), seed + 1);
-  const auto dx0 = random_floats(size_t(shape.numel()), seed + 2);
-  const auto y = ref::channel_shuffle_forward(int(groups), n, c, hw, to_double(x));
-  const auto dx = ref::channel_shuffle_backward(int(groups), n, c, hw, to_double(dy));
-
-  ChannelShuffleParams p;
-  p.groups = groups;
-  auto tx = make_tensor(shape, x), ty = make_tensor(shape, random_floats(size_t(shape.numel()), seed + 3));
-  auto tdy = make_tensor(shape, dy), tdx = make_tensor(shape, random_floats(size_t(shape.numel()), seed + 4));
-  auto tdx_acc = make_tensor(shape, dx0);
-  run_recorded([&](CommandList& cl) {
-    REQUIRE_OK(record_channel_shuffle_forward(cl, p, tx.view(), ty.view()));
-    REQUIRE_OK(record_channel_shuffle_backward(cl, p, tdy.view(), tdx.view(), false));
-    REQUIRE_OK(record_channel_shuffle_backward(cl, p, tdy.view(), tdx_acc.view(), true));
-  });
-  check_close(ty.read(), y, {0, 0}, "channel_shuffle y");  // copies: exact
-  check_close(tdx.read(), dx, {0, 0}, "channel_shuffle dx");
-  check_close(tdx_acc.read(), plus(dx, dx0), {}, "channel_shuffle dx (accumulate)");
-}
-
 ChannelShuffleParams shuffle(int64_t groups) {
   ChannelShuffleParams p;
   p.groups = groups;
@@ -43,20 +19,7 @@ ChannelShuffleParams shuffle(int64_t groups) {
 
 }  // namespace
 
-TEST_CASE("channel_shuffle: tiny and odd shapes match the reference") {
-  check_channel_shuffle(1, {1, 1, 1, 1}, 1);
-  check_channel_shuffle(2, {1, 2, 1, 1}, 2);
-  check_channel_shuffle(3, {2, 9, 5, 7}, 3);
-  check_channel_shuffle(2, {3, 6, 1, 1}, 4);
-  check_channel_shuffle(5, {1, 5, 3, 3}, 5);   // groups == C: the identity
-  check_channel_shuffle(4, {2, 12, 17, 3}, 6);
-}
-
-TEST_CASE("channel_shuffle: ShuffleNet V2 x0.5's shuffles at 224 (48 channels at 28, 96 at 14, 192 at 7)") {
-  check_channel_shuffle(2, {2, 48, 28, 28}, 11);
-  check_channel_shuffle(2, {1, 96, 14, 14}, 12);
-  check_channel_shuffle(2, {2, 192, 7, 7}, 13);
-}
+VKNN_CASES_ON_DEVICE(channel_shuffle, ref::channel_shuffle_case_outputs)
 
 TEST_CASE("channel_shuffle: the graph builder keeps the shape, its refusal fails the graph") {
   Graph g;

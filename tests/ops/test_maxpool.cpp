@@ -1,12 +1,12 @@
-// Max pooling on the device against the double-precision reference: values, the exact
-// argmax (tie rule included), the gathered backward (plain and accumulating), AlexNet and
-// ResNet layer shapes, and refused inputs.
-#include "gpu.h"
+// Max pooling on the device: every case of graph/cases/ops/maxpool.cpp against the
+// double-precision reference (values, the exact argmax with its tie rule, the gathered
+// backward plain and accumulating, AlexNet, ResNet and GoogLeNet pools), the tie rule and
+// padding by hand, and refused inputs.
+#include "op_cases.h"
 #include "reference/maxpool.h"
 
 #include "vknn/ops/maxpool.h"
 
-#include <cmath>
 #include <cstring>
 
 using namespace vknn;
@@ -20,78 +20,9 @@ std::vector<int32_t> as_int(const std::vector<float>& v) {
   return out;
 }
 
-// quantize > 0: inputs rounded to multiples of 1/quantize, so that windows hold many ties.
-void check_maxpool(const Pool2dParams& p, Shape shape, uint32_t seed, float quantize = 0) {
-  CAPTURE(shape.str());
-  CAPTURE(p.kernel_h);
-  CAPTURE(p.stride_h);
-  CAPTURE(p.pad_h);
-  CAPTURE(p.ceil_mode);
-  const int n = int(shape[0]), c = int(shape[1]), h = int(shape[2]), w = int(shape[3]);
-  const ref::Pool2dParams rp{p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.ceil_mode};
-  const Shape out{n, c, rp.out_h(h), rp.out_w(w)};
-  auto x = random_floats(size_t(shape.numel()), seed, -2, 2);
-  if (quantize > 0)
-    for (auto& v : x) v = std::round(v * quantize) / quantize;
-  const auto dy = random_floats(size_t(out.numel()), seed + 1);
-  const auto dx0 = random_floats(size_t(shape.numel()), seed + 2);
-
-  const auto f = ref::maxpool_forward(rp, n, c, h, w, to_double(x));
-  const auto dx = ref::maxpool_backward(rp, n, c, h, w, f.argmax, to_double(dy));
-  std::vector<double> dx_acc(dx.size());
-  for (size_t i = 0; i < dx.size(); ++i) dx_acc[i] = dx[i] + dx0[i];
-
-  auto tx = make_tensor(shape, x), ty = make_tensor(out), targ = make_tensor(out), tdy = make_tensor(out, dy);
-  auto tdx = make_tensor(shape), tdx_acc = make_tensor(shape, dx0);
-  run_recorded([&](CommandList& cl) {
-    REQUIRE_OK(record_maxpool_forward(cl, p, tx.view(), ty.view(), targ.view()));
-    REQUIRE_OK(record_maxpool_backward(cl, p, targ.view(), tdy.view(), tdx.view(), false));
-    REQUIRE_OK(record_maxpool_backward(cl, p, targ.view(), tdy.view(), tdx_acc.view(), true));
-  });
-  check_close(ty.read(), f.y, {0, 0}, "maxpool y");  // a maximum is exact
-  const auto arg = as_int(targ.read());
-  size_t wrong = 0;
-  for (size_t i = 0; i < arg.size(); ++i) wrong += arg[i] != f.argmax[i];
-  CHECK_MESSAGE(wrong == 0, wrong << " of " << arg.size() << " argmax indices differ");
-  check_close(tdx.read(), dx, {}, "maxpool dx");
-  check_close(tdx_acc.read(), dx_acc, {}, "maxpool dx (accumulate)");
-}
-
 }  // namespace
 
-TEST_CASE("maxpool: tiny and odd shapes match the reference") {
-  check_maxpool({1, 1, 1, 1}, {1, 1, 1, 1}, 1);
-  check_maxpool({1, 1, 1, 1}, {1, 3, 2, 3}, 2);
-  check_maxpool({3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}, 3);  // a 1x1 image, padded: the element itself
-  check_maxpool({3, 3, 2, 2}, {2, 3, 7, 9}, 4);
-  check_maxpool({3, 3, 2, 2, 1, 1}, {1, 3, 5, 6}, 5);
-  check_maxpool({2, 2, 2, 2}, {2, 3, 5, 7}, 6);
-  check_maxpool({3, 2, 1, 3, 1, 1}, {1, 2, 6, 10}, 7);
-  check_maxpool({5, 5, 3, 3, 2, 2}, {1, 1, 17, 13}, 8);
-}
-
-Pool2dParams ceil(Pool2dParams p) {
-  p.ceil_mode = true;
-  return p;
-}
-
-TEST_CASE("maxpool: ceil mode's clipped last windows match the reference") {
-  check_maxpool(ceil({3, 3, 2, 2, 1, 1}), {1, 1, 1, 1}, 41);
-  check_maxpool(ceil({2, 2, 2, 2}), {2, 3, 5, 7}, 42);         // last row and column of one element
-  check_maxpool(ceil({3, 3, 2, 2}), {1, 2, 8, 6}, 43);
-  check_maxpool(ceil({3, 3, 2, 2, 1, 1}), {1, 3, 6, 9}, 44);
-  check_maxpool(ceil({3, 3, 3, 3, 1, 1}), {1, 2, 5, 7}, 45);   // a window that would start in the padding is dropped
-  check_maxpool(ceil({3, 2, 2, 3, 1, 1}), {1, 2, 10, 11}, 46);
-  check_maxpool(ceil({3, 3, 2, 2}), {2, 4, 13, 12}, 47, 1.0f);  // ties
-}
-
-TEST_CASE("maxpool: GoogLeNet's ceil-mode pools 112->56, 56->28, 28->14, 14->7") {
-  check_maxpool(ceil({3, 3, 2, 2}), {1, 64, 112, 112}, 51);
-  check_maxpool(ceil({3, 3, 2, 2}), {2, 192, 56, 56}, 52);
-  check_maxpool(ceil({3, 3, 2, 2}), {1, 480, 28, 28}, 53);
-  check_maxpool(ceil({2, 2, 2, 2}), {2, 832, 14, 14}, 54);
-  check_maxpool(ceil({3, 3, 1, 1, 1, 1}), {1, 192, 28, 28}, 55);  // an inception pool branch: no size change
-}
+VKNN_CASES_ON_DEVICE(maxpool, ref::maxpool_case_outputs)
 
 TEST_CASE("maxpool: ties go to the first maximum, padding never wins") {
   // Equal values: each window's first in-bounds element wins and takes all its gradient.
@@ -111,20 +42,7 @@ TEST_CASE("maxpool: ties go to the first maximum, padding never wins") {
   CHECK(tdx.read() == std::vector<float>{1, 2, 0, 3, 4, 0, 0, 0, 0});
   CHECK(ny.read() == std::vector<float>(4, -5.0f));
   CHECK(as_int(narg.read()) == std::vector<int32_t>{0, 1, 4, 5});
-  // Many ties in random data: the argmax must agree with the reference exactly.
-  check_maxpool({3, 3, 2, 2}, {2, 4, 13, 13}, 9, 2.0f);
-  check_maxpool({3, 3, 2, 2, 1, 1}, {1, 4, 12, 11}, 10, 1.0f);
-}
-
-TEST_CASE("maxpool: AlexNet pools 55->27, 27->13, 13->6") {
-  const Pool2dParams p{3, 3, 2, 2};
-  check_maxpool(p, {1, 96, 55, 55}, 21);
-  check_maxpool(p, {2, 256, 27, 27}, 22);
-  check_maxpool(p, {2, 256, 13, 13}, 23);
-}
-
-TEST_CASE("maxpool: ResNet stem pool 112->56 with 64 channels") {
-  check_maxpool({3, 3, 2, 2, 1, 1}, {2, 64, 112, 112}, 31);
+  // Many ties in random data: the cases with rounded x (graph/cases/ops/maxpool.cpp).
 }
 
 TEST_CASE("maxpool: refused inputs name the op and the shapes") {

@@ -1,5 +1,7 @@
 #include "activation.h"
 
+#include "vknn/ops/activation.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -63,6 +65,12 @@ Vec activation_backward(const ActParams& p, const Vec& x, const Vec& dy) {
   Vec dx(x.size());
   for (size_t i = 0; i < x.size(); ++i) dx[i] = dy[i] * derivative(p, x[i]);
   return dx;
+}
+
+Tensors activation_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::ActivationParams&>(c.params);
+  const ActParams rp{Act(int(p.kind)), double(p.alpha), double(p.beta)};
+  return {{"y", activation_forward(rp, in.at("x"))}, {"dx", activation_backward(rp, in.at("x"), in.at("dy"))}};
 }
 
 }  // namespace vknn::ref

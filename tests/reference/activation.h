@@ -2,7 +2,7 @@
 // docs/ops.md), in double.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 namespace vknn::ref {
 
@@ -18,5 +18,8 @@ struct ActParams {
 Vec activation_forward(const ActParams& p, const Vec& x);
 // dx = dy * f'(x), from the forward's input.
 Vec activation_backward(const ActParams& p, const Vec& x, const Vec& dy);
+
+// The cases of graph/cases/ops/activation.cpp: y, dx.
+Tensors activation_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

@@ -1,5 +1,7 @@
 #include "avgpool.h"
 
+#include "vknn/ops/avgpool.h"
+
 namespace vknn::ref {
 namespace {
 
@@ -64,6 +66,18 @@ Vec global_avgpool_backward(int n, int c, int h, int w, const Vec& dy) {
   Vec dx(size_t(n) * c * hw);
   for (size_t i = 0; i < dx.size(); ++i) dx[i] = dy[i / hw] / double(hw);
   return dx;
+}
+
+Tensors avgpool_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const Shape& s = c.shape("x");
+  const int n = int(s[0]), ch = int(s[1]), h = int(s[2]), w = int(s[3]);
+  const auto* p = std::any_cast<vknn::AvgPool2dParams>(&c.params);
+  if (!p)  // global
+    return {{"y", global_avgpool_forward(n, ch, h, w, in.at("x"))},
+            {"dx", global_avgpool_backward(n, ch, h, w, in.at("dy"))}};
+  const Pool2dParams rp{p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_h, p->pad_w, p->ceil_mode};
+  return {{"y", avgpool_forward(rp, p->count_include_pad, n, ch, h, w, in.at("x"))},
+          {"dx", avgpool_backward(rp, p->count_include_pad, n, ch, h, w, in.at("dy"))}};
 }
 
 }  // namespace vknn::ref

@@ -1,5 +1,7 @@
 #include "binary.h"
 
+#include "vknn/ops/binary.h"
+
 #include <algorithm>
 
 namespace vknn::ref {
@@ -70,6 +72,16 @@ BinaryGrads binary_backward(Bin op, const Vec& a, const Dims& as, const Vec& b, 
     }
   });
   return g;
+}
+
+Tensors binary_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto op = Bin(int(std::any_cast<vknn::BinaryOp>(c.params)));
+  const Dims& as = c.shape("a").dims;
+  const Dims& bs = c.shape("b").dims;
+  const Vec& a = in.at("a");
+  const Vec& b = in.at("b");
+  BinaryGrads g = binary_backward(op, a, as, b, bs, in.at("dy"));
+  return {{"y", binary_forward(op, a, as, b, bs)}, {"da", std::move(g.da)}, {"db", std::move(g.db)}};
 }
 
 }  // namespace vknn::ref

@@ -2,7 +2,7 @@
 // double: NumPy broadcasting, any ranks.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 #include <cstdint>
 #include <vector>
@@ -19,5 +19,8 @@ struct BinaryGrads {
 };
 // da and db: dy times the partial derivative, summed over the elements each input repeats to.
 BinaryGrads binary_backward(Bin op, const Vec& a, const Dims& as, const Vec& b, const Dims& bs, const Vec& dy);
+
+// The cases of graph/cases/ops/binary.cpp: y, da, db.
+Tensors binary_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

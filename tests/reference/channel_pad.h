@@ -2,7 +2,7 @@
 // graph/include/vknn/ops/channel_pad.h).
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 namespace vknn::ref {
 
@@ -17,5 +17,8 @@ struct ChannelPadParams {
 Vec channel_pad_forward(const ChannelPadParams& p, int n, int c, int h, int w, const Vec& x);
 // dx (N,C,H,W) from dy (N,CO,HO,WO); overwritten.
 Vec channel_pad_backward(const ChannelPadParams& p, int n, int c, int h, int w, const Vec& dy);
+
+// The cases of graph/cases/ops/channel_pad.cpp: y, dx.
+Tensors channel_pad_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

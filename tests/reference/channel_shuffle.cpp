@@ -1,5 +1,7 @@
 #include "channel_shuffle.h"
 
+#include "vknn/ops/channel_shuffle.h"
+
 namespace vknn::ref {
 namespace {
 
@@ -30,6 +32,14 @@ Vec channel_shuffle_backward(int groups, int n, int c, int hw, const Vec& dy) {
   Vec dx(dy.size(), 0.0);
   for_each_pair(groups, n, c, hw, [&](size_t in, size_t out) { dx[in] += dy[out]; });
   return dx;
+}
+
+Tensors channel_shuffle_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const int g = int(std::any_cast<const vknn::ChannelShuffleParams&>(c.params).groups);
+  const Shape& s = c.shape("x");
+  const int n = int(s[0]), ch = int(s[1]), hw = int(s[2] * s[3]);
+  return {{"y", channel_shuffle_forward(g, n, ch, hw, in.at("x"))},
+          {"dx", channel_shuffle_backward(g, n, ch, hw, in.at("dy"))}};
 }
 
 }  // namespace vknn::ref

@@ -1,5 +1,7 @@
 #include "lrn.h"
 
+#include "vknn/ops/lrn.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -42,6 +44,16 @@ Vec lrn_backward(const LrnParams& p, int n, int c, int h, int w, const Vec& x, c
         }
       }
   return dx;
+}
+
+Tensors lrn_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::LrnParams&>(c.params);
+  const Shape& s = c.shape("x");
+  const LrnParams rp{p.size, p.alpha, p.beta, p.k};
+  const int n = int(s[0]), ch = int(s[1]), h = int(s[2]), w = int(s[3]);
+  auto f = lrn_forward(rp, n, ch, h, w, in.at("x"));
+  Vec dx = lrn_backward(rp, n, ch, h, w, in.at("x"), f.scale, in.at("dy"));
+  return {{"y", std::move(f.y)}, {"scale", std::move(f.scale)}, {"dx", std::move(dx)}};
 }
 
 }  // namespace vknn::ref

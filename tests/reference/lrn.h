@@ -2,7 +2,7 @@
 // alpha not divided by size; see graph/include/vknn/ops/lrn.h and docs/ops.md).
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 namespace vknn::ref {
 
@@ -20,5 +20,8 @@ LrnForward lrn_forward(const LrnParams& p, int n, int c, int h, int w, const Vec
 
 // dx for x, the forward's scale and dy; overwritten, not accumulated.
 Vec lrn_backward(const LrnParams& p, int n, int c, int h, int w, const Vec& x, const Vec& scale, const Vec& dy);
+
+// The cases of graph/cases/ops/lrn.cpp: y, scale, dx.
+Tensors lrn_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

@@ -1,5 +1,7 @@
 #include "maxpool.h"
 
+#include "vknn/ops/maxpool.h"
+
 #include <algorithm>
 
 namespace vknn::ref {
@@ -39,6 +41,16 @@ Vec maxpool_backward(const Pool2dParams& p, int n, int c, int h, int w, const st
       dx[plane * h * w + size_t(argmax[i])] += dy[i];
     }
   return dx;
+}
+
+Tensors maxpool_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::Pool2dParams&>(c.params);
+  const Pool2dParams rp{p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.ceil_mode};
+  const Shape& s = c.shape("x");
+  const int n = int(s[0]), ch = int(s[1]), h = int(s[2]), w = int(s[3]);
+  auto f = maxpool_forward(rp, n, ch, h, w, in.at("x"));
+  Vec dx = maxpool_backward(rp, n, ch, h, w, f.argmax, in.at("dy"));
+  return {{"y", std::move(f.y)}, {"argmax", Vec(f.argmax.begin(), f.argmax.end())}, {"dx", std::move(dx)}};
 }
 
 }  // namespace vknn::ref

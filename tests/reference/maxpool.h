@@ -2,7 +2,7 @@
 // window geometry shared with the average-pooling reference.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 #include <cstdint>
 
@@ -38,5 +38,8 @@ MaxPoolForward maxpool_forward(const Pool2dParams& p, int n, int c, int h, int w
 // dx (N,C,H,W) from argmax and dy (N,C,OH,OW); overwritten.
 Vec maxpool_backward(const Pool2dParams& p, int n, int c, int h, int w, const std::vector<int32_t>& argmax,
                      const Vec& dy);
+
+// The cases of graph/cases/ops/maxpool.cpp: y, argmax (as values), dx.
+Tensors maxpool_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

@@ -14,4 +14,9 @@ Vec relu_backward(const Vec& y, const Vec& dy) {
   return dx;
 }
 
+Tensors relu_case_outputs(const cases::OpCase&, const Tensors& in) {
+  const Vec y = relu_forward(in.at("x"));
+  return {{"y", y}, {"dx", relu_backward(y, in.at("dy"))}};
+}
+
 }  // namespace vknn::ref

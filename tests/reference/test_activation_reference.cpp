@@ -1,5 +1,5 @@
-// The activation references: values by hand, and every backward against central finite
-// differences away from the kinks.
+// The activation references: values by hand, and every backward against central differences
+// on the op cases (graph/cases/ops/activation.cpp; their planted kinks left out).
 #include "activation.h"
 
 #include <doctest/doctest.h>
@@ -8,28 +8,6 @@
 #include <vector>
 
 using namespace vknn::ref;
-
-namespace {
-
-const std::vector<ActParams> kAll = {
-    {Act::sigmoid, 0, 0},       {Act::hardsigmoid, 1.0 / 6, 0.5}, {Act::hardsigmoid, 0.2, 0.5},
-    {Act::hardswish, 0, 0}, {Act::silu, 0, 0},           {Act::clip, 0, 6},
-    {Act::clip, -0.5, 0.25},    {Act::leaky_relu, 0.01, 0},        {Act::leaky_relu, -0.3, 0},
-    {Act::tanh, 0, 0},
-};
-
-// The points where f' jumps, which the finite differences must stay away from.
-std::vector<double> kinks(const ActParams& p) {
-  switch (p.kind) {
-    case Act::hardsigmoid: return {-p.beta / p.alpha, (1 - p.beta) / p.alpha};
-    case Act::hardswish: return {-3, 3};
-    case Act::clip: return {p.alpha, p.beta};
-    case Act::leaky_relu: return {0};
-    default: return {};
-  }
-}
-
-}  // namespace
 
 TEST_CASE("reference activations: values by hand") {
   const Vec x = {-8, -3, -1, 0, 0.5, 3, 7};
@@ -53,17 +31,4 @@ TEST_CASE("reference activations: values by hand") {
   CHECK(activation_backward({Act::leaky_relu, 0.1, 0}, {0}, {2})[0] == doctest::Approx(0.2).epsilon(1e-15));
 }
 
-TEST_CASE("reference activations: backward matches finite differences away from the kinks") {
-  for (const ActParams& p : kAll) {
-    CAPTURE(int(p.kind));
-    CAPTURE(p.alpha);
-    Vec x = random_vec(301, 31 + uint32_t(p.kind), -8, 8);
-    for (double& v : x)
-      for (double k : kinks(p))
-        if (std::abs(v - k) < 1e-3) v = k + 0.01;
-    const Vec r = random_vec(x.size(), 32);
-    const Vec analytic = activation_backward(p, x, r);
-    const Vec numeric = numeric_gradient([&](const Vec& v) { return dot(activation_forward(p, v), r); }, x);
-    CHECK(max_violation(analytic, numeric, 1e-7, 1e-6) == 0.0);
-  }
-}
+VKNN_CHECK_CASE_GRADIENTS(activation, activation_case_outputs)

@@ -1,26 +1,10 @@
-// The average-pooling references (2-D and global): hand values and backward against
-// central finite differences.
+// The average-pooling references (2-D and global): hand values, and the backward against
+// central differences (on the op cases of graph/cases/ops/avgpool.cpp, and global by hand).
 #include "avgpool.h"
 
 #include <doctest/doctest.h>
 
 using namespace vknn::ref;
-
-namespace {
-
-void check_avgpool_gradient(const Pool2dParams& p, bool include_pad, int n, int c, int h, int w, uint32_t seed) {
-  CAPTURE(include_pad);
-  CAPTURE(h);
-  CAPTURE(w);
-  CAPTURE(p.pad_h);
-  const Vec x = random_vec(size_t(n) * c * h * w, seed);
-  const Vec r = random_vec(size_t(n) * c * p.out_h(h) * p.out_w(w), seed + 1);
-  auto loss = [&](const Vec& v) { return dot(avgpool_forward(p, include_pad, n, c, h, w, v), r); };
-  const Vec analytic = avgpool_backward(p, include_pad, n, c, h, w, r);
-  CHECK(max_violation(analytic, numeric_gradient(loss, x), 1e-8, 1e-8) == 0.0);
-}
-
-}  // namespace
 
 TEST_CASE("reference avgpool: divisor with and without padding counted") {
   // 2x2 plane, 3x3 window, pad 1, stride 2 -> one output covering all 4 elements.
@@ -50,19 +34,7 @@ TEST_CASE("reference avgpool: ceil mode's last windows divide by their part of t
   CHECK(y[8] == 1.0 / 4);
 }
 
-TEST_CASE("reference avgpool: backward matches finite differences in both divisor modes") {
-  for (bool include_pad : {true, false}) {
-    check_avgpool_gradient({3, 3, 2, 2}, include_pad, 2, 2, 9, 7, 1);
-    check_avgpool_gradient({3, 3, 2, 2, 1, 1}, include_pad, 1, 3, 6, 5, 2);
-    check_avgpool_gradient({2, 3, 1, 2, 1, 1}, include_pad, 1, 1, 4, 5, 3);
-    check_avgpool_gradient({1, 1, 1, 1}, include_pad, 1, 2, 1, 1, 4);
-    for (Pool2dParams p : {Pool2dParams{3, 3, 2, 2}, Pool2dParams{2, 2, 2, 2}, Pool2dParams{3, 3, 2, 2, 1, 1}}) {
-      p.ceil_mode = true;
-      check_avgpool_gradient(p, include_pad, 1, 2, 8, 7, 5);
-      check_avgpool_gradient(p, include_pad, 1, 1, 5, 6, 6);
-    }
-  }
-}
+VKNN_CHECK_CASE_GRADIENTS(avgpool, avgpool_case_outputs)
 
 TEST_CASE("reference avgpool: global average pooling forward and backward") {
   const Vec x{1, 2, 3, 4, 10, 20, 30, 40};  // (1,2,2,2)

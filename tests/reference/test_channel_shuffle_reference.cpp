@@ -23,17 +23,4 @@ TEST_CASE("reference channel_shuffle: g groups then C/g groups is the identity")
     CHECK(channel_shuffle_forward(12 / g, 2, 12, 5, channel_shuffle_forward(g, 2, 12, 5, x)) == x);
 }
 
-TEST_CASE("reference channel_shuffle: backward matches finite differences") {
-  struct Case {
-    int g, n, c, hw;
-  };
-  for (const Case& k : {Case{2, 1, 6, 1}, Case{3, 2, 9, 7}, Case{2, 2, 4, 12}, Case{4, 1, 8, 3}, Case{1, 1, 3, 2}}) {
-    CAPTURE(k.g);
-    CAPTURE(k.c);
-    const Vec x = random_vec(size_t(k.n) * k.c * k.hw, 50 + uint32_t(k.c));
-    const Vec r = random_vec(x.size(), 51);
-    auto loss = [&](const Vec& v) { return dot(channel_shuffle_forward(k.g, k.n, k.c, k.hw, v), r); };
-    CHECK(max_violation(channel_shuffle_backward(k.g, k.n, k.c, k.hw, r), numeric_gradient(loss, x), 1e-8, 1e-6) ==
-          0.0);
-  }
-}
+VKNN_CHECK_CASE_GRADIENTS(channel_shuffle, channel_shuffle_case_outputs)

@@ -1,5 +1,5 @@
 // The LRN reference: hand-computed values, the PyTorch alpha conversion, and its backward
-// against central finite differences.
+// against central differences on the op cases (graph/cases/ops/lrn.cpp).
 #include "lrn.h"
 
 #include <doctest/doctest.h>
@@ -7,22 +7,6 @@
 #include <cmath>
 
 using namespace vknn::ref;
-
-namespace {
-
-void check_lrn_gradient(const LrnParams& p, int n, int c, int h, int w, uint32_t seed, double scale_x) {
-  CAPTURE(p.size);
-  CAPTURE(p.alpha);
-  Vec x = random_vec(size_t(n) * c * h * w, seed, -scale_x, scale_x);
-  const Vec r = random_vec(x.size(), seed + 1);
-  auto loss = [&](const Vec& v) { return dot(lrn_forward(p, n, c, h, w, v).y, r); };
-  const auto fwd = lrn_forward(p, n, c, h, w, x);
-  const Vec analytic = lrn_backward(p, n, c, h, w, x, fwd.scale, r);
-  const Vec numeric = numeric_gradient(loss, x);
-  CHECK(max_violation(analytic, numeric, 1e-7, 1e-6) == 0.0);
-}
-
-}  // namespace
 
 TEST_CASE("reference lrn: forward by hand at a few positions") {
   // C=3, 1x1 image, x = (1,2,3), size 3, alpha 0.1, beta 0.75, k 2.
@@ -58,17 +42,9 @@ TEST_CASE("reference lrn: paper alpha times size is PyTorch's alpha") {
     }
 }
 
-TEST_CASE("reference lrn: backward matches finite differences, paper parameters") {
-  check_lrn_gradient(LrnParams{}, 2, 7, 2, 3, 11, 3.0);
-  check_lrn_gradient(LrnParams{}, 1, 3, 1, 1, 12, 3.0);
-  check_lrn_gradient(LrnParams{1, 1e-4, 0.75, 2.0}, 1, 4, 2, 2, 13, 3.0);
-}
+VKNN_CHECK_CASE_GRADIENTS(lrn, lrn_case_outputs)
 
-TEST_CASE("reference lrn: backward matches finite differences, alpha 0.1 (cross-channel term matters)") {
-  check_lrn_gradient(LrnParams{5, 0.1, 0.75, 2.0}, 2, 7, 2, 3, 21, 2.0);
-  check_lrn_gradient(LrnParams{3, 0.1, 0.75, 1.0}, 1, 6, 3, 1, 22, 2.0);
-  check_lrn_gradient(LrnParams{9, 0.1, 0.5, 2.0}, 1, 4, 1, 2, 23, 2.0);  // window wider than C
-
+TEST_CASE("reference lrn: the backward's cross-channel term matters at alpha 0.1") {
   // The second term is not negligible here: dropping it changes the gradient a lot.
   const LrnParams p{5, 0.1, 0.75, 2.0};
   const Vec x = random_vec(2 * 7 * 6, 24, -2, 2), r = random_vec(x.size(), 25);

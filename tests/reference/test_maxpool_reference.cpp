@@ -1,42 +1,11 @@
 // The max-pooling reference: the tie rule, padding, and its backward against central
-// finite differences on inputs without near-ties.
+// differences on the op cases without planted ties (graph/cases/ops/maxpool.cpp).
 #include "maxpool.h"
 
 #include <doctest/doctest.h>
 
-#include <algorithm>
-#include <numeric>
-#include <random>
 
 using namespace vknn::ref;
-
-namespace {
-
-// Distinct values 0.01 apart in a random order: no finite-difference step flips a maximum.
-Vec distinct_values(size_t n, uint32_t seed) {
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::shuffle(order.begin(), order.end(), std::mt19937(seed));
-  Vec v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = 0.01 * double(order[i]) - 0.005 * double(n);
-  return v;
-}
-
-void check_maxpool_gradient(const Pool2dParams& p, int n, int c, int h, int w, uint32_t seed) {
-  CAPTURE(h);
-  CAPTURE(w);
-  CAPTURE(p.kernel_h);
-  CAPTURE(p.stride_h);
-  CAPTURE(p.pad_h);
-  const Vec x = distinct_values(size_t(n) * c * h * w, seed);
-  const Vec r = random_vec(size_t(n) * c * p.out_h(h) * p.out_w(w), seed + 1);
-  auto loss = [&](const Vec& v) { return dot(maxpool_forward(p, n, c, h, w, v).y, r); };
-  const auto f = maxpool_forward(p, n, c, h, w, x);
-  const Vec analytic = maxpool_backward(p, n, c, h, w, f.argmax, r);
-  CHECK(max_violation(analytic, numeric_gradient(loss, x), 1e-8, 1e-8) == 0.0);
-}
-
-}  // namespace
 
 TEST_CASE("reference maxpool: output sizes of the AlexNet and ResNet layers") {
   const Pool2dParams alex{3, 3, 2, 2};
@@ -95,16 +64,4 @@ TEST_CASE("reference maxpool: padding never wins") {
   CHECK(f.argmax == std::vector<int32_t>{0, 1, 4, 5});
 }
 
-TEST_CASE("reference maxpool: backward matches finite differences") {
-  check_maxpool_gradient({3, 3, 2, 2}, 2, 3, 9, 11, 1);        // overlapping (AlexNet style)
-  check_maxpool_gradient({3, 3, 2, 2, 1, 1}, 1, 2, 8, 7, 2);   // padded (ResNet style)
-  check_maxpool_gradient({2, 2, 2, 2}, 1, 2, 5, 6, 3);         // non-overlapping, odd edge dropped
-  check_maxpool_gradient({3, 2, 1, 2, 1, 0}, 1, 1, 4, 5, 4);   // rectangular kernel and stride
-  check_maxpool_gradient({1, 1, 1, 1}, 1, 3, 1, 1, 5);         // 1x1 image
-  for (Pool2dParams p : {Pool2dParams{3, 3, 2, 2}, Pool2dParams{2, 2, 2, 2}, Pool2dParams{3, 3, 2, 2, 1, 1},
-                         Pool2dParams{3, 2, 3, 2, 1, 1}}) {
-    p.ceil_mode = true;
-    check_maxpool_gradient(p, 1, 2, 8, 7, 6);  // ceil mode: clipped last windows
-    check_maxpool_gradient(p, 1, 1, 5, 10, 7);
-  }
-}
+VKNN_CHECK_CASE_GRADIENTS(maxpool, maxpool_case_outputs)

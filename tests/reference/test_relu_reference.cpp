@@ -1,4 +1,5 @@
-// The ReLU reference: values by hand and the backward against finite differences away from 0.
+// The ReLU reference: values by hand, and its backward against central differences on the
+// op cases (graph/cases/ops/relu.cpp; their kinks left out).
 #include "relu.h"
 
 #include <doctest/doctest.h>
@@ -14,12 +15,4 @@ TEST_CASE("reference relu: forward and backward by hand") {
   CHECK(relu_backward(y, {1, 2, 3, 4, 5}) == Vec{0, 0, 0, 4, 5});
 }
 
-TEST_CASE("reference relu: backward matches finite differences away from 0") {
-  Vec x = random_vec(257, 21, -2, 2);
-  for (auto& v : x)
-    if (std::abs(v) < 1e-3) v = 0.5;  // keep off the kink
-  const Vec r = random_vec(x.size(), 22);
-  const Vec analytic = relu_backward(relu_forward(x), r);
-  const Vec numeric = numeric_gradient([&](const Vec& v) { return dot(relu_forward(v), r); }, x);
-  CHECK(max_violation(analytic, numeric) == 0.0);
-}
+VKNN_CHECK_CASE_GRADIENTS(relu, relu_case_outputs)

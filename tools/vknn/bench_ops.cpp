@@ -1,17 +1,17 @@
-// vknn bench ops: every op at the real AlexNet and ResNet-50 layer shapes, forward and
-// backward, timed as medians of whole submissions. Reports GFLOP/s for compute-bound ops
-// and GB/s (bytes read + written once) for memory-bound ones.
+// vknn bench ops: every op at the real layer shapes of AlexNet, ResNet-50 and the networks
+// the op cases name (graph/cases/ops/, the same descriptions the tests check), forward and
+// backward, timed as medians of whole submissions. Reports GFLOP/s for compute-bound ops and
+// GB/s (bytes read + written once) for memory-bound ones. The ops without a case file yet
+// keep their entries here.
 #include "bench_model.h"
 #include "cli.h"
 #include "timing.h"
 
+#include "vknn/cases/case.h"
 #include "vknn/ops/avgpool.h"
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/linear.h"
-#include "vknn/ops/lrn.h"
-#include "vknn/ops/maxpool.h"
-#include "vknn/ops/relu.h"
 #include "vknn/ops/adamw.h"
 #include "vknn/ops/sgd.h"
 #include "vknn/ops/softmax_xent.h"
@@ -19,9 +19,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cstring>
 #include <functional>
-#include <random>
 
 namespace vknn::tools {
 namespace {
@@ -85,39 +83,6 @@ void add_linear(std::vector<OpCase>& cases, const std::string& model, const std:
                    }});
 }
 
-void add_lrn(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
-  const double b = double(x.bytes());
-  cases.push_back({model, layer, "lrn_forward", {{x}, {x}, {x}}, 0, 3 * b, nullptr,
-                   [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_lrn_forward(cl, {}, t[0], t[1], t[2]);
-                   }});
-  cases.push_back({model, layer, "lrn_backward", {{x}, {x}, {x}, {x}}, 0, 4 * b,
-                   [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_lrn_forward(cl, {}, t[0], t[3], t[1]);
-                   },
-                   [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_lrn_backward(cl, {}, t[0], t[1], t[2], t[3], false);
-                   }});
-}
-
-void add_maxpool(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x,
-                 Pool2dParams p) {
-  auto ys = pool2d_output_shape("maxpool", p, x);
-  if (!ys.ok()) return;
-  const Shape y = *ys;
-  cases.push_back({model, layer, "maxpool_forward", {{x}, {y}, {y}}, 0, double(x.bytes() + 2 * y.bytes()), nullptr,
-                   [p](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_maxpool_forward(cl, p, t[0], t[1], t[2]);
-                   }});
-  cases.push_back({model, layer, "maxpool_backward", {{x}, {y}, {y}, {x}}, 0, double(x.bytes() + 2 * y.bytes()),
-                   [p](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_maxpool_forward(cl, p, t[0], t[1], t[2]);
-                   },
-                   [p](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_maxpool_backward(cl, p, t[2], t[1], t[3], false);
-                   }});
-}
-
 void add_batchnorm(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
   const Shape c{x[1]};
   const double b = double(x.bytes());
@@ -145,22 +110,13 @@ std::vector<OpCase> build_cases(int64_t n) {
   };
   // AlexNet (Krizhevsky et al. 2012), both columns together; conv2/4/5 are grouped.
   add_conv(cases, "alexnet", "conv1", {n, 3, 227, 227}, {96, 3, 11, 11}, conv(4, 0, 1));
-  add_lrn(cases, "alexnet", "norm1", {n, 96, 55, 55});
-  add_maxpool(cases, "alexnet", "pool1", {n, 96, 55, 55}, {3, 3, 2, 2, 0, 0});
   add_conv(cases, "alexnet", "conv2", {n, 96, 27, 27}, {256, 48, 5, 5}, conv(1, 2, 2));
-  add_lrn(cases, "alexnet", "norm2", {n, 256, 27, 27});
-  add_maxpool(cases, "alexnet", "pool2", {n, 256, 27, 27}, {3, 3, 2, 2, 0, 0});
   add_conv(cases, "alexnet", "conv3", {n, 256, 13, 13}, {384, 256, 3, 3}, conv(1, 1, 1));
   add_conv(cases, "alexnet", "conv4", {n, 384, 13, 13}, {384, 192, 3, 3}, conv(1, 1, 2));
   add_conv(cases, "alexnet", "conv5", {n, 384, 13, 13}, {256, 192, 3, 3}, conv(1, 1, 2));
-  add_maxpool(cases, "alexnet", "pool5", {n, 256, 13, 13}, {3, 3, 2, 2, 0, 0});
   add_linear(cases, "alexnet", "fc6", n, 9216, 4096);
   add_linear(cases, "alexnet", "fc7", n, 4096, 4096);
   add_linear(cases, "alexnet", "fc8", n, 4096, 1000);
-  cases.push_back({"alexnet", "fc7", "relu_forward", {{Shape{n, 4096}}, {Shape{n, 4096}}}, 0, 2.0 * n * 4096 * 4,
-                   nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_relu_forward(cl, t[0], t[1]);
-                   }});
   cases.push_back({"alexnet", "loss", "softmax_xent_forward", {{Shape{n, 1000}}, {Shape{n}, true, 1000}, {Shape{1}}},
                    0, double(n) * 1000 * 4, nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
                      return record_softmax_xent_forward(cl, t[0], t[1], {t[2], {}, {}, {}});
@@ -168,7 +124,6 @@ std::vector<OpCase> build_cases(int64_t n) {
   // ResNet-50 (He et al. 2016, torchvision's v1.5 with the stride on the 3x3).
   add_conv(cases, "resnet50", "conv1", {n, 3, 224, 224}, {64, 3, 7, 7}, conv(2, 3, 1));
   add_batchnorm(cases, "resnet50", "bn1", {n, 64, 112, 112});
-  add_maxpool(cases, "resnet50", "maxpool", {n, 64, 112, 112}, {3, 3, 2, 2, 1, 1});
   add_conv(cases, "resnet50", "layer1.0.conv1 (1x1)", {n, 64, 56, 56}, {64, 64, 1, 1}, conv(1, 0, 1));
   add_conv(cases, "resnet50", "layer1.0.conv2 (3x3)", {n, 64, 56, 56}, {64, 64, 3, 3}, conv(1, 1, 1));
   add_conv(cases, "resnet50", "layer1.0.conv3 (1x1)", {n, 64, 56, 56}, {256, 64, 1, 1}, conv(1, 0, 1));
@@ -196,7 +151,36 @@ std::vector<OpCase> build_cases(int64_t n) {
   return cases;
 }
 
-std::string shape_list(const OpCase& c) {
+// The entries above as op cases (bench only: their references are not attached yet).
+std::vector<cases::OpCase> as_cases(const std::vector<OpCase>& legacy) {
+  std::vector<cases::OpCase> out;
+  for (const OpCase& oc : legacy) {
+    cases::OpCase c;
+    c.op = oc.op, c.name = oc.op, c.model = oc.model, c.layer = oc.layer;
+    c.test = false;
+    const size_t count = oc.tensors.size();
+    for (size_t i = 0; i < count; ++i) {
+      const TensorSpec& t = oc.tensors[i];
+      c.tensors.push_back({"t" + std::to_string(i), t.shape, t.labels ? cases::labels(t.classes) : cases::uniform()});
+    }
+    const bool workspace = bool(oc.workspace);
+    auto in_order = [count, workspace](const cases::Views& v) {
+      std::vector<TensorView> t;
+      for (size_t i = 0; i < count; ++i) t.push_back(v.at("t" + std::to_string(i)));
+      if (workspace) t.push_back(v.at("workspace"));
+      return t;
+    };
+    if (oc.setup)
+      c.steps.push_back({"setup", [f = oc.setup, in_order](CommandList& cl, const cases::Views& v) { return f(cl, in_order(v)); }});
+    c.steps.push_back({oc.op, [f = oc.record, in_order](CommandList& cl, const cases::Views& v) { return f(cl, in_order(v)); },
+                       true, oc.flops, oc.bytes});
+    c.workspace = oc.workspace;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string shape_list(const cases::OpCase& c) {
   std::string s;
   for (size_t i = 0; i < c.tensors.size() && i < 2; ++i) s += (i ? " " : "") + c.tensors[i].shape.str();
   return s;
@@ -223,96 +207,61 @@ int bench_ops(const OpsConfig& cfg) {
   nlohmann::ordered_json out = {{"schema", kBenchSchema}, {"benchmark", "ops"}, {"device", c.caps().name}, {"driver", c.caps().driver_name},
                                 {"batch", batch}, {"iters", iters}, {"results", nlohmann::ordered_json::array()}};
   if (!json)
-    fmt::print("ops at batch {} on {} ({}), median of {} after {} warm-up\n{:<9} {:<30} {:<30} {:>10} {:>12}\n", batch,
+    fmt::print("ops at batch {} on {} ({}), median of {} after {} warm-up\n{:<18} {:<30} {:<34} {:>10} {:>12}\n", batch,
                c.caps().name, c.caps().driver_name, iters, warmup, "model", "layer", "op", "median ms", "rate");
-  std::mt19937 rng(1);
+  std::vector<cases::OpCase> all = cases::all_cases(batch);
+  for (cases::OpCase& legacy : as_cases(build_cases(batch))) all.push_back(std::move(legacy));
   int failures = 0;
-  for (const OpCase& oc : build_cases(batch)) {
-    if (!filter.empty() && (oc.model + " " + oc.layer + " " + oc.op).find(filter) == std::string::npos) continue;
-    auto fail = [&](const Error& e) {
-      ++failures;
-      fmt::print(stderr, "vknn bench ops: {} {} {}: {}\n", oc.model, oc.layer, oc.op, e.what());
-    };
-    std::vector<Buffer> buffers;
-    std::vector<TensorView> views;
-    bool ok = true;
-    for (const TensorSpec& t : oc.tensors) {
-      auto b = Buffer::create(c, t.shape.bytes());
-      if (!b.ok()) {
-        fail(b.error());
-        ok = false;
-        break;
-      }
-      std::vector<float> data(size_t(t.shape.numel()));
-      if (t.labels) {
-        for (auto& x : data) {
-          const int32_t label = int32_t(rng() % uint32_t(t.classes));
-          std::memcpy(&x, &label, 4);
-        }
-      } else {
-        std::uniform_real_distribution<float> d(-1, 1);
-        for (auto& x : data) x = d(rng);
-      }
-      if (auto s = c.upload(b->ref(), data.data(), t.shape.bytes()); !s.ok()) {
-        fail(s.error());
-        ok = false;
-        break;
-      }
-      views.push_back({b->ref(), t.shape});
-      buffers.push_back(std::move(b).value());
-    }
-    if (!ok) continue;
-    if (oc.workspace) {
-      auto bytes = oc.workspace(c);
-      if (!bytes.ok()) {
-        fail(bytes.error());
+  for (const cases::OpCase& oc : all) {
+    if (oc.model.empty() || !oc.bench) continue;
+    for (size_t step = 0; step < oc.steps.size(); ++step) {
+      const cases::Step& st = oc.steps[step];
+      if (!st.bench) continue;
+      if (!filter.empty() && (oc.model + " " + oc.layer + " " + st.name).find(filter) == std::string::npos) continue;
+      auto fail = [&](const Error& e) {
+        ++failures;
+        fmt::print(stderr, "vknn bench ops: {} {} {}: {}\n", oc.model, oc.layer, st.name, e.what());
+      };
+      auto tensors = cases::upload(c, oc, cases::initial_contents(oc));
+      if (!tensors.ok()) {
+        fail(tensors.error());
         continue;
       }
-      views.push_back({});
-      if (*bytes > 0) {
-        auto b = Buffer::create(c, *bytes);
-        if (!b.ok()) {
-          fail(b.error());
+      auto record = [&](size_t first, size_t last) -> Result<CommandList> {
+        VKNN_ASSIGN(CommandList cl, CommandList::create(c));
+        VKNN_TRY(cl.begin());
+        VKNN_TRY(cases::record_steps(cl, oc, tensors->views, first, last));
+        VKNN_TRY(cl.end());
+        return cl;
+      };
+      if (step > 0) {  // the steps before, once: a forward whose saved state a backward needs
+        auto setup = record(0, step);
+        if (!setup.ok() || !setup->run().ok()) {
+          fail(setup.ok() ? make_error(Errc::vulkan, "setup run failed") : setup.error());
           continue;
         }
-        views.back().buffer = b->ref();
-        buffers.push_back(std::move(b).value());
       }
-    }
-    auto record = [&](const auto& fn) -> Result<CommandList> {
-      VKNN_ASSIGN(CommandList cl, CommandList::create(c));
-      VKNN_TRY(cl.begin());
-      VKNN_TRY(fn(cl, views));
-      VKNN_TRY(cl.end());
-      return cl;
-    };
-    if (oc.setup) {
-      auto setup = record(oc.setup);
-      if (!setup.ok() || !setup->run().ok()) {
-        fail(setup.ok() ? make_error(Errc::vulkan, "setup run failed") : setup.error());
+      auto cl = record(step, step + 1);
+      if (!cl.ok()) {
+        fail(cl.error());
         continue;
       }
+      auto times = time_list(*cl, warmup, iters);
+      if (!times.ok()) {
+        fail(times.error());
+        continue;
+      }
+      const double ms = times->median_ms;
+      const double rate = st.flops > 0 ? st.flops / (ms * 1e6) : st.bytes / (ms * 1e6);
+      const char* unit = st.flops > 0 ? "GFLOP/s" : "GB/s";
+      if (json)
+        out["results"].push_back({{"model", oc.model}, {"layer", oc.layer}, {"op", st.name}, {"shapes", shape_list(oc)},
+                                  {"median_ms", ms}, {"p90_ms", times->p90_ms}, {"min_ms", times->min_ms},
+                                  {st.flops > 0 ? "gflops" : "gbytes_per_s", rate}});
+      else
+        fmt::print("{:<18} {:<30} {:<34} {:>10.3f} {:>7.2f} {}\n", oc.model, oc.layer, st.name, ms, rate, unit);
+      std::fflush(stdout);
     }
-    auto cl = record(oc.record);
-    if (!cl.ok()) {
-      fail(cl.error());
-      continue;
-    }
-    auto st = time_list(*cl, warmup, iters);
-    if (!st.ok()) {
-      fail(st.error());
-      continue;
-    }
-    const double ms = st->median_ms;
-    const double rate = oc.flops > 0 ? oc.flops / (ms * 1e6) : oc.bytes / (ms * 1e6);
-    const char* unit = oc.flops > 0 ? "GFLOP/s" : "GB/s";
-    if (json)
-      out["results"].push_back({{"model", oc.model}, {"layer", oc.layer}, {"op", oc.op}, {"shapes", shape_list(oc)},
-                                {"median_ms", ms}, {"p90_ms", st->p90_ms}, {"min_ms", st->min_ms},
-                                {oc.flops > 0 ? "gflops" : "gbytes_per_s", rate}});
-    else
-      fmt::print("{:<9} {:<30} {:<30} {:>10.3f} {:>7.2f} {}\n", oc.model, oc.layer, oc.op, ms, rate, unit);
-    std::fflush(stdout);
   }
   if (json) fmt::print("{}\n", out.dump());
   return failures ? 1 : 0;

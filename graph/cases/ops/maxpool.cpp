@@ -1,0 +1,108 @@
+// Max pooling: values, the exact argmax (tie rule included: some cases round x so that windows
+// hold many ties), the gathered backward (plain and accumulating), floor and ceil mode, and
+// the AlexNet, ResNet and GoogLeNet pools.
+#include "vknn/cases/case.h"
+#include "vknn/ops/maxpool.h"
+
+#include <fmt/format.h>
+
+namespace vknn::cases {
+namespace {
+
+struct Where {
+  std::string model, layer;
+  bool test = true, bench = true;
+};
+
+// quantize > 0: x rounded to multiples of 1/quantize, so that windows hold many ties (the
+// central differences leave those cases out: a tie has no derivative).
+void add(std::vector<OpCase>& out, const Pool2dParams& p, const Shape& s, uint32_t seed, float quantize = 0,
+         Where where = {}) {
+  const Shape y = *pool2d_output_shape("maxpool", p, s);
+  OpCase c;
+  c.name = fmt::format("{} kernel {}x{} stride {}x{} pad {}x{}{}{}", s.str(), p.kernel_h, p.kernel_w, p.stride_h,
+                       p.stride_w, p.pad_h, p.pad_w, p.ceil_mode ? " ceil" : "", quantize > 0 ? " ties" : "");
+  c.model = where.model, c.layer = where.layer, c.test = where.test, c.bench = where.bench;
+  c.params = p;
+  c.seed = seed;
+  Fill x = uniform(-2, 2);
+  x.quantize = quantize;
+  c.tensors = {{"x", s, x},           {"y", y, uniform()},  {"argmax", y, zeros()},
+               {"dy", y, uniform()},  {"dx", s, uniform()}, {"dx_acc", s, uniform()}};
+  const double bytes = double(s.bytes() + 2 * y.bytes());
+  c.steps = {
+      {"maxpool_forward",
+       [p](CommandList& cl, const Views& v) { return record_maxpool_forward(cl, p, v.at("x"), v.at("y"), v.at("argmax")); },
+       true, 0, bytes},
+      {"maxpool_backward",
+       [p](CommandList& cl, const Views& v) {
+         return record_maxpool_backward(cl, p, v.at("argmax"), v.at("dy"), v.at("dx"), false);
+       },
+       true, 0, bytes},
+      {"maxpool_backward (accumulate)",
+       [p](CommandList& cl, const Views& v) {
+         return record_maxpool_backward(cl, p, v.at("argmax"), v.at("dy"), v.at("dx_acc"), true);
+       }},
+  };
+  Check argmax{"argmax", "argmax"};
+  argmax.exact_int32 = true;
+  c.checks = {{"y", "y", {0, 0}}, argmax, {"dx", "dx"}, {"dx_acc", "dx", {}, true}};  // a maximum is exact
+  if (quantize == 0) {
+    c.gradients = {{"x", "dx"}};
+    c.loss = {{"y", "dy"}};
+  }
+  c.shaders = {ShaderId::maxpool_forward, ShaderId::maxpool_backward};
+  out.push_back(std::move(c));
+}
+
+Pool2dParams ceil(Pool2dParams p) {
+  p.ceil_mode = true;
+  return p;
+}
+
+}  // namespace
+
+std::vector<OpCase> maxpool_cases(int64_t n) {
+  std::vector<OpCase> out;
+  // Tiny and odd shapes.
+  add(out, {1, 1, 1, 1}, {1, 1, 1, 1}, 1);
+  add(out, {1, 1, 1, 1}, {1, 3, 2, 3}, 2);
+  add(out, {3, 3, 1, 1, 1, 1}, {1, 1, 1, 1}, 3);  // a 1x1 image, padded: the element itself
+  add(out, {3, 3, 2, 2}, {2, 3, 7, 9}, 4);
+  add(out, {3, 3, 2, 2, 1, 1}, {1, 3, 5, 6}, 5);
+  add(out, {2, 2, 2, 2}, {2, 3, 5, 7}, 6);
+  add(out, {3, 2, 1, 3, 1, 1}, {1, 2, 6, 10}, 7);
+  add(out, {5, 5, 3, 3, 2, 2}, {1, 1, 17, 13}, 8);
+  add(out, {3, 2, 1, 2, 1, 0}, {1, 1, 4, 5}, 9);  // rectangular kernel and stride
+  // Ceil mode's clipped last windows.
+  add(out, ceil({3, 3, 2, 2, 1, 1}), {1, 1, 1, 1}, 41);
+  add(out, ceil({2, 2, 2, 2}), {2, 3, 5, 7}, 42);  // last row and column of one element
+  add(out, ceil({3, 3, 2, 2}), {1, 2, 8, 6}, 43);
+  add(out, ceil({3, 3, 2, 2, 1, 1}), {1, 3, 6, 9}, 44);
+  add(out, ceil({3, 3, 3, 3, 1, 1}), {1, 2, 5, 7}, 45);  // a window that would start in the padding is dropped
+  add(out, ceil({3, 2, 2, 3, 1, 1}), {1, 2, 10, 11}, 46);
+  add(out, ceil({3, 2, 3, 2, 1, 1}), {1, 1, 5, 10}, 48);
+  // Many ties: the argmax must agree with the reference exactly.
+  add(out, ceil({3, 3, 2, 2}), {2, 4, 13, 12}, 47, 1.0f);
+  add(out, {3, 3, 2, 2}, {2, 4, 13, 13}, 10, 2.0f);
+  add(out, {3, 3, 2, 2, 1, 1}, {1, 4, 12, 11}, 11, 1.0f);
+  // AlexNet 55->27, 27->13, 13->6 and the ResNet stem 112->56: timed at the benchmark's batch,
+  // tested at batch 2 where a second image matters.
+  const Pool2dParams alex{3, 3, 2, 2}, stem{3, 3, 2, 2, 1, 1};
+  add(out, alex, {n, 96, 55, 55}, 21, 0, {"alexnet", "pool1"});
+  add(out, alex, {n, 256, 27, 27}, 22, 0, {"alexnet", "pool2", false});
+  add(out, alex, {2, 256, 27, 27}, 22, 0, {"alexnet", "pool2 (batch 2)", true, false});
+  add(out, alex, {n, 256, 13, 13}, 23, 0, {"alexnet", "pool5", false});
+  add(out, alex, {2, 256, 13, 13}, 23, 0, {"alexnet", "pool5 (batch 2)", true, false});
+  add(out, stem, {n, 64, 112, 112}, 31, 0, {"resnet50", "maxpool", false});
+  add(out, stem, {2, 64, 112, 112}, 31, 0, {"resnet50", "maxpool (batch 2)", true, false});
+  // GoogLeNet's ceil-mode pools 112->56, 56->28, 28->14, 14->7, and an inception pool branch.
+  add(out, ceil(alex), {1, 64, 112, 112}, 51, 0, {"googlenet", "maxpool1", true, false});
+  add(out, ceil(alex), {2, 192, 56, 56}, 52, 0, {"googlenet", "maxpool2", true, false});
+  add(out, ceil(alex), {1, 480, 28, 28}, 53, 0, {"googlenet", "maxpool3", true, false});
+  add(out, ceil({2, 2, 2, 2}), {2, 832, 14, 14}, 54, 0, {"googlenet", "maxpool4", true, false});
+  add(out, ceil({3, 3, 1, 1, 1, 1}), {1, 192, 28, 28}, 55, 0, {"googlenet", "inception3a.branch4 pool", true, false});
+  return out;
+}
+
+}  // namespace vknn::cases

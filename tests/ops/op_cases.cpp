@@ -1,0 +1,137 @@
+// The device driver of the op cases, and shader coverage: every embedded shader is claimed
+// by a tested case of an op whose reference is attached, or is named below with the suite
+// that checks it outside the op cases.
+#include "op_cases.h"
+
+#include "vknn/engine/dispatch_trace.h"
+
+#include <map>
+#include <set>
+
+using namespace vknn;
+using namespace vknn::test;
+
+namespace vknn::test {
+namespace {
+
+std::set<std::string>& registered() {
+  static std::set<std::string> ops;
+  return ops;
+}
+
+std::string shader_list(const std::set<ShaderId>& ids) {
+  std::string s;
+  for (ShaderId id : ids) s += std::string(s.empty() ? "" : ", ") + shader_name(id);
+  return s.empty() ? "none" : s;
+}
+
+void check_case(const cases::OpCase& c, ref::CaseReference reference) {
+  CAPTURE(c.title());
+  const auto contents = cases::initial_contents(c);
+  const ref::Tensors want = reference(c, ref::to_double(contents));
+  auto tensors = cases::upload(gpu(), c, contents);
+  REQUIRE_OK(tensors);
+  DispatchTrace trace;
+  run_recorded([&](CommandList& cl) { REQUIRE_OK(cases::record_steps(cl, c, tensors->views, 0, c.steps.size())); });
+  for (const cases::Check& k : c.checks) {
+    const TensorView& v = tensors->views.at(k.tensor);
+    const auto got = read_back(v.buffer, size_t(v.shape.numel()));
+    const std::string what = c.title() + ": " + k.tensor;
+    const auto& expect = want.at(k.expect);
+    if (k.exact_int32) {
+      const auto ints = ref::as_int32(got);
+      REQUIRE(ints.size() == expect.size());
+      size_t wrong = 0;
+      for (size_t i = 0; i < ints.size(); ++i) wrong += double(ints[i]) != expect[i];
+      CHECK_MESSAGE(wrong == 0, what << ": " << wrong << " of " << ints.size() << " indices differ");
+    } else {
+      check_close(got, k.accumulate ? plus(expect, contents.at(k.tensor)) : expect, {k.tol.abs, k.tol.rel}, what);
+    }
+  }
+  const std::set<ShaderId> ran(trace.shaders().begin(), trace.shaders().end());
+  const std::set<ShaderId> claimed(c.shaders.begin(), c.shaders.end());
+  CHECK_MESSAGE(ran == claimed, c.title() << " dispatched " << shader_list(ran) << " but claims "
+                                          << shader_list(claimed));
+}
+
+}  // namespace
+
+bool register_device_reference(const char* op) { return registered().insert(op).second; }
+
+void check_cases_on_device(const std::string& op, ref::CaseReference reference, bool layers) {
+  int ran = 0;
+  for (const cases::OpCase& c : cases::op_cases(op, 1)) {
+    if (!c.test || c.model.empty() == layers) continue;
+    check_case(c, reference);
+    ++ran;
+  }
+  CHECK_MESSAGE(ran > 0, op << " has no tested case " << (layers ? "at a real layer" : "at odd shapes"));
+}
+
+}  // namespace vknn::test
+
+namespace {
+
+// Shaders checked against a reference outside the op cases, with the suite that does it.
+// An op's shaders belong in its case file instead; this table only shrinks.
+const std::map<std::string, std::string> kCheckedElsewhere = {
+    {"engine_test_axpb", "tests/engine/test_commands.cpp"},
+    {"probe_fma", "tests/engine/test_probes.cpp"},
+    {"probe_copy", "tests/engine/test_probes.cpp"},
+    {"probe_copy_wide", "tests/engine/test_probes.cpp"},
+    {"matmul_register", "tests/engine/test_matmul.cpp"},
+    {"matmul_shared", "tests/engine/test_matmul.cpp"},
+    {"matmul_rows_dot", "tests/engine/test_matmul.cpp"},
+    {"matmul_columns", "tests/engine/test_matmul.cpp"},
+    {"conv2d_forward_register", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_forward_shared", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_backward_data_register", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_backward_data_shared", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_backward_weight_register", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_backward_weight_shared", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_split_reduce", "tests/ops/test_conv2d.cpp (long weight-gradient reductions)"},
+    {"conv2d_bias_grad", "tests/ops/test_conv2d.cpp (bias gradients)"},
+    {"linear_forward_gemv", "tests/ops/test_linear.cpp (batch 1..8 forward)"},
+    {"linear_forward_gemv64", "tests/ops/test_linear.cpp (batch 1..8 forward, IN even)"},
+    {"linear_sum_rows", "tests/ops/test_linear.cpp (bias gradient, sum_rows, channel_sum)"},
+    {"add_forward", "tests/ops/test_add.cpp"},
+    {"add_backward", "tests/ops/test_add.cpp"},
+    {"add_scaled", "tests/ops/test_add.cpp (copy, accumulate, scale)"},
+    {"concat_copy", "tests/ops/test_concat.cpp"},
+    {"dropout_apply", "tests/ops/test_dropout.cpp"},
+    {"softmax_xent_forward", "tests/ops/test_softmax_xent.cpp"},
+    {"softmax_xent_backward", "tests/ops/test_softmax_xent.cpp"},
+    {"sgd_update", "tests/ops/test_sgd.cpp"},
+    {"adamw_update", "tests/ops/test_adamw.cpp"},
+    {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
+    {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
+    {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},
+    {"batchnorm_backward", "tests/ops/test_batchnorm.cpp"},
+    {"batchnorm_moments", "tests/ops/test_batchnorm.cpp (synchronized kernels; tests/graph/test_sync_batchnorm.cpp)"},
+    {"batchnorm_backward_reduce", "tests/ops/test_batchnorm.cpp (synchronized kernels)"},
+};
+
+}  // namespace
+
+TEST_CASE("coverage: every shader is claimed by a tested case whose op has its reference attached") {
+  std::set<std::string> claimed;
+  for (const cases::OpCase& c : cases::all_cases(1)) {
+    if (!c.test) continue;
+    CHECK_MESSAGE(registered().count(c.op) == 1, c.op << " has cases: add VKNN_CASES_ON_DEVICE(" << c.op
+                                                      << ", ...) to tests/ops/test_" << c.op << ".cpp");
+    for (ShaderId id : c.shaders) claimed.insert(shader_name(id));
+  }
+  for (uint32_t i = 0; i < kShaderCount; ++i) {
+    const std::string name = shader_name(ShaderId(i));
+    CAPTURE(name);
+    const bool elsewhere = kCheckedElsewhere.count(name) == 1;
+    CHECK_MESSAGE(claimed.count(name) + elsewhere == 1,
+                  (elsewhere ? "claimed by a case: remove it from kCheckedElsewhere"
+                             : "no tested case claims it: add it to the shaders of the case that dispatches it"));
+  }
+  for (const auto& [name, where] : kCheckedElsewhere) {
+    bool exists = false;
+    for (uint32_t i = 0; i < kShaderCount; ++i) exists |= name == shader_name(ShaderId(i));
+    CHECK_MESSAGE(exists, name << " is not a shader (any more): remove it from kCheckedElsewhere");
+  }
+}
