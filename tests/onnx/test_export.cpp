@@ -137,16 +137,14 @@ TEST_CASE("onnx export round trip resnet50 at 64x64") { round_trip(builtin("resn
 
 // torchvision models as PyTorch wrote them (the import tests' fixtures), imported, exported by
 // vknn and imported again: shufflenet's channel shuffles, splits and concats; mobilenet_v3's
-// HardSwish, HardSigmoid and squeeze-excitation products; resnet18's batch norms with
-// PyTorch's running statistics.
+// HardSwish, HardSigmoid and squeeze-excitation products. (resnet18 with its batch norms
+// passes too, but takes 47 s on a CPU driver at its fixture's 224x224; the built-in ResNet-50
+// above has batch norms with non-trivial running statistics.)
 TEST_CASE("onnx export round trip torchvision shufflenet_v2_x0_5") {
   round_trip(builtin((onnx_fixture("shufflenet_v2_x0_5") / "model.onnx").string()));
 }
 TEST_CASE("onnx export round trip torchvision mobilenet_v3_small") {
   round_trip(builtin((onnx_fixture("mobilenet_v3_small") / "model.onnx").string()));
-}
-TEST_CASE("onnx export round trip torchvision resnet18_bn") {
-  round_trip(builtin((onnx_fixture("resnet18_bn") / "model.onnx").string()));
 }
 
 }  // namespace vknn::test
