@@ -94,7 +94,8 @@ Run setup(CLI::App& app) {
   auto c = std::make_shared<ExportConfig>();
   app.add_option("--model", c->model, fmt::format("network: {}", onnx::model_choices()))->type_name("MODEL")->required();
   app.add_option("--weights", c->weights,
-                 "safetensors weights or checkpoint to write (default: the model's initial weights, seed 1)")
+                 "safetensors weights or checkpoint to write (default: the model's initial weights: a built-in's "
+                 "drawn with seed 1, as an untrained run starts; an ONNX file's own)")
       ->type_name("FILE");
   app.add_option("--onnx", c->onnx, "the ONNX file to write (replaced atomically)")->type_name("FILE")->required();
   add_int(app, "--input-size", c->input_size,
