@@ -36,6 +36,8 @@ uint64_t name_hash(const std::string& s) {
   return h;
 }
 
+}  // namespace
+
 std::vector<float> initial_values(const TensorDesc& d, uint64_t seed) {
   std::vector<float> v(size_t(d.shape.numel()), 0.0f);
   std::mt19937_64 rng(seed ^ name_hash(d.name));
@@ -59,8 +61,6 @@ std::vector<float> initial_values(const TensorDesc& d, uint64_t seed) {
   }
   return v;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& graph, ExecutorOptions options) {
   VKNN_TRY(graph.status());  // a graph whose wiring was refused

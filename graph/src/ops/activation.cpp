@@ -149,4 +149,9 @@ TensorId activation(Graph& g, TensorId x, const ActivationParams& p, const std::
   return y;
 }
 
+const ActivationParams* activation_params(const Node& n) {
+  const auto* a = dynamic_cast<const ActivationNode*>(n.op.get());
+  return a ? &a->p : nullptr;
+}
+
 }  // namespace vknn

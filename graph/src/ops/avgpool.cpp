@@ -152,4 +152,14 @@ TensorId global_avgpool(Graph& g, TensorId x, const std::string& name) {
   return y;
 }
 
+const AvgPool2dParams* avgpool_params(const Node& n) {
+  const auto* a = dynamic_cast<const AvgPoolNode*>(n.op.get());
+  return a && !a->global ? &a->p : nullptr;
+}
+
+bool is_global_avgpool(const Node& n) {
+  const auto* a = dynamic_cast<const AvgPoolNode*>(n.op.get());
+  return a && a->global;
+}
+
 }  // namespace vknn

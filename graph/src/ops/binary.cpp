@@ -234,4 +234,10 @@ TensorId binary(Graph& g, BinaryOp op, TensorId a, TensorId b, const std::string
   return y;
 }
 
+std::optional<BinaryOp> binary_op(const Node& n) {
+  const auto* b = dynamic_cast<const BinaryNode*>(n.op.get());
+  if (!b) return std::nullopt;
+  return b->op;
+}
+
 }  // namespace vknn

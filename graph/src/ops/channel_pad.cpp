@@ -121,4 +121,9 @@ TensorId channel_pad(Graph& g, TensorId x, const ChannelPadParams& p, const std:
   return y;
 }
 
+const ChannelPadParams* channel_pad_params(const Node& n) {
+  const auto* c = dynamic_cast<const ChannelPadNode*>(n.op.get());
+  return c ? &c->p : nullptr;
+}
+
 }  // namespace vknn

@@ -110,4 +110,9 @@ TensorId channel_shuffle(Graph& g, TensorId x, const ChannelShuffleParams& p, co
   return y;
 }
 
+const ChannelShuffleParams* channel_shuffle_params(const Node& n) {
+  const auto* c = dynamic_cast<const ChannelShuffleNode*>(n.op.get());
+  return c ? &c->p : nullptr;
+}
+
 }  // namespace vknn

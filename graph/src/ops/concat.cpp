@@ -243,4 +243,14 @@ std::vector<TensorId> split(Graph& g, TensorId x, const std::vector<int64_t>& ch
   return outs;
 }
 
+bool is_concat(const Node& n) {
+  const auto* c = dynamic_cast<const ConcatNode*>(n.op.get());
+  return c && !c->is_split;
+}
+
+bool is_split(const Node& n) {
+  const auto* c = dynamic_cast<const ConcatNode*>(n.op.get());
+  return c && c->is_split;
+}
+
 }  // namespace vknn

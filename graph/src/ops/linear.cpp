@@ -285,4 +285,9 @@ TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias, const Line
   return y;
 }
 
+const LinearParams* linear_params(const Node& n) {
+  const auto* l = dynamic_cast<const LinearNode*>(n.op.get());
+  return l ? &l->p : nullptr;
+}
+
 }  // namespace vknn

@@ -139,4 +139,9 @@ TensorId lrn(Graph& g, TensorId x, const LrnParams& p, const std::string& name) 
   return y;
 }
 
+const LrnParams* lrn_params(const Node& n) {
+  const auto* l = dynamic_cast<const LrnNode*>(n.op.get());
+  return l ? &l->p : nullptr;
+}
+
 }  // namespace vknn

@@ -120,4 +120,9 @@ TensorId maxpool(Graph& g, TensorId x, const Pool2dParams& p, const std::string&
   return y;
 }
 
+const Pool2dParams* maxpool_params(const Node& n) {
+  const auto* m = dynamic_cast<const MaxPoolNode*>(n.op.get());
+  return m ? &m->p : nullptr;
+}
+
 }  // namespace vknn

@@ -42,4 +42,8 @@ TensorId flatten(Graph& g, TensorId x, const std::string& name) {
   return reshape(g, x, Shape{s[0], s.numel() / s[0]}, name);
 }
 
+bool is_reshape(const Node& n) {
+  return dynamic_cast<const ReshapeNode*>(n.op.get()) != nullptr;
+}
+
 }  // namespace vknn

@@ -89,6 +89,11 @@ struct NodeTiming {
   double flops = 0;
 };
 
+// The values a parameter or state tensor starts with in an executor made with this seed
+// (ExecutorOptions::seed): its Init, drawn from the seed and the tensor's name. No device is
+// needed, so a tool can write a model's initial weights without one.
+std::vector<float> initial_values(const TensorDesc& d, uint64_t seed);
+
 class Executor {
  public:
   // Plans, allocates, initializes parameters and state (Init, drawn from the seed), and

@@ -50,4 +50,7 @@ Status record_activation_backward(CommandList& cl, const ActivationParams& p, co
 // Graph builder: y = f(x) (a new tensor; x is kept for the backward).
 TensorId activation(Graph& g, TensorId x, const ActivationParams& p, const std::string& name = "act");
 
+// The parameters of an activation node (forward), or null for any other node.
+const ActivationParams* activation_params(const Node& n);
+
 }  // namespace vknn

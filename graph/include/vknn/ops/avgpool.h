@@ -34,4 +34,9 @@ Status record_global_avgpool_backward(CommandList& cl, const TensorView& dy, con
 TensorId avgpool(Graph& g, TensorId x, const AvgPool2dParams& p, const std::string& name = "avgpool");
 TensorId global_avgpool(Graph& g, TensorId x, const std::string& name = "avgpool");
 
+// The parameters of a forward avgpool node, or null for any other node (a global one too).
+const AvgPool2dParams* avgpool_params(const Node& n);
+// Whether n is a forward global_avgpool node.
+bool is_global_avgpool(const Node& n);
+
 }  // namespace vknn

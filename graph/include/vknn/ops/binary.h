@@ -36,4 +36,7 @@ Status record_binary_backward(CommandList& cl, BinaryOp op, const TensorView& a,
 // Graph builder: y = a op b, broadcast.
 TensorId binary(Graph& g, BinaryOp op, TensorId a, TensorId b, const std::string& name = "binary");
 
+// The op of a forward binary node, or nothing for any other node.
+std::optional<BinaryOp> binary_op(const Node& n);
+
 }  // namespace vknn

@@ -34,4 +34,7 @@ Status record_channel_pad_backward(CommandList& cl, const ChannelPadParams& p, c
 // Graph builder: y = channel_pad(x); a failed check fails the graph.
 TensorId channel_pad(Graph& g, TensorId x, const ChannelPadParams& p, const std::string& name = "channel_pad");
 
+// The parameters of a forward channel_pad node, or null for any other node.
+const ChannelPadParams* channel_pad_params(const Node& n);
+
 }  // namespace vknn

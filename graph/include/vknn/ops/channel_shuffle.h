@@ -32,4 +32,7 @@ Status record_channel_shuffle_backward(CommandList& cl, const ChannelShufflePara
 TensorId channel_shuffle(Graph& g, TensorId x, const ChannelShuffleParams& p,
                          const std::string& name = "channel_shuffle");
 
+// The parameters of a forward channel_shuffle node, or null for any other node.
+const ChannelShuffleParams* channel_shuffle_params(const Node& n);
+
 }  // namespace vknn

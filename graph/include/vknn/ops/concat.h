@@ -40,4 +40,9 @@ std::vector<TensorId> split(Graph& g, TensorId x, const std::vector<int64_t>& ch
 // A node that fills its one output with a constant (no inputs).
 std::shared_ptr<const OpNode> make_fill_node(float value);
 
+// Whether n is a concat node, or a split node (the builder's, or one that is a concat's
+// backward: look at the node's phase to tell them apart).
+bool is_concat(const Node& n);
+bool is_split(const Node& n);
+
 }  // namespace vknn

@@ -56,4 +56,7 @@ Status record_channel_sum(CommandList& cl, const TensorView& x, const TensorView
 TensorId linear(Graph& g, TensorId x, TensorId weight, TensorId bias, const LinearParams& p = {},
                 const std::string& name = "linear");
 
+// The parameters of a forward linear node (inputs x, weight[, bias]), or null for any other node.
+const LinearParams* linear_params(const Node& n);
+
 }  // namespace vknn

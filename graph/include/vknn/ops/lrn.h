@@ -41,4 +41,7 @@ Status record_lrn_backward(CommandList& cl, const LrnParams& p, const TensorView
 // Graph builder: y = lrn(x); the node also keeps `scale` for the backward.
 TensorId lrn(Graph& g, TensorId x, const LrnParams& p, const std::string& name = "lrn");
 
+// The parameters of a forward lrn node, or null for any other node.
+const LrnParams* lrn_params(const Node& n);
+
 }  // namespace vknn

@@ -40,4 +40,7 @@ Status record_maxpool_backward(CommandList& cl, const Pool2dParams& p, const Ten
 // Graph builder: y = maxpool(x); the node also keeps the int32 argmax for the backward.
 TensorId maxpool(Graph& g, TensorId x, const Pool2dParams& p, const std::string& name = "maxpool");
 
+// The parameters of a forward maxpool node (outputs y, argmax), or null for any other node.
+const Pool2dParams* maxpool_params(const Node& n);
+
 }  // namespace vknn

@@ -11,4 +11,8 @@ TensorId reshape(Graph& g, TensorId x, Shape shape, const std::string& name = "r
 // (N, ...) -> (N, product of the rest)
 TensorId flatten(Graph& g, TensorId x, const std::string& name = "flatten");
 
+// Whether n is a reshape node (the builder's, or the copy that is its backward: look at the
+// node's phase to tell them apart).
+bool is_reshape(const Node& n);
+
 }  // namespace vknn
