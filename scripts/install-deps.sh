@@ -13,6 +13,8 @@ packages=(
   libssl-dev
   # data-parallel training (dist/) and its tests under mpirun
   libopenmpi-dev openmpi-bin
+  # the multi-host test: two network namespaces joined by a veth pair (ip netns)
+  iproute2
   # ONNX tests: models written at test time by PyTorch, and ONNX's own node tests
   python3-torch python3-torchvision python3-onnx python3-numpy python3-pil libonnx-testdata
   # scripts/test-fuzz.sh: the libFuzzer targets are built with Clang 14 and its sanitizer runtimes

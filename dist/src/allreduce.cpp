@@ -1,6 +1,7 @@
 #include "vknn/dist/allreduce.h"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
 namespace vknn::dist {
@@ -66,19 +67,30 @@ std::vector<GradientBucket> plan_buckets(const Graph& g, uint64_t bucket_bytes) 
     if (last_writer[i] >= 0) order.push_back({last_writer[i], int32_t(i)});
   std::sort(order.begin(), order.end());
   std::vector<GradientBucket> out;
+  std::map<int32_t, size_t> last_on_target;  // of the bucket being filled
+  auto close = [&] {
+    if (out.empty()) return;
+    for (auto [target, k] : last_on_target) out.back().last_nodes.push_back(k);
+    std::sort(out.back().last_nodes.begin(), out.back().last_nodes.end());
+    last_on_target.clear();
+  };
   for (auto [k, i] : order) {
-    if (out.empty() || (bucket_bytes > 0 && out.back().bytes >= bucket_bytes)) out.emplace_back();
+    if (out.empty() || (bucket_bytes > 0 && out.back().bytes >= bucket_bytes)) {
+      close();
+      out.emplace_back();
+    }
     GradientBucket& b = out.back();
     b.grads.push_back(TensorId{i});
     b.bytes += g.tensors()[size_t(i)].shape.bytes();
-    b.last_node = size_t(k);
+    last_on_target[nodes[size_t(k)].target] = size_t(k);  // k grows: the last one stays
   }
+  close();
   return out;
 }
 
 std::vector<size_t> cut_points(const std::vector<GradientBucket>& buckets) {
   std::vector<size_t> out;
-  for (const auto& b : buckets) out.push_back(b.last_node);
+  for (const auto& b : buckets) out.insert(out.end(), b.last_nodes.begin(), b.last_nodes.end());
   return out;
 }
 
@@ -122,7 +134,11 @@ Status GradientAllReducer::before_update(Executor& ex) {
     // wait on its timeline a little, so that the host does not spin on the device's cores.
     while (started < buckets_.size()) {
       const bool nothing_in_flight = finished == started;
-      VKNN_ASSIGN(bool ready, ex.node_done(buckets_[started].last_node, nothing_in_flight ? 20'000'000 : 200'000));
+      bool ready = true;
+      for (size_t k : buckets_[started].last_nodes) {
+        VKNN_ASSIGN(ready, ex.node_done(k, nothing_in_flight ? 20'000'000 : 200'000));
+        if (!ready) break;
+      }
       if (!ready) break;
       const auto c0 = Clock::now();
       float* dst = staging_[started].data();

@@ -5,9 +5,14 @@
 //
 //   dp_train_step run --batch B --steps S --bucket-bytes X --out FILE
 //                     [--timeout-ms T] [--fail-rank R --fail-step S --fail kill|stop]
-//                     [--force-staging 1] [--wide 1] [--model lenet|cifar] [--sync-bn 1]
-//     cifar: the ResNet-8 of cifar.h (n = 1) on 16x16 inputs, 7 batch norms; --sync-bn
-//     gives it batch statistics over all ranks (synchronize_batchnorm).
+//                     [--force-staging 1] [--wide 1] [--model lenet|cifar|alexnet] [--sync-bn 1]
+//                     [--split none|two-devices|two-queues] [--depth D] [--size S]
+//     cifar: by default the ResNet-8 of cifar.h (n = 1) on 16x16 inputs, 7 batch norms
+//     (--depth and --size change both); --sync-bn gives it batch statistics over all ranks
+//     (synchronize_batchnorm).
+//     alexnet: the 2012 paper's two columns at 1/8 width, 67x67 inputs, 10 classes; --split
+//     runs column c on target c, either two VkDevices (two contexts on the device) or two
+//     queues of one, as `vknn train --split` does; without it both columns run on one target.
 //     rank 0 writes, per step, the loss (averaged over ranks) and every gradient after the
 //     reduction, and the weights after the last step, as safetensors.
 //   dp_train_step compare A B --rel TOL
@@ -15,6 +20,7 @@
 #include "vknn/dist/allreduce.h"
 #include "vknn/graph/autodiff.h"
 #include "vknn/graph/safetensors.h"
+#include "vknn/models/alexnet.h"
 #include "vknn/models/cifar.h"
 #include "vknn/models/lenet.h"
 #include "vknn/ops/batchnorm.h"
@@ -43,6 +49,8 @@ struct Config {
   bool wide = false;           // LeNet at 32/64/512 (1.7M parameters) instead of 6/16/120
   std::string model = "lenet";
   bool sync_bn = false;
+  std::string split = "none";
+  int depth = 8, size = 16;  // cifar: the ResNet's depth and input size
 };
 
 // Sample j of the synthetic data set: its image and label depend on j and the seed only,
@@ -78,13 +86,26 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   ContextOptions copt;
   copt.validation = true;
   copt.force_staging = cfg.force_staging;
+  if (cfg.split == "two-queues") copt.queue_count = 2;
   VKNN_ASSIGN(auto ctx, Context::create(copt));
+  std::shared_ptr<Context> ctx2;
+  if (cfg.split == "two-devices") {
+    VKNN_ASSIGN(ctx2, Context::create(copt));
+  }
   models::Model m;
-  if (cfg.model == "cifar") {
+  if (cfg.model == "alexnet") {
+    models::AlexNetOptions ao;
+    ao.batch = local;
+    ao.classes = 10;
+    ao.input_size = 67;
+    ao.width = 0.125;
+    ao.training = true;
+    m = models::alexnet(ao);
+  } else if (cfg.model == "cifar") {
     models::CifarNetOptions co;
-    co.depth = 8;
+    co.depth = cfg.depth;
     co.batch = local;
-    co.input_size = 16;
+    co.input_size = cfg.size;
     co.training = true;
     m = models::cifar_resnet(co);
   } else {
@@ -114,11 +135,15 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   eo.cut_after = dist::cut_points(buckets);
   dist::RankGather gather(comm, std::chrono::milliseconds(cfg.timeout_ms));
   eo.collective = &gather;
+  eo.batch_offset = slice.begin;  // dropout masks by the sample's place in the global batch
+  if (cfg.split == "two-devices") eo.targets = {{ctx.get(), 0}, {ctx2.get(), 0}};
+  if (cfg.split == "two-queues") eo.targets = {{ctx.get(), 0}, {ctx.get(), ctx->queue_count() > 1 ? 1u : 0u}};
   VKNN_ASSIGN(auto ex, Executor::create(*ctx, g, eo));
   dist::GradientAllReducer reducer(comm, buckets, std::chrono::milliseconds(cfg.timeout_ms));
-  std::fprintf(stderr, "%s of %d (%s): %s%s, batch %lld of %lld, %zu bucket(s)\n",
+  std::fprintf(stderr, "%s of %d (%s): %s%s, split %s, batch %lld of %lld, %zu bucket(s)\n",
                comm.describe(comm.rank()).c_str(), comm.size(), comm.kind(), cfg.model.c_str(),
-               cfg.sync_bn ? " (synchronized batch norm)" : "", (long long)local, (long long)cfg.batch, buckets.size());
+               cfg.sync_bn ? " (synchronized batch norm)" : "", cfg.split.c_str(), (long long)local,
+               (long long)cfg.batch, buckets.size());
 
   SafetensorsWriter w;
   dist::ReduceStats warm;  // steps after the first (which includes the pipelines' creation)
@@ -237,7 +262,10 @@ bool parse(int argc, char** argv, Config& cfg) {
       else if (k == "--fail") cfg.fail = v;
       else if (k == "--force-staging") cfg.force_staging = v == "1";
       else if (k == "--wide") cfg.wide = v == "1";
-      else if (k == "--model" && (v == "lenet" || v == "cifar")) cfg.model = v;
+      else if (k == "--model" && (v == "lenet" || v == "cifar" || v == "alexnet")) cfg.model = v;
+      else if (k == "--split" && (v == "none" || v == "two-devices" || v == "two-queues")) cfg.split = v;
+      else if (k == "--depth") cfg.depth = std::stoi(v);
+      else if (k == "--size") cfg.size = std::stoi(v);
       else if (k == "--sync-bn") cfg.sync_bn = v == "1";
       else return false;
     } catch (const std::exception&) {

@@ -9,13 +9,16 @@
 // The projection adds the all-reduce time the backward pass did not hide to the step time
 // alone: what N ranks on N devices of their own would take if the network cost what it
 // cost here. On ranks that share one device (lavapipe), the measured efficiency mostly says
-// that they share it.
+// that they share it. With --sync-bn the job's graph synchronizes its batch norms (two host
+// steps each, gathering over the ranks, as `vknn train --sync-bn`), while one rank alone
+// runs the plain graph: alone, its statistics are its batch's.
 #include "bench_model.h"
 #include "cli.h"
 #include "timing.h"
 
 #include "vknn/dist/allreduce.h"
 #include "vknn/graph/autodiff.h"
+#include "vknn/ops/batchnorm.h"
 #include "vknn/ops/sgd.h"
 
 #include <fmt/format.h>
@@ -34,6 +37,7 @@ struct Measured {
   dist::ReduceStats reduce;  // summed over the timed data-parallel steps
   int steps = 0;
   size_t buckets = 0;
+  size_t synced = 0;  // batch norms with the global batch's statistics (--sync-bn)
   uint64_t bytes = 0;
 };
 
@@ -49,26 +53,41 @@ Status feed(Executor& ex, const models::Model& m, uint32_t seed) {
   return ex.set_input(m.labels, std::span<const int32_t>(labels));
 }
 
-Result<Measured> measure(dist::Communicator& comm, const DataParallelBench& cfg, Context& ctx) {
-  VKNN_ASSIGN(dist::Slice slice, dist::rank_slice(cfg.batch, comm.rank(), comm.size()));
-  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, slice.end - slice.begin, true));
+// The training graph at one rank's batch; with sync_bn its batch norms use the global batch's
+// statistics. `synced`: how many batch norms were synchronized.
+Result<models::Model> training_graph(const DataParallelBench& cfg, int64_t batch, bool sync_bn, size_t* synced) {
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, batch, true));
+  if (sync_bn) {
+    VKNN_ASSIGN(*synced, synchronize_batchnorm(m.graph));
+  }
   VKNN_TRY(build_backward(m.graph));
   SgdParams sgd;  // the paper's rule, as `vknn bench --train`
   sgd.rule = SgdRule::sgd_paper;
   VKNN_TRY(add_sgd(m.graph, sgd));
+  return m;
+}
+
+Result<Measured> measure(dist::Communicator& comm, const DataParallelBench& cfg, Context& ctx) {
+  VKNN_ASSIGN(dist::Slice slice, dist::rank_slice(cfg.batch, comm.rank(), comm.size()));
   Measured out;
+  VKNN_ASSIGN(models::Model m, training_graph(cfg, slice.end - slice.begin, cfg.sync_bn, &out.synced));
   auto buckets = dist::plan_buckets(m.graph, cfg.bucket_bytes);
   out.buckets = buckets.size();
   for (const auto& b : buckets) out.bytes += b.bytes;
   ExecutorOptions dp;
   dp.cut_after = dist::cut_points(buckets);
   dp.batch_offset = slice.begin;
+  dist::RankGather gather(comm, cfg.timeout);
+  dp.collective = &gather;
   VKNN_ASSIGN(auto job, Executor::create(ctx, m.graph, dp));
   VKNN_TRY(feed(*job, m, 1 + uint32_t(comm.rank())));
   std::unique_ptr<Executor> alone;
+  models::Model plain;  // one rank alone: the graph without synchronized batch norms
   if (comm.rank() == 0) {
-    VKNN_ASSIGN(alone, Executor::create(ctx, m.graph, ExecutorOptions{}));
-    VKNN_TRY(feed(*alone, m, 1));
+    size_t none = 0;
+    VKNN_ASSIGN(plain, training_graph(cfg, slice.end - slice.begin, false, &none));
+    VKNN_ASSIGN(alone, Executor::create(ctx, plain.graph, ExecutorOptions{}));
+    VKNN_TRY(feed(*alone, plain, 1));
   }
   dist::GradientAllReducer reducer(comm, std::move(buckets), cfg.timeout);
   // Rank 0 alone may take long while the others wait: their deadline covers it.
@@ -142,6 +161,8 @@ int bench_data_parallel(const DataParallelBench& cfg, const std::string& device)
         {"hosts", nlohmann::ordered_json::array()},
         {"batch", cfg.batch},
         {"batch_per_rank", b},
+        {"sync_bn", cfg.sync_bn},
+        {"synchronized_batchnorms", r->synced},
         {"iters", cfg.iters},
         {"rounds", cfg.rounds},
         {"warmup", cfg.warmup},
@@ -160,6 +181,9 @@ int bench_data_parallel(const DataParallelBench& cfg, const std::string& device)
   }
   fmt::print("{} data-parallel training on {} ranks, global batch {} ({} per rank), on {} ({}, {})\n", cfg.model, n,
              cfg.batch, b, caps.name, caps.driver_name, caps.driver_info);
+  if (cfg.sync_bn)
+    fmt::print("  --sync-bn: {} batch norm{} of the job use the statistics of the global batch (one rank alone: its "
+               "own)\n", r->synced, r->synced == 1 ? "" : "s");
   fmt::print("  one rank alone at batch {}: median {:.2f} ms, {:.1f} images/s\n", b, r->alone.median_ms, alone_ips);
   fmt::print("  the job of {} ranks:       median {:.2f} ms, {:.1f} images/s: scaling efficiency {:.0f}%\n", n,
              r->job.median_ms, job_ips, 100 * eff);

@@ -47,7 +47,7 @@ struct Config {
   std::string model, weights, split, device2;
   int64_t batch = 1;
   int iters = 10, warmup = 2;
-  bool train = false, json = false, layers = false, no_optimize = false;
+  bool train = false, json = false, layers = false, no_optimize = false, sync_bn = false;
   double bucket_mb = 25;
 };
 
@@ -353,12 +353,13 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
   if (dist::launcher_size() > 1) {  // started by mpirun with several processes: data-parallel training
     if (!cfg.train || !cfg.split.empty() || cfg.layers || !cfg.weights.empty()) {
       fmt::print(stderr, "vknn bench: under mpirun, bench times data-parallel training: --model M --train [--batch "
-                         "B] [--iters N] [--warmup N] [--bucket-mb MB] [--json] only\n");
+                         "B] [--iters N] [--warmup N] [--bucket-mb MB] [--sync-bn] [--json] only\n");
       return 2;
     }
     DataParallelBench dp;
     dp.model = cfg.model, dp.batch = cfg.batch, dp.iters = cfg.iters, dp.warmup = cfg.warmup, dp.json = cfg.json;
     dp.bucket_bytes = uint64_t(cfg.bucket_mb * 1e6);
+    dp.sync_bn = cfg.sync_bn;
     return bench_data_parallel(dp, device);
   }
   const ContextOptions copt = context_options(device);
@@ -381,6 +382,9 @@ Run setup(CLI::App& app) {
                "time training steps (forward, backward, SGD) instead of inference; under mpirun, data-parallel "
                "steps at the global --batch against one rank alone (scaling efficiency)");
   add_real(app, "--bucket-mb", cfg->bucket_mb, "under mpirun: all-reduce bucket size in MB (0: one bucket)", 0, 1e6);
+  app.add_flag("--sync-bn", cfg->sync_bn,
+               "under mpirun: the job's batch norms use the statistics of the global batch (as vknn train --sync-bn); "
+               "one process: changes nothing");
   app.add_option("--weights", cfg->weights,
                  "safetensors parameters to load (extra names such as num_batches_tracked are ignored)")
       ->type_name("FILE");

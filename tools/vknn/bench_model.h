@@ -23,6 +23,7 @@ struct DataParallelBench {
   int iters = 10, warmup = 2, rounds = 3;
   bool json = false;
   uint64_t bucket_bytes = dist::kDefaultBucketBytes;
+  bool sync_bn = false;  // the job's graph synchronizes its batch norms; one rank alone keeps its own
   std::chrono::milliseconds timeout{120'000};
 };
 int bench_data_parallel(const DataParallelBench& cfg, const std::string& device);

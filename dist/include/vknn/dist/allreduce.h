@@ -25,7 +25,11 @@ namespace vknn::dist {
 
 struct GradientBucket {
   std::vector<TensorId> grads;  // parameter gradients, in the order backward finishes them
-  size_t last_node = 0;         // the node after which all of them are written
+  // The nodes after which all of them are written: the last writer on each target (graph
+  // placement) that writes one, in node order. A model split across two devices or queues
+  // (AlexNet's two columns) has gradients on both; a node done on one target says nothing
+  // about the other, so the bucket is written when each of these is done.
+  std::vector<size_t> last_nodes;
   uint64_t bytes = 0;
 };
 
@@ -35,7 +39,7 @@ inline constexpr uint64_t kDefaultBucketBytes = 25ull << 20;
 // Buckets of at least `bucket_bytes` (the last may be smaller); 0: a single bucket
 // holding every gradient (one all-reduce after the backward pass).
 std::vector<GradientBucket> plan_buckets(const Graph& g, uint64_t bucket_bytes);
-// The nodes to pass as ExecutorOptions::cut_after.
+// The nodes to pass as ExecutorOptions::cut_after (every bucket's last_nodes).
 std::vector<size_t> cut_points(const std::vector<GradientBucket>& buckets);
 
 // Samples [begin, end) of a global batch that rank `rank` of `ranks` computes.
