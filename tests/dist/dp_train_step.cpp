@@ -6,10 +6,12 @@
 //   dp_train_step run --batch B --steps S --bucket-bytes X --out FILE
 //                     [--timeout-ms T] [--fail-rank R --fail-step S --fail kill|stop]
 //                     [--force-staging 1] [--wide 1] [--model lenet|cifar|alexnet] [--sync-bn 1]
-//                     [--split none|two-devices|two-queues] [--depth D] [--size S]
+//                     [--split none|two-devices|two-queues] [--depth D] [--size S] [--reverse 1]
 //     cifar: by default the ResNet-8 of cifar.h (n = 1) on 16x16 inputs, 7 batch norms
 //     (--depth and --size change both); --sync-bn gives it batch statistics over all ranks
 //     (synchronize_batchnorm).
+//     --reverse 1: each rank feeds its slice's samples in reverse order; every loss and
+//     gradient is a sum or mean over the batch, so only the rounding may change.
 //     alexnet: the 2012 paper's two columns at 1/8 width, 67x67 inputs, 10 classes; --split
 //     runs column c on target c, either two VkDevices (two contexts on the device) or two
 //     queues of one, as `vknn train --split` does; without it both columns run on one target.
@@ -51,6 +53,7 @@ struct Config {
   bool sync_bn = false;
   std::string split = "none";
   int depth = 8, size = 16;  // cifar: the ResNet's depth and input size
+  bool reverse = false;      // each rank takes its slice's samples in reverse order (the same math)
 };
 
 // Sample j of the synthetic data set: its image and label depend on j and the seed only,
@@ -152,7 +155,7 @@ Status train(dist::Communicator& comm, const Config& cfg) {
   std::vector<int32_t> labels(static_cast<size_t>(local));
   for (int s = 0; s < cfg.steps; ++s) {
     for (int64_t i = 0; i < local; ++i)
-      sample(eo.seed, int64_t(s) * cfg.batch + slice.begin + i, images.data() + i * pixels, pixels,
+      sample(eo.seed, int64_t(s) * cfg.batch + slice.begin + (cfg.reverse ? local - 1 - i : i), images.data() + i * pixels, pixels,
              &labels[size_t(i)]);
     VKNN_TRY(ex->set_input(m.images, std::span<const float>(images)));
     VKNN_TRY(ex->set_input(m.labels, std::span<const int32_t>(labels)));
@@ -266,6 +269,7 @@ bool parse(int argc, char** argv, Config& cfg) {
       else if (k == "--split" && (v == "none" || v == "two-devices" || v == "two-queues")) cfg.split = v;
       else if (k == "--depth") cfg.depth = std::stoi(v);
       else if (k == "--size") cfg.size = std::stoi(v);
+      else if (k == "--reverse") cfg.reverse = v == "1";
       else if (k == "--sync-bn") cfg.sync_bn = v == "1";
       else return false;
     } catch (const std::exception&) {
