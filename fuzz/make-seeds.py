@@ -175,6 +175,15 @@ def main():
     put("pipeline_cache", "seeds", "matching.bin", struct.pack("<IIII", 32, 1, 0x10005, 0) + uuid + bytes(64))
     put("pipeline_cache", "seeds", "other_driver.bin", struct.pack("<IIII", 32, 1, 0x10005, 0) + bytes(16) + bytes(8))
 
+    # The autotuner's file, for the device fuzz/tune_cache/fuzz.cpp checks against.
+    me = '"device_uuid":"00112233445566778899aabbccddeeff","driver_version":42'
+    put("tune_cache", "seeds", "matching.json", ('{"schema":"vknn-tune-1",' + me + ',"device_name":"seed","choices":{'
+        '"conv2d_forward x(1,64,56,56) w(256,64,1,1) stride (1,1), pad (0,0), groups 1 bias":"gemm",'
+        '"conv2d_forward x(1,3,224,224) w(64,3,7,7) stride (2,2), pad (3,3), groups 1 bias relu":"register"}}\n').encode())
+    put("tune_cache", "seeds", "other_device.json",
+        b'{"schema":"vknn-tune-1","device_uuid":"ffeeddccbbaa99887766554433221100","driver_version":7,"choices":{"k":"shared"}}\n')
+    put("tune_cache", "seeds", "truncated.json", ('{"schema":"vknn-tune-1",' + me + ',"choices":{"k":1').encode())
+
     onnx_models()
 
 

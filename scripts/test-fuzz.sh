@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${VKNN_FUZZ_SECONDS:-20}
 seed=${VKNN_FUZZ_SEED:-1}
-targets=(safetensors idx cifar npy jpeg png pipeline_cache onnx)
+targets=(safetensors idx cifar npy jpeg png pipeline_cache tune_cache onnx)
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKNN_WERROR=ON \
   -DVKNN_FUZZ=ON -DVKNN_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}"

@@ -373,6 +373,12 @@ Result<std::shared_ptr<Context>> Context::borrow(const BorrowInfo& info) {
 
 Status Context::init_device_objects(const std::string& cache_dir) {
   profile_ = make_device_profile(caps_);
+  if (profile_.tune) {
+    // The tuner's file is beside the pipeline cache; anything wrong with it is only a warning.
+    std::vector<std::string> ignored;
+    profile_.tuned = TuneTable::open(tune_file_path(cache_dir, caps_), TuneIdentity::of(caps_), &ignored);
+    for (std::string& w : ignored) profile_.warnings.push_back(std::move(w));
+  }
   for (const std::string& w : profile_.warnings) std::fprintf(stderr, "vknn: %s\n", w.c_str());
   for (auto& q : queues_) {
     q->device_ = device_;

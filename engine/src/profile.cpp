@@ -131,12 +131,26 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
   p.conv_1x1_gemm = false;
   if (const char* v = read("VKNN_CONV1X1"); v && *v) {
     if (std::strcmp(v, "gemm") == 0)
-      p.conv_1x1_gemm = true;
-    else if (std::strcmp(v, "implicit") != 0)
+      p.conv_1x1_gemm = p.conv_1x1_explicit = true;
+    else if (std::strcmp(v, "implicit") == 0)
+      p.conv_1x1_explicit = true;
+    else
       p.warnings.push_back(fmt::format("VKNN_CONV1X1={} ignored: expected gemm or implicit", v));
   }
   p.notes.push_back(p.conv_1x1_gemm ? "1x1 stride-1 convolutions: GEMM on the matmul kernels (VKNN_CONV1X1=gemm)"
                                     : "1x1 stride-1 convolutions: the convolution kernels");
+
+  // The autotuner, on unless VKNN_TUNE=off.
+  p.tune = true;
+  if (const char* v = read("VKNN_TUNE"); v && *v) {
+    if (std::strcmp(v, "off") == 0)
+      p.tune = false;
+    else if (std::strcmp(v, "on") != 0)
+      p.warnings.push_back(fmt::format("VKNN_TUNE={} ignored: expected on or off", v));
+  }
+  p.notes.push_back(p.tune ? "autotuner: on (variants timed at a shape's first use, kept per device and driver; "
+                             "an explicit VKNN_<CLASS> or VKNN_CONV1X1 fixes its choice)"
+                           : "autotuner: off (VKNN_TUNE=off)");
   return p;
 }
 

@@ -182,3 +182,18 @@ TEST_CASE("profile: 1x1 stride-1 convolutions run as a GEMM only with VKNN_CONV1
   REQUIRE(p.warnings.size() == 1);
   CHECK(p.warnings[0].find("VKNN_CONV1X1=winograd") != std::string::npos);
 }
+
+TEST_CASE("profile: the autotuner is on unless VKNN_TUNE=off, and VKNN_CONV1X1 fixes the 1x1 choice") {
+  CHECK(make_device_profile(lavapipe_like(), env({})).tune);
+  DeviceProfile off = make_device_profile(lavapipe_like(), env({{"VKNN_TUNE", "off"}}));
+  CHECK(!off.tune);
+  off.tuned = TuneTable::open({}, {});  // a table the Context would set is not used when off
+  CHECK(off.tuner() == nullptr);
+  const DeviceProfile bad = make_device_profile(lavapipe_like(), env({{"VKNN_TUNE", "fast"}}));
+  CHECK(bad.tune);
+  REQUIRE(bad.warnings.size() == 1);
+  CHECK(bad.warnings[0].find("VKNN_TUNE=fast") != std::string::npos);
+  CHECK(!make_device_profile(lavapipe_like(), env({})).conv_1x1_explicit);
+  CHECK(make_device_profile(lavapipe_like(), env({{"VKNN_CONV1X1", "implicit"}})).conv_1x1_explicit);
+  CHECK(make_device_profile(lavapipe_like(), env({{"VKNN_CONV1X1", "gemm"}})).conv_1x1_explicit);
+}

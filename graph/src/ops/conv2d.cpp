@@ -2,6 +2,8 @@
 #include "vknn/ops/matmul.h"
 #include "vknn/ops/relu.h"
 
+#include "autotune.h"
+
 #include <algorithm>
 
 namespace vknn {
@@ -257,33 +259,29 @@ Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const S
   return y_shape(d);
 }
 
-Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
-                             const TensorView* bias, const TensorView& y, const TensorView* residual) {
-  constexpr const char* op = "conv2d_forward";
-  const std::string context = fmt::format("x {}, w {}, bias {}, y {}, residual {}, {}", x.str(), w.str(),
-                                          shape_or_none(bias), y.str(), shape_or_none(residual), describe(p));
-  VKNN_ASSIGN(const Dims d, check_dims(op, p, x.shape, w.shape, "x", "w", context));
-  VKNN_TRY(check_positive(op, "x", x));
-  VKNN_TRY(check_positive(op, "w", w));
-  if (bias) VKNN_TRY(check_operand(op, "bias", *bias, Shape{d.K}, context));
-  VKNN_TRY(check_operand(op, "y", y, y_shape(d), context));
-  if (residual) {
-    VKNN_TRY(check_operand(op, "residual", *residual, y_shape(d), context));
-    // Each invocation reads the residual where it writes y, but other invocations write
-    // meanwhile: only separate memory is safe.
-    if (range(*residual).overlaps(range(y)))
-      return make_error(Errc::invalid_argument, "{}: the residual overlaps y ({})", op, context);
-  }
+namespace {
+
+// The three ways a forward convolution runs.
+enum class ForwardPath { register_blocked, shared_tiled, gemm };
+const char* forward_path_name(ForwardPath f) {
+  return f == ForwardPath::gemm ? "gemm" : f == ForwardPath::register_blocked ? "register" : "shared";
+}
+
+bool gemm_shaped(const Conv2dParams& p, const Dims& d, int64_t chunk) {
+  return d.R == 1 && d.S == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0 && d.G == 1 &&
+         chunk == d.N;
+}
+
+int64_t forward_loop_iterations(ForwardPath f, const Dims& d) {
+  return f == ForwardPath::gemm ? d.C : f == ForwardPath::register_blocked ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S;
+}
+
+Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams& p, const Dims& d, int64_t chunk,
+                           const TensorView& x, const TensorView& w, const TensorView* bias, const TensorView& y,
+                           const TensorView* residual) {
   const DeviceCaps& caps = cl.context().caps();
   const DeviceProfile& profile = cl.context().profile();
-  VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {x.shape.bytes() / d.N, y.shape.bytes() / d.N},
-                                                    {w.shape.bytes()}, context));
-  // Loop iterations: the GEMM's over C, the register kernel's channel and row loops, the
-  // shared one's chunks.
-  const bool gemm = use_gemm(profile, p, d, chunk), reg = use_register(profile, p);
-  VKNN_TRY(check_loop_budget(op, profile, gemm ? d.C : reg ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S, context));
-  if (gemm) return record_conv2d_forward_gemm(cl, p, d, x, w, bias, y, residual);
-
+  if (path == ForwardPath::gemm) return record_conv2d_forward_gemm(cl, p, d, x, w, bias, y, residual);
   const BufferRef bias_ref = bias ? range(*bias) : range(w);  // an unused binding still needs a buffer
   for (int64_t n0 = 0; n0 < d.N; n0 += chunk) {
     Dims dc = d;
@@ -293,7 +291,7 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
     const Slice rs = residual ? slice(*residual, n0, dc.N, offset_alignment(caps)) : Slice{range(w), 0};
     Conv2dPush push = make_push(dc, p, (bias ? kBias : 0) | (p.relu ? kRelu : 0) | (residual ? kResidual : 0));
     push.x_off = xs.off, push.y_off = ys.off, push.r_off = rs.off;
-    if (reg) {
+    if (path == ForwardPath::register_blocked) {
       const uint32_t tk = channel_block(d.Kg()), tp = pixel_block(d.OW);
       const int64_t segments = dc.N * d.OH * ((d.OW + tp - 1) / tp);
       const uint32_t lx = profile.register_local(segments);
@@ -316,6 +314,92 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
     }
   }
   return {};
+}
+
+// The forward's path on this device: the profile's (use_gemm, use_register), or, with the
+// autotuner on and nothing asked for explicitly (p.variant, VKNN_CONV, VKNN_CONV1X1 each fix
+// their part), the fastest of the candidates, timed on scratch buffers at the shape's first use.
+Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims& d, int64_t chunk, bool has_bias,
+                                 bool has_residual) {
+  const DeviceProfile& profile = ctx.profile();
+  const ForwardPath fixed = use_gemm(profile, p, d, chunk) ? ForwardPath::gemm
+                            : use_register(profile, p)     ? ForwardPath::register_blocked
+                                                           : ForwardPath::shared_tiled;
+  TuneTable* table = profile.tuner();
+  if (!table || fixed == ForwardPath::gemm || p.variant != Conv2dVariant::automatic ||
+      profile.is_forced(KernelClass::conv))
+    return fixed;
+  std::vector<ForwardPath> paths;
+  if (gemm_shaped(p, d, chunk) && !profile.conv_1x1_explicit) paths.push_back(ForwardPath::gemm);
+  if (profile.subgroup_broadcast) paths.push_back(ForwardPath::register_blocked);
+  paths.push_back(ForwardPath::shared_tiled);
+  std::erase_if(paths, [&](ForwardPath f) { return !profile.loop_fits(forward_loop_iterations(f, d)); });
+  if (paths.size() <= 1) return fixed;
+
+  const std::string key =
+      fmt::format("conv2d_forward x({},{},{},{}) w({},{},{},{}) {}{}{}{}", d.N, d.C, d.H, d.W, d.K, d.Cg(), d.R, d.S,
+                  describe(p), has_bias ? " bias" : "", p.relu ? " relu" : "", has_residual ? " residual" : "");
+  std::vector<TuneCandidate> candidates;
+  std::vector<Buffer> scratch;
+  const Shape xs{d.N, d.C, d.H, d.W}, ws{d.K, d.Cg(), d.R, d.S}, ys{d.N, d.K, d.OH, d.OW}, bs{d.K};
+  auto view = [&](size_t i, const Shape& s) { return TensorView{scratch[i].ref(0, s.bytes()), s}; };
+  const std::optional<std::string> stored = table->find(key);
+  const bool known = stored && std::any_of(paths.begin(), paths.end(),
+                                           [&](ForwardPath f) { return *stored == forward_path_name(f); });
+  if (!known)  // the candidates will be timed, on x, w, y, bias, residual
+    for (const Shape* s : {&xs, &ws, &ys, &bs, &ys}) {
+      VKNN_ASSIGN(Buffer b, tune_scratch(ctx, s->bytes()));
+      scratch.push_back(std::move(b));
+    }
+  for (ForwardPath f : paths)
+    candidates.push_back({forward_path_name(f), [&, f](CommandList& cl) {
+                            const TensorView x = view(0, xs), w = view(1, ws), y = view(2, ys), b = view(3, bs),
+                                             r = view(4, ys);
+                            return record_forward_path(cl, f, p, d, chunk, x, w, has_bias ? &b : nullptr, y,
+                                                       has_residual ? &r : nullptr);
+                          }});
+  VKNN_ASSIGN(const size_t best, tuned_choice(ctx, *table, key, candidates));
+  return paths[best];
+}
+
+}  // namespace
+
+Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
+                             const TensorView* bias, const TensorView& y, const TensorView* residual) {
+  constexpr const char* op = "conv2d_forward";
+  const std::string context = fmt::format("x {}, w {}, bias {}, y {}, residual {}, {}", x.str(), w.str(),
+                                          shape_or_none(bias), y.str(), shape_or_none(residual), describe(p));
+  VKNN_ASSIGN(const Dims d, check_dims(op, p, x.shape, w.shape, "x", "w", context));
+  VKNN_TRY(check_positive(op, "x", x));
+  VKNN_TRY(check_positive(op, "w", w));
+  if (bias) VKNN_TRY(check_operand(op, "bias", *bias, Shape{d.K}, context));
+  VKNN_TRY(check_operand(op, "y", y, y_shape(d), context));
+  if (residual) {
+    VKNN_TRY(check_operand(op, "residual", *residual, y_shape(d), context));
+    // Each invocation reads the residual where it writes y, but other invocations write
+    // meanwhile: only separate memory is safe.
+    if (range(*residual).overlaps(range(y)))
+      return make_error(Errc::invalid_argument, "{}: the residual overlaps y ({})", op, context);
+  }
+  VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, cl.context().caps(), d.N,
+                                                    {x.shape.bytes() / d.N, y.shape.bytes() / d.N}, {w.shape.bytes()},
+                                                    context));
+  VKNN_ASSIGN(const ForwardPath path, forward_path(cl.context(), p, d, chunk, bias != nullptr, residual != nullptr));
+  // Loop iterations: the GEMM's over C, the register kernel's channel and row loops, the
+  // shared one's chunks.
+  VKNN_TRY(check_loop_budget(op, cl.context().profile(), forward_loop_iterations(path, d), context));
+  return record_forward_path(cl, path, p, d, chunk, x, w, bias, y, residual);
+}
+
+Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, const Shape& x, const Shape& w,
+                                          bool has_bias, bool has_residual) {
+  constexpr const char* op = "conv2d_forward";
+  const std::string context = fmt::format("x {}, w {}, {}", x.str(), w.str(), describe(p));
+  VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "x", "w", context));
+  VKNN_ASSIGN(const int64_t chunk,
+              images_per_chunk(op, ctx.caps(), d.N, {x.bytes() / d.N, y_shape(d).bytes() / d.N}, {w.bytes()}, context));
+  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual));
+  return std::string(forward_path_name(path));
 }
 
 Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const TensorView& dy, const TensorView& w,

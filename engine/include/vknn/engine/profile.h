@@ -7,10 +7,12 @@
 #pragma once
 
 #include "vknn/engine/caps.h"
+#include "vknn/engine/tuning.h"
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +84,15 @@ struct DeviceProfile {
   // convolution kernels (the default: the GEMM has not been shown faster on lavapipe).
   // VKNN_CONV1X1=gemm|implicit overrides.
   bool conv_1x1_gemm = false;
+  bool conv_1x1_explicit = false;  // VKNN_CONV1X1 was set: the tuner leaves the choice alone
+
+  // The autotuner (tuning.h): ops with variants time them at the first use of a shape and keep
+  // the fastest in `tuned`, unless the variant was asked for (VKNN_<CLASS>, VKNN_CONV1X1, an
+  // op's explicit variant). VKNN_TUNE=off disables it: the defaults above then hold. `tuned` is
+  // set by the Context (null where tuning is off, or for a profile made without one).
+  bool tune = true;
+  std::shared_ptr<TuneTable> tuned;
+  TuneTable* tuner() const { return tune ? tuned.get() : nullptr; }
 
   // Loop iterations after which the driver silently ends every loop of an invocation (the
   // count is shared by all loops of the shader), 0 where there is no such limit; and the

@@ -50,6 +50,12 @@ Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const S
 Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
                              const TensorView* bias, const TensorView& y, const TensorView* residual = nullptr);
 
+// The path record_conv2d_forward takes for these shapes on this device: "register", "shared" or
+// "gemm" (1x1 stride-1 layers on the matmul kernels). With the autotuner on (DeviceProfile::tune)
+// and nothing asked for explicitly, the first call for a shape times the candidates (tuning.h).
+Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, const Shape& x, const Shape& w,
+                                          bool has_bias = false, bool has_residual = false);
+
 // dx = d(sum y*dy)/dx (the transposed convolution of dy), or dx += that with accumulate.
 // dy (N,K,OH,OW), w (K,C/G,R,S), dx (N,C,H,W). p.relu is ignored (dy is the gradient
 // after the ReLU's own backward).
