@@ -6,9 +6,9 @@ set -eu
 vknn=$1
 dir=$2
 rm -rf "$dir"
-VKNN_PIPELINE_CACHE_DIR=$dir "$vknn" tune --model lenet --batch 2
+VKNN_TUNE=on VKNN_PIPELINE_CACHE_DIR=$dir "$vknn" tune --model lenet --batch 2
 ls "$dir"/tune-*.json
-out=$(VKNN_PIPELINE_CACHE_DIR=$dir "$vknn" tune --model lenet --batch 2)
+out=$(VKNN_TUNE=on VKNN_PIPELINE_CACHE_DIR=$dir "$vknn" tune --model lenet --batch 2)
 echo "$out"
 echo "$out" | grep -q ' 0 shape(s) tuned now, [1-9][0-9]* known before' || { echo "FAIL: the second run tuned again"; exit 1; }
 rc=0
