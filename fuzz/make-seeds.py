@@ -125,7 +125,22 @@ def onnx_models():
         w("c3.w", 4, 3, 3, 3),
         numpy_helper.from_array(np.array([0, 2, 2, 4, 4], np.int64), "s5"),
         numpy_helper.from_array(np.array([0, 4, 4, 4], np.int64), "s4")])
-    for name, g in (("small_cnn.onnx", g1), ("bn_reshape.onnx", g2), ("shuffle_pad.onnx", g3)):
+    # Pads no consumer takes: before a MaxPool (H and W, cropping W), and of channels before
+    # an Add (the graph's pad node).
+    g4 = helper.make_graph([
+        helper.make_node("Pad", ["x", "pads"], ["pd"], name="pad_hw"),
+        helper.make_node("MaxPool", ["pd"], ["m"], kernel_shape=[3, 3], strides=[2, 2], name="pool"),
+        helper.make_node("Pad", ["m", "cpads"], ["pc"], name="pad_c"),
+        helper.make_node("Conv", ["m", "c.w"], ["c"], kernel_shape=[1, 1], name="conv"),
+        helper.make_node("Add", ["pc", "c"], ["a"], name="add"),
+        helper.make_node("GlobalAveragePool", ["a"], ["p"], name="gap"),
+        helper.make_node("Flatten", ["p"], ["y"], axis=1, name="flatten"),
+    ], "pad_nodes", [x], [y], [
+        numpy_helper.from_array(np.array([0, 0, 1, 0, 0, 0, 2, -1], np.int64), "pads"),
+        numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 1, 0, 0], np.int64), "cpads"),
+        w("c.w", 4, 3, 1, 1)])
+    for name, g in (("small_cnn.onnx", g1), ("bn_reshape.onnx", g2), ("shuffle_pad.onnx", g3),
+                    ("pad_nodes.onnx", g4)):
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="vknn-fuzz-seeds")
         onnx.checker.check_model(m)
         put("onnx", "seeds", name, m.SerializeToString())

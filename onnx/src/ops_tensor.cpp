@@ -1,14 +1,17 @@
 // Layout ops: Identity, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Split, Slice,
-// Transpose (at run time: channel shuffle), Pad (zero padding of H and W). On values known at import they are folded. On tensors computed at run time a
-// reshape costs nothing here: the value keeps its graph tensor under a new ONNX shape, and a
-// consumer that needs the new shape in the graph gets one copy (Importer::tensor).
+// Transpose (at run time: channel shuffle), Pad (a constant on C, H and W, or cropping). On values
+// known at import they are folded. On tensors computed at run time a reshape costs nothing
+// here: the value keeps its graph tensor under a new ONNX shape, and a consumer that needs the
+// new shape in the graph gets one copy (Importer::tensor).
 #include "fold.h"
 #include "importer.h"
 
 #include "vknn/ops/channel_shuffle.h"
 #include "vknn/ops/concat.h"
+#include "vknn/ops/pad.h"
 
 #include <algorithm>
+#include <climits>
 #include <numeric>
 
 namespace vknn::onnx {
@@ -356,22 +359,36 @@ const ::onnx::AttributeProto* attribute_of(const ::onnx::NodeProto& n, const cha
   return nullptr;
 }
 
-// Whether zero padding before `c` (the only consumer of a Pad) can be added to its own pads:
-// a Conv, or an AveragePool that counts padding as zeros in floor mode, fed by the Pad.
-bool takes_padding(const ::onnx::NodeProto& c, const std::string& value) {
+// Whether zero padding of H and W (top, left, bottom, right) before `c` (the only consumer of a
+// Pad) can be added to its own pads: a Conv, or an AveragePool that counts padding as zeros in
+// floor mode, fed by the Pad, whose pads with these added stay symmetric (and, for the pool,
+// within half the kernel), as vknn's conv2d and pooling take them. Else the Pad is a graph pad.
+bool takes_padding(const ::onnx::NodeProto& c, const std::string& value, const std::array<int64_t, 4>& extra) {
   if (c.input_size() < 1 || c.input(0) != value || !(c.domain().empty() || c.domain() == "ai.onnx")) return false;
   if (const auto* ap = attribute_of(c, "auto_pad"); ap && ap->s() != "NOTSET" && ap->s() != "VALID") return false;
+  std::array<int64_t, 4> total = extra;
+  if (const auto* own = attribute_of(c, "pads")) {
+    if (own->ints_size() != 4) return false;
+    for (int k = 0; k < 4; ++k) {
+      if (own->ints(k) < 0 || own->ints(k) > INT_MAX) return false;  // the consumer refuses it itself
+      total[size_t(k)] += own->ints(k);
+    }
+  }
+  if (total[0] != total[2] || total[1] != total[3]) return false;
   if (c.op_type() == "Conv") return true;
   if (c.op_type() != "AveragePool") return false;
   const auto* include = attribute_of(c, "count_include_pad");
   const auto* ceil = attribute_of(c, "ceil_mode");
-  return include && include->i() == 1 && !(ceil && ceil->i() != 0);
+  const auto* kernel = attribute_of(c, "kernel_shape");
+  return include && include->i() == 1 && !(ceil && ceil->i() != 0) && kernel && kernel->ints_size() == 2 &&
+         total[0] <= kernel->ints(0) / 2 && total[1] <= kernel->ints(1) / 2;
 }
 
-// Pad with zeros (mode 'constant', value 0): pads are attributes before opset 11 and inputs
-// from 11 on (with optional axes from 18). All-zero pads are the identity; zero padding of H
-// and W before a Conv or a counting AveragePool becomes that node's padding. Anything else
-// is refused, naming what.
+// Pad in mode 'constant': pads are attributes before opset 11 and inputs from 11 on (with
+// optional axes from 18). All-zero pads are the identity; zero padding of H and W before a
+// Conv or a counting AveragePool becomes that node's padding; any other constant padding or
+// cropping of the C, H and W of a tensor of rank 4 or less (viewed as (N,C,H,W), missing
+// leading axes as 1) is the graph's pad. Anything else is refused, naming what.
 Status pad_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   VKNN_ASSIGN(const std::string mode, a.s("mode", "constant"));
   std::vector<int64_t> pads;
@@ -397,6 +414,8 @@ Status pad_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
     VKNN_ASSIGN(const std::vector<int64_t> given, ints_input(im, n, 3, "axes"));
     for (int64_t ax : given) {
       VKNN_ASSIGN(const int64_t k, normalize_axis(ax, rank, "Pad axis"));
+      if (std::find(axes.begin(), axes.end(), k) != axes.end())
+        return make_error(Errc::parse, "Pad axes {} name axis {} twice", dims_str(given), k);
       axes.push_back(k);
     }
   } else {
@@ -406,28 +425,45 @@ Status pad_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
     return make_error(Errc::parse, "Pad pads {} for {} axes", dims_str(pads), axes.size());
   std::vector<int64_t> begin(size_t(rank), 0), end(size_t(rank), 0);
   for (size_t k = 0; k < axes.size(); ++k) {
-    begin[size_t(axes[k])] += pads[k];
-    end[size_t(axes[k])] += pads[k + axes.size()];
+    begin[size_t(axes[k])] = pads[k];
+    end[size_t(axes[k])] = pads[k + axes.size()];
   }
   if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) {
     im.alias_output(n, 0, v);
     return {};
   }
-  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; }))
-    return unsupported("input 'pads' = {}: negative pads (cropping) are not supported", dims_str(pads));
-  if (value != 0) return unsupported("constant_value {}: only zero padding is supported", value);
-  for (int64_t k = 0; k < rank; ++k)
-    if ((k < 2 || rank != 4) && (begin[size_t(k)] != 0 || end[size_t(k)] != 0))
-      return unsupported("input 'pads' = {} of {}: only H and W of an (N,C,H,W) tensor can be padded",
-                         dims_str(pads), dims_str(v.shape));
+  if (v.constant) return unsupported("input 'pads' = {}: padding a value known at import is not supported", dims_str(pads));
+  const bool cropping = std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p < 0; });
+  const bool only_hw = rank == 4 && begin[0] == 0 && end[0] == 0 && begin[1] == 0 && end[1] == 0;
   auto it = im.consumers.find(n.output(0));
-  if (v.constant || im.graph_outputs.count(n.output(0)) || it == im.consumers.end() || it->second.size() != 1 ||
-      !takes_padding(*it->second[0], n.output(0)))
-    return unsupported("input 'pads' = {}: zero padding is supported only as the padding of the one Conv or "
-                       "AveragePool (count_include_pad 1, floor mode) it feeds",
-                       dims_str(pads));
-  im.extra_pads[it->second[0]] = {begin[2], begin[3], end[2], end[3]};
-  im.alias_output(n, 0, v);
+  if (value == 0 && !cropping && only_hw && std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p <= INT_MAX; }) &&
+      !im.graph_outputs.count(n.output(0)) && it != im.consumers.end() && it->second.size() == 1 &&
+      takes_padding(*it->second[0], n.output(0), {begin[2], begin[3], end[2], end[3]})) {
+    im.extra_pads[it->second[0]] = {begin[2], begin[3], end[2], end[3]};
+    im.alias_output(n, 0, v);
+    return {};
+  }
+  // The graph's pad on the (N,C,H,W) view.
+  if (rank > 4)
+    return unsupported("input 'pads' = {} of {}: only tensors of rank 4 or less can be padded", dims_str(pads),
+                       dims_str(v.shape));
+  const size_t lead = size_t(4 - rank);
+  std::vector<int64_t> view(lead, 1);
+  view.insert(view.end(), v.shape.begin(), v.shape.end());
+  if (lead == 0 && (begin[0] != 0 || end[0] != 0))
+    return unsupported("input 'pads' = {} of {}: the batch axis cannot be padded", dims_str(pads), dims_str(v.shape));
+  PadParams p;
+  p.value = value;
+  for (size_t k = 0; k < 3; ++k) {
+    if (k + 1 < lead) continue;  // a missing leading axis: no pads
+    p.begin[k] = begin[k + 1 - lead];
+    p.end[k] = end[k + 1 - lead];
+  }
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0, view));
+  TensorId y = pad(im.g, x, p, im.name(n));
+  if (!y.valid()) return {};  // refused: import reports g.status()
+  const std::vector<int64_t>& out = im.g.shape(y).dims;
+  im.set_output(n, 0, y, std::vector<int64_t>(out.begin() + long(lead), out.end()));
   return {};
 }
 

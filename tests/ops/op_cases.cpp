@@ -103,6 +103,7 @@ const std::map<std::string, std::string> kCheckedElsewhere = {
     {"softmax_xent_backward", "tests/ops/test_softmax_xent.cpp"},
     {"sgd_update", "tests/ops/test_sgd.cpp"},
     {"adamw_update", "tests/ops/test_adamw.cpp"},
+    {"pad", "tests/ops/test_pad.cpp"},
     {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},

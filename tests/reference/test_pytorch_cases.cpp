@@ -6,6 +6,7 @@
 #include "avgpool.h"
 #include "binary.h"
 #include "channel_shuffle.h"
+#include "pad.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
 
@@ -112,6 +113,23 @@ TEST_CASE("pytorch: the channel shuffle equals torchvision's reshape-transpose-r
     CHECK(channel_shuffle_backward(groups, n, ch, hw, c.get(p + "dy").values) == c.get(p + "dx").values);
   }
   CHECK(cases >= 5);
+}
+
+TEST_CASE("pytorch: constant padding and cropping equal F.pad" * doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("pad" + std::to_string(i) + ".x"); ++i, ++cases) {
+    const std::string p = "pad" + std::to_string(i) + ".";
+    const Vec& q = c.get(p + "params").values;
+    const PadParams pp{{int(q[0]), int(q[1]), int(q[2])}, {int(q[3]), int(q[4]), int(q[5])}, q[6]};
+    const PytorchArray& x = c.get(p + "x");
+    const int n = int(x.shape[0]), ch = int(x.shape[1]), h = int(x.shape[2]), w = int(x.shape[3]);
+    CAPTURE(i);
+    REQUIRE(c.get(p + "y").shape == std::vector<int64_t>{n, pp.out(0, ch), pp.out(1, h), pp.out(2, w)});
+    CHECK(pad_forward(pp, n, ch, h, w, x.values) == c.get(p + "y").values);
+    CHECK(pad_backward(pp, n, ch, h, w, c.get(p + "dy").values) == c.get(p + "dx").values);
+  }
+  CHECK(cases >= 6);
 }
 
 TEST_CASE("pytorch: the AdamW reference takes torch.optim.AdamW's steps" * doctest::skip()) {

@@ -1,6 +1,6 @@
 // What Pad, ReduceMean and a run-time Transpose become in the graph (no device): the zero
-// padding folded into the next Conv, global average pooling, a channel shuffle; and the
-// refusals that name what vknn cannot express. Their numbers are checked on the device by
+// padding folded into the next Conv or a pad node, global average pooling, a channel shuffle;
+// and the refusals that name what vknn cannot express. Their numbers are checked on the device by
 // the torchvision tests (densenet121, shufflenet_v2_x0_5) and ONNX's node tests.
 #include "import_checks.h"
 #include "model_builder.h"
@@ -58,14 +58,69 @@ TEST_CASE("Pad: zero padding of H and W becomes the next Conv's padding, zero pa
   CHECK(avg->model.graph.shape(avg->outputs[0].id) == Shape{1, 2, 6, 6});
 }
 
-TEST_CASE("Pad: what cannot become a consumer's padding is refused, naming the pads") {
-  // Before a max pool a zero would win over negative inputs.
-  check_error(import(padded("MaxPool", {0, 0, 1, 1, 0, 0, 1, 1})), Errc::unsupported,
-              {"node 'pad' (Pad)", "[0,0,1,1,0,0,1,1]"});
-  // Channels, and an asymmetric result.
-  check_error(import(padded("Conv", {0, 1, 0, 0, 0, 0, 0, 0})), Errc::unsupported, {"only H and W"});
-  check_error(import(padded("Conv", {0, 0, 1, 0, 0, 0, 0, 0})), Errc::unsupported, {"asymmetric padding"});
-  // Another mode and a non-zero value.
+// Pads that no consumer can take: the graph's pad node, and the shape it gives.
+TEST_CASE("Pad: padding no consumer can take, of C, H or W or cropping, is a pad node") {
+  struct Case {
+    const char* consumer;
+    std::vector<int64_t> pads;  // ONNX order: begins of (N,C,H,W), then ends
+    Shape want;                 // the consumer's output at batch 1
+  };
+  const Case cases[] = {
+      {"MaxPool", {0, 0, 1, 1, 0, 0, 1, 1}, {1, 2, 6, 6}},  // a zero would win over negative inputs
+      {"MaxPool", {0, 1, 0, 0, 0, 2, 0, 0}, {1, 5, 4, 4}},   // channels
+      {"Conv", {0, 0, 1, 0, 0, 0, 0, 0}, {1, 3, 5, 4}},      // asymmetric, which conv2d cannot pad
+      {"Conv", {0, 0, -1, 0, 0, 0, 1, -2}, {1, 3, 4, 2}},    // cropping
+      {"AveragePool", {0, 0, 2, 2, 0, 0, 2, 2}, {1, 2, 8, 8}},  // over half the pool's kernel
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.consumer);
+    CAPTURE(Shape(k.pads).str());
+    auto m = import(padded(k.consumer, k.pads));
+    REQUIRE(m.ok());
+    const Graph& g = m->model.graph;
+    CHECK(count_nodes(g, "pad") == 1);
+    CHECK(g.shape(m->outputs[0].id) == k.want);
+  }
+}
+
+TEST_CASE("Pad: before an Add, of rank 3, and as a graph output it is a pad node") {
+  OnnxBuilder b(11);
+  b.input("x", {-1, 3, 4, 4});
+  b.input("z", {-1, 3, 6, 5});
+  b.int_initializer("pads", {8}, {0, 0, 1, 0, 0, 0, 1, 1});
+  b.node("Pad", {"x", "pads"}, {"p"}, "pad");
+  b.node("Add", {"p", "z"}, {"y"}, "add");
+  b.output("y");
+  auto m = import(b);
+  REQUIRE(m.ok());
+  CHECK(count_nodes(m->model.graph, "pad") == 1);
+  CHECK(m->model.graph.shape(m->outputs[0].id) == Shape{1, 3, 6, 5});
+
+  OnnxBuilder r(13);  // (N,L,W) of rank 3 viewed as (1,N,L,W): its first axis is padded as C
+  r.input("x", {-1, 4, 5});
+  r.int_initializer("pads", {6}, {1, 0, 2, 0, 1, -1});
+  r.node("Pad", {"x", "pads"}, {"y"}, "pad3");
+  r.output("y");
+  auto m3 = import(r);
+  REQUIRE(m3.ok());
+  CHECK(count_nodes(m3->model.graph, "pad") == 1);
+  CHECK(m3->model.graph.shape(m3->outputs[0].id).numel() == 2 * 5 * 6);  // batch 1
+}
+
+TEST_CASE("Pad: what vknn cannot pad is refused, naming the pads") {
+  // The batch axis, and a rank over 4.
+  check_error(import(padded("Conv", {1, 0, 0, 0, 0, 0, 0, 0})), Errc::unsupported,
+              {"node 'pad' (Pad)", "[1,0,0,0,0,0,0,0]", "batch axis"});
+  OnnxBuilder five(13);
+  five.input("x", {-1, 2, 3, 4, 5});
+  five.int_initializer("pads", {10}, {0, 0, 0, 0, 1, 0, 0, 0, 0, 1});
+  five.node("Pad", {"x", "pads"}, {"y"}, "pad5");
+  five.output("y");
+  check_error(import(five), Errc::unsupported, {"node 'pad5' (Pad)", "rank 4 or less"});
+  // A crop that leaves nothing.
+  check_error(import(padded("MaxPool", {0, 0, -3, 0, 0, 0, -3, 0})), Errc::invalid_argument,
+              {"pad", "axis H", "0 elements"});
+  // Another mode.
   OnnxBuilder reflect = padded("Conv", {0, 0, 1, 1, 0, 0, 1, 1});
   auto* pad = reflect.graph().mutable_node(0);
   auto* mode = pad->add_attribute();
@@ -73,10 +128,16 @@ TEST_CASE("Pad: what cannot become a consumer's padding is refused, naming the p
   mode->set_type(::onnx::AttributeProto::STRING);
   mode->set_s("reflect");
   check_error(import(reflect), Errc::unsupported, {"attribute 'mode' = 'reflect'"});
+}
+
+TEST_CASE("Pad: a non-zero constant_value is a pad node, never a Conv's zero padding") {
   OnnxBuilder value = padded("Conv", {0, 0, 1, 1, 0, 0, 1, 1});
   value.initializer("one", {}, {1.0f});
   value.graph().mutable_node(0)->add_input("one");
-  check_error(import(value), Errc::unsupported, {"constant_value 1"});
+  auto m = import(value);
+  REQUIRE(m.ok());
+  CHECK(count_nodes(m->model.graph, "pad") == 1);
+  CHECK(m->model.graph.shape(m->outputs[0].id) == Shape{1, 3, 6, 6});
 }
 
 TEST_CASE("ReduceMean over H and W is global average pooling, keepdims or not") {

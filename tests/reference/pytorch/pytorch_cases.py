@@ -139,6 +139,32 @@ def channel_shuffle_cases(torch, put):
         put(name, "dx", x.grad)
 
 
+def pad_cases(torch, put):
+    """F.pad on C, H and W, each side on its own, negative counts cropping, with zeros or
+    another value, and its gradient; params: begin (C,H,W), end (C,H,W), value."""
+    F = torch.nn.functional
+    cases = [  # (begin, end, value, (N,C,H,W))
+        ((0, 1, 1), (0, 1, 1), 0.0, (1, 2, 3, 3)),
+        ((0, 0, 1), (0, 2, 0), 0.0, (2, 3, 4, 5)),
+        ((2, 0, 0), (1, 0, 0), 0.0, (1, 3, 2, 2)),
+        ((1, -1, 2), (0, 2, -1), 0.0, (2, 2, 4, 3)),
+        ((-1, -2, -1), (-1, 0, -2), 0.0, (1, 4, 5, 6)),
+        ((0, 1, 3), (0, 2, 4), 1.25, (1, 3, 4, 5)),
+    ]
+    g = torch.Generator().manual_seed(20)
+    for i, (begin, end, value, shape) in enumerate(cases):
+        x = torch.randn(shape, generator=g, dtype=torch.float64).requires_grad_()
+        y = F.pad(x, (begin[2], end[2], begin[1], end[1], begin[0], end[0]), value=value)
+        dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+        y.backward(dy)
+        name = f"pad{i}"
+        put(name, "params", torch.tensor([*begin, *end, value], dtype=torch.float64))
+        put(name, "x", x.detach())
+        put(name, "dy", dy)
+        put(name, "y", y.detach())
+        put(name, "dx", x.grad)
+
+
 def adamw_cases(torch, put):
     """torch.optim.AdamW (amsgrad off) over 4 steps on given gradients, in float64."""
     settings = [(1e-3, 0.9, 0.999, 1e-8, 1e-2, 7), (0.05, 0.8, 0.99, 1e-6, 0.1, 33), (0.3, 0.0, 0.5, 1e-3, 0.0, 1)]
@@ -180,6 +206,7 @@ def main():
         binary_cases(torch, put)
         pool_cases(torch, put)
         channel_shuffle_cases(torch, put)
+        pad_cases(torch, put)
         adamw_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
