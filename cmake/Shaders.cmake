@@ -1,6 +1,9 @@
 # Compiles GLSL compute shaders to SPIR-V with glslc at build time and embeds them.
 #
-# vknn_add_shaders(TARGET name SOURCES a.comp b.comp ...)
+# vknn_add_shaders(TARGET name SOURCES a.comp b.comp stem:c.comp:DEFINE[=VALUE][:...] ...)
+#   - an entry is a source file (its stem names the shader) or a variant: a name, a source
+#     and the defines it is compiled with (-D), so one source builds several shaders
+#     (ggml's vulkan-shaders-gen habit); every shader is listed once either way;
 #   - each shader is compiled with a depfile (-MD), so editing an included .glsl
 #     rebuilds only the shaders that include it;
 #   - glslc writes the SPIR-V as a C initializer list (-mfmt=c), which a generated
@@ -14,17 +17,34 @@ function(vknn_add_shaders)
   set(spv_incs)
   set(enum_entries)
   set(table_entries)
-  foreach(src IN LISTS ARG_SOURCES)
-    get_filename_component(stem ${src} NAME_WE)
+  set(stems)
+  foreach(entry IN LISTS ARG_SOURCES)
+    set(defines)
+    if(entry MATCHES ":")
+      string(REPLACE ":" ";" parts "${entry}")
+      list(POP_FRONT parts stem src)
+      foreach(d IN LISTS parts)
+        list(APPEND defines -D${d})
+      endforeach()
+      set(what "${src} as ${stem} (${parts})")
+    else()
+      set(src ${entry})
+      get_filename_component(stem ${src} NAME_WE)
+      set(what "${src}")
+    endif()
+    if(stem IN_LIST stems)
+      message(FATAL_ERROR "vknn_add_shaders: shader ${stem} is listed twice")
+    endif()
+    list(APPEND stems ${stem})
     set(abs ${CMAKE_CURRENT_SOURCE_DIR}/${src})
     set(out ${gen_dir}/spv/${stem}.spv.inc)
     add_custom_command(
       OUTPUT ${out}
       COMMAND ${GLSLC} --target-env=vulkan1.2 -O -mfmt=c -MD -MF ${out}.d -MT ${out}
-              -I ${CMAKE_CURRENT_SOURCE_DIR}/common -o ${out} ${abs}
+              -I ${CMAKE_CURRENT_SOURCE_DIR}/common ${defines} -o ${out} ${abs}
       DEPENDS ${abs}
       DEPFILE ${out}.d
-      COMMENT "glslc ${src}"
+      COMMENT "glslc ${what}"
       VERBATIM)
     list(APPEND spv_incs ${out})
     string(APPEND enum_entries "  ${stem},\n")

@@ -75,6 +75,7 @@ std::map<std::string, std::vector<float>> initial_contents(const OpCase& c, bool
     }
     out[t.name] = std::move(v);
   }
+  if (c.adjust) c.adjust(out);
   return out;
 }
 

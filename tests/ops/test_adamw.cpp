@@ -1,7 +1,8 @@
-// AdamW on the device against the reference (tests/reference/adamw.h, itself held against
-// torch.optim.AdamW) over several steps, with the learning rate and bias corrections read from
-// a StepParams buffer as the graph's update nodes do, and refused inputs.
-#include "gpu.h"
+// AdamW on the device: every case of graph/cases/ops/adamw.cpp against the reference
+// (tests/reference/adamw.h, itself held against torch.optim.AdamW) over four steps, the
+// learning rate and bias corrections read from a StepParams buffer as the graph's update
+// nodes do, and refused inputs.
+#include "op_cases.h"
 #include "reference/adamw.h"
 
 #include "vknn/graph/graph.h"
@@ -10,42 +11,7 @@
 using namespace vknn;
 using namespace vknn::test;
 
-namespace {
-
-void check_adamw(const Shape& shape, const AdamWParams& p, uint32_t seed) {
-  CAPTURE(shape.str());
-  CAPTURE(p.learning_rate);
-  const size_t n = size_t(shape.numel());
-  const ref::AdamWParams rp{double(p.learning_rate), p.beta1, p.beta2, double(p.eps), double(p.weight_decay)};
-  auto w = random_floats(n, seed);
-  auto tw = make_tensor(shape, w), tm = make_tensor(shape), tv = make_tensor(shape), tg = make_tensor(shape);
-  auto wd = to_double(w);
-  std::vector<double> md(n, 0.0), vd(n, 0.0);
-  for (uint32_t t = 1; t <= 4; ++t) {
-    // Gradients of varied scale, so that sqrt(v) spans several orders of magnitude.
-    auto g = random_floats(n, seed + 10 + t, -1.0f, 1.0f);
-    for (size_t i = 0; i < n; ++i) g[i] *= float(1 << (i % 7)) * 0.01f;
-    REQUIRE_OK(gpu().upload(tg.buffer.ref(), g.data(), n * 4));
-    AdamWParams q = p;
-    q.step = t;
-    run_recorded([&](CommandList& cl) { REQUIRE_OK(record_adamw_update(cl, q, tw.view(), tg.view(), tm.view(), tv.view())); });
-    ref::adamw_step(rp, int(t), wd, to_double(g), md, vd);
-  }
-  check_close(tw.read(), wd, {1e-6, 1e-5}, "adamw w after 4 steps");
-  check_close(tm.read(), md, {1e-7, 1e-5}, "adamw m after 4 steps");
-  check_close(tv.read(), vd, {1e-10, 1e-5}, "adamw v after 4 steps");
-}
-
-}  // namespace
-
-TEST_CASE("adamw: matches the reference over four steps") {
-  const AdamWParams defaults;  // torch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01
-  check_adamw({1}, defaults, 1);
-  check_adamw({3}, defaults, 2);
-  check_adamw({65}, {0.05f, 0.8, 0.99, 1e-6f, 0.1f, 1, {}}, 3);
-  check_adamw({96, 3, 11, 11}, defaults, 4);          // AlexNet conv1
-  check_adamw({1000, 512}, {0.01f, 0.9, 0.999, 1e-8f, 5e-4f, 1, {}}, 5);  // resnet18 fc
-}
+VKNN_CASES_ON_DEVICE(adamw, ref::adamw_case_outputs)
 
 TEST_CASE("adamw: learning rate and bias corrections from a StepParams buffer follow each step") {
   // One recorded list run 3 times, the host filling StepParams as the executor does

@@ -1,7 +1,8 @@
-// The residual add on the device: forward (plain, accumulating, in place), the fanned-out
-// backward with each target's accumulate flag and absent targets, the copy/accumulate/scale
-// helpers, a tensor larger than one binding, and refused inputs.
-#include "gpu.h"
+// The residual add on the device: every case of graph/cases/ops/add.cpp against the reference
+// (forward plain, accumulating and in place, the fanned-out backward with each target's
+// accumulate flag and absent targets, the copy/accumulate/scale helpers, odd and ResNet
+// shapes), a tensor larger than one binding, and refused inputs.
+#include "op_cases.h"
 #include "reference/add.h"
 
 #include "vknn/ops/add.h"
@@ -9,58 +10,7 @@
 using namespace vknn;
 using namespace vknn::test;
 
-namespace {
-
-void check_add(const Shape& shape, uint32_t seed) {
-  CAPTURE(shape.str());
-  const size_t n = size_t(shape.numel());
-  const auto a = random_floats(n, seed), b = random_floats(n, seed + 1), y0 = random_floats(n, seed + 2);
-  const auto dy = random_floats(n, seed + 3), g0 = random_floats(n, seed + 4);
-  const auto y_want = ref::add_forward(to_double(a), to_double(b));
-  const auto back = ref::add_backward(to_double(dy));
-
-  auto ta = make_tensor(shape, a), tb = make_tensor(shape, b), ty = make_tensor(shape, y0);
-  auto ty_acc = make_tensor(shape, y0), tinplace = make_tensor(shape, a);
-  auto tdy = make_tensor(shape, dy), tda = make_tensor(shape, g0), tdb = make_tensor(shape, g0);
-  auto tda2 = make_tensor(shape, g0), tdb2 = make_tensor(shape, g0), tonly = make_tensor(shape, g0);
-  auto tonly_a = make_tensor(shape, g0);
-  auto tcopy = make_tensor(shape, g0), tacc = make_tensor(shape, g0), tscale = make_tensor(shape, g0);
-  run_recorded([&](CommandList& cl) {
-    REQUIRE_OK(record_add_forward(cl, ta.view(), tb.view(), ty.view()));
-    REQUIRE_OK(record_add_forward(cl, ta.view(), tb.view(), ty_acc.view(), true));
-    REQUIRE_OK(record_add_forward(cl, tinplace.view(), tb.view(), tinplace.view()));  // a += b
-    REQUIRE_OK(record_add_backward(cl, tdy.view(), tda.view(), false, tdb.view(), true));
-    REQUIRE_OK(record_add_backward(cl, tdy.view(), tda2.view(), true, tdb2.view(), false));
-    REQUIRE_OK(record_add_backward(cl, tdy.view(), TensorView{}, false, tonly.view(), true));
-    REQUIRE_OK(record_add_backward(cl, tdy.view(), tonly_a.view(), false, TensorView{}, true));
-    REQUIRE_OK(record_copy(cl, tdy.view(), tcopy.view()));
-    REQUIRE_OK(record_accumulate(cl, tdy.view(), tacc.view()));
-    REQUIRE_OK(record_scale(cl, tdy.view(), -0.5f, tscale.view(), false));
-  });
-  check_close(ty.read(), y_want, {}, "add y");
-  check_close(ty_acc.read(), plus(y_want, y0), {}, "add y (accumulate)");
-  check_close(tinplace.read(), y_want, {}, "add y (in place)");
-  check_close(tda.read(), back.da, {0, 0}, "add da");
-  check_close(tdb.read(), plus(back.db, g0), {}, "add db (accumulate)");
-  check_close(tda2.read(), plus(back.da, g0), {}, "add da (accumulate)");
-  check_close(tdb2.read(), back.db, {0, 0}, "add db");
-  check_close(tonly.read(), plus(back.db, g0), {}, "add db alone (accumulate)");
-  check_close(tonly_a.read(), back.da, {0, 0}, "add da alone");
-  check_close(tcopy.read(), to_double(dy), {0, 0}, "copy");
-  check_close(tacc.read(), plus(to_double(dy), g0), {}, "accumulate");
-  check_close(tscale.read(), plus(std::vector<double>(n, 0.0), dy, -0.5), {0, 0}, "scale");
-}
-
-}  // namespace
-
-TEST_CASE("add: odd sizes and ResNet shapes match the reference") {
-  check_add({1}, 1);
-  check_add({3}, 2);
-  check_add({65}, 3);
-  check_add({2, 3, 5, 7}, 4);
-  check_add({1, 256, 56, 56}, 5);  // ResNet-50 stage 1
-  check_add({2, 2048, 7, 7}, 6);   // ResNet-50 stage 4
-}
+VKNN_CASES_ON_DEVICE(add, ref::add_case_outputs)
 
 TEST_CASE("add: a tensor larger than one storage-buffer binding is processed in chunks") {
   // 2^25 + 100 floats (128 MiB + 400 bytes): two chunks on lavapipe (maxStorageBufferRange 128 MiB).

@@ -1,7 +1,8 @@
-// SGD on the device: both rules against the reference over several steps, one step by hand,
-// the learning rate from a StepParams buffer, AlexNet fc6's 37.7M weights (more than one
+// SGD on the device: every case of graph/cases/ops/sgd.cpp against the reference (both rules
+// over three steps, odd sizes and AlexNet's fc8 and conv1 weights), one step by hand, the
+// learning rate from a StepParams buffer, AlexNet fc6's 37.7M weights (more than one
 // binding), and refused inputs.
-#include "gpu.h"
+#include "op_cases.h"
 #include "reference/sgd.h"
 
 #include "vknn/graph/graph.h"
@@ -10,41 +11,7 @@
 using namespace vknn;
 using namespace vknn::test;
 
-namespace {
-
-void check_sgd(SgdRule rule, const Shape& shape, uint32_t seed) {
-  CAPTURE(shape.str());
-  CAPTURE(int(rule));
-  const size_t n = size_t(shape.numel());
-  const SgdParams p{rule, 0.05f, 0.9f, 5e-4f, {}};
-  const ref::SgdParams rp{double(p.learning_rate), double(p.momentum), double(p.weight_decay)};
-  auto w = random_floats(n, seed), v = random_floats(n, seed + 1, -0.1f, 0.1f);
-  auto tw = make_tensor(shape, w), tv = make_tensor(shape, v), tg = make_tensor(shape);
-  auto wd = to_double(w), vd = to_double(v);
-  for (uint32_t step = 0; step < 3; ++step) {
-    const auto g = random_floats(n, seed + 10 + step);
-    REQUIRE_OK(gpu().upload(tg.buffer.ref(), g.data(), n * 4));
-    run_recorded([&](CommandList& cl) { REQUIRE_OK(record_sgd_update(cl, p, tw.view(), tg.view(), tv.view())); });
-    if (rule == SgdRule::sgd_paper)
-      ref::sgd_paper_step(rp, wd, to_double(g), vd);
-    else
-      ref::sgd_pytorch_step(rp, wd, to_double(g), vd);
-  }
-  check_close(tw.read(), wd, {}, "sgd w after 3 steps");
-  check_close(tv.read(), vd, {}, "sgd v after 3 steps");
-}
-
-}  // namespace
-
-TEST_CASE("sgd: both rules match the reference over three steps") {
-  for (auto rule : {SgdRule::sgd_paper, SgdRule::sgd_pytorch}) {
-    check_sgd(rule, {1}, 1);
-    check_sgd(rule, {3}, 2);
-    check_sgd(rule, {65}, 3);
-    check_sgd(rule, {1000, 4096}, 4);  // fc8
-    check_sgd(rule, {96, 3, 11, 11}, 5);  // conv1
-  }
-}
+VKNN_CASES_ON_DEVICE(sgd, ref::sgd_case_outputs)
 
 TEST_CASE("sgd: one step by hand, and the learning rate from a StepParams buffer") {
   // eps 0.1, mu 0.9, lambda 0.01; w 2, g 0.5, v 1 (tests/reference/test_sgd_reference.cpp).

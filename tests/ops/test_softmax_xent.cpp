@@ -1,7 +1,9 @@
-// Softmax cross-entropy on the device against the reference: loss, top-1/top-5 (with ties),
-// the backward (with a dloss buffer, accumulating), K = 1000/10 at batch 1..128, invalid labels
-// (counted, NaN loss, zero gradient, nothing written out of bounds), refused inputs.
-#include "gpu.h"
+// Softmax cross-entropy on the device: every case of graph/cases/ops/softmax_xent.cpp against
+// the reference (loss, top-1/top-5 with ties, the backward with a dloss buffer and
+// accumulating, label smoothing, K = 1000/10 at batch 1..128), uniform and huge logits,
+// invalid labels (counted, NaN loss, zero gradient, nothing written out of bounds), refused
+// inputs.
+#include "op_cases.h"
 #include "reference/softmax_xent.h"
 
 #include "vknn/ops/softmax_xent.h"
@@ -43,62 +45,9 @@ Result run_xent(int n, int k, const std::vector<float>& z, const std::vector<int
   return {loss.read()[0], top1.read()[0], top5.read()[0], invalid.read()[0], td.read(), td_acc.read()};
 }
 
-void check_xent(int n, int k, uint32_t seed, float range, float smoothing = 0.0f) {
-  CAPTURE(n);
-  CAPTURE(k);
-  CAPTURE(smoothing);
-  auto z = random_floats(size_t(n) * k, seed, -range, range);
-  std::vector<int32_t> labels(static_cast<size_t>(n));
-  std::mt19937 rng(seed);
-  for (auto& l : labels) l = int32_t(rng() % uint32_t(k));
-  // Some ties: a row whose label shares the max with another class (still top-1 correct).
-  if (n > 1 && k > 1) {
-    float* row = &z[size_t(k)];
-    const int other = (labels[1] + 1) % k;
-    row[labels[1]] = row[other] = range + 1;
-  }
-  const auto d0 = random_floats(size_t(n) * k, seed + 1);
-  const auto want = ref::softmax_xent_forward(n, k, to_double(z), labels, smoothing);
-  const auto r = run_xent(n, k, z, labels, 2.5f, d0, smoothing);
-  CHECK(r.loss == doctest::Approx(want.loss).epsilon(1e-5));
-  CHECK(r.top1 == float(want.top1));
-  CHECK(r.top5 == float(want.top5));
-  CHECK(r.invalid == 0.0f);
-  check_close(r.dlogits, ref::softmax_xent_backward(n, k, to_double(z), labels, 2.5, smoothing), {},
-              "xent dlogits (dloss 2.5)");
-  auto acc = ref::softmax_xent_backward(n, k, to_double(z), labels, 1.0, smoothing);
-  for (size_t i = 0; i < acc.size(); ++i) acc[i] += d0[i];
-  check_close(r.dlogits_acc, acc, {}, "xent dlogits (accumulate)");
-}
-
 }  // namespace
 
-TEST_CASE("softmax_xent: odd shapes match the reference") {
-  check_xent(1, 1, 1, 3);
-  check_xent(1, 3, 2, 3);
-  check_xent(3, 10, 3, 3);
-  check_xent(65, 17, 4, 5);
-  check_xent(100, 7, 5, 20);  // more rows than the forward's 64 invocations
-}
-
-TEST_CASE("softmax_xent: CIFAR (K=10) and ImageNet (K=1000) at batch 1, 2, 128") {
-  check_xent(1, 10, 11, 4);
-  check_xent(128, 10, 12, 4);
-  check_xent(1, 1000, 13, 8);
-  check_xent(2, 1000, 14, 8);
-  check_xent(128, 1000, 15, 8);
-}
-
-TEST_CASE("softmax_xent: label smoothing at odd shapes, CIFAR and ImageNet widths") {
-  for (float eps : {0.1f, 0.25f, 1.0f}) {
-    check_xent(1, 1, 31, 3, eps);
-    check_xent(3, 10, 32, 3, eps);
-    check_xent(65, 17, 33, 5, eps);
-  }
-  check_xent(128, 10, 34, 4, 0.1f);
-  check_xent(2, 1000, 35, 8, 0.1f);
-  check_xent(128, 1000, 36, 8, 0.1f);
-}
+VKNN_CASES_ON_DEVICE(softmax_xent, ref::softmax_xent_case_outputs)
 
 TEST_CASE("softmax_xent: uniform logits give log K and every sample top-1 correct, large logits stay finite") {
   for (int k : {10, 1000}) {

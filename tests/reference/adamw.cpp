@@ -1,5 +1,7 @@
 #include "adamw.h"
 
+#include "vknn/ops/adamw.h"
+
 #include <cmath>
 
 namespace vknn::ref {
@@ -12,6 +14,14 @@ void adamw_step(const AdamWParams& p, int t, Vec& w, const Vec& g, Vec& m, Vec& 
     v[i] = p.beta2 * v[i] + (1 - p.beta2) * g[i] * g[i];
     w[i] -= p.lr / bc1 * m[i] / (std::sqrt(v[i]) / bc2_sqrt + p.eps);
   }
+}
+
+Tensors adamw_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::AdamWParams&>(c.params);
+  const AdamWParams rp{double(p.learning_rate), p.beta1, p.beta2, double(p.eps), double(p.weight_decay)};
+  Vec w = in.at("w"), m = in.at("m"), v = in.at("v");
+  for (int t = 1; in.count("g" + std::to_string(t)); ++t) adamw_step(rp, t, w, in.at("g" + std::to_string(t)), m, v);
+  return {{"w", std::move(w)}, {"m", std::move(m)}, {"v", std::move(v)}};
 }
 
 }  // namespace vknn::ref

@@ -1,5 +1,7 @@
 #include "concat.h"
 
+#include "vknn/ops/concat.h"
+
 namespace vknn::ref {
 
 namespace {
@@ -38,6 +40,21 @@ std::vector<Vec> split_forward(int n, const std::vector<int>& channels, int inne
     c0 += ck;
   }
   return outs;
+}
+
+Tensors concat_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& channels = std::any_cast<const std::vector<int>&>(c.params);
+  const Shape& ys = c.shape("y");
+  const int n = int(ys[0]), inner = int(ys[2] * ys[3]);
+  std::vector<Vec> parts;
+  for (size_t i = 0; i < channels.size(); ++i) parts.push_back(in.at("x" + std::to_string(i)));
+  Tensors out{{"y", concat_forward(n, channels, inner, parts)}};
+  const auto dx = concat_backward(n, channels, inner, in.at("dy"));
+  for (size_t i = 0; i < channels.size(); ++i) {
+    out["dx" + std::to_string(i)] = dx[i];
+    out["x" + std::to_string(i)] = parts[i];
+  }
+  return out;
 }
 
 }  // namespace vknn::ref

@@ -2,7 +2,7 @@
 // (N, C_i, inner) with inner = H*W.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 #include <vector>
 
@@ -20,5 +20,8 @@ inline std::vector<Vec> concat_backward(int n, const std::vector<int>& channels,
 inline Vec split_backward(int n, const std::vector<int>& channels, int inner, const std::vector<Vec>& dys) {
   return concat_forward(n, channels, inner, dys);
 }
+
+// The cases of graph/cases/ops/concat.cpp: y, dx<i>, x<i>.
+Tensors concat_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

@@ -1,7 +1,7 @@
 // CPU reference of the two SGD rules (see graph/include/vknn/ops/sgd.h); updates w and v in place.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 namespace vknn::ref {
 
@@ -13,5 +13,8 @@ struct SgdParams {
 void sgd_paper_step(const SgdParams& p, Vec& w, const Vec& g, Vec& v);
 // torch.optim.SGD: g' = g + lambda w; v <- mu v + g'; w <- w - eps v.
 void sgd_pytorch_step(const SgdParams& p, Vec& w, const Vec& g, Vec& v);
+
+// The cases of graph/cases/ops/sgd.cpp: w, v after the three steps.
+Tensors sgd_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

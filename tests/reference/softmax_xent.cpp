@@ -1,5 +1,7 @@
 #include "softmax_xent.h"
 
+#include "vknn/ops/softmax_xent.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -61,6 +63,22 @@ Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int
     }
   }
   return d;
+}
+
+Tensors softmax_xent_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const double eps = std::any_cast<const vknn::SoftmaxXentParams&>(c.params).label_smoothing;
+  const Shape& zs = c.shape("z");
+  const int n = int(zs[0]), k = int(zs[1]);
+  std::vector<float> bits(in.at("labels").begin(), in.at("labels").end());
+  const std::vector<int32_t> labels = as_int32(bits);
+  const Vec& z = in.at("z");
+  const auto f = softmax_xent_forward(n, k, z, labels, eps);
+  return {{"loss", {f.loss}},
+          {"top1", {double(f.top1)}},
+          {"top5", {double(f.top5)}},
+          {"invalid", {double(f.invalid)}},
+          {"dz", softmax_xent_backward(n, k, z, labels, 1.0, eps)},
+          {"dz_dloss", softmax_xent_backward(n, k, z, labels, in.at("dloss")[0], eps)}};
 }
 
 }  // namespace vknn::ref

@@ -2,7 +2,7 @@
 // graph/include/vknn/ops/softmax_xent.h). logits (N,K), labels (N).
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 #include <cstdint>
 #include <vector>
@@ -23,5 +23,8 @@ Vec softmax_xent_backward(int n, int k, const Vec& logits, const std::vector<int
                           double smoothing = 0.0);
 // Whether sample `row` is top-`topk` correct: #{classes with a logit > the label's} < topk.
 bool top_k_correct(int k, const Vec& logits, int row, int32_t label, int topk);
+
+// The cases of graph/cases/ops/softmax_xent.cpp: loss, top1, top5, invalid, dz (dloss 1), dz_dloss (the dloss tensor's).
+Tensors softmax_xent_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

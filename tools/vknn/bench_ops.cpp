@@ -8,13 +8,9 @@
 #include "timing.h"
 
 #include "vknn/cases/case.h"
-#include "vknn/ops/avgpool.h"
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/linear.h"
-#include "vknn/ops/adamw.h"
-#include "vknn/ops/sgd.h"
-#include "vknn/ops/softmax_xent.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,8 +22,6 @@ namespace {
 
 struct TensorSpec {
   Shape shape;
-  bool labels = false;  // int32 class indices in [0, classes)
-  int64_t classes = 0;
 };
 
 struct OpCase {
@@ -117,10 +111,6 @@ std::vector<OpCase> build_cases(int64_t n) {
   add_linear(cases, "alexnet", "fc6", n, 9216, 4096);
   add_linear(cases, "alexnet", "fc7", n, 4096, 4096);
   add_linear(cases, "alexnet", "fc8", n, 4096, 1000);
-  cases.push_back({"alexnet", "loss", "softmax_xent_forward", {{Shape{n, 1000}}, {Shape{n}, true, 1000}, {Shape{1}}},
-                   0, double(n) * 1000 * 4, nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_softmax_xent_forward(cl, t[0], t[1], {t[2], {}, {}, {}});
-                   }});
   // ResNet-50 (He et al. 2016, torchvision's v1.5 with the stride on the 3x3).
   add_conv(cases, "resnet50", "conv1", {n, 3, 224, 224}, {64, 3, 7, 7}, conv(2, 3, 1));
   add_batchnorm(cases, "resnet50", "bn1", {n, 64, 112, 112});
@@ -133,21 +123,7 @@ std::vector<OpCase> build_cases(int64_t n) {
   add_conv(cases, "resnet50", "layer4.1.conv2 (3x3)", {n, 512, 7, 7}, {512, 512, 3, 3}, conv(1, 1, 1));
   add_conv(cases, "resnet50", "layer4.1.conv1 (1x1)", {n, 2048, 7, 7}, {512, 2048, 1, 1}, conv(1, 0, 1));
   add_batchnorm(cases, "resnet50", "layer4.2.bn3", {n, 2048, 7, 7});
-  cases.push_back({"resnet50", "avgpool", "global_avgpool_forward", {{Shape{n, 2048, 7, 7}}, {Shape{n, 2048}}}, 0,
-                   double(n) * 2048 * 50 * 4, nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_global_avgpool_forward(cl, t[0], t[1]);
-                   }});
   add_linear(cases, "resnet50", "fc", n, 2048, 1000);
-  // One optimizer step over ResNet-50's 25.6M parameters, the paper's rule.
-  const Shape params{25557032};
-  cases.push_back({"resnet50", "all parameters", "sgd_update (paper)", {{params}, {params}, {params}}, 0,
-                   5.0 * double(params.bytes()), nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_sgd_update(cl, {}, t[0], t[1], t[2]);
-                   }});
-  cases.push_back({"resnet50", "all parameters", "adamw_update", {{params}, {params}, {params}, {params}}, 0,
-                   7.0 * double(params.bytes()), nullptr, [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_adamw_update(cl, {}, t[0], t[1], t[2], t[3]);
-                   }});
   return cases;
 }
 
@@ -161,7 +137,7 @@ std::vector<cases::OpCase> as_cases(const std::vector<OpCase>& legacy) {
     const size_t count = oc.tensors.size();
     for (size_t i = 0; i < count; ++i) {
       const TensorSpec& t = oc.tensors[i];
-      c.tensors.push_back({"t" + std::to_string(i), t.shape, t.labels ? cases::labels(t.classes) : cases::uniform()});
+      c.tensors.push_back({"t" + std::to_string(i), t.shape, cases::uniform()});
     }
     const bool workspace = bool(oc.workspace);
     auto in_order = [count, workspace](const cases::Views& v) {

@@ -89,6 +89,9 @@ struct OpCase {
   std::string model, layer;
   std::any params;  // the op's params struct, for the reference (std::any_cast)
   std::vector<TensorSpec> tensors;
+  // Optional: adjusts the filled contents, for data a Fill cannot say (ties planted at each
+  // row's label, gradients of varied scale). Every reader sees the adjusted contents.
+  std::function<void(std::map<std::string, std::vector<float>>&)> adjust;
   std::vector<Step> steps;  // recorded in order into one command list
   std::vector<Check> checks;
   std::vector<Gradient> gradients;
