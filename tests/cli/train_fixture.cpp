@@ -1,7 +1,9 @@
 // Writes the inputs of the `vknn train/eval/infer` CLI tests into DIR: a small synthetic
 // Fashion-MNIST-shaped IDX dataset (gzipped, 10 learnable classes: a bright 6x6 block whose
-// position encodes the class, plus noise) and a 28x28 PNG of class 3.
-//   usage: vknn_train_fixture DIR
+// position encodes the class, plus noise) and a 28x28 PNG of class 3; and into COLOR_DIR
+// 3-channel 16x16 image folders (train/ 512 and test/ 128 images, 10 classes) for the
+// 3-channel models at a small input size.
+//   usage: vknn_train_fixture DIR COLOR_DIR
 #include "vknn/data/datasets.h"
 #include "vknn/data/image.h"
 
@@ -38,11 +40,36 @@ bool write_split(const std::filesystem::path& dir, const char* prefix, int n, ui
          vknn::data::write_bytes(dir / (std::string(prefix) + "-labels-idx1-ubyte.gz"), b).ok();
 }
 
+// A 3-channel image folder of 16x16 PNGs, DIR/<split>/class<k>/<i>.png: a 4x4 block whose
+// position and colour encode the class, plus noise.
+bool write_color_folder(const std::filesystem::path& dir, int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  for (int i = 0; i < n; ++i) {
+    const int label = int(rng() % 10);
+    vknn::data::Image img;
+    img.width = img.height = 16;
+    img.rgb.resize(16 * 16 * 3);
+    const int by = 2 + (label / 5) * 8, bx = 1 + (label % 5) * 3;
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const bool on = y >= by && y < by + 4 && x >= bx && x < bx + 4 && (label + c) % 3 != 0;
+          const int noise = int(rng() % 48);
+          img.rgb[size_t((y * 16 + x) * 3 + c)] = uint8_t(on ? 200 + noise : 40 + noise);
+        }
+    const std::filesystem::path cls = dir / ("class" + std::to_string(label));
+    std::filesystem::create_directories(cls);
+    auto png = vknn::data::encode_png(img, true);
+    if (!png.ok() || !vknn::data::write_bytes(cls / (std::to_string(i) + ".png"), *png).ok()) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: vknn_train_fixture DIR\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: vknn_train_fixture DIR COLOR_DIR\n");
     return 2;
   }
   const std::filesystem::path dir = argv[1];
@@ -63,6 +90,11 @@ int main(int argc, char** argv) {
   auto png = vknn::data::encode_png(img, true);
   if (!png.ok() || !vknn::data::write_bytes(dir / "class3.png", *png).ok()) {
     std::fprintf(stderr, "vknn_train_fixture: cannot write %s/class3.png\n", argv[1]);
+    return 1;
+  }
+  const std::filesystem::path color = argv[2];
+  if (!write_color_folder(color / "train", 512, 4) || !write_color_folder(color / "test", 128, 5)) {
+    std::fprintf(stderr, "vknn_train_fixture: cannot write the image folders into %s\n", argv[2]);
     return 1;
   }
   return 0;
