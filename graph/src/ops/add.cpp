@@ -37,6 +37,13 @@ Status check_elements(const char* op, const char* name, const TensorView& t) {
   return {};
 }
 
+Status check_one_binding(const char* op, const char* name, const TensorView& t, const Context& ctx) {
+  VKNN_TRY(check_elements(op, name, t));
+  if (uint64_t(t.numel()) > max_binding_floats(ctx))
+    return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding", op, name, t.str());
+  return {};
+}
+
 }  // namespace detail
 
 Status record_add_forward(CommandList& cl, const TensorView& a, const TensorView& b, const TensorView& y,

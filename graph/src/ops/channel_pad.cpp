@@ -1,6 +1,7 @@
 // Strided identity with zero-padded channels; see vknn/ops/channel_pad.h.
 #include "vknn/ops/channel_pad.h"
 
+#include "param_node.h"
 #include "vknn/ops/add.h"
 
 namespace vknn {
@@ -14,14 +15,6 @@ struct ChannelPadPush {  // mirrors shaders/common/channel_pad_push.glsl
 static_assert(sizeof(ChannelPadPush) == 36);
 
 constexpr uint32_t kAccumulate = 1;
-
-// x and y each within one binding, and their indices within the shaders' uint.
-Status check_size(const char* op, const char* name, const TensorView& t, const CommandList& cl) {
-  VKNN_TRY(detail::check_elements(op, name, t));
-  if (uint64_t(t.numel()) > detail::max_binding_floats(cl.context()))
-    return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding", op, name, t.str());
-  return {};
-}
 
 ChannelPadPush make_push(const ChannelPadParams& p, const Shape& x, const Shape& y, uint32_t flags) {
   return {uint32_t(x[1]),     uint32_t(x[2]), uint32_t(x[3]),           uint32_t(y[1]), uint32_t(y[2]),
@@ -47,8 +40,8 @@ Status record_channel_pad_forward(CommandList& cl, const ChannelPadParams& p, co
   constexpr const char* op = "channel_pad_forward";
   VKNN_ASSIGN(const Shape out, channel_pad_output_shape(op, p, x.shape));
   VKNN_TRY(check_shape(op, "y", y, out));
-  VKNN_TRY(check_size(op, "x", x, cl));
-  VKNN_TRY(check_size(op, "y", y, cl));
+  VKNN_TRY(detail::check_one_binding(op, "x", x, cl.context()));
+  VKNN_TRY(detail::check_one_binding(op, "y", y, cl.context()));
   if (range(x).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "{}: y {} overlaps x {}", op, y.str(), x.str());
   const ChannelPadPush push = make_push(p, x.shape, out, 0);
@@ -63,8 +56,8 @@ Status record_channel_pad_backward(CommandList& cl, const ChannelPadParams& p, c
   constexpr const char* op = "channel_pad_backward";
   VKNN_ASSIGN(const Shape out, channel_pad_output_shape(op, p, dx.shape));
   VKNN_TRY(check_shape(op, "dy", dy, out));
-  VKNN_TRY(check_size(op, "dx", dx, cl));
-  VKNN_TRY(check_size(op, "dy", dy, cl));
+  VKNN_TRY(detail::check_one_binding(op, "dx", dx, cl.context()));
+  VKNN_TRY(detail::check_one_binding(op, "dy", dy, cl.context()));
   if (range(dx).overlaps(range(dy)))
     return make_error(Errc::invalid_argument, "{}: dx {} overlaps dy {}", op, dx.str(), dy.str());
   const ChannelPadPush push = make_push(p, dx.shape, out, accumulate ? kAccumulate : 0u);
@@ -79,32 +72,7 @@ Status record_channel_pad_backward(CommandList& cl, const ChannelPadParams& p, c
 
 namespace {
 
-struct ChannelPadBackwardNode final : OpNode {
-  ChannelPadParams p;
-  bool accumulate = false;
-  const char* type() const override { return "channel_pad_backward"; }
-  // in: dy; out: dx
-  Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_channel_pad_backward(cl, p, io.in[0], io.out[0], accumulate);
-  }
-};
-
-struct ChannelPadNode final : OpNode {
-  ChannelPadParams p;
-  const char* type() const override { return "channel_pad"; }
-  Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_channel_pad_forward(cl, p, io.in[0], io.out[0]);
-  }
-  Status backward(BackwardBuilder& b) const override {
-    if (!b.grad_output(0).valid() || !b.needs_grad(0)) return {};
-    auto target = b.grad_input(0);
-    auto node = std::make_shared<ChannelPadBackwardNode>();
-    node->p = p;
-    node->accumulate = target.accumulate;
-    b.add_node("", node, {b.grad_output(0)}, {target.tensor});
-    return {};
-  }
-};
+const detail::ParamOpKind<ChannelPadParams> kChannelPad{"channel_pad", "channel_pad_backward", record_channel_pad_forward, record_channel_pad_backward};
 
 }  // namespace
 
@@ -113,17 +81,11 @@ TensorId channel_pad(Graph& g, TensorId x, const ChannelPadParams& p, const std:
   auto shape = channel_pad_output_shape("channel_pad", p, g.shape(x));
   VKNN_GRAPH_CHECK(g, shape.ok(), "channel_pad '{}' on '{}': {}", name, g.desc(x).name,
                    shape.ok() ? "" : shape.error().message);
-  const std::string n = g.unique_name(name);
-  TensorId y = g.tensor(n, *shape, Role::activation);
-  auto node = std::make_shared<ChannelPadNode>();
-  node->p = p;
-  g.add_node(n, node, {x}, {y});
-  return y;
+  return detail::add_param_node(g, kChannelPad, x, p, *shape, name);
 }
 
 const ChannelPadParams* channel_pad_params(const Node& n) {
-  const auto* c = dynamic_cast<const ChannelPadNode*>(n.op.get());
-  return c ? &c->p : nullptr;
+  return detail::param_node_params(n, kChannelPad);
 }
 
 }  // namespace vknn

@@ -1,6 +1,7 @@
 // Channel shuffle; see vknn/ops/channel_shuffle.h.
 #include "vknn/ops/channel_shuffle.h"
 
+#include "param_node.h"
 #include "vknn/ops/add.h"
 
 namespace vknn {
@@ -13,18 +14,11 @@ static_assert(sizeof(ChannelShufflePush) == 16);
 
 constexpr uint32_t kAccumulate = 1;
 
-Status check_size(const char* op, const char* name, const TensorView& t, const CommandList& cl) {
-  VKNN_TRY(detail::check_elements(op, name, t));
-  if (uint64_t(t.numel()) > detail::max_binding_floats(cl.context()))
-    return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding", op, name, t.str());
-  return {};
-}
-
 // One gather: out[n, c] (+)= in[n, (c % groups) * (C/groups) + c / groups].
 Status record_gather(CommandList& cl, const char* op, const char* in_name, const char* out_name, int64_t groups,
                      const TensorView& in, const TensorView& out, bool accumulate) {
   VKNN_TRY(check_shape(op, out_name, out, in.shape));
-  VKNN_TRY(check_size(op, in_name, in, cl));
+  VKNN_TRY(detail::check_one_binding(op, in_name, in, cl.context()));
   if (range(in).overlaps(range(out)))
     return make_error(Errc::invalid_argument, "{}: {} {} overlaps {} {}", op, out_name, out.str(), in_name, in.str());
   const Shape& s = in.shape;
@@ -69,32 +63,7 @@ Status record_channel_shuffle_backward(CommandList& cl, const ChannelShufflePara
 
 namespace {
 
-struct ChannelShuffleBackwardNode final : OpNode {
-  ChannelShuffleParams p;
-  bool accumulate = false;
-  const char* type() const override { return "channel_shuffle_backward"; }
-  // in: dy; out: dx
-  Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_channel_shuffle_backward(cl, p, io.in[0], io.out[0], accumulate);
-  }
-};
-
-struct ChannelShuffleNode final : OpNode {
-  ChannelShuffleParams p;
-  const char* type() const override { return "channel_shuffle"; }
-  Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_channel_shuffle_forward(cl, p, io.in[0], io.out[0]);
-  }
-  Status backward(BackwardBuilder& b) const override {
-    if (!b.grad_output(0).valid() || !b.needs_grad(0)) return {};
-    auto target = b.grad_input(0);
-    auto node = std::make_shared<ChannelShuffleBackwardNode>();
-    node->p = p;
-    node->accumulate = target.accumulate;
-    b.add_node("", node, {b.grad_output(0)}, {target.tensor});
-    return {};
-  }
-};
+const detail::ParamOpKind<ChannelShuffleParams> kChannelShuffle{"channel_shuffle", "channel_shuffle_backward", record_channel_shuffle_forward, record_channel_shuffle_backward};
 
 }  // namespace
 
@@ -102,17 +71,11 @@ TensorId channel_shuffle(Graph& g, TensorId x, const ChannelShuffleParams& p, co
   if (!g.accepts({x}, name)) return {};
   const Status s = check_channel_shuffle("channel_shuffle", p, g.shape(x));
   VKNN_GRAPH_CHECK(g, s.ok(), "channel_shuffle '{}' on '{}': {}", name, g.desc(x).name, s.ok() ? "" : s.error().message);
-  const std::string n = g.unique_name(name);
-  TensorId y = g.tensor(n, g.shape(x), Role::activation);
-  auto node = std::make_shared<ChannelShuffleNode>();
-  node->p = p;
-  g.add_node(n, node, {x}, {y});
-  return y;
+  return detail::add_param_node(g, kChannelShuffle, x, p, g.shape(x), name);
 }
 
 const ChannelShuffleParams* channel_shuffle_params(const Node& n) {
-  const auto* c = dynamic_cast<const ChannelShuffleNode*>(n.op.get());
-  return c ? &c->p : nullptr;
+  return detail::param_node_params(n, kChannelShuffle);
 }
 
 }  // namespace vknn

@@ -1,6 +1,7 @@
 // Zero padding and cropping of C, H and W; see vknn/ops/pad.h.
 #include "vknn/ops/pad.h"
 
+#include "param_node.h"
 #include "vknn/ops/add.h"
 
 #include <climits>
@@ -19,13 +20,6 @@ static_assert(sizeof(PadPush) == 44);
 
 constexpr uint32_t kAccumulate = 1;
 
-Status check_size(const char* op, const char* name, const TensorView& t, const CommandList& cl) {
-  VKNN_TRY(detail::check_elements(op, name, t));
-  if (uint64_t(t.numel()) > detail::max_binding_floats(cl.context()))
-    return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding", op, name, t.str());
-  return {};
-}
-
 std::string pads_str(const PadParams& p) {
   return fmt::format("begin (C,H,W) ({},{},{}), end ({},{},{})", p.begin[0], p.begin[1], p.begin[2], p.end[0],
                      p.end[1], p.end[2]);
@@ -35,8 +29,8 @@ std::string pads_str(const PadParams& p) {
 Status record_gather(CommandList& cl, const char* op, const char* in_name, const char* out_name,
                      const std::array<int64_t, 3>& begin, float value, const TensorView& in, const TensorView& out,
                      bool accumulate) {
-  VKNN_TRY(check_size(op, in_name, in, cl));
-  VKNN_TRY(check_size(op, out_name, out, cl));
+  VKNN_TRY(detail::check_one_binding(op, in_name, in, cl.context()));
+  VKNN_TRY(detail::check_one_binding(op, out_name, out, cl.context()));
   if (range(in).overlaps(range(out)))
     return make_error(Errc::invalid_argument, "{}: {} {} overlaps {} {}", op, out_name, out.str(), in_name, in.str());
   const Shape& s = out.shape;  // the dispatch is split where it exceeds the group-count limits
@@ -98,32 +92,7 @@ Status record_pad_backward(CommandList& cl, const PadParams& p, const TensorView
 
 namespace {
 
-struct PadBackwardNode final : OpNode {
-  PadParams p;
-  bool accumulate = false;
-  const char* type() const override { return "pad_backward"; }
-  // in: dy; out: dx
-  Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_pad_backward(cl, p, io.in[0], io.out[0], accumulate);
-  }
-};
-
-struct PadNode final : OpNode {
-  PadParams p;
-  const char* type() const override { return "pad"; }
-  Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_pad_forward(cl, p, io.in[0], io.out[0]);
-  }
-  Status backward(BackwardBuilder& b) const override {
-    if (!b.grad_output(0).valid() || !b.needs_grad(0)) return {};
-    auto target = b.grad_input(0);
-    auto node = std::make_shared<PadBackwardNode>();
-    node->p = p;
-    node->accumulate = target.accumulate;
-    b.add_node("", node, {b.grad_output(0)}, {target.tensor});
-    return {};
-  }
-};
+const detail::ParamOpKind<PadParams> kPad{"pad", "pad_backward", record_pad_forward, record_pad_backward};
 
 }  // namespace
 
@@ -132,12 +101,9 @@ TensorId pad(Graph& g, TensorId x, const PadParams& p, const std::string& name) 
   auto shape = pad_output_shape("pad", p, g.shape(x));
   VKNN_GRAPH_CHECK(g, shape.ok(), "pad '{}' on '{}': {}", name, g.desc(x).name,
                    shape.ok() ? "" : shape.error().message);
-  const std::string n = g.unique_name(name);
-  TensorId y = g.tensor(n, *shape, Role::activation);
-  auto node = std::make_shared<PadNode>();
-  node->p = p;
-  g.add_node(n, node, {x}, {y});
-  return y;
+  return detail::add_param_node(g, kPad, x, p, *shape, name);
 }
+
+const PadParams* pad_params(const Node& n) { return detail::param_node_params(n, kPad); }
 
 }  // namespace vknn

@@ -50,6 +50,9 @@ inline bool partial_overlap(const TensorView& a, const TensorView& b) {
 }
 // Refuses tensors whose element indices do not fit the shaders' uint.
 Status check_elements(const char* op, const char* name, const TensorView& t);
+// check_elements, and refuses a tensor larger than one storage-buffer binding (an op whose
+// shader binds the whole tensor at once).
+Status check_one_binding(const char* op, const char* name, const TensorView& t, const Context& ctx);
 // Runs `record(first element, count)` over consecutive chunks that each fit one binding.
 template <class F>
 void for_each_chunk(const CommandList& cl, int64_t count, F&& record) {

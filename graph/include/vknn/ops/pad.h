@@ -34,5 +34,7 @@ Status record_pad_backward(CommandList& cl, const PadParams& p, const TensorView
 
 // Graph builder: y = pad(x); a failed check fails the graph.
 TensorId pad(Graph& g, TensorId x, const PadParams& p, const std::string& name = "pad");
+// The parameters of pad()'s node, or nullptr for any other node (for export and rewrites).
+const PadParams* pad_params(const Node& n);
 
 }  // namespace vknn
