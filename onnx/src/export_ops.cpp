@@ -16,6 +16,7 @@
 #include "vknn/ops/linear.h"
 #include "vknn/ops/lrn.h"
 #include "vknn/ops/maxpool.h"
+#include "vknn/ops/pad.h"
 #include "vknn/ops/relu.h"
 #include "vknn/ops/reshape.h"
 
@@ -203,6 +204,15 @@ Status channel_pad_node(Writer& w, const Node& n, const ChannelPadParams& p) {
   return {};
 }
 
+// ONNX Pad (mode constant; opset 11 on, pads and the value as inputs): pads (N,C,H,W) as
+// [N, C, H, W begins, N, C, H, W ends]; a negative count crops, as in vknn.
+Status pad_node(Writer& w, const Node& n, const PadParams& p) {
+  std::vector<int64_t> pads = {0, p.begin[0], p.begin[1], p.begin[2], 0, p.end[0], p.end[1], p.end[2]};
+  const std::string value = w.floats(n.name + "_value", {}, std::span(&p.value, 1));
+  w.node("Pad", n.name, {w.value(n.inputs[0]), w.ints(n.name + "_pads", pads), value}, {w.value(n.outputs[0])});
+  return {};
+}
+
 Status concat_node(Writer& w, const Node& n) {
   std::vector<std::string> in;
   for (TensorId t : n.inputs) in.push_back(w.value(t));
@@ -273,6 +283,7 @@ Status convert_node(Writer& w, const Node& n) {
   if (is_split(n)) return split_node(w, n);
   if (const ChannelShuffleParams* p = channel_shuffle_params(n)) return channel_shuffle_node(w, n, *p);
   if (const ChannelPadParams* p = channel_pad_params(n)) return channel_pad_node(w, n, *p);
+  if (const PadParams* p = pad_params(n)) return pad_node(w, n, *p);
   return unsupported("no ONNX form for this kind of node");
 }
 

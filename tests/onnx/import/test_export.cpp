@@ -11,6 +11,7 @@
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/linear.h"
+#include "vknn/ops/pad.h"
 #include "vknn/ops/relu.h"
 
 #include <fmt/format.h>
@@ -145,6 +146,40 @@ TEST_CASE("export of every built-in model imports back to the same op kinds and 
       if ((d.role == Role::parameter && !d.frozen) || d.role == Role::state) w1[d.name] = d.shape;
     CHECK(w1 == w0);
   }
+}
+
+TEST_CASE("a pad node exports as ONNX Pad and imports back with the same counts and value") {
+  // Padding and cropping on each of C, H and W, with a non-zero value: the importer makes a
+  // pad node of it again (nothing follows that could take the padding).
+  Graph g;
+  const TensorId x = g.tensor("x", Shape{2, 3, 5, 6}, Role::input);
+  PadParams p;
+  p.begin = {1, 2, -1};
+  p.end = {0, -1, 3};
+  p.value = 0.5f;
+  const TensorId y = pad(g, x, p, "pad1");
+  REQUIRE(g.status().ok());
+  const std::vector<onnx::NamedTensor> inputs = {{"x", x}}, outputs = {{"y", y}};
+  auto bytes = onnx::export_model(g, inputs, outputs);
+  REQUIRE_MESSAGE(bytes.ok(), bytes.error().what());
+  ::onnx::ModelProto m;
+  REQUIRE(m.ParseFromArray(bytes->data(), int(bytes->size())));
+  int pads = 0;
+  for (const auto& n : m.graph().node()) pads += n.op_type() == "Pad";
+  CHECK(pads == 1);
+  onnx::ImportOptions io;
+  io.batch = 2;
+  auto back = onnx::import_bytes(std::span(reinterpret_cast<const std::byte*>(bytes->data()), bytes->size()), io,
+                                 "pad.onnx");
+  REQUIRE_MESSAGE(back.ok(), back.error().what());
+  const PadParams* q = nullptr;
+  for (const Node& n : back->model.graph.nodes())
+    if (const PadParams* found = pad_params(n)) q = found;
+  REQUIRE(q != nullptr);
+  CHECK(q->begin == p.begin);
+  CHECK(q->end == p.end);
+  CHECK(q->value == p.value);
+  CHECK(back->model.graph.shape(back->model.logits) == g.shape(y));
 }
 
 TEST_CASE("export refuses a graph it cannot write, listing every node, and bad arguments") {
