@@ -10,6 +10,15 @@ trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 # The python checks exit 77 without onnx/torch: the test is then skipped.
 py() { "$python" "$check" "$@"; rc=$?; [ $rc -eq 77 ] && exit 77; return $rc; }
+# refused STATUS PATTERN WHAT COMMAND...: the command exits with STATUS and says PATTERN.
+refused() {
+  want=$1 pattern=$2 what=$3
+  shift 3
+  "$@" > "$out/e" 2>&1; rc=$?
+  cat "$out/e"
+  test $rc -eq "$want" || fail "$what: exit status $rc, not $want"
+  grep -q -- "$pattern" "$out/e" || fail "$what: the message does not say '$pattern'"
+}
 
 # check MODEL SHAPE: export with the initial weights, then with those weights perturbed (so
 # batch-norm statistics are not 0 and 1), run the built-in model with the same weights on a
@@ -67,28 +76,13 @@ onnx)
   done
   "$vknn" run --model "$models/small.onnx" --input "$models/input.npy" --output "$out/y.npy" || fail "run exited $?"
   py check "$out/small.onnx" "$models/input.npy" "$out/y.npy" || fail "the exported file differs"
-  "$vknn" export --model "$models/small.onnx" --input-size 32 --onnx "$out/m.onnx" > "$out/e" 2>&1; rc=$?
-  cat "$out/e"
-  test $rc -eq 2 || fail "--input-size with an ONNX model: exit status $rc, not 2"
-  grep -q "an ONNX model fixes its own input size" "$out/e" || fail "--input-size message"
+  refused 2 "an ONNX model fixes its own input size" "--input-size with an ONNX model" "$vknn" export --model "$models/small.onnx" --input-size 32 --onnx "$out/m.onnx"
   ;;
 refusals)
-  "$vknn" export --model nosuch --onnx "$out/m.onnx" > "$out/e" 2>&1; rc=$?
-  cat "$out/e"
-  test $rc -eq 2 || fail "unknown model: exit status $rc, not 2"
-  grep -q "unknown model 'nosuch'.*or FILE.onnx" "$out/e" || fail "unknown model message"
-  "$vknn" export --model lenet --onnx "$out/no/such/m.onnx" > "$out/e" 2>&1; rc=$?
-  cat "$out/e"
-  test $rc -eq 1 || fail "missing folder: exit status $rc, not 1"
-  grep -q "no/such/m.onnx: the folder .*no/such does not exist" "$out/e" || fail "missing folder message"
-  "$vknn" export --model lenet --onnx "$out" > "$out/e" 2>&1; rc=$?
-  cat "$out/e"
-  test $rc -eq 1 || fail "a folder as output: exit status $rc, not 1"
-  grep -q "is a directory, not a file" "$out/e" || fail "folder output message"
-  "$vknn" export --model lenet --weights "$out/none.safetensors" --onnx "$out/m.onnx" > "$out/e" 2>&1; rc=$?
-  cat "$out/e"
-  test $rc -eq 1 || fail "missing weights: exit status $rc, not 1"
-  grep -q "none.safetensors: does not exist" "$out/e" || fail "missing weights message"
+  refused 2 "unknown model 'nosuch'.*or FILE.onnx" "unknown model" "$vknn" export --model nosuch --onnx "$out/m.onnx"
+  refused 1 "no/such/m.onnx: the folder .*no/such does not exist" "missing folder" "$vknn" export --model lenet --onnx "$out/no/such/m.onnx"
+  refused 1 "is a directory, not a file" "a folder as output" "$vknn" export --model lenet --onnx "$out"
+  refused 1 "none.safetensors: does not exist" "missing weights" "$vknn" export --model lenet --weights "$out/none.safetensors" --onnx "$out/m.onnx"
   test ! -e "$out/m.onnx" || fail "a file was written"
   ;;
 *) fail "unknown case $case_name" ;;
