@@ -3,6 +3,7 @@
 // built at. The model's outputs (a built-in's logits; an ONNX file's graph outputs in file
 // order) are written as float32 .npy, the k-th to the k-th --output.
 #include "cli.h"
+#include "model_source.h"
 
 #include "vknn/data/npy.h"
 #include "vknn/graph/executor.h"
@@ -58,8 +59,8 @@ Status run_model(const RunConfig& c) {
 }
 
 int run_main(const RunConfig& c) {
-  if (!onnx::is_onnx_path(c.model) && !models::model_defaults(c.model).ok()) {
-    fmt::print(stderr, "vknn run: --model: unknown model '{}' (known: {})\n", c.model, onnx::model_choices());
+  if (auto s = check_model_name(c.model); !s.ok()) {
+    fmt::print(stderr, "vknn run: --model: {}\n", s.error().message);
     return 2;
   }
   if (const Status s = run_model(c); !s.ok()) {

@@ -3,6 +3,7 @@
 // variants time their candidates at each shape's first use (vknn/engine/tuning.h); the choices go
 // to the tuning file of the device. Prints each tuned layer's choice and where the file is.
 #include "cli.h"
+#include "model_source.h"
 
 #include "vknn/graph/executor.h"
 #include "vknn/ops/conv2d.h"
@@ -53,8 +54,8 @@ Status tune_model(const TuneConfig& c) {
 }
 
 int tune_main(const TuneConfig& c) {
-  if (!onnx::is_onnx_path(c.model) && !models::model_defaults(c.model).ok()) {
-    fmt::print(stderr, "vknn tune: --model: unknown model '{}' (known: {})\n", c.model, onnx::model_choices());
+  if (auto s = check_model_name(c.model); !s.ok()) {
+    fmt::print(stderr, "vknn tune: --model: {}\n", s.error().message);
     return 2;
   }
   if (const Status s = tune_model(c); !s.ok()) {
