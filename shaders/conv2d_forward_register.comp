@@ -32,7 +32,7 @@ const uint XW = (TP - 1) * SW + S;   // input columns under a segment
 layout(binding = 0) readonly buffer X_ { float x[]; };       // (N,C,H,W)
 layout(binding = 1) readonly buffer Wt_ { float w[]; };      // (K,Cg,R,S)
 layout(binding = 2) readonly buffer Bias_ { float bias[]; }; // (K), read when CONV_BIAS
-layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,K,OH,OW)
+layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,y_channels,OH,OW), channels y_channel0 + k
 layout(binding = 4) readonly buffer Res_ { float res[]; };   // (N,K,OH,OW), read when CONV_RESIDUAL
 #include "conv2d_push.glsl"
 
@@ -88,7 +88,8 @@ void main() {
   }
 
   if (!live) return;
-  const uint obase = n * p.K * OHW + oh * p.OW + ow0;  // of (n, 0, oh, ow0) in y and the residual
+  const uint rbase = n * p.K * OHW + oh * p.OW + ow0;                            // of (n, 0, oh, ow0) in the residual
+  const uint ybase = (n * p.y_channels + p.y_channel0) * OHW + oh * p.OW + ow0;  // and in y
   const bool residual = (p.flags & CONV_RESIDUAL) != 0u;
   for (uint i = 0; i < TK; ++i) {
     const uint kg = k0 + i;
@@ -97,11 +98,10 @@ void main() {
     const float b = (p.flags & CONV_BIAS) != 0u ? bias[k] : 0.0;
     [[unroll]] for (uint j = 0; j < TP; ++j) {
       if (ow0 + j >= p.OW) break;
-      const uint o = obase + k * OHW + j;
       float v = acc[i][j] + b;
-      if (residual) v += res[p.r_off + o];
+      if (residual) v += res[p.r_off + rbase + k * OHW + j];
       if ((p.flags & CONV_RELU) != 0u) v = max(v, 0.0);
-      y[p.y_off + o] = v;
+      y[p.y_off + ybase + k * OHW + j] = v;
     }
   }
 }

@@ -16,7 +16,7 @@ layout(local_size_x = 16, local_size_y = 16) in;
 layout(binding = 0) readonly buffer X_ { float x[]; };       // (N,C,H,W)
 layout(binding = 1) readonly buffer Wt_ { float w[]; };      // (K,Cg,R,S)
 layout(binding = 2) readonly buffer Bias_ { float bias[]; }; // (K), read when CONV_BIAS
-layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,K,OH,OW)
+layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,y_channels,OH,OW), channels y_channel0 + k
 layout(binding = 4) readonly buffer Res_ { float res[]; };   // (N,K,OH,OW), read when CONV_RESIDUAL
 #include "conv2d_push.glsl"
 
@@ -74,11 +74,11 @@ void main() {
     for (uint j = 0; j < TN; ++j) {
       const uint qq = tile_q + tx * TN + j;
       if (qq >= Q) break;
-      const uint o = (qq / OHW * p.K + k) * OHW + qq % OHW;  // of (n, k, oh, ow) in y and the residual
+      const uint n = qq / OHW, pix = qq % OHW;  // (n, oh, ow) of the output
       float v = acc[i][j] + b;
-      if ((p.flags & CONV_RESIDUAL) != 0u) v += res[p.r_off + o];
+      if ((p.flags & CONV_RESIDUAL) != 0u) v += res[p.r_off + (n * p.K + k) * OHW + pix];
       if ((p.flags & CONV_RELU) != 0u) v = max(v, 0.0);
-      y[p.y_off + o] = v;
+      y[p.y_off + (n * p.y_channels + p.y_channel0 + k) * OHW + pix] = v;
     }
   }
 }

@@ -14,13 +14,28 @@ std::string Shape::str() const {
   return s + ")";
 }
 
+std::string TensorView::str() const {
+  if (!is_channel_slice()) return shape.str();
+  return fmt::format("{} in channels [{},{}) of {}", shape.str(), channel_offset,
+                     channel_offset + (shape.rank() > 1 ? shape[1] : 0), parent_channels);
+}
+
 Status check_positive(const char* op, const char* name, const TensorView& t) {
   for (int64_t d : t.shape.dims)
     if (d <= 0) return make_error(Errc::invalid_argument, "{}: {} has shape {} with a non-positive size", op, name, t.str());
+  if (t.is_channel_slice() && (t.shape.rank() < 2 || t.channel_offset < 0 || t.channel_offset + t.shape[1] > t.parent_channels))
+    return make_error(Errc::invalid_argument, "{}: {} {} is not a channel slice of its parent", op, name, t.str());
   if (!t.buffer.valid()) return make_error(Errc::invalid_argument, "{}: {} {} has no buffer", op, name, t.str());
-  if (t.buffer.size < t.shape.bytes())
+  if (t.buffer.size < t.spanned_bytes())
     return make_error(Errc::invalid_argument, "{}: {} {} needs {} bytes, its buffer range has {}", op, name, t.str(),
-                      t.shape.bytes(), t.buffer.size);
+                      t.spanned_bytes(), t.buffer.size);
+  return {};
+}
+
+Status check_contiguous(const char* op, const char* name, const TensorView& t) {
+  if (t.is_channel_slice())
+    return make_error(Errc::invalid_argument, "{}: {} {} is a channel slice; this operand must be contiguous", op, name,
+                      t.str());
   return {};
 }
 

@@ -25,4 +25,7 @@ layout(push_constant) uniform Push {
   uint r_off;
   // Bias gradient: the flat (n, oh, ow) values of this pass (lavapipe caps loop iterations).
   uint range_begin, range_end;
+  // Forward: y is channels [y_channel0, y_channel0 + K) of a (N, y_channels, OH, OW) tensor
+  // (a concat's output written in place; y_channels = K, y_channel0 = 0 when y is its own).
+  uint y_channels, y_channel0;
 } p;

@@ -312,6 +312,90 @@ TEST_CASE("conv2d: a batch larger than one storage-buffer binding runs in chunks
   CHECK_MESSAGE(bad_dx == 0, bad_dx << " wrong dx values");
 }
 
+namespace {
+
+// The forward writing channels [offset, offset + K) of a wider (N, parent_channels, OH, OW)
+// tensor (a concat's output written in place, optimize.h), against the reference; the other
+// channels keep the values they held, exactly.
+void check_forward_into_slice(const Case& cs, int64_t parent_channels, int64_t offset, uint32_t seed) {
+  const ref::Conv2dShape& s = cs.s;
+  CAPTURE(variant_name(cs.variant));
+  CAPTURE(parent_channels);
+  CAPTURE(offset);
+  CAPTURE(cs.residual);
+  const Conv2dParams p{s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.groups, cs.relu, cs.variant};
+  const int oh = s.oh(), ow = s.ow();
+  const Shape xs{s.n, s.c, s.h, s.w}, ws{s.k, s.c / s.groups, s.r, s.s}, ys{s.n, s.k, oh, ow}, bs{s.k};
+  const Shape ps{s.n, parent_channels, oh, ow};
+  const auto x = random_floats(s.x_size(), seed), w = random_floats(s.w_size(), seed + 1);
+  const auto b = random_floats(size_t(s.k), seed + 2), res = random_floats(s.y_size(), seed + 3);
+  const auto before = random_floats(size_t(ps.numel()), seed + 4, 5.0f, 6.0f);  // outside any result's range
+  auto tx = make_tensor(xs, x), tw = make_tensor(ws, w), tb = make_tensor(bs, b), tres = make_tensor(ys, res);
+  auto tp = make_tensor(ps, before);
+  const TensorView y{tp.buffer.ref(0, ps.bytes()), ys, offset, parent_channels};
+  const TensorView bias = tb.view(), residual = tres.view();
+  run_recorded([&](CommandList& cl) {
+    REQUIRE_OK(record_conv2d_forward(cl, p, tx.view(), tw.view(), cs.bias ? &bias : nullptr, y,
+                                     cs.residual ? &residual : nullptr));
+  });
+  const ref::Vec rx = to_double(x), rw = to_double(w), rb = cs.bias ? to_double(b) : ref::Vec{};
+  const auto got = tp.read();
+  std::vector<float> slice_got, rest_got;
+  std::vector<double> slice_want, rest_want;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const auto [n, c, a, d] = coords(i, int(parent_channels), oh, ow);
+    const int k = c - int(offset);
+    if (k < 0 || k >= s.k) {
+      rest_got.push_back(got[i]), rest_want.push_back(before[i]);
+      continue;
+    }
+    const size_t yi = ((size_t(n) * s.k + size_t(k)) * oh + size_t(a)) * ow + size_t(d);
+    const double v = ref::conv2d_forward_at(s, rx, rw, rb, n, k, a, d) + (cs.residual ? double(res[yi]) : 0.0);
+    slice_got.push_back(got[i]), slice_want.push_back(cs.relu ? std::max(v, 0.0) : v);
+  }
+  check_close(slice_got, slice_want, {1e-4, 1e-4}, "conv2d y in its channel slice");
+  check_close(rest_got, rest_want, {0, 0}, "conv2d: the parent's other channels untouched");
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: the forward writes a channel slice of a wider tensor (a concat written in place)") {
+  for (auto v : {Conv2dVariant::register_blocked, Conv2dVariant::shared_tiled}) {
+    Case cs{shape(2, 3, 7, 9, 5, 3, 3, 1, 1), true, true};
+    cs.variant = v;
+    check_forward_into_slice(cs, 11, 3, 101);  // a slice in the middle, batch 2
+    check_forward_into_slice(cs, 5, 0, 102);   // the whole parent: the plain layout
+    cs = {shape(2, 5, 7, 9, 7, 1, 1), false, false};  // 1x1 stride 1 (never on the GEMM path: y is a slice)
+    cs.variant = v, cs.residual = true;
+    check_forward_into_slice(cs, 13, 6, 103);  // the last channels, residual read contiguously
+    cs = {shape(3, 6, 9, 9, 9, 3, 3, 2, 1, 3), true, false};  // stride 2, groups 3, batch 3
+    cs.variant = v;
+    check_forward_into_slice(cs, 17, 0, 104);  // the first channels
+  }
+}
+
+TEST_CASE("conv2d: only y may be a channel slice") {
+  auto x = make_tensor({2, 4, 5, 5}), w = make_tensor({6, 4, 3, 3}), wide = make_tensor({2, 9, 5, 5});
+  auto y = make_tensor({2, 6, 3, 3}), res = make_tensor({2, 6, 3, 3});
+  const TensorView x_slice{wide.buffer.ref(0, wide.shape.bytes()), x.shape, 2, 9};
+  const TensorView res_slice{wide.buffer.ref(0, wide.shape.bytes()), res.shape, 3, 9};
+  auto cl = CommandList::create(gpu());
+  REQUIRE_OK(cl);
+  REQUIRE_OK(cl->begin());
+  const Conv2dParams p;
+  check_refused(record_conv2d_forward(*cl, p, x_slice, w.view(), nullptr, y.view()), "conv2d_forward",
+                {"x", "(2,4,5,5) in channels [2,6) of 9", "contiguous"});
+  check_refused(record_conv2d_forward(*cl, p, x.view(), w.view(), nullptr, y.view(), &res_slice), "conv2d_forward",
+                {"residual", "channel slice"});
+  const TensorView y_bad{wide.buffer.ref(0, wide.shape.bytes()), Shape{2, 6, 5, 5}, 4, 9};  // channels 4..10 of 9
+  Conv2dParams pad1;
+  pad1.pad_h = pad1.pad_w = 1;
+  check_refused(record_conv2d_forward(*cl, pad1, x.view(), w.view(), nullptr, y_bad), "conv2d_forward",
+                {"y", "not a channel slice"});
+  check_refused(record_conv2d_backward_data(*cl, p, y.view(), w.view(), x_slice, false), "conv2d_backward_data",
+                {"dx", "channel slice"});
+}
+
 TEST_CASE("conv2d: refused inputs name the op and the shapes") {
   auto x = make_tensor({1, 4, 5, 5}), w = make_tensor({6, 2, 3, 3}), y = make_tensor({1, 6, 3, 3});
   auto b = make_tensor({6}), bad_b = make_tensor({5}), bad_y = make_tensor({1, 6, 3, 4});

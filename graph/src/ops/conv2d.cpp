@@ -20,8 +20,9 @@ struct Conv2dPush {  // mirrors shaders/common/conv2d_push.glsl
   uint32_t x_off, y_off;
   uint32_t r_off;
   uint32_t range_begin, range_end;
+  uint32_t y_channels, y_channel0;
 };
-static_assert(sizeof(Conv2dPush) == 108);
+static_assert(sizeof(Conv2dPush) == 116);
 static_assert(sizeof(Conv2dPush) <= kMaxPushConstantBytes);
 
 constexpr uint32_t kBias = 1, kRelu = 2, kAccumulate = 4, kResidual = 8;
@@ -86,20 +87,22 @@ Conv2dPush make_push(const Dims& d, const Conv2dParams& p, uint32_t flags) {
   push.Cg = uint32_t(d.Cg()), push.Kg = uint32_t(d.Kg());
   push.flags = flags;
   push.split_rows = uint32_t(d.N * d.OH), push.splits = 1;
+  push.y_channels = uint32_t(d.K), push.y_channel0 = 0;
   return push;
 }
 
 // Exactly the tensor's bytes, so that hazard tracking sees no more than the op touches.
 // Large batches run in chunks of images so that every bound range fits the device's
 // storage-buffer range. A chunk's range of a per-image tensor starts at an aligned offset at
-// or before its first image; the shaders add the element offset (x_off, y_off).
+// or before its first image; the shaders add the element offset (x_off, y_off). A channel
+// slice's images are its parent's (the forward's y_channels, y_channel0 locate it within).
 struct Slice {
   BufferRef ref;
   uint32_t off = 0;
 };
 
 Slice slice(const TensorView& t, int64_t n0, int64_t n, uint64_t align) {
-  const uint64_t per = t.shape.bytes() / uint64_t(t.shape[0]);
+  const uint64_t per = t.spanned_bytes() / uint64_t(t.shape[0]);
   const uint64_t begin = uint64_t(n0) * per, start = begin / align * align;
   return {t.buffer.sub(start, begin - start + uint64_t(n) * per), uint32_t((begin - start) / 4)};
 }
@@ -291,6 +294,7 @@ Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams
     const Slice rs = residual ? slice(*residual, n0, dc.N, offset_alignment(caps)) : Slice{range(w), 0};
     Conv2dPush push = make_push(dc, p, (bias ? kBias : 0) | (p.relu ? kRelu : 0) | (residual ? kResidual : 0));
     push.x_off = xs.off, push.y_off = ys.off, push.r_off = rs.off;
+    if (y.is_channel_slice()) push.y_channels = uint32_t(y.parent_channels), push.y_channel0 = uint32_t(y.channel_offset);
     if (path == ForwardPath::register_blocked) {
       const uint32_t tk = channel_block(d.Kg()), tp = pixel_block(d.OW);
       const int64_t segments = dc.N * d.OH * ((d.OW + tp - 1) / tp);
@@ -319,10 +323,11 @@ Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams
 // The forward's path on this device: the profile's (use_gemm, use_register), or, with the
 // autotuner on and nothing asked for explicitly (p.variant, VKNN_CONV, VKNN_CONV1X1 each fix
 // their part), the fastest of the candidates, timed on scratch buffers at the shape's first use.
+// A y that is a channel slice rules the GEMM out (the matmul kernels write contiguous planes).
 Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims& d, int64_t chunk, bool has_bias,
-                                 bool has_residual) {
+                                 bool has_residual, bool y_slice) {
   const DeviceProfile& profile = ctx.profile();
-  const ForwardPath fixed = use_gemm(profile, p, d, chunk) ? ForwardPath::gemm
+  const ForwardPath fixed = !y_slice && use_gemm(profile, p, d, chunk) ? ForwardPath::gemm
                             : use_register(profile, p)     ? ForwardPath::register_blocked
                                                            : ForwardPath::shared_tiled;
   TuneTable* table = profile.tuner();
@@ -330,7 +335,7 @@ Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims
       profile.is_forced(KernelClass::conv))
     return fixed;
   std::vector<ForwardPath> paths;
-  if (gemm_shaped(p, d, chunk) && !profile.conv_1x1_explicit) paths.push_back(ForwardPath::gemm);
+  if (!y_slice && gemm_shaped(p, d, chunk) && !profile.conv_1x1_explicit) paths.push_back(ForwardPath::gemm);
   if (profile.subgroup_broadcast) paths.push_back(ForwardPath::register_blocked);
   paths.push_back(ForwardPath::shared_tiled);
   std::erase_if(paths, [&](ForwardPath f) { return !profile.loop_fits(forward_loop_iterations(f, d)); });
@@ -372,19 +377,24 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
   VKNN_ASSIGN(const Dims d, check_dims(op, p, x.shape, w.shape, "x", "w", context));
   VKNN_TRY(check_positive(op, "x", x));
   VKNN_TRY(check_positive(op, "w", w));
+  VKNN_TRY(check_contiguous(op, "x", x));
+  VKNN_TRY(check_contiguous(op, "w", w));
   if (bias) VKNN_TRY(check_operand(op, "bias", *bias, Shape{d.K}, context));
-  VKNN_TRY(check_operand(op, "y", y, y_shape(d), context));
+  if (bias) VKNN_TRY(check_contiguous(op, "bias", *bias));
+  VKNN_TRY(check_operand(op, "y", y, y_shape(d), context));  // y alone may be a channel slice
   if (residual) {
     VKNN_TRY(check_operand(op, "residual", *residual, y_shape(d), context));
+    VKNN_TRY(check_contiguous(op, "residual", *residual));
     // Each invocation reads the residual where it writes y, but other invocations write
     // meanwhile: only separate memory is safe.
     if (range(*residual).overlaps(range(y)))
       return make_error(Errc::invalid_argument, "{}: the residual overlaps y ({})", op, context);
   }
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, cl.context().caps(), d.N,
-                                                    {x.shape.bytes() / d.N, y.shape.bytes() / d.N}, {w.shape.bytes()},
+                                                    {x.shape.bytes() / d.N, y.spanned_bytes() / d.N}, {w.shape.bytes()},
                                                     context));
-  VKNN_ASSIGN(const ForwardPath path, forward_path(cl.context(), p, d, chunk, bias != nullptr, residual != nullptr));
+  VKNN_ASSIGN(const ForwardPath path, forward_path(cl.context(), p, d, chunk, bias != nullptr, residual != nullptr,
+                                                   y.is_channel_slice()));
   // Loop iterations: the GEMM's over C, the register kernel's channel and row loops, the
   // shared one's chunks.
   VKNN_TRY(check_loop_budget(op, cl.context().profile(), forward_loop_iterations(path, d), context));
@@ -398,7 +408,7 @@ Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, c
   VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "x", "w", context));
   VKNN_ASSIGN(const int64_t chunk,
               images_per_chunk(op, ctx.caps(), d.N, {x.bytes() / d.N, y_shape(d).bytes() / d.N}, {w.bytes()}, context));
-  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual));
+  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual, false));
   return std::string(forward_path_name(path));
 }
 
@@ -410,6 +420,8 @@ Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const
   VKNN_TRY(check_positive(op, "dx", dx));
   VKNN_TRY(check_positive(op, "w", w));
   VKNN_TRY(check_operand(op, "dy", dy, y_shape(d), context));
+  VKNN_TRY(check_contiguous(op, "dy", dy));
+  VKNN_TRY(check_contiguous(op, "dx", dx));
   const DeviceCaps& caps = cl.context().caps();
   const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {dx.shape.bytes() / d.N, dy.shape.bytes() / d.N},
@@ -499,6 +511,8 @@ Status record_conv2d_backward_weight(CommandList& cl, const Conv2dParams& p, con
   VKNN_TRY(check_positive(op, "dw", dw));
   VKNN_TRY(check_operand(op, "dy", dy, y_shape(d), context));
   if (db) VKNN_TRY(check_operand(op, "db", *db, Shape{d.K}, context));
+  VKNN_TRY(check_contiguous(op, "x", x));
+  VKNN_TRY(check_contiguous(op, "dy", dy));
   const DeviceCaps& caps = cl.context().caps();
   const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const WeightChunks wc, plan_weight_chunks(op, caps, profile, p, d, context));
@@ -593,6 +607,8 @@ struct Conv2dNode final : OpNode {
     return record_conv2d_forward(cl, p, io.in[0], io.in[1], has_bias ? &io.in[2] : nullptr, io.out[0],
                                  has_residual ? &io.in[has_bias ? 3 : 2] : nullptr);
   }
+  // Its register and shared kernels write y at a channel offset within a wider tensor.
+  bool writes_channel_slice(const Node&) const override { return true; }
   Status backward(BackwardBuilder& b) const override {
     // Only the inference optimizer makes such nodes, and its graphs are never trained.
     if (has_residual)

@@ -27,22 +27,38 @@ struct Shape {
   std::string str() const;  // "(2,3,227,227)"
 };
 
-// A contiguous fp32 tensor in a buffer range.
+// A contiguous fp32 tensor in a buffer range, or a channel slice of one: with
+// parent_channels > 0, `buffer` holds a whole (N, parent_channels, ...) tensor of which this
+// view is channels [channel_offset, channel_offset + shape[1]), so image n's channel c sits at
+// element (n * parent_channels + channel_offset + c) * (H*W...). The inference optimizer's
+// concat without a copy makes them (optimize.h); the executor binds one only as the output
+// of a node whose op accepts it (OpNode::writes_channel_slice).
 struct TensorView {
   BufferRef buffer;
   Shape shape;
+  int64_t channel_offset = 0;
+  int64_t parent_channels = 0;  // 0: contiguous
 
+  bool is_channel_slice() const { return parent_channels > 0; }
   int64_t numel() const { return shape.numel(); }
-  std::string str() const { return shape.str(); }
+  // The bytes the view spans in its buffer: its own, or its parent's whole for a slice.
+  uint64_t spanned_bytes() const {
+    return is_channel_slice() ? shape.bytes() / uint64_t(shape[1]) * uint64_t(parent_channels) : shape.bytes();
+  }
+  std::string str() const;  // "(2,3,5,5)", or "(2,3,5,5) in channels [4,7) of 11"
 };
 
 // Shape checks that produce Errc::invalid_argument errors naming the op and the shapes.
 Status check_rank(const char* op, const char* name, const TensorView& t, size_t rank);
 Status check_shape(const char* op, const char* name, const TensorView& t, const Shape& expected);
 Status check_positive(const char* op, const char* name, const TensorView& t);
+// Refuses a channel slice (TensorView::parent_channels), for operands an op reads or writes
+// as contiguous memory.
+Status check_contiguous(const char* op, const char* name, const TensorView& t);
 
-// The bytes of a tensor's elements (its buffer range may be longer), for binding.
-inline BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
+// The bytes of a tensor's elements (its buffer range may be longer), for binding; a channel
+// slice binds its parent's whole range (the other slices' bytes between its own).
+inline BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.spanned_bytes()); }
 
 // Work groups needed for `n` invocations in groups of `local`.
 inline uint32_t groups_for(int64_t n, uint32_t local) { return uint32_t((n + local - 1) / local); }

@@ -46,7 +46,9 @@ Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant
 Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const Shape& w);
 
 // y = act(conv(x, w) + bias + residual). bias (K) and residual (N,K,OH,OW) may be null; the
-// residual (a ResNet shortcut, added in the epilogue) must not overlap y.
+// residual (a ResNet shortcut, added in the epilogue) must not overlap y. y may be a channel
+// slice of a wider tensor (TensorView::parent_channels; then never on the GEMM path); the
+// other operands must be contiguous.
 Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
                              const TensorView* bias, const TensorView& y, const TensorView* residual = nullptr);
 
