@@ -2,6 +2,8 @@
 
 #include "vknn/graph/safetensors.h"
 
+#include "channel_slice.h"
+
 #include "vknn/graph/placement.h"
 
 #include <algorithm>
@@ -123,6 +125,16 @@ int32_t Executor::resident_device(TensorId t) const {
 
 BufferRef Executor::buffer(TensorId t) const { return ref(resident_device(t), t); }
 
+TensorView Executor::view(int32_t device, TensorId t) const {
+  const TensorDesc& d = graph_.desc(t);
+  TensorView v{ref(device, t), d.shape};
+  if (d.channel_slice_of.valid()) {
+    v.channel_offset = d.channel_offset;
+    v.parent_channels = graph_.shape(d.channel_slice_of)[1];
+  }
+  return v;
+}
+
 Status Executor::resolve_targets(const ExecutorOptions& options) {
   std::vector<ExecutionTarget> wanted = options.targets;
   if (wanted.empty()) wanted.push_back({&ctx_, 0});
@@ -160,24 +172,25 @@ Status Executor::allocate() {
   const auto& tensors = graph_.tensors();
   const auto& nodes = graph_.nodes();
   const size_t nt = tensors.size();
+  // A channel slice uses its parent's memory: a use of the slice is one of the parent too.
+  VKNN_ASSIGN(root_, detail::channel_slice_storage(graph_));
   // Which targets touch each tensor, and when (schedule positions).
   std::vector<int64_t> first(nt, -1), last(nt, -1), last_write(nt, -1);
   std::vector<std::vector<int32_t>> touched_by(nt);
   for (size_t k = 0; k < nodes.size(); ++k) {
     for (const auto* list : {&nodes[k].inputs, &nodes[k].outputs})
-      for (TensorId t : *list) {
-        const size_t i = size_t(t.index);
-        if (first[i] < 0) first[i] = int64_t(k);
-        last[i] = int64_t(k);
-        auto& tb = touched_by[i];
-        if (std::find(tb.begin(), tb.end(), node_target_[k]) == tb.end()) tb.push_back(node_target_[k]);
-      }
-    for (TensorId t : nodes[k].outputs) last_write[size_t(t.index)] = int64_t(k);
+      for (TensorId t : *list)
+        for (const size_t i : {size_t(t.index), size_t(root_[size_t(t.index)])}) {
+          if (first[i] < 0) first[i] = int64_t(k);
+          last[i] = int64_t(k);
+          auto& tb = touched_by[i];
+          if (std::find(tb.begin(), tb.end(), node_target_[k]) == tb.end()) tb.push_back(node_target_[k]);
+        }
+    for (TensorId t : nodes[k].outputs)
+      last_write[size_t(t.index)] = last_write[size_t(root_[size_t(t.index)])] = int64_t(k);
   }
   // Transfers: within one device the receiver uses the sender's memory when neither side is
   // written afterwards (or the source is no longer used); otherwise it is copied.
-  root_.resize(nt);
-  for (size_t i = 0; i < nt; ++i) root_[i] = int32_t(i);
   alias_.assign(nodes.size(), 0);
   std::vector<int8_t> crosses(nt, 0);
   for (size_t k = 0; k < nodes.size(); ++k) {
@@ -259,7 +272,7 @@ Status Executor::allocate() {
     std::vector<PlanRequest> requests;
     std::vector<size_t> planned;
     for (size_t i = 0; i < nt; ++i)
-      if (!persistent(i) && first[i] >= 0 && touched_by[i][0] == int32_t(t)) {
+      if (!persistent(i) && root_[i] == int32_t(i) && first[i] >= 0 && touched_by[i][0] == int32_t(t)) {
         requests.push_back({tensors[i].shape.bytes(), uint32_t(first[i]), uint32_t(last[i])});
         planned.push_back(i);
       }
@@ -287,7 +300,7 @@ Status Executor::allocate() {
       workspaces_[workspace_node[j]] =
           tg.transient.ref(tg.plan.offsets[tensor_requests + j], requests[tensor_requests + j].bytes);
   }
-  // Aliased transfer outputs use their source's memory.
+  // Aliased transfer outputs and channel slices use their source's memory.
   for (size_t i = 0; i < nt; ++i)
     if (root_[i] != int32_t(i))
       for (size_t d = 0; d < devices_.size(); ++d) refs_[d][i] = refs_[d][size_t(root_[i])];
@@ -444,8 +457,8 @@ Status Executor::record_items(CommandList& list, const Segment& seg, bool traini
         io.workspace = workspaces_[item.node];
         io.training = training;
         io.batch_offset = batch_offset_;
-        for (TensorId t : n.inputs) io.in.push_back({ref(device, t), graph_.shape(t)});
-        for (TensorId t : n.outputs) io.out.push_back({ref(device, t), graph_.shape(t)});
+        for (TensorId t : n.inputs) io.in.push_back(view(device, t));
+        for (TensorId t : n.outputs) io.out.push_back(view(device, t));
         list.timestamp(n.name);
         if (auto s = n.op->record(list, io); !s.ok())
           return Error{s.error().code, s.error().vk, fmt::format("recording node '{}': {}", n.name, s.error().message)};

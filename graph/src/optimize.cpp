@@ -1,5 +1,6 @@
 #include "vknn/graph/optimize.h"
 
+#include "channel_slice.h"
 #include "rewrite.h"
 
 #include "vknn/ops/add.h"
@@ -26,6 +27,13 @@ struct Rewrite {
   int32_t at = -1, conv = -1;
 };
 
+// Last, on the graph the other rewrites left (a concat's inputs are then the outputs of the
+// convolutions with their epilogues).
+Result<InferenceRewrites> write_concats_in_place(Graph& g, InferenceRewrites done) {
+  VKNN_ASSIGN(done.concats_removed, detail::write_concats_in_place(g));
+  return done;
+}
+
 }  // namespace
 
 Result<InferenceRewrites> optimize_for_inference(Graph& g) {
@@ -41,9 +49,7 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
   std::vector<std::vector<int32_t>> readers(nt);
   for (size_t k = 0; k < nodes.size(); ++k)
     for (TensorId t : nodes[k].inputs) readers[size_t(t.index)].push_back(int32_t(k));
-  auto visible = [&](TensorId t) {
-    return g.desc(t).role != Role::activation || t == g.loss || t == g.top1 || t == g.top5 || t == g.invalid_labels;
-  };
+  auto visible = [&](TensorId t) { return detail::visible_outside(g, t); };
   // The single reader of t, if t is an activation only it reads, on the same target as node k.
   auto only_reader = [&](TensorId t, size_t k) -> int32_t {
     const auto& r = readers[size_t(t.index)];
@@ -111,7 +117,7 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
         }
       }
   }
-  if (done.total() == 0) return done;
+  if (done.total() == 0) return write_concats_in_place(g, done);
 
   // The same tensors (same ids), then the nodes again, rewritten.
   Graph out = detail::tensors_only(g);
@@ -160,7 +166,7 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
   out.set_target(0);
   VKNN_TRY(out.status());
   g = std::move(out);
-  return done;
+  return write_concats_in_place(g, done);
 }
 
 }  // namespace vknn

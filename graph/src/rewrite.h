@@ -1,4 +1,5 @@
-// Shared by the graph rewrites (placement.cpp, optimize.cpp), private to the graph library.
+// Shared by the graph rewrites (placement.cpp, optimize.cpp, channel_slice.cpp), private to
+// the graph library.
 #pragma once
 
 #include "vknn/graph/graph.h"
@@ -17,6 +18,12 @@ inline Graph tensors_only(const Graph& g) {
   }
   out.loss = g.loss, out.top1 = g.top1, out.top5 = g.top5, out.invalid_labels = g.invalid_labels;
   return out;
+}
+
+// Whether someone outside the graph can read t (any tensor but an activation, and the loss
+// and metrics): a rewrite never removes or moves such a tensor.
+inline bool visible_outside(const Graph& g, TensorId t) {
+  return g.desc(t).role != Role::activation || t == g.loss || t == g.top1 || t == g.top5 || t == g.invalid_labels;
 }
 
 }  // namespace vknn::detail

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <climits>
 #include <cstring>
@@ -234,9 +235,12 @@ Result<std::vector<uint8_t>> export_model(const Graph& g, std::span<const NamedT
   for (const Node& n : g.nodes()) {
     if (n.phase == Phase::forward && n.op->training_only()) continue;
     if (n.phase == Phase::backward || n.phase == Phase::update) continue;  // a training graph's; not inference
-    Status s = n.phase == Phase::prepare
-                   ? make_error(Errc::unsupported, "a prepare node of the inference-graph optimizer (export the graph "
-                                                   "as built, before optimize_for_inference)")
+    const bool in_place = std::any_of(n.outputs.begin(), n.outputs.end(),
+                                      [&](TensorId t) { return g.desc(t).channel_slice_of.valid(); });
+    Status s = n.phase == Phase::prepare || in_place
+                   ? make_error(Errc::unsupported, "{} of the inference-graph optimizer (export the graph as built, "
+                                                   "before optimize_for_inference)",
+                                in_place ? "a write into a concat's output" : "a prepare node")
                    : convert_node(w, n);
     if (!s.ok()) refused.push_back(fmt::format("node '{}' ({}): {}", n.name, n.op->type(), s.error().message));
   }

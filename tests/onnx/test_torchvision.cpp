@@ -51,7 +51,7 @@ std::vector<float> run_imported(const std::string& name, const std::filesystem::
     REQUIRE_OK(rw);
     MESSAGE(name << ": " << rw->batchnorms_folded << " BatchNorm folded, " << rw->residuals_fused
                  << " residual add fused, " << rw->relus_fused << " ReLU fused, "
-                 << rw->dropouts_removed << " dropout removed");
+                 << rw->dropouts_removed << " dropout removed, " << rw->concats_removed << " concat removed");
     if (name.ends_with("_bn")) CHECK(rw->batchnorms_folded == 20);  // every BatchNormalization of resnet18
   }
   auto ex = Executor::create(gpu(), m->model.graph);

@@ -22,7 +22,12 @@ struct InspectConfig {
 
 std::string shapes_of(const Graph& g, const std::vector<TensorId>& ids) {
   std::string s;
-  for (TensorId t : ids) s += (s.empty() ? "" : " ") + g.shape(t).str();
+  for (TensorId t : ids) {
+    const TensorDesc& d = g.desc(t);
+    s += (s.empty() ? "" : " ") + d.shape.str();
+    if (d.channel_slice_of.valid())  // written in place into a concat's output
+      s += fmt::format(" in {}[{}:{})", g.desc(d.channel_slice_of).name, d.channel_offset, d.channel_offset + d.shape[1]);
+  }
   return s;
 }
 
@@ -56,8 +61,8 @@ void print_graph(const std::string& name, const onnx::ResolvedModel& r, int64_t 
   const InferenceRewrites& rw = r.rewrites;
   if (rw.total() > 0)
     fmt::print("  optimized for inference: {} BatchNorm folded into convolutions (prepare nodes), {} residual add "
-               "fused, {} ReLU fused, {} dropout removed\n",
-               rw.batchnorms_folded, rw.residuals_fused, rw.relus_fused, rw.dropouts_removed);
+               "fused, {} ReLU fused, {} dropout removed, {} concat written in place by its inputs' producers\n",
+               rw.batchnorms_folded, rw.residuals_fused, rw.relus_fused, rw.dropouts_removed, rw.concats_removed);
   fmt::print("  unsupported: none\n");
 }
 

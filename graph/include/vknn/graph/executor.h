@@ -231,6 +231,9 @@ class Executor {
   Queue& queue_of(int32_t target) const;
   int32_t device_of_node(size_t k) const { return targets_[size_t(node_target_[k])].device; }
   BufferRef ref(int32_t device, TensorId t) const;
+  // The view a node binds: the tensor's memory on `device`, as a channel slice of its parent
+  // where it is one (TensorDesc::channel_slice_of).
+  TensorView view(int32_t device, TensorId t) const;
   int32_t resident_device(TensorId t) const;
   Status upload_home(TensorId t, const void* data, size_t bytes);
   Status upload_input(TensorId t, const void* data, size_t bytes);
@@ -253,6 +256,7 @@ class Executor {
   std::vector<std::vector<BufferRef>> refs_;     // [device][tensor]
   std::vector<int32_t> home_device_;             // per tensor; -1 for inputs (on every device using them)
   std::vector<int32_t> root_;                    // per tensor: the tensor whose memory it uses
+                                                 // (a transfer's source, a channel slice's parent)
   std::vector<BufferRef> workspaces_;            // per node
   std::map<size_t, Bridge> bridges_;             // per transfer node between devices
   std::vector<int8_t> alias_;                    // per node: a transfer that only aliases memory

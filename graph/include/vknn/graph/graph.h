@@ -81,6 +81,13 @@ struct TensorDesc {
   // initializes like the unsplit one.
   TensorId slice_of;
   int64_t slice_offset = 0;
+  // An activation that is channels [channel_offset, channel_offset + shape[1]) of the
+  // activation `channel_slice_of` (the same batch and spatial dims), with no memory of its
+  // own: its producer writes straight into that tensor, whose memory plan covers it (the
+  // inference optimizer's concat without a copy, optimize.h). Only ever written, by a node
+  // whose op accepts a slice (OpNode::writes_channel_slice); the executor refuses any other use.
+  TensorId channel_slice_of;
+  int64_t channel_offset = 0;
 };
 
 // Values that change every step without re-recording. Shaders that need them read this
@@ -157,6 +164,9 @@ class OpNode {
   // Nodes the inference pass leaves out (the statistics of a synchronized batch norm,
   // which uses running statistics there).
   virtual bool training_only() const { return false; }
+  // Whether the node can write its only output as a channel slice of a larger tensor
+  // (TensorView::parent_channels), so that a concat of such outputs needs no copy.
+  virtual bool writes_channel_slice(const Node&) const { return false; }
 };
 
 struct Node {

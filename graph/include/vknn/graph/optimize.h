@@ -9,7 +9,11 @@
 //   - so does a residual add after a convolution, and a ReLU after the add (after folding:
 //     ResNet's conv-BN-add-ReLU); the convolution then runs where the add ran, after the
 //     shortcut;
-//   - dropout, the identity at inference, is dropped: its readers read its input.
+//   - dropout, the identity at inference, is dropped: its readers read its input;
+//   - a channel concat whose inputs are all written by ops that can write a channel slice
+//     (convolutions) and read by nothing else disappears: each producer writes straight
+//     into its channels of the concat's output (TensorDesc::channel_slice_of). An input read
+//     elsewhere too, or made by another op, keeps the concat (and its copy) as it is.
 // Tensor ids stay valid (the rewritten graph has every tensor of the original, plus the
 // derived ones); a tensor that becomes unused keeps no memory. A rewrite never removes a
 // tensor anyone can read: outputs and the loss and metrics are kept as they are.
@@ -25,7 +29,8 @@ struct InferenceRewrites {
   int relus_fused = 0;
   int residuals_fused = 0;
   int dropouts_removed = 0;
-  int total() const { return batchnorms_folded + relus_fused + residuals_fused + dropouts_removed; }
+  int concats_removed = 0;
+  int total() const { return batchnorms_folded + relus_fused + residuals_fused + dropouts_removed + concats_removed; }
 };
 
 // Rewrites g in place. Refuses (Errc::invalid_argument, naming the node) a graph with
