@@ -10,12 +10,14 @@
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/concat.h"
 #include "vknn/ops/conv2d.h"
+#include "vknn/ops/dropout.h"
 #include "vknn/ops/linear.h"
 #include "vknn/ops/maxpool.h"
 #include "vknn/ops/relu.h"
 #include "vknn/ops/reshape.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
@@ -43,6 +45,7 @@ Pool2dParams pool_params(const Network::Pool& p) {
 
 Network::Network(int64_t channels, int64_t height, int64_t width) : state_(std::make_shared<State>()) {
   state_->channels = channels, state_->height = height, state_->width = width;
+  state_->description = fmt::format("input {} {} {}\n", channels, height, width);
 }
 
 Network::Value Network::input() const { return {0, state_.get()}; }
@@ -56,15 +59,18 @@ int32_t Network::State::check(Value v, const char* call) const {
   return v.index;
 }
 
-Network::Value Network::State::push(Layer layer) {
+Network::Value Network::State::push(const std::string& text, Layer layer) {
   if (output >= 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Network: a layer added after output()");
+  description += fmt::format("{} {}\n", layers.size() + 1, text);
   layers.push_back(std::move(layer));
   return {int32_t(layers.size()), this};
 }
 
 Network::Value Network::conv2d(Value x, const std::string& name, const Conv& c) {
   const int32_t i = state_->check(x, "conv2d");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  const std::string text = fmt::format("conv2d {} {} out {} kernel {} stride {} pad {} groups {} bias {}", i, name,
+                                       c.out_channels, c.kernel, c.stride, c.pad, c.groups, c.bias);
+  return state_->push(text, [=](Graph& g, const std::vector<TensorId>& v) {
     const TensorId in = State::arg(v, i);
     const int64_t channels = dim(g, in, 1), per_group = channels / std::max(1, c.groups);
     const Init init = pytorch_default(per_group * c.kernel * c.kernel);
@@ -80,25 +86,25 @@ Network::Value Network::conv2d(Value x, const std::string& name, const Conv& c) 
 
 Network::Value Network::batchnorm(Value x, const std::string& name) {
   const int32_t i = state_->check(x, "batchnorm");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) { return vknn::batchnorm(g, State::arg(v, i), name); });
+  return state_->push(fmt::format("batchnorm {} {}", i, name), [=](Graph& g, const std::vector<TensorId>& v) { return vknn::batchnorm(g, State::arg(v, i), name); });
 }
 
 Network::Value Network::relu(Value x) {
   const int32_t i = state_->check(x, "relu");
-  return state_->push(
+  return state_->push(fmt::format("relu {}", i), 
       [=](Graph& g, const std::vector<TensorId>& v) { return vknn::relu(g, State::arg(v, i), g.unique_name("relu")); });
 }
 
 Network::Value Network::maxpool(Value x, const Pool& p) {
   const int32_t i = state_->check(x, "maxpool");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  return state_->push(fmt::format("maxpool {} kernel {} stride {} pad {}", i, p.kernel, p.stride, p.pad), [=](Graph& g, const std::vector<TensorId>& v) {
     return vknn::maxpool(g, State::arg(v, i), pool_params(p), g.unique_name("maxpool"));
   });
 }
 
 Network::Value Network::avgpool(Value x, const Pool& p) {
   const int32_t i = state_->check(x, "avgpool");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  return state_->push(fmt::format("avgpool {} kernel {} stride {} pad {}", i, p.kernel, p.stride, p.pad), [=](Graph& g, const std::vector<TensorId>& v) {
     AvgPool2dParams q;
     static_cast<Pool2dParams&>(q) = pool_params(p);
     return vknn::avgpool(g, State::arg(v, i), q, g.unique_name("avgpool"));
@@ -107,14 +113,14 @@ Network::Value Network::avgpool(Value x, const Pool& p) {
 
 Network::Value Network::global_avgpool(Value x) {
   const int32_t i = state_->check(x, "global_avgpool");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  return state_->push(fmt::format("global_avgpool {}", i), [=](Graph& g, const std::vector<TensorId>& v) {
     return vknn::global_avgpool(g, State::arg(v, i), g.unique_name("global_avgpool"));
   });
 }
 
 Network::Value Network::add(Value a, Value b) {
   const int32_t i = state_->check(a, "add"), j = state_->check(b, "add");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  return state_->push(fmt::format("add {} {}", i, j), [=](Graph& g, const std::vector<TensorId>& v) {
     return vknn::add(g, State::arg(v, i), State::arg(v, j), g.unique_name("add"));
   });
 }
@@ -122,22 +128,31 @@ Network::Value Network::add(Value a, Value b) {
 Network::Value Network::concat(const std::vector<Value>& xs) {
   std::vector<int32_t> idx;
   for (const Value& x : xs) idx.push_back(state_->check(x, "concat"));
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  return state_->push(fmt::format("concat {}", fmt::join(idx, " ")), [=](Graph& g, const std::vector<TensorId>& v) {
     std::vector<TensorId> in;
     for (int32_t i : idx) in.push_back(State::arg(v, i));
     return vknn::concat(g, in, g.unique_name("concat"));
   });
 }
 
+Network::Value Network::dropout(Value x, float rate) {
+  const int32_t i = state_->check(x, "dropout");
+  if (!(rate >= 0.0f && rate < 1.0f))
+    raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Network::dropout: rate {} is outside [0, 1)", rate));
+  return state_->push(fmt::format("dropout {} rate {}", i, rate), [=](Graph& g, const std::vector<TensorId>& v) {
+    return vknn::dropout(g, State::arg(v, i), rate, "dropout");
+  });
+}
+
 Network::Value Network::flatten(Value x) {
   const int32_t i = state_->check(x, "flatten");
-  return state_->push(
+  return state_->push(fmt::format("flatten {}", i), 
       [=](Graph& g, const std::vector<TensorId>& v) { return vknn::flatten(g, State::arg(v, i), g.unique_name("flatten")); });
 }
 
 Network::Value Network::linear(Value x, const std::string& name, int64_t out_features, bool bias) {
   const int32_t i = state_->check(x, "linear");
-  return state_->push([=](Graph& g, const std::vector<TensorId>& v) {
+  return state_->push(fmt::format("linear {} {} out {} bias {}", i, name, out_features, bias), [=](Graph& g, const std::vector<TensorId>& v) {
     const TensorId in = State::arg(v, i);
     const int64_t features = dim(g, in, 1);
     const Init init = pytorch_default(features);
@@ -152,6 +167,7 @@ void Network::output(Value x) {
   if (state_->output >= 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Network::output: called twice");
   if (i == 0) raise(VKNN_ERROR_INVALID_ARGUMENT, "Network::output: the input itself (add a layer)");
   state_->output = i;
+  state_->description += fmt::format("output {}\n", i);
 }
 
 Result<models::Model> Network::State::build(int64_t batch) const {

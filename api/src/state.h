@@ -119,10 +119,13 @@ struct __attribute__((visibility("hidden"))) Network::State {
   int64_t channels = 0, height = 0, width = 0;
   std::vector<Layer> layers;
   int32_t output = -1;  // index into the values
+  // Every call that made the network, one a line ("conv2d 0 conv1 out 8 kernel 3 ..."): the
+  // same text, the same network (training names a network by its hash).
+  std::string description;
 
   // The value's index; throws VKNN_ERROR_INVALID_ARGUMENT for another network's value.
   int32_t check(Network::Value v, const char* call) const;
-  Network::Value push(Layer layer);
+  Network::Value push(const std::string& text, Layer layer);
   static TensorId arg(const std::vector<TensorId>& values, int32_t i);
   Result<models::Model> build(int64_t batch) const;
 };

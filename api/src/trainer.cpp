@@ -3,6 +3,7 @@
 #include "state.h"
 
 #include "vknn/engine/file.h"
+#include "vknn/network.hpp"
 #include "vknn/train/trainer.h"
 
 #include <fmt/format.h>
@@ -40,6 +41,7 @@ train::TrainerOptions options_of(const TrainerSpec& spec) {
   c.schedule = spec.schedule, c.warmup_epochs = spec.warmup_epochs;
   c.step_epochs = spec.step_epochs, c.patience = spec.patience;
   c.seed = spec.seed, c.limit = spec.limit, c.val_limit = spec.val_limit;
+  c.init = spec.init;
   o.out = spec.out;
   o.force = spec.force;
   if (spec.threads < 1) raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("threads {}: must be at least 1", spec.threads));
@@ -50,28 +52,57 @@ train::TrainerOptions options_of(const TrainerSpec& spec) {
 
 Evaluation evaluation_of(const train::EvalResult& r) { return {r.loss, r.top1, r.top5, r.samples}; }
 
-}  // namespace
-
-Trainer Trainer::create(Context& ctx, const TrainerSpec& spec) {
-  train::TrainerOptions o = options_of(spec);
-  if (auto s = train::check_config(o.run); !s.ok()) raise(s.error());
-  o.context = engine_context(ctx, ctx.state_, "create");
-  auto st = std::make_unique<State>();
-  st->ctx = o.context;
-  st->trainer = take(train::Trainer::create(std::move(o)));
-  return Trainer(std::move(st));
+// The network as the training library takes it: its layers replayed at the trainer's batch.
+// The state is shared, not copied: a network takes no layers after output(), and build()
+// only reads it.
+std::shared_ptr<const train::CodeModel> code_model(const std::shared_ptr<Network::State>& s, const char* call) {
+  if (!s) raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Trainer::{}: the network was moved from", call));
+  auto code = std::make_shared<train::CodeModel>();
+  code->description = s->description;
+  code->build = [s](int64_t batch) { return s->build(batch); };
+  return code;
 }
 
-Trainer Trainer::resume(Context& ctx, const std::string& out) {
+std::unique_ptr<Trainer::State> start(Context& ctx, const std::shared_ptr<Context::State>& cs,
+                                      train::TrainerOptions o, const char* call) {
+  if (!o.resume) {  // a fresh run's settings, before the device; a resumed run's are its own
+    if (auto s = train::check_config(o.run, o.code.get()); !s.ok()) raise(s.error());
+  }
+  o.context = engine_context(ctx, cs, call);
+  auto st = std::make_unique<Trainer::State>();
+  st->ctx = o.context;
+  st->trainer = take(train::Trainer::create(std::move(o)));
+  return st;
+}
+
+train::TrainerOptions resume_options(const std::string& out) {
   train::TrainerOptions o;
   o.out = out;
   o.resume = true;
   o.log = [](const std::string&) {};
-  o.context = engine_context(ctx, ctx.state_, "resume");
-  auto st = std::make_unique<State>();
-  st->ctx = o.context;
-  st->trainer = take(train::Trainer::create(std::move(o)));
-  return Trainer(std::move(st));
+  return o;
+}
+
+}  // namespace
+
+Trainer Trainer::create(Context& ctx, const TrainerSpec& spec) {
+  return Trainer(start(ctx, ctx.state_, options_of(spec), "create"));
+}
+
+Trainer Trainer::create(Context& ctx, const Network& network, const TrainerSpec& spec) {
+  train::TrainerOptions o = options_of(spec);
+  o.code = code_model(network.state_, "create");
+  return Trainer(start(ctx, ctx.state_, std::move(o), "create"));
+}
+
+Trainer Trainer::resume(Context& ctx, const std::string& out) {
+  return Trainer(start(ctx, ctx.state_, resume_options(out), "resume"));
+}
+
+Trainer Trainer::resume(Context& ctx, const Network& network, const std::string& out) {
+  train::TrainerOptions o = resume_options(out);
+  o.code = code_model(network.state_, "resume");
+  return Trainer(start(ctx, ctx.state_, std::move(o), "resume"));
 }
 
 namespace {

@@ -19,8 +19,8 @@ inline void add_inputs(Model& m, int64_t batch, int64_t channels, int64_t size, 
 // Marks the logits Role::output (persistent, so Executor::read works after run/infer) and
 // appends the loss when training.
 inline void add_loss(Model& m, float label_smoothing) {
-  m.graph.desc(m.logits).role = Role::output;
-  if (m.labels.valid()) softmax_cross_entropy(m.graph, m.logits, m.labels, "loss", {label_smoothing});
+  if (m.labels.valid()) append_loss(m, label_smoothing);
+  else m.graph.desc(m.logits).role = Role::output;
 }
 
 // torchvision's conv init: kaiming_normal_(mode='fan_out', nonlinearity='relu').

@@ -3,8 +3,8 @@
 // model (outputs, loss).
 #include "importer.h"
 
+#include "vknn/models/model.h"
 #include "vknn/ops/reshape.h"
-#include "vknn/ops/softmax_xent.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/defs/schema.h>
@@ -375,10 +375,7 @@ Result<ImportedModel> build(const ::onnx::ModelProto& m, const ImportOptions& op
                         "{}: the loss needs (N,classes) logits, but output '{}' is {}; name another with the loss output "
                         "option",
                         what, g.desc(model.logits).name, s.str());
-    model.labels = g.input("labels", {s[0]}, DType::i32);
-    SoftmaxXentParams xent;
-    xent.label_smoothing = options.label_smoothing;
-    softmax_cross_entropy(g, model.logits, model.labels, "loss", xent);
+    models::append_loss(model, options.label_smoothing);
   }
   VKNN_TRY(g.status());
   VKNN_TRY(check_sizes(g, what));

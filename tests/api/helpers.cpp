@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -76,6 +81,39 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Name
   out.write(header.data(), std::streamsize(header.size()));
   out.write(reinterpret_cast<const char*>(data.data()), std::streamsize(data.size() * 4));
   REQUIRE(out.good());
+}
+
+std::filesystem::path onnx_file(const std::string& name) {
+  const std::filesystem::path p = std::filesystem::path(VKNN_API_ONNX_DIR) / name;
+  if (!std::filesystem::is_regular_file(p)) {
+    std::fprintf(stderr, "skipping: %s was not written (no PyTorch?)\n", p.string().c_str());
+    std::_Exit(77);
+  }
+  return p;
+}
+
+std::map<std::string, std::vector<float>> read_safetensors(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint64_t len = 0;
+  in.read(reinterpret_cast<char*>(&len), 8);
+  REQUIRE_MESSAGE((in && len < (uint64_t(1) << 30)), path.string() << ": no safetensors header");
+  std::string header(size_t(len), '\0');
+  in.read(header.data(), std::streamsize(len));
+  const std::string data((std::istreambuf_iterator<char>(in)), {});
+  std::map<std::string, std::vector<float>> out;
+  const nlohmann::json entries = nlohmann::json::parse(header);
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    const std::string& name = it.key();
+    const nlohmann::json& entry = it.value();
+    if (name == "__metadata__") continue;
+    REQUIRE_MESSAGE(entry.at("dtype") == "F32", path.string() << ": " << name << " is not F32");
+    const auto a = entry.at("data_offsets")[0].get<size_t>(), b = entry.at("data_offsets")[1].get<size_t>();
+    REQUIRE_MESSAGE((a <= b && b <= data.size()), path.string() << ": " << name << " lies outside the file");
+    std::vector<float>& v = out[name];
+    v.resize((b - a) / 4);
+    std::memcpy(v.data(), data.data() + a, b - a);
+  }
+  return out;
 }
 
 std::vector<NamedTensor> lenet_weights(const std::vector<float>& bias, int64_t conv1_kernel) {

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,15 @@ struct NamedTensor {
 };
 // Writes a safetensors file (8-byte header length, JSON header, F32 data).
 void write_safetensors(const std::filesystem::path& path, const std::vector<NamedTensor>& tensors);
+// Reads a safetensors file of F32 tensors (as the trainer writes them): name -> values.
+std::map<std::string, std::vector<float>> read_safetensors(const std::filesystem::path& path);
 // LeNet's parameters (conv1..fc2) at 10 classes, all zero except fc2.bias = `bias`;
 // `conv1_kernel` changes conv1.weight's shape (5 is right).
 std::vector<NamedTensor> lenet_weights(const std::vector<float>& bias, int64_t conv1_kernel = 5);
 std::filesystem::path temp_path(const std::string& name);
+// VKNN_API_ONNX_DIR/<name> (the folder of the models PyTorch exports at test time, from
+// CMake), or a skip of the test program (exit 77) when the export did not run.
+std::filesystem::path onnx_file(const std::string& name);
 
 // `f` must throw vknn::api::Error with `code` and a message containing each of `parts`.
 template <class F>

@@ -4,8 +4,6 @@
 #include "helpers.h"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -14,17 +12,6 @@ using namespace apitest;
 namespace api = vknn::api;
 
 namespace {
-
-// VKNN_API_ONNX_DIR/<name> (the export's folder, from CMake), or a skip of this test (exit
-// 77) when the export did not run.
-std::filesystem::path onnx_file(const std::string& name) {
-  const std::filesystem::path p = std::filesystem::path(VKNN_API_ONNX_DIR) / name;
-  if (!std::filesystem::is_regular_file(p)) {
-    std::fprintf(stderr, "skipping: %s was not written (no PyTorch?)\n", p.string().c_str());
-    std::_Exit(77);
-  }
-  return p;
-}
 
 std::vector<char> bytes_of(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -17,6 +17,7 @@ inspect)
   # conv1 8*1*9+8 (its batch norm folded in by the export) + conv2 16*8*9+16 + fc 10*16+10
   grep -q "total: .* 1418 parameters" "$out/o" || fail "parameter count"
   grep -q "unsupported: none" "$out/o" || fail "no unsupported line"
+  grep -q "import: [0-9][0-9.]* ms" "$out/o" || fail "no import time"
   ;;
 inspect-unsupported)
   "$vknn" inspect --model "$dir/unsupported.onnx" > "$out/o" 2> "$out/e"; rc=$?

@@ -12,11 +12,17 @@ OUT_DIR/input.f32, expected.f32  the same as raw float32 (for the embedding-API 
 OUT_DIR/unsupported.onnx  the same net with two nodes vknn cannot import (Sin and Cos)
 OUT_DIR/two_outputs.onnx  the same net returning (logits, pooled features), and
 OUT_DIR/expected_features.npy PyTorch's features, (3,16)
+OUT_DIR/train.onnx        the same net under another seed, exported in training mode (its
+                          batch norm kept, so that it trains), and
+OUT_DIR/train_initial.safetensors its parameters and running statistics as exported (the
+                          embedding API's tests train the same network defined in code from them)
 
 Weights are PyTorch's initialization under a fixed seed, batch-norm statistics randomized.
 Exits 77 (a skip for CTest) without torch.
 """
+import json
 import os
+import struct
 import sys
 
 try:
@@ -49,10 +55,32 @@ class Small(torch.nn.Module):
         return (self.fc(x), x) if self.features else self.fc(x)
 
 
-def export(model, x, path, outputs=("logits",)):
+def export(model, x, path, outputs=("logits",), **training):
     axes = {name: {0: "N"} for name in ("input",) + outputs}
     torch.onnx.export(model, x[:1], path, input_names=["input"], output_names=list(outputs), opset_version=13,
-                      dynamic_axes=axes)
+                      dynamic_axes=axes, **training)
+
+
+def export_for_training(x, out):
+    torch.manual_seed(1)
+    model = Small()
+    initial = {k: v.clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+    model.train()
+    export(model, x, os.path.join(out, "train.onnx"), training=torch.onnx.TrainingMode.TRAINING,
+           do_constant_folding=False)
+    write_safetensors(os.path.join(out, "train_initial.safetensors"), initial)
+
+
+def write_safetensors(path, tensors):
+    header, offset, blobs = {}, 0, []
+    for name, t in tensors.items():
+        a = np.ascontiguousarray(t.detach().numpy(), dtype=np.float32)
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+        blobs.append(a.tobytes())
+    text = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def main():
@@ -81,6 +109,7 @@ def main():
     np.save(os.path.join(out, "expected_features.npy"), features.numpy().astype(np.float32))
     odd = Small(odd=True).eval()
     export(odd, x, os.path.join(out, "unsupported.onnx"))
+    export_for_training(x, out)
 
 
 if __name__ == "__main__":

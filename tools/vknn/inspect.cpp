@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <set>
 
 namespace vknn::tools {
@@ -80,7 +81,9 @@ int inspect_main(const InspectConfig& c) {
   req.options.name = model;
   req.options.batch = c.batch;
   req.optimize = !c.no_optimize;
+  const auto start = std::chrono::steady_clock::now();
   auto r = onnx::resolve_model(req);
+  const double import_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!r.ok()) {
     // An unsupported model's error lists every node that cannot be imported.
     if (r.error().code == Errc::unsupported) {
@@ -92,6 +95,7 @@ int inspect_main(const InspectConfig& c) {
     return 1;
   }
   print_graph(model, *r, c.batch);
+  fmt::print("  import: {:.1f} ms (reading the model and building its graph; no device)\n", import_ms);
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <span>
 #include <tuple>
 
 namespace vknn::train {
@@ -23,35 +24,31 @@ namespace {
 const std::vector<float> kCifarMean = {0.4914f, 0.4822f, 0.4465f}, kCifarStd = {0.2470f, 0.2435f, 0.2616f};
 const std::vector<float> kImageNetMean = {0.485f, 0.456f, 0.406f}, kImageNetStd = {0.229f, 0.224f, 0.225f};
 
-Result<std::string> sha256_hex(const fs::path& path) {
-  VKNN_ASSIGN(std::vector<uint8_t> bytes, read_file_bytes(path));
+Result<std::string> sha256_hex(std::span<const uint8_t> bytes, const std::string& what) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1)
-    return make_error(Errc::io, "{}: SHA-256 failed (OpenSSL EVP_Digest)", path.string());
+    return make_error(Errc::io, "{}: SHA-256 failed (OpenSSL EVP_Digest)", what);
   std::string hex;
   for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
   return hex;
 }
 
-Result<ModelSpec> onnx_model_spec(const std::string& path) {
-  onnx::ModelRequest req;
-  req.options.name = path;
-  VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
-  const Graph& g = r.model.graph;
-  const Shape& in = g.shape(r.model.images);
-  const Shape& out = g.shape(r.model.logits);
+// A model that fixes its own input and classes (an ONNX file, a network defined in code):
+// its spec from the graph's input and logits. Its images are preprocessed like torchvision's
+// ImageNet models when it takes 3 channels of 64 pixels or more, only scaled to [0, 1] otherwise.
+Result<ModelSpec> fixed_model_spec(const models::Model& m, const std::string& what) {
+  const Graph& g = m.graph;
+  const Shape& in = g.shape(m.images);
+  const Shape& out = g.shape(m.logits);
   if (in.rank() != 4 || in[2] != in[3] || in[1] > 4)
     return make_error(Errc::unsupported, "{}: input '{}' is {}; images need a square (N,C,H,W) input of 1 to 4 channels",
-                      path, g.desc(r.model.images).name, in.str());
+                      what, g.desc(m.images).name, in.str());
   if (out.rank() != 2)
-    return make_error(Errc::unsupported, "{}: output '{}' is {}; classes need an (N,classes) output", path,
-                      g.desc(r.model.logits).name, out.str());
+    return make_error(Errc::unsupported, "{}: output '{}' is {}; classes need an (N,classes) output", what,
+                      g.desc(m.logits).name, out.str());
   ModelSpec s;
-  s.name = path;
-  s.onnx = true;
-  VKNN_ASSIGN(std::string hash, sha256_hex(path));
-  s.id = "onnx-sha256:" + hash;
+  s.name = what;
   s.channels = int(in[1]);
   s.size = int(in[2]);
   s.default_classes = int(out[1]);
@@ -62,10 +59,38 @@ Result<ModelSpec> onnx_model_spec(const std::string& path) {
   return s;
 }
 
+Result<ModelSpec> onnx_model_spec(const std::string& path) {
+  onnx::ModelRequest req;
+  req.options.name = path;
+  VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
+  VKNN_ASSIGN(ModelSpec s, fixed_model_spec(r.model, path));
+  s.onnx = true;
+  VKNN_ASSIGN(std::vector<uint8_t> bytes, read_file_bytes(path));
+  VKNN_ASSIGN(std::string hash, sha256_hex(bytes, path));
+  s.id = "onnx-sha256:" + hash;
+  return s;
+}
+
 }  // namespace
+
+Result<ModelSpec> code_model_spec(std::shared_ptr<const CodeModel> code) {
+  if (!code || !code->build) return make_error(Errc::invalid_argument, "network: nothing builds it");
+  VKNN_ASSIGN(models::Model m, code->build(1));
+  VKNN_ASSIGN(ModelSpec s, fixed_model_spec(m, "network"));
+  const auto* text = reinterpret_cast<const uint8_t*>(code->description.data());
+  VKNN_ASSIGN(std::string hash, sha256_hex({text, code->description.size()}, "network"));
+  s.id = "network-sha256:" + hash;
+  s.code = std::move(code);
+  return s;
+}
 
 Result<ModelSpec> model_spec(const std::string& name) {
   if (onnx::is_onnx_path(name)) return onnx_model_spec(name);
+  if (name.starts_with("network-sha256:"))  // a run of code_model_spec's: only its program can build it
+    return make_error(Errc::invalid_argument,
+                      "'{}' is a network defined in code through the C++ API: only that program can build it (resume "
+                      "its run there, with the same network)",
+                      name);
   ModelSpec s;
   s.name = name;
   s.id = name;
@@ -99,7 +124,7 @@ Result<ModelSpec> model_spec(const std::string& name) {
 
 Result<ModelSpec> with_input_size(ModelSpec spec, int size) {
   if (size <= 0 || size == spec.size) return spec;
-  if (spec.onnx)
+  if (spec.onnx || spec.code)
     return make_error(Errc::invalid_argument, "--input-size {}: {} fixes its input at {}x{}", size, spec.name,
                       spec.size, spec.size);
   if (spec.resize_shorter > 0) spec.resize_shorter = int(std::lround(double(size) * spec.resize_shorter / spec.size));
@@ -109,6 +134,16 @@ Result<ModelSpec> with_input_size(ModelSpec spec, int size) {
 
 Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
                                   float label_smoothing) {
+  if (spec.code) {
+    VKNN_ASSIGN(models::Model m, spec.code->build(batch));
+    const Shape& logits = m.graph.shape(m.logits);
+    if (classes != 0 && logits[1] != classes)
+      return make_error(Errc::invalid_argument, "network: {} classes were asked for, but its output is {}", classes,
+                        logits.str());
+    if (training) models::append_loss(m, label_smoothing);
+    VKNN_TRY(m.graph.status());
+    return m;
+  }
   onnx::ModelRequest req;
   models::ByNameOptions& o = req.options;
   o.name = spec.name;

@@ -47,11 +47,17 @@ uint64_t nan_fault_step() {
 
 }  // namespace
 
-Status check_config(const RunConfig& c) {
-  if (c.model.empty()) return make_error(Errc::invalid_argument, "--model: no model given");
-  auto spec = model_spec(c.model);
-  if (!spec.ok()) return make_error(spec.error().code, "--model: {}", spec.error().message);
-  VKNN_TRY(with_input_size(*spec, c.input_size));
+Status check_config(const RunConfig& c, const CodeModel* code) {
+  if (code) {
+    if (c.input_size != 0)
+      return make_error(Errc::invalid_argument, "--input-size {}: a network defined in code fixes its own input",
+                        c.input_size);
+  } else {
+    if (c.model.empty()) return make_error(Errc::invalid_argument, "--model: no model given");
+    auto spec = model_spec(c.model);
+    if (!spec.ok()) return make_error(spec.error().code, "--model: {}", spec.error().message);
+    VKNN_TRY(with_input_size(*spec, c.input_size));
+  }
   if (c.data.empty()) return make_error(Errc::invalid_argument, "--data: no dataset given");
   if (c.epochs < 1) return make_error(Errc::invalid_argument, "--epochs {}: must be at least 1", c.epochs);
   if (c.batch < 1) return make_error(Errc::invalid_argument, "--batch {}: must be at least 1", c.batch);
@@ -134,13 +140,17 @@ Status Trainer::open(TrainerOptions& o) {
     run_.config = opt_.run;
     run_.state.lr = scheduled_lr(opt_.run, 0);
   }
+  VKNN_TRY(check_config(run_.config, opt_.code.get()));
+  VKNN_ASSIGN(ModelSpec spec, opt_.code ? code_model_spec(opt_.code) : model_spec(run_.config.model));
+  VKNN_ASSIGN(spec_, with_input_size(std::move(spec), run_.config.input_size));
+  if (spec_.code && !opt_.resume) run_.config.model = spec_.id;  // resuming compares it with the checkpoint's
   const RunConfig& c = run_.config;
-  VKNN_TRY(check_config(c));
-  VKNN_ASSIGN(ModelSpec spec, model_spec(c.model));
-  VKNN_ASSIGN(spec_, with_input_size(std::move(spec), c.input_size));
   if (opt_.resume) {  // an ONNX file is named by its contents: another file at the same path is another model
     VKNN_ASSIGN(CheckpointInfo info, read_checkpoint_info(ckpt_));
     if (!info.model.empty() && info.model != spec_.id) {
+      if (spec_.code && !opt_.override_saved)
+        return make_error(Errc::invalid_argument, "{}: the run trained '{}' but the network given is '{}'",
+                          ckpt_.string(), info.model, spec_.id);
       if (!opt_.override_saved)
         return make_error(Errc::invalid_argument,
                           "{}: the run trained '{}' but --model {} is '{}' now (--override to continue anyway)",
@@ -189,7 +199,7 @@ Status Trainer::open(TrainerOptions& o) {
   if (run_.state.batch_in_epoch > per_epoch_)
     return make_error(Errc::parse, "{}: the run is at batch {} of an epoch of {}", ckpt_.string(),
                       run_.state.batch_in_epoch, per_epoch_);
-  if (spec_.onnx && spec_.default_classes != src_->classes)
+  if ((spec_.onnx || spec_.code) && spec_.default_classes != src_->classes)
     return make_error(Errc::invalid_argument, "--model {}: its output has {} classes but the data has {}", c.model,
                       spec_.default_classes, src_->classes);
   if (c.replace_head > 0 && c.replace_head != src_->classes)

@@ -1,7 +1,15 @@
 // vknn embedding API, C++: defining a network in code. A Network records layers with the same
 // op builders vknn's built-in models use (convolution, batch norm, ReLU, pools, linear,
-// residual add, channel concat); Session::create(ctx, network, weights, batch) builds it at
-// the session's batch and runs it like any other model.
+// residual add, channel concat, dropout); Session::create(ctx, network, weights, batch) builds
+// it at the session's batch and runs it like any other model, and Trainer::create(ctx,
+// network, spec) trains it like any other model (vknn.hpp): softmax cross-entropy on the
+// output, the same optimizers, schedules, checkpoints and exact resume.
+//
+// Batch norm and dropout behave as in PyTorch: in training steps, batch norm normalizes by
+// the batch's statistics and updates its running ones (momentum 0.1, the unbiased batch
+// variance), and dropout zeroes at its rate and scales the rest by 1 / (1 - rate); in a
+// session and in validation, batch norm uses its running statistics and dropout is the
+// identity.
 //
 // Only this small facade is exported from libvknn. The graph library behind it (tensors, op
 // builders, autodiff, executor) stays inside the library and hidden: its C++ interface has no
@@ -50,8 +58,9 @@ class VKNN_API Network {
   Value input() const;
 
   Value conv2d(Value x, const std::string& name, const Conv& c);
-  Value batchnorm(Value x, const std::string& name);  // inference: running statistics, eps 1e-5
+  Value batchnorm(Value x, const std::string& name);  // eps 1e-5, momentum 0.1
   Value relu(Value x);
+  Value dropout(Value x, float rate);  // rate in [0, 1), else VKNN_ERROR_INVALID_ARGUMENT at once
   Value maxpool(Value x, const Pool& p);
   Value avgpool(Value x, const Pool& p);  // padding counts as zeros (PyTorch's default)
   Value global_avgpool(Value x);          // (N,C,H,W) -> (N,C)
@@ -72,6 +81,7 @@ class VKNN_API Network {
 
  private:
   friend class Session;
+  friend class Trainer;
   std::shared_ptr<State> state_;
 };
 

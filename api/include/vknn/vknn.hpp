@@ -219,9 +219,13 @@ class VKNN_API Session {
 // one that was not stopped. metrics.csv, curves.svg, state.json and best.safetensors are
 // written beside it.
 struct TrainerSpec {
-  std::string model;  // as ModelSpec::name
+  std::string model;  // as ModelSpec::name; not used for a Network (Trainer::create's overload)
   std::string data;   // IDX files, CIFAR-10 binary batches, or train/ and test/ (or val/) image folders
   std::string out = "vknn-run";  // the run folder
+  // Initial weights: a safetensors file holding every parameter and running statistic under
+  // the model's names (extra entries, such as torchvision's num_batches_tracked, are ignored).
+  // Empty: the model's own (an ONNX file's) or random ones from `seed`.
+  std::string init;
   int epochs = 10, batch = 64;
   double lr = 0.01;
   // The loss: softmax cross-entropy, with label smoothing as CrossEntropyLoss(label_smoothing=).
@@ -269,8 +273,18 @@ class VKNN_API Trainer {
   // Checks the settings, the run folder and the data, then builds the training graph on the
   // context's device and commits the initial state.
   static Trainer create(Context& ctx, const TrainerSpec& spec);
+  // The same for a network defined in code (vknn/network.hpp) instead of spec.model. Its input
+  // must be square, with 1 to 4 channels, and its output (N,classes) must have as many classes
+  // as the data (VKNN_ERROR_UNSUPPORTED / INVALID_ARGUMENT otherwise); its images are
+  // preprocessed as an ONNX file's are (docs/embedding.md). The run and its checkpoints name
+  // it "network-sha256:" and the SHA-256 of its layer calls, and the trainer keeps its own
+  // copy of the network.
+  static Trainer create(Context& ctx, const Network& network, const TrainerSpec& spec);
   // Continues the run committed in `out`, with every setting it was started with.
   static Trainer resume(Context& ctx, const std::string& out);
+  // Continues a run of a network defined in code: `network` must be the network it was started
+  // with (the same layer calls; otherwise VKNN_ERROR_INVALID_ARGUMENT).
+  static Trainer resume(Context& ctx, const Network& network, const std::string& out);
   TrainStep step();          // one optimizer step on the next batch
   Evaluation end_epoch();    // validation, the schedule for the next epoch, a commit
   Evaluation validate();     // on the training executor's own inference pass

@@ -1,14 +1,21 @@
 // Consumer of an installed vknn through the C++ API: LeNet with random weights, batch 1, and
 // two networks defined here in code (vknn/network.hpp): one without parameters, checked
-// against the same arithmetic on the host, and a small conv net.
+// against the same arithmetic on the host, and a small conv net; and a third trained a few
+// steps with the Trainer.
 // Exit 0 after "consumer-cpp: OK", 77 without a Vulkan device (CTest: skipped), 1 on error.
 #include <vknn/network.hpp>
 #include <vknn/vknn.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -77,6 +84,60 @@ bool run_networks(vknn::api::Context& ctx) {
   return true;
 }
 
+// An IDX file as the trainer reads it: magic 0x08 0x0{dims}, big-endian sizes, bytes.
+void write_idx(const std::filesystem::path& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  const unsigned char magic[4] = {0, 0, 0x08, static_cast<unsigned char>(dims.size())};
+  f.write(reinterpret_cast<const char*>(magic), 4);
+  for (uint32_t d : dims) {
+    const unsigned char be[4] = {static_cast<unsigned char>(d >> 24), static_cast<unsigned char>(d >> 16),
+                                 static_cast<unsigned char>(d >> 8), static_cast<unsigned char>(d)};
+    f.write(reinterpret_cast<const char*>(be), 4);
+  }
+  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+// Trains a network defined in code on 32 images of 10 classes (a pattern per class, written
+// here as IDX files): 4 epochs of one SGD step each on the same batch; the loss must fall.
+bool train_network(vknn::api::Context& ctx) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("vknn-consumer-train-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "data");
+  const uint32_t n = 32;
+  std::vector<uint8_t> images(n * 28 * 28), labels(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    labels[i] = uint8_t(i % 10);
+    for (uint32_t p = 0; p < 28 * 28; ++p) images[i * 784 + p] = uint8_t((p % 28 + (p / 28) * labels[i]) % 11 * 23);
+  }
+  for (const char* split : {"train", "t10k"}) {
+    write_idx(dir / "data" / (std::string(split) + "-images-idx3-ubyte"), {n, 28, 28}, images);
+    write_idx(dir / "data" / (std::string(split) + "-labels-idx1-ubyte"), {n}, labels);
+  }
+  using vknn::api::Network;
+  Network net(1, 28, 28);
+  Network::Value h = net.maxpool(net.relu(net.batchnorm(net.conv2d(net.input(), "conv1", {8, 3, 1, 1}), "bn1")), {2, 2, 0});
+  net.output(net.linear(net.flatten(net.dropout(h, 0.1f)), "fc", 10));
+  vknn::api::TrainerSpec spec;
+  spec.data = (dir / "data").string(), spec.out = (dir / "run").string();
+  spec.epochs = 4, spec.batch = 32, spec.lr = 0.05;
+  vknn::api::Trainer t = vknn::api::Trainer::create(ctx, net, spec);
+  std::vector<float> losses;
+  while (!t.finished()) {
+    const vknn::api::TrainStep s = t.step();
+    losses.push_back(s.loss);
+    if (s.epoch_done) t.end_epoch();
+  }
+  t.destroy();
+  fs::remove_all(dir);
+  std::printf("consumer-cpp: trained a network in code, loss %.4f -> %.4f in %zu steps\n", losses.front(),
+              losses.back(), losses.size());
+  if (losses.size() != 4 || !(losses.back() < losses.front())) {
+    std::fprintf(stderr, "consumer-cpp: the network's loss did not fall\n");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main() {
@@ -100,7 +161,7 @@ int main() {
         std::fprintf(stderr, "consumer-cpp: logit %zu is not finite\n", i);
         return 1;
       }
-    if (!run_networks(ctx)) return 1;
+    if (!run_networks(ctx) || !train_network(ctx)) return 1;
     std::printf("consumer-cpp: device %s\n", ctx.device_name().c_str());
     std::printf("consumer-cpp: input shape {%lld, %lld, %lld, %lld}\n", (long long)in[0], (long long)in[1],
                 (long long)in[2], (long long)in[3]);

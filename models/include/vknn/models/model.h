@@ -25,4 +25,10 @@ struct Model {
 // (Role::state) are not counted, as in the usual published figures.
 int64_t count_parameters(const Graph& g);
 
+// What `training` adds to a forward graph whose logits are (N,classes): marks the logits
+// Role::output and appends the input "labels" (N) int32 (unless m.labels is set already) and
+// the softmax cross-entropy loss "loss" on the logits (g.loss, g.top1, g.top5 set). Wiring
+// that does not fit is the graph's error (g.status()).
+void append_loss(Model& m, float label_smoothing);
+
 }  // namespace vknn::models

@@ -19,6 +19,15 @@
 
 namespace vknn::train {
 
+// A network the caller builds in code (the embedding API's Network) instead of naming one.
+struct CodeModel {
+  // Says what the network is, layer by layer: the same network gives the same text, so that
+  // checkpoints name it by its SHA-256 (as an ONNX file is named by its bytes').
+  std::string description;
+  // The forward graph at a batch: (N,C,H,W) images and (N,classes) logits, no labels or loss.
+  std::function<Result<models::Model>(int64_t batch)> build;
+};
+
 // What a model name means for input and preprocessing.
 struct ModelSpec {
   std::string name;          // a built-in name or the path of an .onnx file
@@ -26,6 +35,7 @@ struct ModelSpec {
   // "onnx-sha256:" and the SHA-256 of its bytes (the same network under any path).
   std::string id;
   bool onnx = false;
+  std::shared_ptr<const CodeModel> code;  // a network defined in code: name is "network", id its hash
   int channels = 3;
   int size = 32;             // square input
   int resize_shorter = 0;    // ImageNet models: 256, then crop `size`
@@ -44,12 +54,17 @@ struct ModelSpec {
 // crop, ImageNet mean and std) when it takes 3 channels of 64 pixels or more, and only scaled
 // to [0, 1] otherwise.
 Result<ModelSpec> model_spec(const std::string& name);
+// The spec of a network defined in code, as of an ONNX file: its input and classes from the
+// graph it builds (at batch 1), preprocessed by the same rule; id "network-sha256:" and the
+// SHA-256 of its description.
+Result<ModelSpec> code_model_spec(std::shared_ptr<const CodeModel> code);
 // `spec` at another square input side (0: unchanged); ImageNet nets keep the 256/224 ratio of
-// resize to crop. An ONNX file fixes its own: any other size is refused.
+// resize to crop. An ONNX file or a network defined in code fixes its own: any other size is
+// refused.
 Result<ModelSpec> with_input_size(ModelSpec spec, int size);
 // The graph of `spec` at `batch`, with labels and the loss when `training`. Built-in models
-// and ONNX files alike (onnx::resolve_model); an ONNX file's classes are its own, and
-// `classes` must equal them (0: the file's).
+// and ONNX files alike (onnx::resolve_model), and networks defined in code; an ONNX file's
+// or a code network's classes are its own, and `classes` must equal them (0: its own).
 Result<models::Model> build_model(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
                                   float label_smoothing = 0.0f);
 

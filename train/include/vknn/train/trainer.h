@@ -36,6 +36,10 @@ namespace vknn::train {
 
 struct TrainerOptions {
   RunConfig run;
+  // A network defined in code (the embedding API's Network) instead of run.model: a fresh
+  // run records its id ("network-sha256:...") as run.model, and resuming needs it again (the
+  // same network: the checkpoint's id must match).
+  std::shared_ptr<const CodeModel> code;
   std::filesystem::path out = "vknn-run";  // the run folder
   bool resume = false;          // continue the run committed in `out`
   bool force = false;           // a fresh run into a folder that holds one: replace it
@@ -162,8 +166,9 @@ class Trainer {
   std::unique_ptr<std::FILE, FileCloser> steps_file_;  // steps.csv, appended to
 };
 
-// A fresh run's config checked without a device: known model, rule, schedule and split, sizes
-// in range. The first problem is the error, naming the flag.
-Status check_config(const RunConfig& c);
+// A fresh run's config checked without a device: known model (or, with `code`, the network
+// defined in code, which fixes its input), rule, schedule and split, sizes in range. The
+// first problem is the error, naming the flag.
+Status check_config(const RunConfig& c, const CodeModel* code = nullptr);
 
 }  // namespace vknn::train
