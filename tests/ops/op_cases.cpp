@@ -98,7 +98,6 @@ const std::map<std::string, std::string> kCheckedElsewhere = {
     {"pad", "tests/ops/test_pad.cpp"},
     {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
-    {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},
     {"batchnorm_backward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_moments", "tests/ops/test_batchnorm.cpp (synchronized kernels; tests/graph/test_sync_batchnorm.cpp)"},
     {"batchnorm_backward_reduce", "tests/ops/test_batchnorm.cpp (synchronized kernels)"},

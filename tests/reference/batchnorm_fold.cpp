@@ -14,4 +14,12 @@ BatchNormFold batchnorm_fold(double eps, const Vec& w, const Vec& b, const Vec& 
   return f;
 }
 
+Tensors batchnorm_fold_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const double eps = std::any_cast<float>(c.params);
+  const auto b = in.find("b");
+  BatchNormFold f = batchnorm_fold(eps, in.at("w"), b == in.end() ? Vec{} : b->second, in.at("gamma"), in.at("beta"),
+                                   in.at("running_mean"), in.at("running_var"));
+  return {{"w_out", std::move(f.w)}, {"b_out", std::move(f.b)}};
+}
+
 }  // namespace vknn::ref

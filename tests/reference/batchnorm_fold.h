@@ -2,7 +2,7 @@
 // graph/include/vknn/ops/batchnorm_fold.h), in double.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 namespace vknn::ref {
 
@@ -16,5 +16,8 @@ struct BatchNormFold {
 // scale = gamma / sqrt(running_var + eps).
 BatchNormFold batchnorm_fold(double eps, const Vec& w, const Vec& b, const Vec& gamma, const Vec& beta,
                              const Vec& running_mean, const Vec& running_var);
+
+// The cases of graph/cases/ops/batchnorm_fold.cpp: w_out, b_out.
+Tensors batchnorm_fold_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref
