@@ -42,6 +42,15 @@ MatmulVariant choose_matmul_variant(const DeviceProfile& profile, const MatmulDe
   return resolve_matmul_variant(profile, MatmulVariant::automatic);
 }
 
+ShaderId matmul_shader(MatmulVariant variant) {
+  switch (variant) {
+    case MatmulVariant::rows_dot: return ShaderId::matmul_rows_dot;
+    case MatmulVariant::columns: return ShaderId::matmul_columns;
+    case MatmulVariant::register_blocked: return ShaderId::matmul_register;
+    default: return ShaderId::matmul_shared;
+  }
+}
+
 Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, const BufferRef& b,
                      const BufferRef& bias, const BufferRef& c) {
   if (d.M == 0 || d.N == 0 || d.K == 0 || d.batch == 0)
@@ -80,20 +89,20 @@ Status record_matmul(CommandList& cl, const MatmulDesc& d, const BufferRef& a, c
       {a, Access::read}, {b, Access::read}, {bias_ref, Access::read}, {c, c_access}};
   switch (variant) {
     case MatmulVariant::rows_dot:
-      cl.dispatch(ShaderId::matmul_rows_dot, {}, bindings, push, groups_for(d.N, 8), 1, d.batch);
+      cl.dispatch(matmul_shader(variant), {}, bindings, push, groups_for(d.N, 8), 1, d.batch);
       break;
     case MatmulVariant::columns: {
       static const uint32_t spec[] = {64};
-      cl.dispatch(ShaderId::matmul_columns, spec, bindings, push, groups_for(d.N, 64), 1, d.batch);
+      cl.dispatch(matmul_shader(variant), spec, bindings, push, groups_for(d.N, 64), 1, d.batch);
       break;
     }
     case MatmulVariant::register_blocked: {
       static const uint32_t spec[] = {8, 8};  // 8x8 invocations, each an 8x8 block: a 64x64 tile
-      cl.dispatch(ShaderId::matmul_register, spec, bindings, push, groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+      cl.dispatch(matmul_shader(variant), spec, bindings, push, groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
       break;
     }
     default:
-      cl.dispatch(ShaderId::matmul_shared, {}, bindings, push, groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
+      cl.dispatch(matmul_shader(variant), {}, bindings, push, groups_for(d.N, 64), groups_for(d.M, 64), d.batch);
       break;
   }
   return {};

@@ -35,6 +35,8 @@ MatmulVariant resolve_matmul_variant(const DeviceProfile& profile, MatmulVariant
 // conditions hold (it is memory-bound work that the tiled kernels would mostly waste),
 // else the general one.
 MatmulVariant choose_matmul_variant(const DeviceProfile& profile, const struct MatmulDesc& d);
+// The shader of a (non-automatic) variant.
+ShaderId matmul_shader(MatmulVariant variant);
 
 // Records the matmul. `bias` may be an invalid BufferRef when desc.bias is none.
 // Checks that every index stays inside its buffer.

@@ -1,0 +1,113 @@
+// Batched, strided matmul with its fused epilogue (alpha, bias per row or column, ReLU,
+// accumulate), every kernel forced through MatmulDesc::variant: the tiled kernels
+// (register-blocked, shared-memory) at odd sizes, transposes and batches, the small-M and
+// small-K kernels (rows_dot, columns) where their layouts hold, and the GEMMs of real layers.
+// The matmul has no backward of its own (linear and conv2d check theirs), so no case declares
+// a gradient.
+#include "vknn/cases/case.h"
+#include "vknn/ops/matmul.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace vknn::cases {
+namespace {
+
+struct Where {
+  std::string model, layer;
+};
+
+const char* variant_name(MatmulVariant v) {
+  switch (v) {
+    case MatmulVariant::register_blocked: return "register";
+    case MatmulVariant::shared_tiled: return "shared";
+    case MatmulVariant::rows_dot: return "rows_dot";
+    case MatmulVariant::columns: return "columns";
+    case MatmulVariant::automatic: break;
+  }
+  return "automatic";
+}
+
+// C[z](M,N) = relu?(0.5 * A[z]·B[z] + bias + (accumulate ? C[z] : 0)); a transposed operand is
+// stored transposed and read through swapped strides. shared_a: one A for every z (the
+// weights of a 1x1 convolution run as a GEMM per image).
+void add(std::vector<OpCase>& out, MatmulVariant variant, uint32_t M, uint32_t N, uint32_t K, uint32_t batch,
+         bool transpose_a, bool transpose_b, MatmulDesc::Bias bias, bool relu, bool accumulate, uint32_t seed,
+         Where where = {}, bool shared_a = false) {
+  MatmulDesc d;
+  d.M = M, d.N = N, d.K = K, d.batch = batch;
+  d.a_m = transpose_a ? 1 : K, d.a_k = transpose_a ? M : 1;
+  d.b_k = transpose_b ? 1 : N, d.b_n = transpose_b ? K : 1;
+  d.c_m = N, d.c_n = 1;
+  d.a_batch = shared_a ? 0 : M * K, d.b_batch = K * N, d.c_batch = M * N, d.bias_batch = std::max(M, N);
+  d.bias = bias, d.relu = relu, d.accumulate = accumulate, d.alpha = 0.5f, d.variant = variant;
+  const int64_t z = batch, m = M, n = N, k = K;
+  OpCase c;
+  static const char* bias_names[] = {"", " bias per row", " bias per column"};
+  c.name = fmt::format("{} M={} N={} K={} batch {}{}{}{}{}{}{}", variant_name(variant), M, N, K, batch,
+                       transpose_a ? " A^T" : "", transpose_b ? " B^T" : "", shared_a ? " shared A" : "",
+                       bias_names[int(bias)], relu ? " relu" : "", accumulate ? " accumulate" : "");
+  c.model = where.model, c.layer = where.layer;
+  c.params = d;
+  c.seed = seed;
+  const Shape a = transpose_a ? Shape{shared_a ? 1 : z, k, m} : Shape{shared_a ? 1 : z, m, k};
+  c.tensors = {{"a", a, uniform()},
+               {"b", transpose_b ? Shape{z, n, k} : Shape{z, k, n}, uniform()},
+               {"c", {z, m, n}, uniform()}};  // the accumulation base, else garbage
+  if (bias != MatmulDesc::Bias::none) c.tensors.push_back({"bias", {z, std::max(m, n)}, uniform()});
+  c.steps = {{fmt::format("matmul ({})", variant_name(variant)),
+              [d](CommandList& cl, const Views& v) {
+                const auto has_bias = v.find("bias");
+                return record_matmul(cl, d, v.at("a").buffer, v.at("b").buffer,
+                                     has_bias == v.end() ? BufferRef{} : has_bias->second.buffer, v.at("c").buffer);
+              },
+              true, 2.0 * double(z * m * n * k)}};
+  c.checks = {{"c", "c", {1e-4, 1e-4}}};
+  c.shaders = {matmul_shader(variant)};
+  out.push_back(std::move(c));
+}
+
+}  // namespace
+
+std::vector<OpCase> matmul_cases(int64_t batch) {
+  using B = MatmulDesc::Bias;
+  std::vector<OpCase> out;
+  uint32_t seed = 1;
+  for (auto variant : {MatmulVariant::register_blocked, MatmulVariant::shared_tiled}) {
+    add(out, variant, 1, 1, 1, 1, false, false, B::none, false, false, seed++);
+    add(out, variant, 67, 45, 33, 1, false, false, B::per_row, true, false, seed++);
+    add(out, variant, 64, 128, 70, 2, true, false, B::per_column, false, true, seed++);
+    add(out, variant, 13, 7, 129, 3, false, true, B::none, true, true, seed++);
+    add(out, variant, 130, 65, 9, 1, true, true, B::per_row, false, false, seed++);
+  }
+  // rows_dot: A and B contiguous along K (the batch-1 fully connected forward).
+  for (uint32_t m : {1u, 3u, 4u}) {
+    add(out, MatmulVariant::rows_dot, m, 37, 300, 1, false, true, B::per_column, true, false, seed++);
+    add(out, MatmulVariant::rows_dot, m, 8, 64, 2, false, true, B::none, false, true, seed++);
+  }
+  // columns: B and C contiguous along N (backward to data; outer products with K = batch).
+  add(out, MatmulVariant::columns, 1, 300, 70, 1, false, false, B::none, false, false, seed++);
+  add(out, MatmulVariant::columns, 200, 65, 1, 1, true, false, B::per_row, false, true, seed++);
+  add(out, MatmulVariant::columns, 3, 129, 5, 2, true, false, B::per_column, true, false, seed++);
+
+  // Real layers at `batch`, each on the kernels that can take it. ResNet-50's layer1.0.conv1
+  // (1x1, 64->64 on 56x56) as a GEMM per image: y(64,3136) = W(64,64)·x(64,3136) + bias.
+  const auto n = uint32_t(batch);
+  for (auto variant : {MatmulVariant::register_blocked, MatmulVariant::shared_tiled})
+    add(out, variant, 64, 3136, 64, n, false, false, B::per_row, false, false, 40,
+        {"resnet50", "layer1.0.conv1 (1x1) as a GEMM"}, true);
+  // AlexNet fc8 4096->1000: forward y(n,1000) = x·Wᵀ + b, and backward to data
+  // dx(n,4096) = dy(n,1000)·W. The small-M kernels only where M = batch is small.
+  for (auto variant : {MatmulVariant::register_blocked, MatmulVariant::shared_tiled, MatmulVariant::rows_dot}) {
+    if (variant == MatmulVariant::rows_dot && n > 4) continue;
+    add(out, variant, n, 1000, 4096, 1, false, true, B::per_column, false, false, 41, {"alexnet", "fc8 forward"});
+  }
+  for (auto variant : {MatmulVariant::register_blocked, MatmulVariant::shared_tiled, MatmulVariant::columns}) {
+    if (variant == MatmulVariant::columns && n > 4) continue;
+    add(out, variant, n, 4096, 1000, 1, false, false, B::none, false, false, 42, {"alexnet", "fc8 backward data"});
+  }
+  return out;
+}
+
+}  // namespace vknn::cases
