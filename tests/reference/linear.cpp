@@ -1,5 +1,7 @@
 #include "linear.h"
 
+#include "vknn/ops/linear.h"
+
 #include <algorithm>
 
 namespace vknn::ref {
@@ -43,6 +45,26 @@ Vec channel_sum(int outer, int channels, int inner, const Vec& x) {
     for (int c = 0; c < channels; ++c)
       for (int i = 0; i < inner; ++i) s[size_t(c)] += x[(size_t(o) * channels + c) * inner + i];
   return s;
+}
+
+Tensors linear_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  if (in.count("sum")) {
+    const Shape& s = c.shape("x");
+    const int64_t inner = s.rank() == 4 ? s[2] * s[3] : 1;
+    return {{"sum", channel_sum(int(s[0]), int(s[1]), int(inner), in.at("x"))}, {"dx", Vec(in.at("x").size(), 1.0)}};
+  }
+  const auto& p = std::any_cast<const vknn::LinearParams&>(c.params);
+  const Shape& xs = c.shape("x");
+  const int n = int(xs[0]), inputs = int(xs[1]), outputs = int(c.shape("weight")[0]);
+  const auto bias = in.find("bias");
+  Tensors out{{"y", linear_forward(n, inputs, outputs, in.at("x"), in.at("weight"),
+                                   bias == in.end() ? Vec{} : bias->second, p.relu)}};
+  if (const auto dy = in.find("dy"); dy != in.end()) {
+    out["dx"] = linear_backward_data(n, inputs, outputs, dy->second, in.at("weight"));
+    out["dweight"] = linear_backward_weight(n, inputs, outputs, dy->second, in.at("x"));
+    out["dbias"] = linear_backward_bias(n, outputs, dy->second);
+  }
+  return out;
 }
 
 }  // namespace vknn::ref

@@ -10,6 +10,8 @@
 
 using namespace vknn::ref;
 
+VKNN_CHECK_CASE_GRADIENTS(linear, linear_case_outputs)
+
 TEST_CASE("reference linear: forward by hand") {
   // x (2,3), w (2,3), b (2)
   const Vec x{1, 2, 3, -1, 0, 2};

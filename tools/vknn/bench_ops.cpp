@@ -10,7 +10,6 @@
 #include "vknn/cases/case.h"
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/conv2d.h"
-#include "vknn/ops/linear.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,24 +58,6 @@ void add_conv(std::vector<OpCase>& cases, const std::string& model, const std::s
                    [p, x, w](const Context& ctx) { return conv2d_backward_weight_workspace_bytes(ctx, p, x, w); }});
 }
 
-void add_linear(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, int64_t n,
-                int64_t in, int64_t out) {
-  const double f = 2.0 * double(n * in * out);
-  const Shape x{n, in}, w{out, in}, y{n, out};
-  cases.push_back({model, layer, "linear_forward", {{x}, {w}, {Shape{out}}, {y}}, f, 0, nullptr,
-                   [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_linear_forward(cl, {}, t[0], t[1], t[2], t[3]);
-                   }});
-  cases.push_back({model, layer, "linear_backward_data", {{y}, {w}, {x}}, f, 0, nullptr,
-                   [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_linear_backward_data(cl, t[0], t[1], t[2], false);
-                   }});
-  cases.push_back({model, layer, "linear_backward_weight", {{y}, {x}, {w}}, f, 0, nullptr,
-                   [](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_linear_backward_weight(cl, t[0], t[1], t[2], false);
-                   }});
-}
-
 void add_batchnorm(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
   const Shape c{x[1]};
   const double b = double(x.bytes());
@@ -108,9 +89,6 @@ std::vector<OpCase> build_cases(int64_t n) {
   add_conv(cases, "alexnet", "conv3", {n, 256, 13, 13}, {384, 256, 3, 3}, conv(1, 1, 1));
   add_conv(cases, "alexnet", "conv4", {n, 384, 13, 13}, {384, 192, 3, 3}, conv(1, 1, 2));
   add_conv(cases, "alexnet", "conv5", {n, 384, 13, 13}, {256, 192, 3, 3}, conv(1, 1, 2));
-  add_linear(cases, "alexnet", "fc6", n, 9216, 4096);
-  add_linear(cases, "alexnet", "fc7", n, 4096, 4096);
-  add_linear(cases, "alexnet", "fc8", n, 4096, 1000);
   // ResNet-50 (He et al. 2016, torchvision's v1.5 with the stride on the 3x3).
   add_conv(cases, "resnet50", "conv1", {n, 3, 224, 224}, {64, 3, 7, 7}, conv(2, 3, 1));
   add_batchnorm(cases, "resnet50", "bn1", {n, 64, 112, 112});
@@ -123,7 +101,6 @@ std::vector<OpCase> build_cases(int64_t n) {
   add_conv(cases, "resnet50", "layer4.1.conv2 (3x3)", {n, 512, 7, 7}, {512, 512, 3, 3}, conv(1, 1, 1));
   add_conv(cases, "resnet50", "layer4.1.conv1 (1x1)", {n, 2048, 7, 7}, {512, 2048, 1, 1}, conv(1, 0, 1));
   add_batchnorm(cases, "resnet50", "layer4.2.bn3", {n, 2048, 7, 7});
-  add_linear(cases, "resnet50", "fc", n, 2048, 1000);
   return cases;
 }
 

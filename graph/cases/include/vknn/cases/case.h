@@ -97,6 +97,10 @@ struct OpCase {
   std::vector<Gradient> gradients;
   std::vector<LossTerm> loss;
   std::vector<ShaderId> shaders;  // exactly the shaders the steps dispatch
+  // Where the device profile chooses the kernels (linear's matrix-vector kernel, matmul's
+  // automatic variant): the shaders the steps dispatch on this profile, which the device test
+  // holds the case to; `shaders` then lists every one any profile may take (coverage).
+  std::function<std::vector<ShaderId>(const DeviceProfile&)> shaders_on;
   // Scratch bytes the steps need on this device, bound as the view "workspace" (an empty
   // view when 0).
   std::function<Result<uint64_t>(const Context&)> workspace;
