@@ -94,8 +94,6 @@ const std::map<std::string, std::string> kCheckedElsewhere = {
     {"linear_forward_gemv", "tests/ops/test_linear.cpp (batch 1..8 forward)"},
     {"linear_forward_gemv64", "tests/ops/test_linear.cpp (batch 1..8 forward, IN even)"},
     {"linear_sum_rows", "tests/ops/test_linear.cpp (bias gradient, sum_rows, channel_sum)"},
-    {"dropout_apply", "tests/ops/test_dropout.cpp"},
-    {"pad", "tests/ops/test_pad.cpp"},
     {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
     {"batchnorm_fold", "tests/ops/test_batchnorm_fold.cpp (and the optimizer: tests/graph/test_optimize.cpp)"},
