@@ -12,7 +12,8 @@
 namespace vknn::test {
 
 bool register_device_reference(const char* op);
-// layers: the cases that name a model layer, else the others. Fails if none matched.
+// layers: the cases that name a model layer, else the others; with VKNN_CASES_MATCHING set, only
+// those whose title contains it. Fails if none matched.
 void check_cases_on_device(const std::string& op, ref::CaseReference ref, bool layers);
 
 }  // namespace vknn::test
