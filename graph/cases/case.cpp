@@ -36,6 +36,26 @@ const TensorSpec& OpCase::tensor(const std::string& tensor_name) const {
   throw std::out_of_range(title() + ": no tensor '" + tensor_name + "'");
 }
 
+std::vector<ShaderId> claimed_shaders(const OpCase& c, Context& ctx) {
+  return c.shaders_on ? c.shaders_on(ctx) : c.shaders;
+}
+
+std::vector<size_t> checked_indices(const OpCase& c, const Check& k) {
+  const size_t count = size_t(c.shape(k.tensor).numel());
+  std::vector<size_t> idx;
+  if (k.samples == 0 || count <= k.samples + 2) {
+    idx.resize(count);
+    for (size_t i = 0; i < count; ++i) idx[i] = i;
+    return idx;
+  }
+  uint32_t salt = 2166136261u;  // FNV-1a of the expected output's name
+  for (char ch : k.expect) salt = (salt ^ uint8_t(ch)) * 16777619u;
+  std::mt19937 rng(c.seed ^ salt);
+  idx = {0, count - 1};
+  for (size_t i = 0; i < k.samples; ++i) idx.push_back(rng() % count);
+  return idx;
+}
+
 std::vector<OpCase> op_cases(const std::string& op, int64_t batch) {
   std::vector<OpCase> out;
   for (auto& c : all_cases(batch))

@@ -13,7 +13,8 @@ namespace vknn::test {
 
 bool register_device_reference(const char* op);
 // layers: the cases that name a model layer, else the others; `select`, where given, narrows
-// them (an op whose cases are split over several test cases). Fails if none matched.
+// them (an op whose cases are split over several test cases); with VKNN_CASES_MATCHING set,
+// only those whose title contains it. Fails if none matched.
 void check_cases_on_device(const std::string& op, ref::CaseReference ref, bool layers,
                            const std::function<bool(const cases::OpCase&)>& select = {});
 

@@ -1,7 +1,8 @@
-// Dropout on the device: the mask equals the reference's (Philox4x32-10) bit for bit, forward
-// and backward against the reference, the StepParams-buffer path, inference and p = 0 as the
-// identity, chunking over bindings (the counter continues across chunks), refused inputs.
-#include "gpu.h"
+// Dropout on the device: every case of graph/cases/ops/dropout.cpp against the reference (the
+// mask, Philox4x32-10, bit for bit; forward and backward), the keep fraction, the
+// StepParams-buffer path, inference and p = 0 as the identity, chunking over bindings (the
+// counter continues across chunks), refused inputs.
+#include "op_cases.h"
 #include "reference/dropout.h"
 #include "reference/philox.h"
 
@@ -31,50 +32,9 @@ size_t mismatches(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) 
   return bad;
 }
 
-void check_dropout(const Shape& shape, float p, uint64_t seed, uint32_t step) {
-  CAPTURE(shape.str());
-  CAPTURE(p);
-  CAPTURE(seed);
-  CAPTURE(step);
-  const size_t n = size_t(shape.numel());
-  const auto keep = ref::dropout_mask(n, p, seed, step);
-  const auto x = random_floats(n, uint32_t(seed) + 1), dy = random_floats(n, uint32_t(seed) + 2);
-  const auto dx0 = random_floats(n, uint32_t(seed) + 3);
-  const auto y_want = ref::dropout_forward(to_double(x), keep, p);
-  const auto dx_want = ref::dropout_backward(to_double(dy), keep, p);
-  std::vector<double> dx_acc_want(dx_want);
-  for (size_t i = 0; i < n; ++i) dx_acc_want[i] += dx0[i];
-
-  const DropoutParams dp{p, seed, step, true, {}};
-  auto ones = make_tensor(shape, std::vector<float>(n, 1.0f)), tm = make_tensor(shape);
-  auto tx = make_tensor(shape, x), ty = make_tensor(shape), tinplace = make_tensor(shape, x);
-  auto tdy = make_tensor(shape, dy), tdx = make_tensor(shape, dx0), tdx_acc = make_tensor(shape, dx0);
-  run_recorded([&](CommandList& cl) {
-    REQUIRE_OK(record_dropout_forward(cl, dp, ones.view(), tm.view()));
-    REQUIRE_OK(record_dropout_forward(cl, dp, tx.view(), ty.view()));
-    REQUIRE_OK(record_dropout_forward(cl, dp, tinplace.view(), tinplace.view()));
-    REQUIRE_OK(record_dropout_backward(cl, dp, tdy.view(), tdx.view(), false));
-    REQUIRE_OK(record_dropout_backward(cl, dp, tdy.view(), tdx_acc.view(), true));
-  });
-  const float scale = float(ref::dropout_scale(p));
-  CHECK(mismatches(mask_of(tm.read(), scale), keep) == 0);
-  check_close(ty.read(), y_want, {}, "dropout y");
-  check_close(tinplace.read(), y_want, {}, "dropout y (in place)");
-  check_close(tdx.read(), dx_want, {}, "dropout dx");
-  check_close(tdx_acc.read(), dx_acc_want, {}, "dropout dx (accumulate)");
-}
-
 }  // namespace
 
-TEST_CASE("dropout: the device mask equals the reference mask bit for bit, forward and backward match") {
-  check_dropout({1}, 0.5f, 1, 0);
-  check_dropout({3}, 0.5f, 2, 1);
-  check_dropout({65}, 0.1f, 3, 2);
-  check_dropout({2, 4096}, 0.5f, 0x123456789abcdefull, 7);  // AlexNet fc6/fc7 at batch 2
-  check_dropout({128, 4096}, 0.5f, 42, 100000);             // and at batch 128
-  check_dropout({5, 7, 3}, 0.9f, ~0ull, 0xffffffffu);
-  check_dropout({1000}, 0.0f, 5, 5);
-}
+VKNN_CASES_ON_DEVICE(dropout, ref::dropout_case_outputs)
 
 TEST_CASE("dropout: keep fraction, and same step same mask, next step another") {
   const size_t n = 100000;

@@ -1,5 +1,11 @@
 #include "conv2d.h"
 
+#include "vknn/ops/conv2d.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
 namespace vknn::ref {
 namespace {
 
@@ -102,6 +108,86 @@ void conv2d_backward_weight(const Conv2dShape& p, const Vec& x, const Vec& dy, V
     db->assign(size_t(p.k), 0.0);
     for (int k = 0; k < p.k; ++k) (*db)[size_t(k)] = conv2d_backward_bias_at(p, dy, k);
   }
+}
+
+namespace {
+
+bool has_tensor(const cases::OpCase& c, const std::string& name) {
+  return std::any_of(c.tensors.begin(), c.tensors.end(), [&](const cases::TensorSpec& t) { return t.name == name; });
+}
+
+// The elements a check samples of output `expect`; empty when every element is compared.
+std::vector<size_t> sampled(const cases::OpCase& c, const std::string& expect) {
+  for (const cases::Check& k : c.checks)
+    if (k.expect == expect && k.samples > 0) return cases::checked_indices(c, k);
+  return {};
+}
+
+// Unflattens i into the 4 coordinates of shape (., b, c, d).
+std::array<int, 4> coords(size_t i, int b, int c, int d) {
+  return {int(i / (size_t(b) * c * d)), int(i / (size_t(c) * d) % b), int(i / d % c), int(i % d)};
+}
+
+// `full` whole, or `at` at each sampled index of a tensor (., b, c, d) and NaN elsewhere.
+template <class Full, class At>
+Vec whole_or_sampled(const std::vector<size_t>& idx, size_t count, int b, int c, int d, Full full, At at) {
+  if (idx.empty()) return full();
+  Vec out(count, std::numeric_limits<double>::quiet_NaN());
+  for (size_t i : idx) {
+    const auto [i0, i1, i2, i3] = coords(i, b, c, d);
+    out[i] = at(i0, i1, i2, i3);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensors conv2d_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::Conv2dParams&>(c.params);
+  const vknn::Shape& xs = c.shape("x");
+  const vknn::Shape& ws = c.shape("w");
+  const Conv2dShape s{int(xs[0]), int(xs[1]), int(xs[2]),  int(xs[3]),  int(ws[0]), int(ws[2]),
+                      int(ws[3]), p.stride_h, p.stride_w, p.pad_h,     p.pad_w,     p.groups};
+  const Vec &x = in.at("x"), &w = in.at("w"), &dy = in.at("dy");
+  const bool bias = has_tensor(c, "b"), residual = has_tensor(c, "res");
+  const Vec b = bias ? in.at("b") : Vec{};
+  const Vec* res = residual ? &in.at("res") : nullptr;
+  const int oh = s.oh(), ow = s.ow();
+  // y = act(conv + bias + residual).
+  auto epilogue = [&](size_t i, double v) {
+    v += res ? (*res)[i] : 0.0;
+    return p.relu ? std::max(v, 0.0) : v;
+  };
+  Tensors out;
+  out["y"] = whole_or_sampled(
+      sampled(c, "y"), s.y_size(), s.k, oh, ow,
+      [&] {
+        Vec y = conv2d_forward(s, x, w, b);
+        for (size_t i = 0; i < y.size(); ++i) y[i] = epilogue(i, y[i]);
+        return y;
+      },
+      [&](int n, int k, int a, int d) {
+        return epilogue(size_t(((int64_t(n) * s.k + k) * oh + a) * ow + d), conv2d_forward_at(s, x, w, b, n, k, a, d));
+      });
+  out["dx"] = whole_or_sampled(
+      sampled(c, "dx"), s.x_size(), s.c, s.h, s.w, [&] { return conv2d_backward_data(s, dy, w); },
+      [&](int n, int ch, int a, int d) { return conv2d_backward_data_at(s, dy, w, n, ch, a, d); });
+  Vec dw_full, db_full;
+  const std::vector<size_t> dw_idx = sampled(c, "dw");
+  if (dw_idx.empty()) conv2d_backward_weight(s, x, dy, dw_full, bias ? &db_full : nullptr);
+  out["dw"] = whole_or_sampled(
+      dw_idx, s.w_size(), s.c / s.groups, s.r, s.s, [&] { return dw_full; },
+      [&](int k, int ch, int a, int d) { return conv2d_backward_weight_at(s, x, dy, k, ch, a, d); });
+  if (bias) {
+    if (!dw_idx.empty()) {
+      db_full.resize(size_t(s.k));
+      for (int k = 0; k < s.k; ++k) db_full[size_t(k)] = conv2d_backward_bias_at(s, dy, k);
+    }
+    out["db"] = std::move(db_full);
+  } else {
+    out["unchanged"] = Vec(size_t(s.k), 0.0);
+  }
+  return out;
 }
 
 }  // namespace vknn::ref

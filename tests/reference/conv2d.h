@@ -2,7 +2,7 @@
 // See graph/include/vknn/ops/conv2d.h for the device op with the same semantics.
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 namespace vknn::ref {
 
@@ -36,5 +36,10 @@ void conv2d_backward_weight(const Conv2dShape& p, const Vec& x, const Vec& dy, V
 // One element dw[ik, ic, ir, is] (ic within the group) of conv2d_backward_weight, and db[ik].
 double conv2d_backward_weight_at(const Conv2dShape& p, const Vec& x, const Vec& dy, int ik, int ic, int ir, int is);
 double conv2d_backward_bias_at(const Conv2dShape& p, const Vec& dy, int ik);
+
+// The cases of graph/cases/ops/conv2d.cpp: y (with the residual "res" and the ReLU), dx, dw,
+// db with a bias "b", else "unchanged" (zeros: db must keep its contents). Where a check
+// samples an output, only its sampled elements are computed (the others are NaN).
+Tensors conv2d_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

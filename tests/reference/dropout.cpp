@@ -2,6 +2,10 @@
 
 #include "philox.h"
 
+#include "vknn/ops/dropout.h"
+
+#include <stdexcept>
+
 namespace vknn::ref {
 
 std::vector<uint8_t> dropout_mask(size_t count, float p, uint64_t seed, uint32_t step) {
@@ -20,5 +24,16 @@ Vec dropout_forward(const Vec& x, const std::vector<uint8_t>& keep, float p) {
 }
 
 Vec dropout_backward(const Vec& dy, const std::vector<uint8_t>& keep, float p) { return dropout_forward(dy, keep, p); }
+
+Tensors dropout_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::DropoutParams&>(c.params);
+  if (!p.training || p.counter_offset != 0 || p.step_params.valid())
+    throw std::invalid_argument(c.title() + ": the dropout reference draws the mask of training with (seed, step) only");
+  const Vec& x = in.at("x");
+  const auto keep = dropout_mask(x.size(), p.rate, p.seed, p.step);
+  return {{"mask", dropout_forward(in.at("ones"), keep, p.rate)},
+          {"y", dropout_forward(x, keep, p.rate)},
+          {"dx", dropout_backward(in.at("dy"), keep, p.rate)}};
+}
 
 }  // namespace vknn::ref

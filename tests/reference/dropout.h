@@ -2,7 +2,7 @@
 // application. The mask is exactly the library's (vknn/ops/philox.h).
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 #include <cstdint>
 #include <vector>
@@ -17,5 +17,8 @@ double dropout_scale(float p);
 Vec dropout_forward(const Vec& x, const std::vector<uint8_t>& keep, float p);
 // dx = keep ? dy * scale : 0 (the same mask).
 Vec dropout_backward(const Vec& dy, const std::vector<uint8_t>& keep, float p);
+
+// The cases of graph/cases/ops/dropout.cpp: mask (the forward of ones), y, dx.
+Tensors dropout_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

@@ -1,5 +1,7 @@
 #include "pad.h"
 
+#include "vknn/ops/pad.h"
+
 namespace vknn::ref {
 
 // Walks x; every element that lands inside y is copied (forward) or gathered back (backward).
@@ -29,6 +31,16 @@ Vec pad_backward(const PadParams& p, int n, int c, int h, int w, const Vec& dy) 
           dx[((size_t(b) * c + ch) * h + i) * w + j] += dy[((size_t(b) * co + oc) * ho + oi) * wo + oj];
         }
   return dx;
+}
+
+Tensors pad_case_outputs(const cases::OpCase& c, const Tensors& in) {
+  const auto& p = std::any_cast<const vknn::PadParams&>(c.params);
+  PadParams rp;
+  rp.value = double(p.value);
+  for (size_t a = 0; a < 3; ++a) rp.begin[a] = int(p.begin[a]), rp.end[a] = int(p.end[a]);
+  const Shape& s = c.shape("x");
+  const int n = int(s[0]), ch = int(s[1]), h = int(s[2]), w = int(s[3]);
+  return {{"y", pad_forward(rp, n, ch, h, w, in.at("x"))}, {"dx", pad_backward(rp, n, ch, h, w, in.at("dy"))}};
 }
 
 }  // namespace vknn::ref

@@ -2,7 +2,7 @@
 // graph/include/vknn/ops/pad.h).
 #pragma once
 
-#include "fd.h"
+#include "case_reference.h"
 
 #include <array>
 
@@ -18,5 +18,8 @@ struct PadParams {
 Vec pad_forward(const PadParams& p, int n, int c, int h, int w, const Vec& x);
 // dx (N,C,H,W) from dy of the forward's output shape; overwritten.
 Vec pad_backward(const PadParams& p, int n, int c, int h, int w, const Vec& dy);
+
+// The cases of graph/cases/ops/pad.cpp: y, dx.
+Tensors pad_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref

@@ -104,3 +104,5 @@ TEST_CASE("reference conv2d: single-element helpers agree with the full tensors"
   CHECK(conv2d_backward_weight_at(p, x, dy, 5, 1, 2, 1) == dw.back());
   CHECK(conv2d_backward_bias_at(p, dy, 5) == db.back());
 }
+
+VKNN_CHECK_CASE_GRADIENTS(conv2d, conv2d_case_outputs)

@@ -67,3 +67,5 @@ TEST_CASE("reference dropout: forward values and backward against finite differe
   const Vec numeric = numeric_gradient([&](const Vec& v) { return dot(dropout_forward(v, keep, p), r); }, x);
   CHECK(max_violation(analytic, numeric) == 0.0);
 }
+
+VKNN_CHECK_CASE_GRADIENTS(dropout, dropout_case_outputs)

@@ -1,5 +1,5 @@
 // The pad reference: values by hand (padding each side on its own, cropping), and the
-// backward against finite differences over a table of pads and shapes.
+// backward against central differences on every small case of graph/cases/ops/pad.cpp.
 #include "pad.h"
 
 #include <doctest/doctest.h>
@@ -25,23 +25,4 @@ TEST_CASE("reference pad: zeros on each side of H and W, channels added, negativ
   CHECK(pad_forward({}, 1, 1, 2, 3, x) == x);
 }
 
-TEST_CASE("reference pad: backward matches finite differences") {
-  struct Case {
-    PadParams p;
-    int n, c, h, w;
-  };
-  const Case cases[] = {
-      {{{0, 1, 1}, {0, 1, 1}}, 1, 2, 3, 3},   {{{2, 0, 0}, {1, 0, 0}}, 2, 3, 2, 2},
-      {{{0, 0, 3}, {0, 2, 0}}, 1, 1, 4, 5},   {{{1, -1, 2}, {0, 1, -2}}, 2, 2, 4, 5},
-      {{{-1, -2, -1}, {-1, 0, -1}}, 1, 4, 5, 4}, {{{0, 0, 0}, {0, 0, 0}}, 1, 1, 1, 1},
-      {{{0, 2, 1}, {1, 0, 1}, 0.75}, 1, 2, 3, 2},
-  };
-  for (const Case& k : cases) {
-    CAPTURE(k.c);
-    CAPTURE(k.h);
-    const Vec x = random_vec(size_t(k.n) * k.c * k.h * k.w, 50 + uint32_t(k.h));
-    const Vec r = random_vec(size_t(k.n) * k.p.out(0, k.c) * k.p.out(1, k.h) * k.p.out(2, k.w), 51);
-    auto loss = [&](const Vec& v) { return dot(pad_forward(k.p, k.n, k.c, k.h, k.w, v), r); };
-    CHECK(max_violation(pad_backward(k.p, k.n, k.c, k.h, k.w, r), numeric_gradient(loss, x), 1e-8, 1e-6) == 0.0);
-  }
-}
+VKNN_CHECK_CASE_GRADIENTS(pad, pad_case_outputs)

@@ -9,7 +9,6 @@
 
 #include "vknn/cases/case.h"
 #include "vknn/ops/batchnorm.h"
-#include "vknn/ops/conv2d.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -35,29 +34,6 @@ struct OpCase {
   std::function<Result<uint64_t>(const Context&)> workspace;
 };
 
-double conv_flops(const Shape& y, const Shape& w) { return 2.0 * double(y.numel()) * double(w[1] * w[2] * w[3]); }
-
-void add_conv(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x, Shape w,
-              Conv2dParams p) {
-  auto ys = conv2d_output_shape(p, x, w);
-  if (!ys.ok()) return;
-  const Shape y = *ys;
-  const double f = conv_flops(y, w);
-  cases.push_back({model, layer, "conv2d_forward", {{x}, {w}, {Shape{w[0]}}, {y}}, f, 0, nullptr,
-                   [p](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_conv2d_forward(cl, p, t[0], t[1], &t[2], t[3]);
-                   }});
-  cases.push_back({model, layer, "conv2d_backward_data", {{y}, {w}, {x}}, f, 0, nullptr,
-                   [p](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_conv2d_backward_data(cl, p, t[0], t[1], t[2], false);
-                   }});
-  cases.push_back({model, layer, "conv2d_backward_weight", {{x}, {y}, {w}, {Shape{w[0]}}}, f, 0, nullptr,
-                   [p](CommandList& cl, const std::vector<TensorView>& t) {
-                     return record_conv2d_backward_weight(cl, p, t[0], t[1], t[2], &t[3], t[4].buffer, false);
-                   },
-                   [p, x, w](const Context& ctx) { return conv2d_backward_weight_workspace_bytes(ctx, p, x, w); }});
-}
-
 void add_batchnorm(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
   const Shape c{x[1]};
   const double b = double(x.bytes());
@@ -76,30 +52,8 @@ void add_batchnorm(std::vector<OpCase>& cases, const std::string& model, const s
 
 std::vector<OpCase> build_cases(int64_t n) {
   std::vector<OpCase> cases;
-  auto conv = [](int stride, int pad, int groups) {
-    Conv2dParams p;
-    p.stride_h = p.stride_w = stride;
-    p.pad_h = p.pad_w = pad;
-    p.groups = groups;
-    return p;
-  };
-  // AlexNet (Krizhevsky et al. 2012), both columns together; conv2/4/5 are grouped.
-  add_conv(cases, "alexnet", "conv1", {n, 3, 227, 227}, {96, 3, 11, 11}, conv(4, 0, 1));
-  add_conv(cases, "alexnet", "conv2", {n, 96, 27, 27}, {256, 48, 5, 5}, conv(1, 2, 2));
-  add_conv(cases, "alexnet", "conv3", {n, 256, 13, 13}, {384, 256, 3, 3}, conv(1, 1, 1));
-  add_conv(cases, "alexnet", "conv4", {n, 384, 13, 13}, {384, 192, 3, 3}, conv(1, 1, 2));
-  add_conv(cases, "alexnet", "conv5", {n, 384, 13, 13}, {256, 192, 3, 3}, conv(1, 1, 2));
   // ResNet-50 (He et al. 2016, torchvision's v1.5 with the stride on the 3x3).
-  add_conv(cases, "resnet50", "conv1", {n, 3, 224, 224}, {64, 3, 7, 7}, conv(2, 3, 1));
   add_batchnorm(cases, "resnet50", "bn1", {n, 64, 112, 112});
-  add_conv(cases, "resnet50", "layer1.0.conv1 (1x1)", {n, 64, 56, 56}, {64, 64, 1, 1}, conv(1, 0, 1));
-  add_conv(cases, "resnet50", "layer1.0.conv2 (3x3)", {n, 64, 56, 56}, {64, 64, 3, 3}, conv(1, 1, 1));
-  add_conv(cases, "resnet50", "layer1.0.conv3 (1x1)", {n, 64, 56, 56}, {256, 64, 1, 1}, conv(1, 0, 1));
-  add_conv(cases, "resnet50", "layer2.0.conv2 (3x3 s2)", {n, 128, 56, 56}, {128, 128, 3, 3}, conv(2, 1, 1));
-  add_conv(cases, "resnet50", "layer2.0.downsample (1x1 s2)", {n, 256, 56, 56}, {512, 256, 1, 1}, conv(2, 0, 1));
-  add_conv(cases, "resnet50", "layer3.1.conv2 (3x3)", {n, 256, 14, 14}, {256, 256, 3, 3}, conv(1, 1, 1));
-  add_conv(cases, "resnet50", "layer4.1.conv2 (3x3)", {n, 512, 7, 7}, {512, 512, 3, 3}, conv(1, 1, 1));
-  add_conv(cases, "resnet50", "layer4.1.conv1 (1x1)", {n, 2048, 7, 7}, {512, 2048, 1, 1}, conv(1, 0, 1));
   add_batchnorm(cases, "resnet50", "layer4.2.bn3", {n, 2048, 7, 7});
   return cases;
 }

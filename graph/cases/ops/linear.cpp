@@ -117,7 +117,8 @@ void add(std::vector<OpCase>& out, int64_t n, int64_t in, int64_t o, bool bias, 
   c.shaders = kForwardShaders;
   c.shaders.push_back(ShaderId::linear_sum_rows);
   const auto un = uint32_t(n), ui = uint32_t(in), uo = uint32_t(o);
-  c.shaders_on = [un, ui, uo](const DeviceProfile& prof) {
+  c.shaders_on = [un, ui, uo](Context& ctx) {
+    const DeviceProfile& prof = ctx.profile();
     return std::vector<ShaderId>{
         forward_shader(prof, un, ui, uo),
         matmul_shader(choose_matmul_variant(prof, product(un, ui, uo, uo, 1, ui, 1))),  // dx = dy·W
@@ -140,8 +141,8 @@ void add_forward(std::vector<OpCase>& out, int64_t n, int64_t in, int64_t o, boo
   c.steps = {{"linear_forward", forward(bias, relu)}};
   c.checks = {{"y", "y"}};
   c.shaders = kForwardShaders;
-  c.shaders_on = [un = uint32_t(n), ui = uint32_t(in), uo = uint32_t(o)](const DeviceProfile& prof) {
-    return std::vector<ShaderId>{forward_shader(prof, un, ui, uo)};
+  c.shaders_on = [un = uint32_t(n), ui = uint32_t(in), uo = uint32_t(o)](Context& ctx) {
+    return std::vector<ShaderId>{forward_shader(ctx.profile(), un, ui, uo)};
   };
   out.push_back(std::move(c));
 }

@@ -70,6 +70,10 @@ struct Check {
   Tolerance tol;
   bool accumulate = false;
   bool exact_int32 = false;
+  // > 0: only the first, the last and this many elements drawn from the case's seed are
+  // compared (checked_indices), for real layers whose reference is too slow to compute whole;
+  // the reference may then compute just those elements.
+  size_t samples = 0;
 };
 
 // The reference's output `expect` is d loss / d `input`, where
@@ -98,9 +102,10 @@ struct OpCase {
   std::vector<LossTerm> loss;
   std::vector<ShaderId> shaders;  // exactly the shaders the steps dispatch
   // Where the device profile chooses the kernels (linear's matrix-vector kernel, matmul's
-  // automatic variant): the shaders the steps dispatch on this profile, which the device test
-  // holds the case to; `shaders` then lists every one any profile may take (coverage).
-  std::function<std::vector<ShaderId>(const DeviceProfile&)> shaders_on;
+  // automatic variant, conv2d's forward path and split reduction): exactly the shaders the
+  // steps dispatch on this device, which the device test holds the case to. `shaders` may then
+  // list every one any profile may take (they count for coverage), or stay empty.
+  std::function<std::vector<ShaderId>(Context&)> shaders_on;
   // Scratch bytes the steps need on this device, bound as the view "workspace" (an empty
   // view when 0).
   std::function<Result<uint64_t>(const Context&)> workspace;
@@ -112,6 +117,14 @@ struct OpCase {
   const Shape& shape(const std::string& tensor_name) const { return tensor(tensor_name).shape; }
   std::string title() const { return op + " " + name; }
 };
+
+// The shaders `c` claims on this device: shaders_on(ctx) when set, else shaders.
+std::vector<ShaderId> claimed_shaders(const OpCase& c, Context& ctx);
+
+// The flat indices of tensor k.tensor that check k compares: all of them, or, with
+// k.samples > 0, the first, the last and k.samples drawn from the case's seed and k.expect
+// (the same for every check of one expected output).
+std::vector<size_t> checked_indices(const OpCase& c, const Check& k);
 
 // Every op's cases, ops in file order; layer shapes at batch `batch` (tests use 1 or 2).
 std::vector<OpCase> all_cases(int64_t batch);
