@@ -3,6 +3,7 @@
 // and accumulating; tiny and odd shapes with both kernel variants, the AlexNet and ResNet
 // layers at batch 1 on sampled elements), a batch larger than one binding, and refused inputs.
 #include <algorithm>
+#include <array>
 
 #include "op_cases.h"
 #include "reference/conv2d.h"
@@ -53,6 +54,27 @@ TEST_CASE("conv2d: a batch larger than one storage-buffer binding runs in chunks
 }
 
 namespace {
+
+// One layer of the channel-slice tests: the shape, its flags and the kernel forced.
+struct Case {
+  ref::Conv2dShape s;
+  bool bias = true, relu = false;
+  Conv2dVariant variant = Conv2dVariant::automatic;
+  bool residual = false;  // y = act(conv + bias + res)
+};
+
+const char* variant_name(Conv2dVariant v) {
+  return v == Conv2dVariant::register_blocked ? "register" : v == Conv2dVariant::shared_tiled ? "shared" : "auto";
+}
+
+ref::Conv2dShape shape(int n, int c, int h, int w, int k, int r, int s, int stride = 1, int pad = 0, int groups = 1) {
+  return {n, c, h, w, k, r, s, stride, stride, pad, pad, groups};
+}
+
+// Unflattens i into the 4 coordinates of shape (a, b, c, d).
+std::array<int, 4> coords(size_t i, int b, int c, int d) {
+  return {int(i / (size_t(b) * c * d)), int(i / (size_t(c) * d) % b), int(i / d % c), int(i % d)};
+}
 
 // The forward writing channels [offset, offset + K) of a wider (N, parent_channels, OH, OW)
 // tensor (a concat's output written in place, optimize.h), against the reference; the other
