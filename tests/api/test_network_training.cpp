@@ -103,7 +103,7 @@ TEST_CASE("Network training: the same SGD steps as the same network imported fro
   std::filesystem::remove_all(b);
 }
 
-TEST_CASE("Network training: stopped and resumed with the same network ends bit-identical; another is refused") {
+TEST_CASE("Network training: stopped and resumed with the same network ends bit-identical, and another network is refused") {
   if (train_data().empty()) {
     MESSAGE("no fixture data (cli: train fixture data): skipped");
     return;
