@@ -4,10 +4,6 @@
 
 #include <new>
 
-struct vknn_session_t {
-  vknn::api::Session session;
-};
-
 namespace {
 
 using vknn::api::guarded;

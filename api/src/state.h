@@ -24,9 +24,15 @@
 #include <string>
 #include <vector>
 
-// The C handle of a context (c_api.cpp; the trainer's C functions use it too).
+// The C handles (c_api.cpp, trainer.cpp; c_network.cpp makes sessions and trainers too).
 struct vknn_context_t {
   vknn::api::Context ctx;
+};
+struct vknn_session_t {
+  vknn::api::Session session;
+};
+struct vknn_trainer_t {
+  vknn::api::Trainer trainer;
 };
 
 namespace vknn::api {
@@ -47,6 +53,10 @@ inline void check(const Status& s) {
 
 // The thread-local message vknn_last_error returns (c_api.cpp).
 void set_last_error(std::string message);
+
+// The C trainer spec as the C++ one, checking its strings (trainer.cpp). spec->model is
+// required unless `network` (a network defined in code takes its place).
+TrainerSpec trainer_spec_of(const vknn_trainer_spec* spec, bool network);
 
 // Runs a C entry point's body: no exception crosses the C API. An api::Error becomes its
 // status and "fn: message" in vknn_last_error; anything else becomes VKNN_ERROR_INTERNAL

@@ -185,10 +185,6 @@ Trainer& Trainer::operator=(Trainer&&) noexcept = default;
 
 // ------------------------------------------------------------------------------------ C API
 
-struct vknn_trainer_t {
-  vknn::api::Trainer trainer;
-};
-
 namespace {
 
 using vknn::api::guarded;
@@ -200,6 +196,27 @@ vknn::api::Trainer& trainer_of(vknn_trainer t) {
 }
 
 }  // namespace
+
+vknn::api::TrainerSpec vknn::api::trainer_spec_of(const vknn_trainer_spec* spec, bool network) {
+  if (!spec) invalid("spec is NULL");
+  if (!network && !spec->model) invalid("spec->model is NULL");
+  if (!spec->data) invalid("spec->data is NULL");
+  TrainerSpec s;
+  if (!network) s.model = spec->model;  // a network takes the model's place
+  s.data = spec->data;
+  if (spec->out) s.out = spec->out;
+  s.epochs = spec->epochs, s.batch = spec->batch;
+  s.lr = spec->lr, s.momentum = spec->momentum, s.weight_decay = spec->weight_decay;
+  s.label_smoothing = spec->label_smoothing;
+  if (spec->rule) s.rule = spec->rule;
+  if (spec->schedule) s.schedule = spec->schedule;
+  if (spec->optimizer) s.optimizer = spec->optimizer;
+  s.beta1 = spec->beta1, s.beta2 = spec->beta2, s.eps = spec->eps, s.warmup_epochs = spec->warmup_epochs;
+  s.step_epochs = spec->step_epochs, s.patience = spec->patience;
+  s.seed = spec->seed, s.limit = spec->limit, s.val_limit = spec->val_limit;
+  s.threads = spec->threads, s.force = spec->force != 0;
+  return s;
+}
 
 extern "C" {
 
@@ -222,24 +239,8 @@ vknn_status vknn_trainer_create(vknn_context ctx, const vknn_trainer_spec* spec,
   return guarded("vknn_trainer_create", [&] {
     if (!out) invalid("out is NULL");
     if (!ctx) invalid("the context is NULL");
-    if (!spec) invalid("spec is NULL");
-    if (!spec->model) invalid("spec->model is NULL");
-    if (!spec->data) invalid("spec->data is NULL");
-    vknn::api::TrainerSpec s;
-    s.model = spec->model, s.data = spec->data;
-    if (spec->out) s.out = spec->out;
-    s.epochs = spec->epochs, s.batch = spec->batch;
-    s.lr = spec->lr, s.momentum = spec->momentum, s.weight_decay = spec->weight_decay;
-    s.label_smoothing = spec->label_smoothing;
-    if (spec->rule) s.rule = spec->rule;
-    if (spec->schedule) s.schedule = spec->schedule;
-    if (spec->optimizer) s.optimizer = spec->optimizer;
-    s.beta1 = spec->beta1, s.beta2 = spec->beta2, s.eps = spec->eps, s.warmup_epochs = spec->warmup_epochs;
-    s.step_epochs = spec->step_epochs, s.patience = spec->patience;
-    s.seed = spec->seed, s.limit = spec->limit, s.val_limit = spec->val_limit;
-    s.threads = spec->threads, s.force = spec->force != 0;
     auto h = std::make_unique<vknn_trainer_t>();
-    h->trainer = vknn::api::Trainer::create(ctx->ctx, s);
+    h->trainer = vknn::api::Trainer::create(ctx->ctx, vknn::api::trainer_spec_of(spec, false));
     *out = h.release();
   });
 }
