@@ -73,6 +73,11 @@ Network::Value Network::conv2d(Value x, const std::string& name, const Conv& c) 
   return state_->push(text, [=](Graph& g, const std::vector<TensorId>& v) {
     const TensorId in = State::arg(v, i);
     const int64_t channels = dim(g, in, 1), per_group = channels / std::max(1, c.groups);
+    // Before the weight, whose shape (K, C/G, R, S) would otherwise be the refusal, naming no cause.
+    if (c.groups >= 1 && channels % c.groups != 0)
+      return TensorId(g.refuse(make_error(Errc::invalid_argument,
+                                          "conv2d '{}': groups {} do not divide its {} input channels ({})", name,
+                                          c.groups, channels, g.shape(in).str())));
     const Init init = pytorch_default(per_group * c.kernel * c.kernel);
     const TensorId w = g.parameter(name + ".weight", {c.out_channels, per_group, c.kernel, c.kernel}, init);
     const TensorId b = c.bias ? g.parameter(name + ".bias", {c.out_channels}, init) : TensorId{};
