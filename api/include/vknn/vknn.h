@@ -208,6 +208,93 @@ VKNN_API vknn_status vknn_trainer_save_weights(vknn_trainer t, const char* path)
 /* NULL is accepted. */
 VKNN_API void vknn_trainer_destroy(vknn_trainer t);
 
+/* Networks defined in code: the C face of vknn/network.hpp's vknn::api::Network, with the
+ * same layers, parameter names ("<layer>.weight", ".bias"; batch norm also ".running_mean",
+ * ".running_var", as PyTorch names them), initialization and behaviour in training (see that
+ * header). A network records layer calls; each returns the layer's output as a vknn_tensor of
+ * that network. Arguments are checked at once: a NULL handle or pointer, a non-positive size,
+ * a tensor that is zero (the output of a failed call), of another network or beyond the
+ * network's last layer, a NULL, empty, whitespace-holding or repeated layer name, a layer
+ * after vknn_network_output: VKNN_ERROR_INVALID_ARGUMENT, the message naming the layer (its
+ * number, and its name where it has one) and the argument. Shapes are checked when a session
+ * or a trainer builds the network at its batch: a layer that does not fit (wrong channels, a
+ * kernel larger than its input, groups that do not divide the channels) is then
+ * VKNN_ERROR_INVALID_ARGUMENT naming the layer and the shapes. On failure *out is the zero
+ * vknn_tensor, which every later call refuses, so a chain of calls may be checked at its end.
+ * A network is not thread-safe; sessions and trainers made from it keep what they need, so
+ * it may be destroyed after them or before. */
+typedef struct vknn_network_t* vknn_network;
+
+/* A value of a network: its input (index 0) or the output of its index-th layer. */
+typedef struct vknn_tensor {
+  uint64_t network; /* which network it belongs to (never 0 for a real tensor) */
+  int32_t index;
+} vknn_tensor;
+
+/* As Network::Conv; every field must be set (no zero defaults). */
+typedef struct vknn_conv2d_params {
+  int64_t out_channels; /* >= 1 */
+  int32_t kernel;       /* square, >= 1 */
+  int32_t stride;       /* >= 1 */
+  int32_t pad;          /* >= 0, zeros on every side */
+  int32_t groups;       /* >= 1, dividing the input and output channels (depthwise: the channels) */
+  int32_t bias;         /* nonzero: with a bias */
+} vknn_conv2d_params;
+
+/* As Network::Pool: kernel >= 1, stride >= 1, 0 <= pad <= kernel / 2. */
+typedef struct vknn_pool_params {
+  int32_t kernel, stride, pad;
+} vknn_pool_params;
+
+/* One input (N, channels, height, width) fp32; N is the batch of the session or trainer. */
+VKNN_API vknn_status vknn_network_create(int64_t channels, int64_t height, int64_t width, vknn_network* out);
+/* NULL is accepted. */
+VKNN_API void vknn_network_destroy(vknn_network net);
+VKNN_API vknn_status vknn_network_input(vknn_network net, vknn_tensor* out);
+VKNN_API vknn_status vknn_network_conv2d(vknn_network net, vknn_tensor x, const char* name,
+                                         const vknn_conv2d_params* params, vknn_tensor* out);
+/* eps 1e-5, momentum 0.1 (PyTorch's BatchNorm2d) */
+VKNN_API vknn_status vknn_network_batchnorm(vknn_network net, vknn_tensor x, const char* name, vknn_tensor* out);
+VKNN_API vknn_status vknn_network_relu(vknn_network net, vknn_tensor x, vknn_tensor* out);
+/* rate in [0, 1); active in training steps only */
+VKNN_API vknn_status vknn_network_dropout(vknn_network net, vknn_tensor x, float rate, vknn_tensor* out);
+VKNN_API vknn_status vknn_network_maxpool(vknn_network net, vknn_tensor x, const vknn_pool_params* params,
+                                          vknn_tensor* out);
+/* padding counts as zeros (PyTorch's default) */
+VKNN_API vknn_status vknn_network_avgpool(vknn_network net, vknn_tensor x, const vknn_pool_params* params,
+                                          vknn_tensor* out);
+/* (N,C,H,W) -> (N,C) */
+VKNN_API vknn_status vknn_network_global_avgpool(vknn_network net, vknn_tensor x, vknn_tensor* out);
+/* a + b, of the same shape */
+VKNN_API vknn_status vknn_network_add(vknn_network net, vknn_tensor a, vknn_tensor b, vknn_tensor* out);
+/* along channels; count >= 1 tensors at xs */
+VKNN_API vknn_status vknn_network_concat(vknn_network net, const vknn_tensor* xs, size_t count, vknn_tensor* out);
+/* (N, ...) -> (N, product) */
+VKNN_API vknn_status vknn_network_flatten(vknn_network net, vknn_tensor x, vknn_tensor* out);
+/* x: (N,F) -> (N,out_features); bias nonzero: with a bias */
+VKNN_API vknn_status vknn_network_linear(vknn_network net, vknn_tensor x, const char* name, int64_t out_features,
+                                         int32_t bias, vknn_tensor* out);
+/* The value a session returns, (N,classes): called once, after the last layer, on a layer's
+ * output (not the input itself). */
+VKNN_API vknn_status vknn_network_output(vknn_network net, vknn_tensor x);
+
+/* A session of the network at `batch` (as vknn_session_create). weights_path: a safetensors
+ * file of its parameters by name; NULL = PyTorch's default initialization drawn from seed. */
+VKNN_API vknn_status vknn_session_create_from_network(vknn_context ctx, vknn_network net,
+                                                      const char* weights_path /* NULL = from seed */, int32_t batch,
+                                                      uint64_t seed, vknn_session* out);
+/* Trains the network as vknn_trainer_create trains spec->model (which is not used here and
+ * may be NULL): softmax cross-entropy on its output, the same optimizers, schedules,
+ * checkpoints and exact resume. Its input must be square with 1 to 4 channels
+ * (VKNN_ERROR_UNSUPPORTED) and its classes those of the data (VKNN_ERROR_INVALID_ARGUMENT).
+ * The run names the network "network-sha256:" and the SHA-256 of its layer calls. */
+VKNN_API vknn_status vknn_trainer_create_from_network(vknn_context ctx, vknn_network net,
+                                                      const vknn_trainer_spec* spec, vknn_trainer* out);
+/* Continues such a run; net must make the same layer calls as the network it was started
+ * with (VKNN_ERROR_INVALID_ARGUMENT otherwise, as is vknn_trainer_resume for such a run). */
+VKNN_API vknn_status vknn_trainer_resume_from_network(vknn_context ctx, vknn_network net, const char* out_dir,
+                                                      vknn_trainer* out);
+
 #ifdef __cplusplus
 }
 #endif
