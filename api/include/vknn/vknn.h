@@ -220,7 +220,8 @@ VKNN_API void vknn_trainer_destroy(vknn_trainer t);
  * or a trainer builds the network at its batch: a layer that does not fit (wrong channels, a
  * kernel larger than its input, groups that do not divide the channels) is then
  * VKNN_ERROR_INVALID_ARGUMENT naming the layer and the shapes. On failure *out is the zero
- * vknn_tensor, which every later call refuses, so a chain of calls may be checked at its end.
+ * vknn_tensor, which every later call refuses: a failure is not lost if a caller goes on, but
+ * only the first call's message names its cause. Layer k's output is tensor k.
  * A network is not thread-safe; sessions and trainers made from it keep what they need, so
  * it may be destroyed after them or before. */
 typedef struct vknn_network_t* vknn_network;
