@@ -215,6 +215,7 @@ vknn::api::TrainerSpec vknn::api::trainer_spec_of(const vknn_trainer_spec* spec,
   s.step_epochs = spec->step_epochs, s.patience = spec->patience;
   s.seed = spec->seed, s.limit = spec->limit, s.val_limit = spec->val_limit;
   s.threads = spec->threads, s.force = spec->force != 0;
+  if (spec->init) s.init = spec->init;
   return s;
 }
 
@@ -225,6 +226,7 @@ void vknn_trainer_spec_defaults(vknn_trainer_spec* spec) {
   const vknn::api::TrainerSpec d;
   *spec = vknn_trainer_spec{};
   spec->out = nullptr, spec->rule = nullptr, spec->schedule = nullptr, spec->optimizer = nullptr;
+  spec->init = nullptr;
   spec->beta1 = d.beta1, spec->beta2 = d.beta2, spec->eps = d.eps, spec->warmup_epochs = d.warmup_epochs;
   spec->epochs = d.epochs, spec->batch = d.batch;
   spec->lr = d.lr, spec->momentum = d.momentum, spec->weight_decay = d.weight_decay;
@@ -289,6 +291,14 @@ vknn_status vknn_trainer_save_weights(vknn_trainer t, const char* path) {
   return guarded("vknn_trainer_save_weights", [&] {
     if (!path) invalid("path is NULL");
     trainer_of(t).save_weights(path);
+  });
+}
+
+vknn_status vknn_trainer_finished(vknn_trainer t, int32_t* finished) {
+  if (finished) *finished = 0;
+  return guarded("vknn_trainer_finished", [&] {
+    if (!finished) invalid("finished is NULL");
+    *finished = trainer_of(t).finished() ? 1 : 0;
   });
 }
 

@@ -71,7 +71,8 @@ int vknn_c_network(const vknn_host_device* host, const char* data, const char* r
   vknn_trainer t = NULL;
   vknn_trainer_spec spec;
   vknn_train_step s;
-  vknn_evaluation e;
+  vknn_evaluation e, tuned;
+  int32_t finished = 0;
   vknn_status st;
   float losses[STEPS], image[2 * 28 * 28], logits[2 * 10];
   int64_t out_dims[2];
@@ -102,6 +103,8 @@ int vknn_c_network(const vknn_host_device* host, const char* data, const char* r
   spec.epochs = 2, spec.batch = 32, spec.limit = 64, spec.val_limit = 32, spec.seed = 5;
   spec.lr = 0.05, spec.rule = "pytorch", spec.force = 1;
   NET_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
+  NET_CALL(vknn_trainer_finished(t, &finished));
+  NET_CHECK(!finished, "a new run says it is finished");
   for (k = 0; k < STEPS; ++k) {
     NET_CALL(vknn_trainer_step(t, &s));
     NET_CHECK(isfinite(s.loss) && s.step == (uint64_t)(k + 1), "step %d: loss %g, step count %llu", k, s.loss,
@@ -111,9 +114,22 @@ int vknn_c_network(const vknn_host_device* host, const char* data, const char* r
     if (s.epoch_done) NET_CALL(vknn_trainer_end_epoch(t, &e));
   }
   NET_CHECK(e.samples == 32, "%lld validation samples", (long long)e.samples);
+  NET_CALL(vknn_trainer_finished(t, &finished));
+  NET_CHECK(finished, "the run is not finished after its last epoch");
   NET_CALL(vknn_trainer_save_weights(t, final_whole));
   vknn_trainer_destroy(t);
   t = NULL;
+
+  /* Fine-tuning: a run started from the whole run's weights (another seed, so its own random
+   * ones would differ) validates exactly as the whole run ended. */
+  spec.out = run_cut, spec.init = final_whole, spec.seed = 6;
+  NET_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
+  NET_CALL(vknn_trainer_validate(t, &tuned));
+  NET_CHECK(tuned.loss == e.loss && tuned.top1 == e.top1, "from the saved weights: loss %.9g top-1 %g, the run ended at %.9g %g",
+            tuned.loss, tuned.top1, e.loss, e.top1);
+  vknn_trainer_destroy(t);
+  t = NULL;
+  spec.init = NULL, spec.seed = 5;
 
   /* Stopped after 3 steps and a checkpoint (the network's handle destroyed too), then resumed. */
   spec.out = run_cut;

@@ -196,6 +196,9 @@ TEST_CASE("C: trainer functions return statuses, never throw") {
   check_status(vknn_trainer_step(nullptr, nullptr), VKNN_ERROR_INVALID_ARGUMENT, {"vknn_trainer_step", "NULL"});
   check_status(vknn_trainer_end_epoch(nullptr, nullptr), VKNN_ERROR_INVALID_ARGUMENT, {"NULL"});
   check_status(vknn_trainer_save(nullptr), VKNN_ERROR_INVALID_ARGUMENT, {"NULL"});
+  int32_t finished = 7;
+  check_status(vknn_trainer_finished(nullptr, &finished), VKNN_ERROR_INVALID_ARGUMENT, {"vknn_trainer_finished", "NULL"});
+  CHECK(finished == 0);
   check_status(vknn_trainer_save_weights(nullptr, "x"), VKNN_ERROR_INVALID_ARGUMENT, {"NULL"});
   vknn_evaluation e;
   check_status(vknn_trainer_validate(nullptr, &e), VKNN_ERROR_INVALID_ARGUMENT, {"NULL"});

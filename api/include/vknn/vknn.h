@@ -179,6 +179,10 @@ typedef struct vknn_trainer_spec {
   const char* optimizer;     /* "sgd" or "adamw" (torch.optim.AdamW); NULL = "sgd" */
   double beta1, beta2, eps;  /* adamw */
   int32_t warmup_epochs;     /* linear warmup from 0.01 x lr, fewer than epochs */
+  /* Initial weights (fine-tuning): a safetensors file with every parameter and running
+   * statistic under the model's names, as TrainerSpec::init; NULL = the model's own or random
+   * ones from seed. */
+  const char* init;
 } vknn_trainer_spec;
 
 typedef struct vknn_train_step {
@@ -205,6 +209,8 @@ VKNN_API vknn_status vknn_trainer_end_epoch(vknn_trainer t, vknn_evaluation* out
 VKNN_API vknn_status vknn_trainer_validate(vknn_trainer t, vknn_evaluation* out);
 VKNN_API vknn_status vknn_trainer_save(vknn_trainer t);
 VKNN_API vknn_status vknn_trainer_save_weights(vknn_trainer t, const char* path);
+/* *finished = nonzero when every epoch is done (end_epoch of the last one has run). */
+VKNN_API vknn_status vknn_trainer_finished(vknn_trainer t, int32_t* finished);
 /* NULL is accepted. */
 VKNN_API void vknn_trainer_destroy(vknn_trainer t);
 
