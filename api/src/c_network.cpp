@@ -169,6 +169,30 @@ vknn_status vknn_network_relu(vknn_network net, vknn_tensor x, vknn_tensor* out)
   });
 }
 
+vknn_status vknn_network_activation(vknn_network net, vknn_tensor x, int32_t kind, float alpha, float beta,
+                                   vknn_tensor* out) {
+  return layer("vknn_network_activation", net, out, [&](vknn_network_t& n) {
+    const LayerCall call(n, "activation");
+    const Value in = call.value(x, "x");
+    auto finite = [&](float v, const char* arg) {
+      if (!std::isfinite(v)) call.refuse(fmt::format("{} {} is not finite", arg, v));
+    };
+    switch (kind) {
+      case VKNN_ACTIVATION_SIGMOID: return call.done(n.net.sigmoid(in));
+      case VKNN_ACTIVATION_TANH: return call.done(n.net.tanh(in));
+      case VKNN_ACTIVATION_SILU: return call.done(n.net.silu(in));
+      case VKNN_ACTIVATION_HARDSWISH: return call.done(n.net.hardswish(in));
+      case VKNN_ACTIVATION_HARDSIGMOID: return call.done(n.net.hardsigmoid(in));
+      case VKNN_ACTIVATION_LEAKY_RELU: finite(alpha, "alpha (the slope)"); return call.done(n.net.leaky_relu(in, alpha));
+      case VKNN_ACTIVATION_CLIP:
+        if (std::isnan(alpha) || std::isnan(beta) || !(alpha <= beta) || alpha == INFINITY || beta == -INFINITY)
+          call.refuse(fmt::format("the bounds alpha {} and beta {} are not an interval", alpha, beta));
+        return call.done(n.net.clip(in, alpha, beta));
+      default: call.refuse(fmt::format("kind {} is no vknn_activation (0..{})", kind, int(VKNN_ACTIVATION_CLIP)));
+    }
+  });
+}
+
 vknn_status vknn_network_dropout(vknn_network net, vknn_tensor x, float rate, vknn_tensor* out) {
   return layer("vknn_network_dropout", net, out, [&](vknn_network_t& n) {
     const LayerCall call(n, "dropout");
@@ -206,6 +230,14 @@ vknn_status vknn_network_add(vknn_network net, vknn_tensor a, vknn_tensor b, vkn
     const LayerCall call(n, "add");
     const Value va = call.value(a, "a"), vb = call.value(b, "b");
     return call.done(n.net.add(va, vb));
+  });
+}
+
+vknn_status vknn_network_mul(vknn_network net, vknn_tensor a, vknn_tensor b, vknn_tensor* out) {
+  return layer("vknn_network_mul", net, out, [&](vknn_network_t& n) {
+    const LayerCall call(n, "mul");
+    const Value va = call.value(a, "a"), vb = call.value(b, "b");
+    return call.done(n.net.mul(va, vb));
   });
 }
 

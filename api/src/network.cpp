@@ -5,9 +5,11 @@
 #include "vknn/vknn.hpp"
 #include "vknn/network.hpp"
 
+#include "vknn/ops/activation.h"
 #include "vknn/ops/add.h"
 #include "vknn/ops/avgpool.h"
 #include "vknn/ops/batchnorm.h"
+#include "vknn/ops/binary.h"
 #include "vknn/ops/concat.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/dropout.h"
@@ -100,6 +102,32 @@ Network::Value Network::relu(Value x) {
       [=](Graph& g, const std::vector<TensorId>& v) { return vknn::relu(g, State::arg(v, i), g.unique_name("relu")); });
 }
 
+Network::Value Network::State::activation(Value x, const char* call, const ActivationParams& p) {
+  const int32_t i = check(x, call);
+  if (p.kind != ActivationKind::clip && (!std::isfinite(p.alpha) || !std::isfinite(p.beta)))
+    raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Network::{}: {} is not finite", call, p.alpha));
+  if (p.kind == ActivationKind::clip && (std::isnan(p.alpha) || std::isnan(p.beta) || p.alpha > p.beta ||
+                                         p.alpha == INFINITY || p.beta == -INFINITY))
+    raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Network::clip: the bounds [{}, {}] are not an interval", p.alpha, p.beta));
+  return push(fmt::format("{} {} alpha {} beta {}", call, i, p.alpha, p.beta), [=](Graph& g, const std::vector<TensorId>& v) {
+    return vknn::activation(g, arg(v, i), p, g.unique_name(call));
+  });
+}
+
+Network::Value Network::sigmoid(Value x) { return state_->activation(x, "sigmoid", ActivationParams::sigmoid()); }
+Network::Value Network::tanh(Value x) { return state_->activation(x, "tanh", ActivationParams::tanh()); }
+Network::Value Network::silu(Value x) { return state_->activation(x, "silu", ActivationParams::silu()); }
+Network::Value Network::hardswish(Value x) { return state_->activation(x, "hardswish", ActivationParams::hardswish()); }
+Network::Value Network::hardsigmoid(Value x) {
+  return state_->activation(x, "hardsigmoid", ActivationParams::hardsigmoid());
+}
+Network::Value Network::leaky_relu(Value x, float slope) {
+  return state_->activation(x, "leaky_relu", ActivationParams::leaky_relu(slope));
+}
+Network::Value Network::clip(Value x, float lo, float hi) {
+  return state_->activation(x, "clip", ActivationParams::clip(lo, hi));
+}
+
 Network::Value Network::maxpool(Value x, const Pool& p) {
   const int32_t i = state_->check(x, "maxpool");
   return state_->push(fmt::format("maxpool {} kernel {} stride {} pad {}", i, p.kernel, p.stride, p.pad), [=](Graph& g, const std::vector<TensorId>& v) {
@@ -127,6 +155,23 @@ Network::Value Network::add(Value a, Value b) {
   const int32_t i = state_->check(a, "add"), j = state_->check(b, "add");
   return state_->push(fmt::format("add {} {}", i, j), [=](Graph& g, const std::vector<TensorId>& v) {
     return vknn::add(g, State::arg(v, i), State::arg(v, j), g.unique_name("add"));
+  });
+}
+
+Network::Value Network::mul(Value a, Value b) {
+  const int32_t i = state_->check(a, "mul"), j = state_->check(b, "mul");
+  return state_->push(fmt::format("mul {} {}", i, j), [=](Graph& g, const std::vector<TensorId>& v) {
+    const TensorId x = State::arg(v, i);
+    TensorId gate = State::arg(v, j);
+    const Shape &xs = g.shape(x), &gs = g.shape(gate);
+    const bool per_channel = xs.rank() == 4 && ((gs.rank() == 2 && gs[0] == xs[0] && gs[1] == xs[1]) ||
+                                                (gs.rank() == 4 && gs[0] == xs[0] && gs[1] == xs[1] && gs[2] == 1 && gs[3] == 1));
+    if (!(gs == xs) && !per_channel)
+      return TensorId(g.refuse(make_error(Errc::invalid_argument,
+                                          "mul (layer {}): {} is neither the shape of {} nor a per-channel gate of it "
+                                          "((N,C) or (N,C,1,1))", v.size(), gs.str(), xs.str())));
+    if (gs.rank() == 2) gate = vknn::reshape(g, gate, Shape{gs[0], gs[1], 1, 1}, g.unique_name("gate"));
+    return vknn::binary(g, BinaryOp::mul, x, gate, g.unique_name("mul"));
   });
 }
 

@@ -15,6 +15,7 @@
 #include "vknn/graph/executor.h"
 #include "vknn/models/model.h"
 #include "vknn/onnx/resolve.h"
+#include "vknn/ops/activation.h"
 
 #include <functional>
 #include <memory>
@@ -137,6 +138,8 @@ struct __attribute__((visibility("hidden"))) Network::State {
   int32_t check(Network::Value v, const char* call) const;
   Network::Value push(const std::string& text, Layer layer);
   static TensorId arg(const std::vector<TensorId>& values, int32_t i);
+  // An element-wise activation layer; its parameters are checked at once.
+  Network::Value activation(Network::Value x, const char* call, const ActivationParams& p);
   Result<models::Model> build(int64_t batch) const;
 };
 

@@ -79,6 +79,14 @@ struct CNet {
     vknn_tensor t{};
     return ok(vknn_network_linear(net, x, name, out, bias ? 1 : 0, &t), t);
   }
+  vknn_tensor act(vknn_tensor x, vknn_activation kind, float alpha = 0, float beta = 0) {
+    vknn_tensor t{};
+    return ok(vknn_network_activation(net, x, kind, alpha, beta, &t), t);
+  }
+  vknn_tensor mul(vknn_tensor a, vknn_tensor b) {
+    vknn_tensor t{};
+    return ok(vknn_network_mul(net, a, b, &t), t);
+  }
   void output(vknn_tensor x) { ok(vknn_network_output(net, x), x); }
 };
 
@@ -245,6 +253,58 @@ TEST_CASE("C network: a session of the same network through vknn.h and api::Netw
   CHECK(same_bits(got, want));
   CHECK(!same_bits(run_c(12), want));  // the seed reaches the weights
   s = {};
+  vknn_context_destroy(cctx);
+}
+
+TEST_CASE("C network: activations and a squeeze-excitation mul through vknn.h give api::Network's logits") {
+  host::Device dev;
+  const vknn_host_device h = lend_c(dev);
+  vknn_context cctx = nullptr;
+  REQUIRE(vknn_context_borrow(&h, &cctx) == VKNN_SUCCESS);
+  api::Context ctx = api::Context::borrow(lend(dev));
+  // Every kind once, each with arguments of its own, so that a swapped kind or bound shows.
+  CNet c(3, 8, 8);
+  vknn_tensor x = c.act(c.conv(c.input(), "conv", {8, 3, 1, 1, 1, 1}), VKNN_ACTIVATION_HARDSWISH);
+  const vknn_tensor se = c.relu(c.linear(c.gap(x), "se1", 4, true));
+  x = c.mul(x, c.act(c.linear(se, "se2", 8, true), VKNN_ACTIVATION_HARDSIGMOID));
+  x = c.act(c.act(x, VKNN_ACTIVATION_LEAKY_RELU, 0.2f), VKNN_ACTIVATION_CLIP, -0.05f, 0.3f);
+  x = c.act(c.act(c.act(x, VKNN_ACTIVATION_SILU), VKNN_ACTIVATION_TANH), VKNN_ACTIVATION_SIGMOID);
+  c.output(c.linear(c.gap(x), "fc", 5, true));
+  api::Network n(3, 8, 8);
+  api::Network::Value y = n.hardswish(n.conv2d(n.input(), "conv", {8, 3, 1, 1, 1, true}));
+  const api::Network::Value nse = n.relu(n.linear(n.global_avgpool(y), "se1", 4, true));
+  y = n.mul(y, n.hardsigmoid(n.linear(nse, "se2", 8, true)));
+  y = n.clip(n.leaky_relu(y, 0.2f), -0.05f, 0.3f);
+  y = n.sigmoid(n.tanh(n.silu(y)));
+  n.output(n.linear(n.global_avgpool(y), "fc", 5, true));
+
+  const std::vector<float> in = inputs(2 * 3 * 8 * 8, 6);
+  vknn_session cs = nullptr;
+  REQUIRE_MESSAGE(vknn_session_create_from_network(cctx, c.net, nullptr, 2, 4, &cs) == VKNN_SUCCESS, vknn_last_error());
+  std::vector<float> got(10), want(10);
+  REQUIRE(vknn_session_run(cs, in.data(), in.size(), got.data(), got.size()) == VKNN_SUCCESS);
+  vknn_session_destroy(cs);
+  api::Session s = api::Session::create(ctx, n, "", 2, /*seed=*/4);
+  s.run(in.data(), in.size(), want.data(), want.size());
+  for (float v : got) CHECK(std::isfinite(v));
+  CHECK(same_bits(got, want));
+  s = {};
+
+  // Kinds and parameters are checked at the call.
+  vknn_tensor t{};
+  const vknn_tensor in0 = c.input();
+  CNet d(3, 8, 8);
+  const vknn_tensor d0 = d.input();
+  check_status(vknn_network_activation(d.net, d0, 7, 0, 0, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"vknn_network_activation", "layer 1 (activation)", "kind 7"});
+  check_status(vknn_network_activation(d.net, d0, -1, 0, 0, &t), VKNN_ERROR_INVALID_ARGUMENT, {"kind -1"});
+  check_status(vknn_network_activation(d.net, d0, VKNN_ACTIVATION_LEAKY_RELU, NAN, 0, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"alpha (the slope) nan"});
+  check_status(vknn_network_activation(d.net, d0, VKNN_ACTIVATION_CLIP, 2, 1, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"alpha 2 and beta 1"});
+  check_status(vknn_network_mul(d.net, d0, in0, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"layer 1 (mul)", "b is a tensor of another network"});
+  CHECK(d.act(d0, VKNN_ACTIVATION_CLIP, -INFINITY, 6).index == 1);  // an open end is fine
   vknn_context_destroy(cctx);
 }
 

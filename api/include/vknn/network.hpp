@@ -1,6 +1,7 @@
 // vknn embedding API, C++: defining a network in code. A Network records layers with the same
-// op builders vknn's built-in models use (convolution, batch norm, ReLU, pools, linear,
-// residual add, channel concat, dropout); Session::create(ctx, network, weights, batch) builds
+// op builders vknn's built-in and imported models use (convolution, batch norm, ReLU and the
+// other activations, pools, linear, residual add, squeeze-excitation mul, channel concat,
+// dropout); Session::create(ctx, network, weights, batch) builds
 // it at the session's batch and runs it like any other model, and Trainer::create(ctx,
 // network, spec) trains it like any other model (vknn.hpp): softmax cross-entropy on the
 // output, the same optimizers, schedules, checkpoints and exact resume.
@@ -60,11 +61,24 @@ class VKNN_API Network {
   Value conv2d(Value x, const std::string& name, const Conv& c);
   Value batchnorm(Value x, const std::string& name);  // eps 1e-5, momentum 0.1
   Value relu(Value x);
+  // Element-wise activations as PyTorch's nn modules (docs/ops.md has the exact math and the
+  // derivative at each kink). alpha, slope and bounds must be finite (clip's bounds may be
+  // infinite; lo <= hi), else VKNN_ERROR_INVALID_ARGUMENT at once.
+  Value sigmoid(Value x);
+  Value tanh(Value x);
+  Value silu(Value x);                                // x * sigmoid(x)
+  Value hardswish(Value x);                           // x * clamp(x + 3, 0, 6) / 6
+  Value hardsigmoid(Value x);                         // clamp(x / 6 + 1 / 2, 0, 1)
+  Value leaky_relu(Value x, float slope = 0.01f);     // x > 0 ? x : slope * x
+  Value clip(Value x, float lo, float hi);            // min(max(x, lo), hi); ReLU6: clip(x, 0, 6)
   Value dropout(Value x, float rate);  // rate in [0, 1), else VKNN_ERROR_INVALID_ARGUMENT at once
   Value maxpool(Value x, const Pool& p);
   Value avgpool(Value x, const Pool& p);  // padding counts as zeros (PyTorch's default)
   Value global_avgpool(Value x);          // (N,C,H,W) -> (N,C)
   Value add(Value a, Value b);            // same shapes
+  // a * b element-wise: b has a's shape, or is a per-channel gate of a's (N,C,H,W), shaped
+  // (N,C) (as global_avgpool and linear give it) or (N,C,1,1): squeeze-excitation.
+  Value mul(Value a, Value b);
   Value concat(const std::vector<Value>& xs);  // along channels
   Value flatten(Value x);                      // (N, ...) -> (N, product)
   Value linear(Value x, const std::string& name, int64_t out_features, bool bias = true);  // x: (N,F)

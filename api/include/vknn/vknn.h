@@ -263,6 +263,21 @@ VKNN_API vknn_status vknn_network_conv2d(vknn_network net, vknn_tensor x, const 
 /* eps 1e-5, momentum 0.1 (PyTorch's BatchNorm2d) */
 VKNN_API vknn_status vknn_network_batchnorm(vknn_network net, vknn_tensor x, const char* name, vknn_tensor* out);
 VKNN_API vknn_status vknn_network_relu(vknn_network net, vknn_tensor x, vknn_tensor* out);
+/* Element-wise activations, as PyTorch's modules (exact math in docs/ops.md). alpha is
+ * leaky_relu's slope and clip's lower bound, beta clip's upper bound (ReLU6: clip 0, 6); the
+ * other kinds ignore both. A kind outside the enum, a slope that is not finite, or bounds that
+ * are not an interval: VKNN_ERROR_INVALID_ARGUMENT. */
+typedef enum vknn_activation {
+  VKNN_ACTIVATION_SIGMOID = 0,
+  VKNN_ACTIVATION_TANH = 1,
+  VKNN_ACTIVATION_SILU = 2,        /* x * sigmoid(x) */
+  VKNN_ACTIVATION_HARDSWISH = 3,   /* x * clamp(x + 3, 0, 6) / 6 */
+  VKNN_ACTIVATION_HARDSIGMOID = 4, /* clamp(x / 6 + 1 / 2, 0, 1) */
+  VKNN_ACTIVATION_LEAKY_RELU = 5,
+  VKNN_ACTIVATION_CLIP = 6
+} vknn_activation;
+VKNN_API vknn_status vknn_network_activation(vknn_network net, vknn_tensor x, int32_t kind /* vknn_activation */,
+                                             float alpha, float beta, vknn_tensor* out);
 /* rate in [0, 1); active in training steps only */
 VKNN_API vknn_status vknn_network_dropout(vknn_network net, vknn_tensor x, float rate, vknn_tensor* out);
 VKNN_API vknn_status vknn_network_maxpool(vknn_network net, vknn_tensor x, const vknn_pool_params* params,
@@ -274,6 +289,9 @@ VKNN_API vknn_status vknn_network_avgpool(vknn_network net, vknn_tensor x, const
 VKNN_API vknn_status vknn_network_global_avgpool(vknn_network net, vknn_tensor x, vknn_tensor* out);
 /* a + b, of the same shape */
 VKNN_API vknn_status vknn_network_add(vknn_network net, vknn_tensor a, vknn_tensor b, vknn_tensor* out);
+/* a * b: b of a's shape, or a per-channel gate of a's (N,C,H,W) shaped (N,C) or (N,C,1,1)
+ * (squeeze-excitation); other shapes are refused when a session or trainer builds the network */
+VKNN_API vknn_status vknn_network_mul(vknn_network net, vknn_tensor a, vknn_tensor b, vknn_tensor* out);
 /* along channels; count >= 1 tensors at xs */
 VKNN_API vknn_status vknn_network_concat(vknn_network net, const vknn_tensor* xs, size_t count, vknn_tensor* out);
 /* (N, ...) -> (N, product) */
