@@ -108,11 +108,6 @@ const std::map<std::string, std::string> kCheckedElsewhere = {
     {"probe_fma", "tests/engine/test_probes.cpp"},
     {"probe_copy", "tests/engine/test_probes.cpp"},
     {"probe_copy_wide", "tests/engine/test_probes.cpp"},
-    {"batchnorm_forward", "tests/ops/test_batchnorm.cpp"},
-    {"batchnorm_inference", "tests/ops/test_batchnorm.cpp"},
-    {"batchnorm_backward", "tests/ops/test_batchnorm.cpp"},
-    {"batchnorm_moments", "tests/ops/test_batchnorm.cpp (synchronized kernels; tests/graph/test_sync_batchnorm.cpp)"},
-    {"batchnorm_backward_reduce", "tests/ops/test_batchnorm.cpp (synchronized kernels)"},
 };
 
 }  // namespace
