@@ -36,6 +36,8 @@ const TensorSpec& OpCase::tensor(const std::string& tensor_name) const {
   throw std::out_of_range(title() + ": no tensor '" + tensor_name + "'");
 }
 
+std::string device_output(const std::string& tensor) { return tensor + "@device"; }
+
 std::vector<ShaderId> claimed_shaders(const OpCase& c, Context& ctx) {
   return c.shaders_on ? c.shaders_on(ctx) : c.shaders;
 }

@@ -7,10 +7,10 @@
 #include "vknn/ops/reshape.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <onnx/defs/schema.h>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,12 +28,7 @@ namespace {
 constexpr int64_t kMaxGraphElements = int64_t(1) << 30;
 constexpr int64_t kMinOpset = 9, kMaxOpset = 17;
 
-Result<::onnx::ModelProto> parse(std::span<const std::byte> bytes, const std::string& what) {
-  if (bytes.size() > size_t(INT_MAX))
-    return make_error(Errc::unsupported,
-                      "{}: {} bytes; a model file over 2 GiB must keep its weights in external data files", what,
-                      bytes.size());
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()), int(bytes.size()));
+Result<::onnx::ModelProto> parse(google::protobuf::io::CodedInputStream& in, const std::string& what) {
   in.SetRecursionLimit(64);  // graphs nest only through If/Loop bodies, which vknn refuses anyway
   ::onnx::ModelProto m;
   if (!m.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage())
@@ -42,6 +37,25 @@ Result<::onnx::ModelProto> parse(std::span<const std::byte> bytes, const std::st
   if (!m.has_graph() || m.ir_version() <= 0)
     return make_error(Errc::parse, "{}: not an ONNX model (no graph or no IR version)", what);
   return m;
+}
+
+// Read through one reused 1 MiB buffer, not mapped: the parser copies each tensor's bytes
+// once either way, and a mapping would keep the whole file resident beside those copies (a
+// 100 MB model twice at the peak). Closes fd.
+Result<::onnx::ModelProto> parse_file(int fd, const std::string& what) {
+  google::protobuf::io::FileInputStream file(fd, 1 << 20);
+  file.SetCloseOnDelete(true);
+  google::protobuf::io::CodedInputStream in(&file);
+  auto parsed = parse(in, what);
+  if (file.GetErrno() != 0) return make_error(Errc::io, "{}: reading failed: {}", what, std::strerror(file.GetErrno()));
+  return parsed;
+}
+
+Status check_file_size(uint64_t size, const std::string& what) {
+  if (size > uint64_t(INT_MAX))
+    return make_error(Errc::unsupported,
+                      "{}: {} bytes; a model file over 2 GiB must keep its weights in external data files", what, size);
+  return {};
 }
 
 Result<int64_t> default_opset(const ::onnx::ModelProto& m, const std::string& what) {
@@ -308,7 +322,8 @@ Status check_sizes(const Graph& g, const std::string& what) {
   return {};
 }
 
-Result<ImportedModel> build(const ::onnx::ModelProto& m, const ImportOptions& options, ExternalData& external,
+// Consumes the initializers' raw data of `m`.
+Result<ImportedModel> build(::onnx::ModelProto& m, const ImportOptions& options, ExternalData& external,
                             const std::string& what) {
   VKNN_ASSIGN(const int64_t opset, default_opset(m, what));
   const ::onnx::GraphProto& graph = m.graph();
@@ -336,9 +351,12 @@ Result<ImportedModel> build(const ::onnx::ModelProto& m, const ImportOptions& op
       if (!in.empty()) im.consumers[in].push_back(&graph.node(k));
   }
 
-  for (const auto& t : graph.initializer()) {
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
     if (options.constant_inputs.count(t.name())) continue;
     VKNN_ASSIGN(HostTensor h, read_tensor(t, external, fmt::format("{}: initializer '{}'", what, t.name())));
+    // The parsed bytes are copied now: free them as we go, so that the weights are held
+    // once and not twice at the peak (nothing reads an initializer's TensorProto again).
+    std::string().swap(*t.mutable_raw_data());
     Value v;
     v.shape = h.dims;
     v.constant = std::make_shared<const HostTensor>(std::move(h));
@@ -386,15 +404,15 @@ Result<ImportedModel> build(const ::onnx::ModelProto& m, const ImportOptions& op
 
 Result<ImportedModel> import_bytes(std::span<const std::byte> bytes, const ImportOptions& options,
                                    const std::string& what) {
-  VKNN_ASSIGN(const ::onnx::ModelProto m, parse(bytes, what));
+  VKNN_TRY(check_file_size(bytes.size(), what));
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()), int(bytes.size()));
+  VKNN_ASSIGN(::onnx::ModelProto m, parse(in, what));
   ExternalData external(options.external_data_dir);
   return build(m, options, external, what);
 }
 
 Result<ImportedModel> import_file(const std::filesystem::path& path, const ImportOptions& options) {
   const std::string what = path.string();
-  // Mapped rather than read: the parser copies each tensor's bytes once, straight from the
-  // page cache (a 100 MB model would otherwise be copied twice more).
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(Errc::io, "{}: cannot open: {}", what, std::strerror(errno));
   struct stat st {};
@@ -402,17 +420,11 @@ Result<ImportedModel> import_file(const std::filesystem::path& path, const Impor
     ::close(fd);
     return make_error(Errc::io, "{}: not a regular file", what);
   }
-  const auto size = uint64_t(st.st_size);
-  if (size > uint64_t(INT_MAX)) {
+  if (Status s = check_file_size(uint64_t(st.st_size), what); !s.ok()) {
     ::close(fd);
-    return make_error(Errc::unsupported,
-                      "{}: {} bytes; a model file over 2 GiB must keep its weights in external data files", what, size);
+    return s.error();
   }
-  void* map = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
-  ::close(fd);
-  if (map == MAP_FAILED) return make_error(Errc::io, "{}: cannot map {} bytes: {}", what, size, std::strerror(errno));
-  auto parsed = parse({static_cast<const std::byte*>(map), size_t(size)}, what);
-  if (map) ::munmap(map, size);
+  auto parsed = parse_file(fd, what);
   if (!parsed.ok()) return parsed.error();
   ImportOptions opt = options;
   if (opt.external_data_dir.empty()) {

@@ -1,5 +1,7 @@
-// The batch-norm reference: normalized statistics, the running-stat update by hand, and
-// every backward (training, inference, fused ReLU) against central finite differences.
+// The batch-norm reference: normalized statistics and the running-stat update by hand, the
+// synchronized forward and backward against the plain ones, and every backward (training,
+// inference, fused ReLU) against central finite differences on the small cases of
+// graph/cases/ops/batchnorm.cpp.
 #include "batchnorm.h"
 
 #include <doctest/doctest.h>
@@ -8,39 +10,7 @@
 
 using namespace vknn::ref;
 
-namespace {
-
-struct Case {
-  int n, c, h, w;
-};
-
-// d loss / d (x, gamma, beta) for loss = dot(y, r), the forward re-run at each FD step.
-void check_batchnorm_gradients(const BatchNormParams& p, Case s, uint32_t seed) {
-  CAPTURE(p.training);
-  CAPTURE(p.relu);
-  CAPTURE(s.n);
-  CAPTURE(s.c);
-  CAPTURE(s.h);
-  CAPTURE(s.w);
-  const size_t count = size_t(s.n) * s.c * s.h * s.w;
-  const Vec x = random_vec(count, seed, -2, 3);
-  const Vec gamma = random_vec(size_t(s.c), seed + 1, 0.5, 1.5), beta = random_vec(size_t(s.c), seed + 2);
-  const Vec rm = random_vec(size_t(s.c), seed + 3), rv = random_vec(size_t(s.c), seed + 4, 0.5, 2);
-  const Vec r = random_vec(count, seed + 5);
-  auto fwd = [&](const Vec& xv, const Vec& g, const Vec& b) {
-    return batchnorm_forward(p, s.n, s.c, s.h, s.w, xv, g, b, rm, rv);
-  };
-  const auto f = fwd(x, gamma, beta);
-  const auto b = batchnorm_backward(p, s.n, s.c, s.h, s.w, x, gamma, f.save_mean, f.save_invstd, f.y, r);
-  const Vec ndx = numeric_gradient([&](const Vec& v) { return dot(fwd(v, gamma, beta).y, r); }, x);
-  const Vec ndg = numeric_gradient([&](const Vec& v) { return dot(fwd(x, v, beta).y, r); }, gamma);
-  const Vec ndb = numeric_gradient([&](const Vec& v) { return dot(fwd(x, gamma, v).y, r); }, beta);
-  CHECK(max_violation(b.dx, ndx, 1e-7, 1e-6) == 0.0);
-  CHECK(max_violation(b.dgamma, ndg, 1e-7, 1e-6) == 0.0);
-  CHECK(max_violation(b.dbeta, ndb, 1e-7, 1e-6) == 0.0);
-}
-
-}  // namespace
+VKNN_CHECK_CASE_GRADIENTS(batchnorm, batchnorm_case_outputs)
 
 TEST_CASE("reference batchnorm: training output has mean 0 and variance 1 per channel") {
   const int n = 3, c = 2, h = 4, w = 5;
@@ -84,21 +54,32 @@ TEST_CASE("reference batchnorm: running statistics update by hand") {
   CHECK(h.running_var[0] == 4.0);
 }
 
-TEST_CASE("reference batchnorm: training backward matches finite differences") {
+TEST_CASE("reference batchnorm: given the batch's own statistics, the synchronized forward and backward are the plain ones") {
+  const int n = 2, c = 3, h = 2, w = 3;
+  const size_t count = size_t(n) * c * h * w;
+  const Vec x = random_vec(count, 1, -1, 3), dy = random_vec(count, 2);
+  const Vec gamma = random_vec(size_t(c), 3, 0.5, 1.5), beta = random_vec(size_t(c), 4);
+  const Vec rm = random_vec(size_t(c), 5), rv = random_vec(size_t(c), 6, 0.5, 2);
   BatchNormParams p;
-  check_batchnorm_gradients(p, {2, 3, 3, 4}, 1);
-  check_batchnorm_gradients(p, {1, 2, 1, 1 + 4}, 2);
-  check_batchnorm_gradients(p, {4, 1, 1, 1}, 3);  // 1x1 images: statistics over the batch only
-  p.eps = 1e-3;
   p.relu = true;
-  check_batchnorm_gradients(p, {2, 3, 3, 3}, 4);
-}
-
-TEST_CASE("reference batchnorm: inference backward matches finite differences") {
-  BatchNormParams p;
-  p.training = false;
-  check_batchnorm_gradients(p, {2, 3, 3, 4}, 5);
-  check_batchnorm_gradients(p, {1, 1, 1, 1}, 6);
-  p.relu = true;
-  check_batchnorm_gradients(p, {2, 2, 2, 3}, 7);
+  const Vec moments = batchnorm_moments(n, c, h, w, x);
+  const double m = n * h * w;
+  Vec given(3 * size_t(c));
+  for (size_t k = 0; k < size_t(c); ++k) {
+    given[k] = moments[k];
+    given[size_t(c) + k] = moments[size_t(c) + k] / m;
+    given[2 * size_t(c) + k] = moments[size_t(c) + k] / (m - 1);
+  }
+  const auto f = batchnorm_forward(p, n, c, h, w, x, gamma, beta, rm, rv);
+  const auto g = batchnorm_forward(p, n, c, h, w, x, gamma, beta, rm, rv, given);
+  for (size_t k = 0; k < size_t(c); ++k) CHECK(f.save_mean[k] == doctest::Approx(moments[k]).epsilon(1e-14));
+  CHECK(max_violation(g.y, f.y, 1e-12, 1e-12) == 0.0);
+  CHECK(max_violation(g.running_mean, f.running_mean, 1e-12, 1e-12) == 0.0);
+  CHECK(max_violation(g.running_var, f.running_var, 1e-12, 1e-12) == 0.0);
+  const auto b = batchnorm_backward(p, n, c, h, w, x, gamma, f.save_mean, f.save_invstd, f.y, dy);
+  Vec means(2 * size_t(c));
+  for (size_t k = 0; k < size_t(c); ++k) means[k] = b.dbeta[k] / m, means[size_t(c) + k] = b.dgamma[k] / m;
+  const auto s = batchnorm_backward(p, n, c, h, w, x, gamma, f.save_mean, f.save_invstd, f.y, dy, means);
+  CHECK(max_violation(s.dx, b.dx, 1e-12, 1e-12) == 0.0);
+  CHECK(max_violation(s.dgamma, b.dgamma, 0, 0) == 0.0);
 }

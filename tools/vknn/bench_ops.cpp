@@ -1,91 +1,18 @@
 // vknn bench ops: every op at the real layer shapes of AlexNet, ResNet-50 and the networks
 // the op cases name (graph/cases/ops/, the same descriptions the tests check), forward and
 // backward, timed as medians of whole submissions. Reports GFLOP/s for compute-bound ops and
-// GB/s (bytes read + written once) for memory-bound ones. The ops without a case file yet
-// keep their entries here.
+// GB/s (bytes read + written once) for memory-bound ones.
 #include "bench_model.h"
 #include "cli.h"
 #include "timing.h"
 
 #include "vknn/cases/case.h"
-#include "vknn/ops/batchnorm.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <functional>
-
 namespace vknn::tools {
 namespace {
-
-struct TensorSpec {
-  Shape shape;
-};
-
-struct OpCase {
-  std::string model, layer, op;
-  std::vector<TensorSpec> tensors;
-  double flops = 0;  // 0: memory-bound, report GB/s
-  double bytes = 0;
-  // Recorded once before timing (e.g. a forward whose saved state a backward needs).
-  std::function<Status(CommandList&, const std::vector<TensorView>&)> setup;
-  std::function<Status(CommandList&, const std::vector<TensorView>&)> record;
-  // Scratch bytes the op needs on this device; passed as one extra view after the tensors.
-  std::function<Result<uint64_t>(const Context&)> workspace;
-};
-
-void add_batchnorm(std::vector<OpCase>& cases, const std::string& model, const std::string& layer, Shape x) {
-  const Shape c{x[1]};
-  const double b = double(x.bytes());
-  // x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd, dy, dx, dgamma, dbeta
-  std::vector<TensorSpec> t = {{x}, {c}, {c}, {c}, {c}, {x}, {c}, {c}, {x}, {x}, {c}, {c}};
-  auto forward = [](CommandList& cl, const std::vector<TensorView>& v) {
-    return record_batchnorm_forward(cl, {}, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
-  };
-  cases.push_back({model, layer, "batchnorm_forward (training)", t, 0, 3 * b, nullptr, forward});
-  cases.push_back({model, layer, "batchnorm_backward", t, 0, 4 * b, forward,
-                   [](CommandList& cl, const std::vector<TensorView>& v) {
-                     return record_batchnorm_backward(cl, {}, v[0], v[1], v[6], v[7], v[5], v[8], v[9], v[10], v[11],
-                                                      false, false);
-                   }});
-}
-
-std::vector<OpCase> build_cases(int64_t n) {
-  std::vector<OpCase> cases;
-  // ResNet-50 (He et al. 2016, torchvision's v1.5 with the stride on the 3x3).
-  add_batchnorm(cases, "resnet50", "bn1", {n, 64, 112, 112});
-  add_batchnorm(cases, "resnet50", "layer4.2.bn3", {n, 2048, 7, 7});
-  return cases;
-}
-
-// The entries above as op cases (bench only: their references are not attached yet).
-std::vector<cases::OpCase> as_cases(const std::vector<OpCase>& legacy) {
-  std::vector<cases::OpCase> out;
-  for (const OpCase& oc : legacy) {
-    cases::OpCase c;
-    c.op = oc.op, c.name = oc.op, c.model = oc.model, c.layer = oc.layer;
-    c.test = false;
-    const size_t count = oc.tensors.size();
-    for (size_t i = 0; i < count; ++i) {
-      const TensorSpec& t = oc.tensors[i];
-      c.tensors.push_back({"t" + std::to_string(i), t.shape, cases::uniform()});
-    }
-    const bool workspace = bool(oc.workspace);
-    auto in_order = [count, workspace](const cases::Views& v) {
-      std::vector<TensorView> t;
-      for (size_t i = 0; i < count; ++i) t.push_back(v.at("t" + std::to_string(i)));
-      if (workspace) t.push_back(v.at("workspace"));
-      return t;
-    };
-    if (oc.setup)
-      c.steps.push_back({"setup", [f = oc.setup, in_order](CommandList& cl, const cases::Views& v) { return f(cl, in_order(v)); }});
-    c.steps.push_back({oc.op, [f = oc.record, in_order](CommandList& cl, const cases::Views& v) { return f(cl, in_order(v)); },
-                       true, oc.flops, oc.bytes});
-    c.workspace = oc.workspace;
-    out.push_back(std::move(c));
-  }
-  return out;
-}
 
 std::string shape_list(const cases::OpCase& c) {
   std::string s;
@@ -116,8 +43,7 @@ int bench_ops(const OpsConfig& cfg) {
   if (!json)
     fmt::print("ops at batch {} on {} ({}), median of {} after {} warm-up\n{:<18} {:<30} {:<34} {:>10} {:>12}\n", batch,
                c.caps().name, c.caps().driver_name, iters, warmup, "model", "layer", "op", "median ms", "rate");
-  std::vector<cases::OpCase> all = cases::all_cases(batch);
-  for (cases::OpCase& legacy : as_cases(build_cases(batch))) all.push_back(std::move(legacy));
+  const std::vector<cases::OpCase> all = cases::all_cases(batch);
   int failures = 0;
   for (const cases::OpCase& oc : all) {
     if (oc.model.empty() || !oc.bench) continue;

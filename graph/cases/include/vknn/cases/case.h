@@ -100,6 +100,13 @@ struct OpCase {
   std::vector<Check> checks;
   std::vector<Gradient> gradients;
   std::vector<LossTerm> loss;
+  // Outputs of the steps that the reference reads as the device left them, for a decision the
+  // reference must take as the device took it: batchnorm's fused-ReLU backward masks dy by the
+  // device's y > 0, and an element of y within fp32 rounding of zero must not flip the mask.
+  // The device test runs the steps first and hands each to the reference under the name
+  // device_output(tensor); the finite-difference check has none, and the reference then takes
+  // its own value (its inputs there are exact, so there is nothing to disagree with).
+  std::vector<std::string> device_outputs;
   std::vector<ShaderId> shaders;  // exactly the shaders the steps dispatch
   // Where the device profile chooses the kernels (linear's matrix-vector kernel, matmul's
   // automatic variant, conv2d's forward path and split reduction): exactly the shaders the
@@ -117,6 +124,10 @@ struct OpCase {
   const Shape& shape(const std::string& tensor_name) const { return tensor(tensor_name).shape; }
   std::string title() const { return op + " " + name; }
 };
+
+// The name under which the reference finds tensor `tensor` of OpCase::device_outputs as the
+// device left it ("y@device").
+std::string device_output(const std::string& tensor);
 
 // The shaders `c` claims on this device: shaders_on(ctx) when set, else shaders.
 std::vector<ShaderId> claimed_shaders(const OpCase& c, Context& ctx);
