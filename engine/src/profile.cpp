@@ -140,6 +140,24 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
   p.notes.push_back(p.conv_1x1_gemm ? "1x1 stride-1 convolutions: GEMM on the matmul kernels (VKNN_CONV1X1=gemm)"
                                     : "1x1 stride-1 convolutions: the convolution kernels");
 
+  // 3x3 stride-1 convolutions: Winograd where the autotuner times it fastest (DeviceProfile::
+  // conv_3x3_winograd); VKNN_CONV3X3 forces a choice (for tests and A/B measurements).
+  p.conv_3x3_winograd = 0;
+  if (const char* v = read("VKNN_CONV3X3"); v && *v) {
+    if (std::strcmp(v, "winograd_f2") == 0)
+      p.conv_3x3_winograd = 2, p.conv_3x3_explicit = true;
+    else if (std::strcmp(v, "winograd_f4") == 0)
+      p.conv_3x3_winograd = 4, p.conv_3x3_explicit = true;
+    else if (std::strcmp(v, "direct") == 0)
+      p.conv_3x3_explicit = true;
+    else
+      p.warnings.push_back(fmt::format("VKNN_CONV3X3={} ignored: expected winograd_f2, winograd_f4 or direct", v));
+  }
+  p.notes.push_back(!p.conv_3x3_explicit    ? "3x3 stride-1 convolutions: Winograd where the autotuner times it faster"
+                    : p.conv_3x3_winograd ? fmt::format("3x3 stride-1 convolutions: Winograd F({},3) (VKNN_CONV3X3)",
+                                                        p.conv_3x3_winograd)
+                                          : "3x3 stride-1 convolutions: the direct kernels (VKNN_CONV3X3=direct)");
+
   // The autotuner, on unless VKNN_TUNE=off.
   p.tune = true;
   if (const char* v = read("VKNN_TUNE"); v && *v) {

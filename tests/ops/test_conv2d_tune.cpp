@@ -58,7 +58,8 @@ struct TuneCase {
   Shape w() const { return {s.k, s.c / s.groups, s.r, s.s}; }
 };
 
-// A 1x1 stride-1 layer (three candidates: GEMM, register, shared), a padded 3x3 and a strided one.
+// A 1x1 stride-1 layer (three candidates: GEMM, register, shared), a padded 3x3 (register, shared
+// and Winograd F(2,3), F(4,3)) and a strided one.
 const TuneCase kCases[] = {
     {{2, 16, 7, 9, 24, 1, 1}, true, true},
     {{1, 5, 9, 11, 7, 3, 3, 1, 1, 1, 1}, true, false},
@@ -79,8 +80,14 @@ std::string check_forward(Context& ctx, const TuneCase& c, uint32_t seed) {
   CAPTURE(c.w().str());
   auto choice = conv2d_forward_choice(ctx, c.params(), c.x(), c.w(), c.bias);
   REQUIRE_OK(choice);
-  CHECK((*choice == "register" || *choice == "shared" || *choice == "gemm"));
+  const bool winograd = *choice == "winograd_f2" || *choice == "winograd_f4";
+  CHECK((*choice == "register" || *choice == "shared" || *choice == "gemm" || winograd));
   if (*choice == "gemm") CHECK((s.r == 1 && s.s == 1 && s.stride_h == 1));
+  if (winograd) CHECK((s.r == 3 && s.s == 3 && s.stride_h == 1 && s.stride_w == 1));
+  // The forward gets the workspace the choice assumed (Winograd's scratch).
+  auto workspace_bytes = conv2d_forward_workspace_bytes(ctx, c.params(), c.x(), c.w(), c.bias);
+  REQUIRE_OK(workspace_bytes);
+  Buffer ws = upload(ctx, std::vector<float>(size_t(*workspace_bytes / 4), 0.0f));
   const auto xv = random_floats(s.x_size(), seed), wv = random_floats(s.w_size(), seed + 1),
              bv = random_floats(size_t(s.k), seed + 2);
   Buffer xb = upload(ctx, xv), wb = upload(ctx, wv), bb = upload(ctx, bv),
@@ -90,7 +97,7 @@ std::string check_forward(Context& ctx, const TuneCase& c, uint32_t seed) {
   auto cl = CommandList::create(ctx);
   REQUIRE_OK(cl);
   REQUIRE_OK(cl->begin());
-  REQUIRE_OK(record_conv2d_forward(*cl, c.params(), x, w, c.bias ? &b : nullptr, y));
+  REQUIRE_OK(record_conv2d_forward(*cl, c.params(), x, w, c.bias ? &b : nullptr, y, nullptr, ws.ref()));
   REQUIRE_OK(cl->end());
   REQUIRE_OK(cl->run());
   std::vector<float> got(s.y_size());
@@ -98,7 +105,9 @@ std::string check_forward(Context& ctx, const TuneCase& c, uint32_t seed) {
   auto want = ref::conv2d_forward(s, to_double(xv), to_double(wv), c.bias ? to_double(bv) : ref::Vec{});
   if (c.relu)
     for (double& v : want) v = std::max(v, 0.0);
-  check_close(got, want, {}, "conv2d forward (" + *choice + ")");
+  // Winograd's transforms round more than the direct sums (graph/cases/ops/conv2d.cpp's
+  // forward_tolerance); these sums of at most 45 products stay well inside 1e-4.
+  check_close(got, want, winograd ? Tolerance{1e-4, 1e-4} : Tolerance{}, "conv2d forward (" + *choice + ")");
   return *choice;
 }
 

@@ -197,3 +197,24 @@ TEST_CASE("profile: the autotuner is on unless VKNN_TUNE=off, and VKNN_CONV1X1 f
   CHECK(make_device_profile(lavapipe_like(), env({{"VKNN_CONV1X1", "implicit"}})).conv_1x1_explicit);
   CHECK(make_device_profile(lavapipe_like(), env({{"VKNN_CONV1X1", "gemm"}})).conv_1x1_explicit);
 }
+
+TEST_CASE("profile: 3x3 stride-1 convolutions are left to the tuner unless VKNN_CONV3X3 forces a path") {
+  DeviceCaps c = lavapipe_like();
+  DeviceProfile p = make_device_profile(c, env({}));
+  CHECK(p.conv_3x3_winograd == 0);
+  CHECK_FALSE(p.conv_3x3_explicit);
+  p = make_device_profile(c, env({{"VKNN_CONV3X3", "winograd_f2"}}));
+  CHECK(p.conv_3x3_winograd == 2);
+  CHECK(p.conv_3x3_explicit);
+  CHECK(p.warnings.empty());
+  p = make_device_profile(c, env({{"VKNN_CONV3X3", "winograd_f4"}}));
+  CHECK(p.conv_3x3_winograd == 4);
+  p = make_device_profile(c, env({{"VKNN_CONV3X3", "direct"}}));
+  CHECK(p.conv_3x3_winograd == 0);
+  CHECK(p.conv_3x3_explicit);
+  p = make_device_profile(c, env({{"VKNN_CONV3X3", "winograd"}}));
+  CHECK(p.conv_3x3_winograd == 0);
+  CHECK_FALSE(p.conv_3x3_explicit);
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("VKNN_CONV3X3=winograd") != std::string::npos);
+}

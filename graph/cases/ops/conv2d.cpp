@@ -35,7 +35,13 @@ Layer with(Layer l, bool bias, bool relu, bool accumulate = false, bool residual
 }
 
 const char* variant_name(Conv2dVariant v) {
-  return v == Conv2dVariant::register_blocked ? "register" : v == Conv2dVariant::shared_tiled ? "shared" : "auto";
+  switch (v) {
+    case Conv2dVariant::register_blocked: return "register";
+    case Conv2dVariant::shared_tiled: return "shared";
+    case Conv2dVariant::winograd_f2: return "winograd_f2";
+    case Conv2dVariant::winograd_f4: return "winograd_f4";
+    default: return "auto";
+  }
 }
 
 // The matmul kernel of the forward's GEMM path: conv2d.cpp's record_conv2d_forward_gemm
@@ -60,14 +66,41 @@ std::vector<ShaderId> layer_shaders(Context& ctx, const Layer& l) {
   if (!path.ok() || !workspace.ok()) return {};
   const bool reg = resolve_conv2d_variant(ctx.profile(), l.p.variant) == Conv2dVariant::register_blocked;
   std::vector<ShaderId> s;
-  s.push_back(*path == "gemm"       ? gemm_shader(ctx.profile(), l.x, l.w)
-              : *path == "register" ? ShaderId::conv2d_forward_register
-                                    : ShaderId::conv2d_forward_shared);
+  if (*path == "winograd_f2")
+    s.insert(s.end(), {ShaderId::conv2d_winograd_weights_f2, ShaderId::conv2d_winograd_input_f2,
+                       ShaderId::conv2d_winograd_gemm, ShaderId::conv2d_winograd_output_f2});
+  else if (*path == "winograd_f4")
+    s.insert(s.end(), {ShaderId::conv2d_winograd_weights_f4, ShaderId::conv2d_winograd_input_f4,
+                       ShaderId::conv2d_winograd_gemm, ShaderId::conv2d_winograd_output_f4});
+  else
+    s.push_back(*path == "gemm"       ? gemm_shader(ctx.profile(), l.x, l.w)
+                : *path == "register" ? ShaderId::conv2d_forward_register
+                                      : ShaderId::conv2d_forward_shared);
   s.push_back(reg ? ShaderId::conv2d_backward_data_register : ShaderId::conv2d_backward_data_shared);
   s.push_back(reg ? ShaderId::conv2d_backward_weight_register : ShaderId::conv2d_backward_weight_shared);
   if (*workspace > 0) s.push_back(ShaderId::conv2d_split_reduce);
   if (l.bias) s.push_back(ShaderId::conv2d_bias_grad);
   return s;
+}
+
+// The forward's tolerance. Direct: sums of C/G*R*S products of values in [-1, 1], 1e-4. Winograd
+// adds the rounding of its transforms: the input's coefficients reach |5| (F(4,3)'s BT), the
+// output's 8 (its AT), so the rounding of the C-long sums in the transformed domain reaches y
+// amplified (Lavin & Gray 2016, section 4.2; Barabasz et al. 2020, "Error analysis and improving
+// the accuracy of Winograd convolution", F(4,3) about an order of magnitude less accurate than
+// F(2,3)). Simulated in fp32 (numpy, the shaders' order of operations) on values in [-1, 1]:
+// worst absolute error F(2,3) 8e-6 at C = 64 and 6e-5 at C = 512, F(4,3) 1.2e-4 and 7.2e-4,
+// on outputs of typical size sqrt(9 C)/3 (8 and 23). The bounds grow with C like that error, at
+// 3x (F(2,3)) and 2x (F(4,3)) its measured worst, about 1e-4 of the outputs' typical size; a
+// wrong tap errs by a whole product (~0.3). A 3x3 stride-1 layer left to the device may be tuned
+// to F(4,3).
+Tolerance forward_tolerance(const Layer& l) {
+  const bool shaped = l.w[2] == 3 && l.w[3] == 3 && l.p.stride_h == 1 && l.p.stride_w == 1 && l.p.groups == 1;
+  const double C = double(l.w[1]);
+  if (l.p.variant == Conv2dVariant::winograd_f4 || (shaped && l.p.variant == Conv2dVariant::automatic))
+    return {std::max(1e-4, 4e-6 * C), 1e-4};
+  if (l.p.variant == Conv2dVariant::winograd_f2) return {std::max(1e-4, 4e-7 * C), 1e-4};
+  return {1e-4, 1e-4};
 }
 
 // One case: the three steps on one layer. `sampled`: compare 192 drawn elements of each
@@ -101,7 +134,7 @@ OpCase conv_case(const Layer& l, uint32_t seed, bool sampled, bool gradients, st
       {"conv2d_forward",
        [p, bias, residual](CommandList& cl, const Views& v) {
          return record_conv2d_forward(cl, p, v.at("x"), v.at("w"), bias ? &v.at("b") : nullptr, v.at("y"),
-                                      residual ? &v.at("res") : nullptr);
+                                      residual ? &v.at("res") : nullptr, v.at("workspace").buffer);
        },
        true, flops},
       {"conv2d_backward_data",
@@ -116,7 +149,12 @@ OpCase conv_case(const Layer& l, uint32_t seed, bool sampled, bool gradients, st
        },
        true, flops},
   };
-  c.workspace = [l](const Context& ctx) { return conv2d_backward_weight_workspace_bytes(ctx, l.p, l.x, l.w); };
+  // One workspace serves the forward (Winograd's tiles) and the weight gradient's split.
+  c.workspace = [l](const Context& ctx) -> Result<uint64_t> {
+    VKNN_ASSIGN(const uint64_t fwd, conv2d_forward_workspace_bytes(ctx, l.p, l.x, l.w, l.bias, l.residual));
+    VKNN_ASSIGN(const uint64_t bwd, conv2d_backward_weight_workspace_bytes(ctx, l.p, l.x, l.w));
+    return std::max(fwd, bwd);
+  };
   // Forward: sums of C/G*R*S products of values in [-1, 1]; backward data: of K/G*R*S. The
   // weight gradient sums N*OH*OW products: fp32 rounding of such a sum grows with its length
   // (the partial sums reach ~sqrt(L)/3 in size), so beyond 1000 terms the absolute tolerance
@@ -124,7 +162,7 @@ OpCase conv_case(const Layer& l, uint32_t seed, bool sampled, bool gradients, st
   const double L = double(y[0] * y[2] * y[3]);
   const Tolerance tol{1e-4, 1e-4}, tol_w{1e-4 * std::max(1.0, L / 1000), 1e-4};
   const size_t samples = sampled ? 192 : 0;
-  c.checks = {{"y", "y", tol, false, false, samples},
+  c.checks = {{"y", "y", forward_tolerance(l), false, false, samples},
               {"dx", "dx", tol, acc, false, samples},
               {"dw", "dw", tol_w, acc, false, samples},
               bias ? Check{"db", "db", tol_w, acc} : Check{"db", "unchanged", {0, 0}, true}};
@@ -144,6 +182,29 @@ void both_variants(std::vector<OpCase>& out, Layer l, uint32_t seed) {
     l.p.variant = v;
     out.push_back(conv_case(l, seed, false, v == Conv2dVariant::register_blocked));
   }
+}
+
+// A 3x3 stride-1 shape with each Winograd tile forced (the backward runs the direct kernels),
+// compared whole.
+void winograd_variants(std::vector<OpCase>& out, Layer l, uint32_t seed) {
+  for (Conv2dVariant v : {Conv2dVariant::winograd_f2, Conv2dVariant::winograd_f4}) {
+    l.p.variant = v;
+    out.push_back(conv_case(l, seed, false, false));
+  }
+}
+
+// Winograd's edges: images smaller than a tile and not multiples of it (F(4,3)'s 4x4 and
+// F(2,3)'s 2x2), padding 0 and 1, C and K not multiples of 4 or of the GEMM's block of 8, tile
+// counts not multiples of 4 or 8, batch 1..3, bias, ReLU and a residual.
+void winograd_shapes(std::vector<OpCase>& out) {
+  winograd_variants(out, with(layer(1, 3, 1, 1, 5, 3, 3, 1, 1), true, true), 201);  // 1x1 image, the centre tap
+  winograd_variants(out, layer(1, 1, 3, 3, 1, 3, 3, 1, 0), 202);                     // one output pixel
+  winograd_variants(out, with(layer(2, 3, 7, 9, 10, 3, 3, 1, 1), true, true), 203);
+  winograd_variants(out, with(layer(1, 5, 17, 19, 33, 3, 3, 1, 1), false, false), 204);
+  winograd_variants(out, with(layer(3, 6, 11, 5, 7, 3, 3, 1, 0), true, false), 205);      // pad 0, batch 3
+  winograd_variants(out, with(layer(2, 7, 13, 10, 9, 3, 3, 1, 1), true, true, false, true), 206);  // residual
+  winograd_variants(out, with(layer(3, 4, 6, 6, 4, 3, 3, 1, 2), false, true, false, true), 207);   // pad 2
+  winograd_variants(out, with(layer(1, 20, 15, 14, 17, 3, 3, 1, 1), true, false, true), 208);      // accumulating backward
 }
 
 void odd_shapes(std::vector<OpCase>& out) {
@@ -189,6 +250,7 @@ void odd_shapes(std::vector<OpCase>& out) {
 std::vector<OpCase> conv2d_cases(int64_t n) {
   std::vector<OpCase> out;
   odd_shapes(out);
+  winograd_shapes(out);
   auto real = [&](Layer l, uint32_t seed, const char* model, std::string name, bool bench = true, bool test = true) {
     out.push_back(conv_case(l, seed, true, false, model, std::move(name), bench));
     out.back().test = test;
@@ -231,6 +293,21 @@ std::vector<OpCase> conv2d_cases(int64_t n) {
   real(with(layer(n, 256, 14, 14, 256, 3, 3, 1, 1), false, false), 105, "resnet50", "layer3.1.conv2 (3x3)", true, false);
   real(with(layer(n, 512, 7, 7, 512, 3, 3, 1, 1), false, false), 106, "resnet50", "layer4.1.conv2 (3x3)", true, false);
   real(with(layer(n, 2048, 7, 7, 512, 1, 1, 1, 0), false, false), 107, "resnet50", "layer4.1.conv1 (1x1)", true, false);
+  real(with(layer(n, 128, 28, 28, 128, 3, 3, 1, 1), false, false), 108, "resnet50", "layer2.1.conv2 (3x3)", true, false);
+  // Winograd forced on the 3x3 stride-1 shapes of ResNet-18 and -50 (the same four in both):
+  // tested at one tile each, and timed at both by `vknn bench ops` beside the direct ones above.
+  auto wino = [&](Layer l, uint32_t seed, const char* lname, Conv2dVariant v, bool test) {
+    l.p.variant = v;
+    real(l, seed, "resnet50", fmt::format("{}, {})", lname, variant_name(v)), true, test);
+  };
+  for (Conv2dVariant v : {Conv2dVariant::winograd_f2, Conv2dVariant::winograd_f4}) {
+    const bool f2 = v == Conv2dVariant::winograd_f2;
+    wino(with(layer(n, 64, 56, 56, 64, 3, 3, 1, 1), false, false), 111, "layer1.0.conv2 (3x3", v, true);
+    wino(with(layer(n, 128, 28, 28, 128, 3, 3, 1, 1), false, false), 112, "layer2.1.conv2 (3x3", v, false);
+    wino(with(layer(n, 256, 14, 14, 256, 3, 3, 1, 1), false, false), 113, "layer3.1.conv2 (3x3", v, f2);
+    wino(with(layer(n, 512, 7, 7, 512, 3, 3, 1, 1), true, true, false, true), 114, "layer4.1.conv2 (3x3 residual relu",
+         v, !f2);
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include "vknn/ops/relu.h"
 
 #include "autotune.h"
+#include "conv2d_winograd.h"
 
 #include <algorithm>
 
@@ -247,6 +248,7 @@ Status record_conv2d_forward_gemm(CommandList& cl, const Conv2dParams& p, const 
 }  // namespace
 
 Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant requested) {
+  if (winograd_tile(requested)) requested = Conv2dVariant::automatic;  // a forward path only
   if (requested == Conv2dVariant::automatic)
     requested = profile.family(KernelClass::conv) == KernelFamily::register_blocked ? Conv2dVariant::register_blocked
                                                                                     : Conv2dVariant::shared_tiled;
@@ -264,10 +266,41 @@ Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const S
 
 namespace {
 
-// The three ways a forward convolution runs.
-enum class ForwardPath { register_blocked, shared_tiled, gemm };
+// The ways a forward convolution runs.
+enum class ForwardPath { register_blocked, shared_tiled, gemm, winograd_f2, winograd_f4 };
 const char* forward_path_name(ForwardPath f) {
-  return f == ForwardPath::gemm ? "gemm" : f == ForwardPath::register_blocked ? "register" : "shared";
+  switch (f) {
+    case ForwardPath::gemm: return "gemm";
+    case ForwardPath::register_blocked: return "register";
+    case ForwardPath::winograd_f2: return "winograd_f2";
+    case ForwardPath::winograd_f4: return "winograd_f4";
+    default: return "shared";
+  }
+}
+int path_tile(ForwardPath f) { return f == ForwardPath::winograd_f2 ? 2 : f == ForwardPath::winograd_f4 ? 4 : 0; }
+ForwardPath winograd_path(int tile) { return tile == 4 ? ForwardPath::winograd_f4 : ForwardPath::winograd_f2; }
+
+// The Winograd tiles (2, 4) whose workspace fits in `workspace` bytes, for a layer Winograd
+// computes in one chunk of images (conv2d_winograd.h).
+uint64_t winograd_bytes(const DeviceCaps& caps, const Dims& d, int tile) {
+  auto bytes = winograd_workspace_bytes(caps, tile, Shape{d.N, d.C, d.H, d.W}, Shape{d.K, d.C, 3, 3}, y_shape(d));
+  return bytes.ok() ? *bytes : UINT64_MAX;
+}
+std::vector<int> winograd_tiles(const DeviceCaps& caps, const Conv2dParams& p, const Dims& d, int64_t chunk,
+                                uint64_t workspace) {
+  std::vector<int> tiles;
+  if (chunk != d.N || !winograd_shaped(p, Shape{d.K, d.Cg(), d.R, d.S})) return tiles;
+  for (int t : {2, 4})
+    if (winograd_bytes(caps, d, t) <= workspace) tiles.push_back(t);
+  return tiles;
+}
+
+// The autotuner's key of a forward; a layer whose candidates include Winograd has its own
+// (a choice stored before those candidates existed is timed again).
+std::string forward_key(const Conv2dParams& p, const Dims& d, bool has_bias, bool has_residual, bool winograd) {
+  return fmt::format("conv2d_forward x({},{},{},{}) w({},{},{},{}) {}{}{}{}{}", d.N, d.C, d.H, d.W, d.K, d.Cg(), d.R,
+                     d.S, describe(p), has_bias ? " bias" : "", p.relu ? " relu" : "", has_residual ? " residual" : "",
+                     winograd ? " winograd" : "");
 }
 
 bool gemm_shaped(const Conv2dParams& p, const Dims& d, int64_t chunk) {
@@ -276,15 +309,18 @@ bool gemm_shaped(const Conv2dParams& p, const Dims& d, int64_t chunk) {
 }
 
 int64_t forward_loop_iterations(ForwardPath f, const Dims& d) {
-  return f == ForwardPath::gemm ? d.C : f == ForwardPath::register_blocked ? d.Cg() * (d.R + 1) : 2 * d.Cg() * d.R * d.S;
+  return f == ForwardPath::gemm || path_tile(f) ? d.C
+         : f == ForwardPath::register_blocked    ? d.Cg() * (d.R + 1)
+                                                 : 2 * d.Cg() * d.R * d.S;
 }
 
 Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams& p, const Dims& d, int64_t chunk,
                            const TensorView& x, const TensorView& w, const TensorView* bias, const TensorView& y,
-                           const TensorView* residual) {
+                           const TensorView* residual, const BufferRef& workspace) {
   const DeviceCaps& caps = cl.context().caps();
   const DeviceProfile& profile = cl.context().profile();
   if (path == ForwardPath::gemm) return record_conv2d_forward_gemm(cl, p, d, x, w, bias, y, residual);
+  if (path_tile(path)) return record_conv2d_forward_winograd(cl, path_tile(path), x, w, bias, y, residual, p, workspace);
   const BufferRef bias_ref = bias ? range(*bias) : range(w);  // an unused binding still needs a buffer
   for (int64_t n0 = 0; n0 < d.N; n0 += chunk) {
     Dims dc = d;
@@ -324,9 +360,22 @@ Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams
 // autotuner on and nothing asked for explicitly (p.variant, VKNN_CONV, VKNN_CONV1X1 each fix
 // their part), the fastest of the candidates, timed on scratch buffers at the shape's first use.
 // A y that is a channel slice rules the GEMM out (the matmul kernels write contiguous planes).
+// Winograd (a requested tile, VKNN_CONV3X3's, or a tuner's candidate) needs `workspace` bytes
+// of scratch; an explicit request without them is refused, the others fall back to direct.
 Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims& d, int64_t chunk, bool has_bias,
-                                 bool has_residual, bool y_slice) {
+                                 bool has_residual, bool y_slice, uint64_t workspace) {
   const DeviceProfile& profile = ctx.profile();
+  const std::vector<int> tiles = winograd_tiles(ctx.caps(), p, d, chunk, workspace);
+  auto has_tile = [&](int t) { return std::find(tiles.begin(), tiles.end(), t) != tiles.end(); };
+  if (const int t = winograd_tile(p.variant)) {
+    if (has_tile(t)) return winograd_path(t);
+    return make_error(Errc::invalid_argument,
+                      "conv2d_forward: Winograd F({},3) needs a 3x3 kernel, stride 1, groups 1, a batch in one binding "
+                      "and the workspace of conv2d_forward_workspace_bytes ({} bytes given); got x ({},{},{},{}), "
+                      "w ({},{},{},{}), {}",
+                      t, workspace, d.N, d.C, d.H, d.W, d.K, d.Cg(), d.R, d.S, describe(p));
+  }
+  if (const int t = winograd_forced_tile(profile); t > 0 && has_tile(t)) return winograd_path(t);
   const ForwardPath fixed = !y_slice && use_gemm(profile, p, d, chunk) ? ForwardPath::gemm
                             : use_register(profile, p)     ? ForwardPath::register_blocked
                                                            : ForwardPath::shared_tiled;
@@ -338,12 +387,14 @@ Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims
   if (!y_slice && gemm_shaped(p, d, chunk) && !profile.conv_1x1_explicit) paths.push_back(ForwardPath::gemm);
   if (profile.subgroup_broadcast) paths.push_back(ForwardPath::register_blocked);
   paths.push_back(ForwardPath::shared_tiled);
+  if (!profile.conv_3x3_explicit)
+    for (int t : tiles) paths.push_back(winograd_path(t));
   std::erase_if(paths, [&](ForwardPath f) { return !profile.loop_fits(forward_loop_iterations(f, d)); });
   if (paths.size() <= 1) return fixed;
 
-  const std::string key =
-      fmt::format("conv2d_forward x({},{},{},{}) w({},{},{},{}) {}{}{}{}", d.N, d.C, d.H, d.W, d.K, d.Cg(), d.R, d.S,
-                  describe(p), has_bias ? " bias" : "", p.relu ? " relu" : "", has_residual ? " residual" : "");
+  // The key names the candidates the shape has, whatever workspace this call was given.
+  const bool shaped = !winograd_tiles(ctx.caps(), p, d, chunk, UINT64_MAX).empty();
+  const std::string key = forward_key(p, d, has_bias, has_residual, shaped && !profile.conv_3x3_explicit);
   std::vector<TuneCandidate> candidates;
   std::vector<Buffer> scratch;
   const Shape xs{d.N, d.C, d.H, d.W}, ws{d.K, d.Cg(), d.R, d.S}, ys{d.N, d.K, d.OH, d.OW}, bs{d.K};
@@ -351,17 +402,25 @@ Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims
   const std::optional<std::string> stored = table->find(key);
   const bool known = stored && std::any_of(paths.begin(), paths.end(),
                                            [&](ForwardPath f) { return *stored == forward_path_name(f); });
-  if (!known)  // the candidates will be timed, on x, w, y, bias, residual
+  if (!known) {  // the candidates will be timed, on x, w, y, bias, residual and a workspace
     for (const Shape* s : {&xs, &ws, &ys, &bs, &ys}) {
       VKNN_ASSIGN(Buffer b, tune_scratch(ctx, s->bytes()));
       scratch.push_back(std::move(b));
     }
+    if (!tiles.empty() && !profile.conv_3x3_explicit) {
+      uint64_t need = 0;
+      for (int t : tiles) need = std::max(need, winograd_bytes(ctx.caps(), d, t));
+      VKNN_ASSIGN(Buffer b, tune_scratch(ctx, need));
+      scratch.push_back(std::move(b));
+    }
+  }
   for (ForwardPath f : paths)
     candidates.push_back({forward_path_name(f), [&, f](CommandList& cl) {
                             const TensorView x = view(0, xs), w = view(1, ws), y = view(2, ys), b = view(3, bs),
                                              r = view(4, ys);
+                            const BufferRef scratch_ws = path_tile(f) ? scratch[5].ref() : BufferRef{};
                             return record_forward_path(cl, f, p, d, chunk, x, w, has_bias ? &b : nullptr, y,
-                                                       has_residual ? &r : nullptr);
+                                                       has_residual ? &r : nullptr, scratch_ws);
                           }});
   VKNN_ASSIGN(const size_t best, tuned_choice(ctx, *table, key, candidates));
   return paths[best];
@@ -370,7 +429,8 @@ Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims
 }  // namespace
 
 Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
-                             const TensorView* bias, const TensorView& y, const TensorView* residual) {
+                             const TensorView* bias, const TensorView& y, const TensorView* residual,
+                             const BufferRef& workspace) {
   constexpr const char* op = "conv2d_forward";
   const std::string context = fmt::format("x {}, w {}, bias {}, y {}, residual {}, {}", x.str(), w.str(),
                                           shape_or_none(bias), y.str(), shape_or_none(residual), describe(p));
@@ -394,11 +454,38 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
                                                     {x.shape.bytes() / d.N, y.spanned_bytes() / d.N}, {w.shape.bytes()},
                                                     context));
   VKNN_ASSIGN(const ForwardPath path, forward_path(cl.context(), p, d, chunk, bias != nullptr, residual != nullptr,
-                                                   y.is_channel_slice()));
+                                                   y.is_channel_slice(), workspace.valid() ? workspace.size : 0));
+  if (path_tile(path))
+    for (const TensorView* t : {&x, &w, bias, &y, residual})
+      if (t && workspace.overlaps(range(*t)))
+        return make_error(Errc::invalid_argument, "{}: the workspace overlaps an operand ({})", op, context);
   // Loop iterations: the GEMM's over C, the register kernel's channel and row loops, the
   // shared one's chunks.
   VKNN_TRY(check_loop_budget(op, cl.context().profile(), forward_loop_iterations(path, d), context));
-  return record_forward_path(cl, path, p, d, chunk, x, w, bias, y, residual);
+  return record_forward_path(cl, path, p, d, chunk, x, w, bias, y, residual, workspace);
+}
+
+Result<uint64_t> conv2d_forward_workspace_bytes(const Context& ctx, const Conv2dParams& p, const Shape& x,
+                                                const Shape& w, bool has_bias, bool has_residual) {
+  constexpr const char* op = "conv2d_forward";
+  const std::string context = fmt::format("x {}, w {}, {}", x.str(), w.str(), describe(p));
+  VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "x", "w", context));
+  VKNN_ASSIGN(const int64_t chunk,
+              images_per_chunk(op, ctx.caps(), d.N, {x.bytes() / d.N, y_shape(d).bytes() / d.N}, {w.bytes()}, context));
+  const DeviceProfile& profile = ctx.profile();
+  const std::vector<int> tiles = winograd_tiles(ctx.caps(), p, d, chunk, UINT64_MAX);
+  auto bytes_of = [&](int t) {
+    return std::find(tiles.begin(), tiles.end(), t) != tiles.end() ? winograd_bytes(ctx.caps(), d, t) : uint64_t(0);
+  };
+  if (const int t = winograd_tile(p.variant)) return bytes_of(t);
+  if (tiles.empty()) return uint64_t(0);
+  if (profile.conv_3x3_explicit) return bytes_of(profile.conv_3x3_winograd);
+  // The tuner may take either tile: what it stored, or the larger until it has timed them.
+  const TuneTable* table = profile.tuner();
+  if (!table || p.variant != Conv2dVariant::automatic || profile.is_forced(KernelClass::conv)) return uint64_t(0);
+  if (auto stored = table->find(forward_key(p, d, has_bias, has_residual, true)))
+    return *stored == "winograd_f2" ? bytes_of(2) : *stored == "winograd_f4" ? bytes_of(4) : uint64_t(0);
+  return std::max(bytes_of(2), bytes_of(4));
 }
 
 Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, const Shape& x, const Shape& w,
@@ -408,7 +495,8 @@ Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, c
   VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "x", "w", context));
   VKNN_ASSIGN(const int64_t chunk,
               images_per_chunk(op, ctx.caps(), d.N, {x.bytes() / d.N, y_shape(d).bytes() / d.N}, {w.bytes()}, context));
-  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual, false));
+  VKNN_ASSIGN(const uint64_t workspace, conv2d_forward_workspace_bytes(ctx, p, x, w, has_bias, has_residual));
+  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual, false, workspace));
   return std::string(forward_path_name(path));
 }
 
@@ -605,7 +693,11 @@ struct Conv2dNode final : OpNode {
   // in: x, w[, b][, residual]; out: y
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_conv2d_forward(cl, p, io.in[0], io.in[1], has_bias ? &io.in[2] : nullptr, io.out[0],
-                                 has_residual ? &io.in[has_bias ? 3 : 2] : nullptr);
+                                 has_residual ? &io.in[has_bias ? 3 : 2] : nullptr, io.workspace);
+  }
+  // The Winograd path's scratch, planned by the executor.
+  Result<uint64_t> workspace_bytes(const Context& ctx, const Graph& g, const Node& n) const override {
+    return conv2d_forward_workspace_bytes(ctx, p, g.shape(n.inputs[0]), g.shape(n.inputs[1]), has_bias, has_residual);
   }
   // Its register and shared kernels write y at a channel offset within a wider tensor.
   bool writes_channel_slice(const Node&) const override { return true; }

@@ -86,6 +86,13 @@ struct DeviceProfile {
   bool conv_1x1_gemm = false;
   bool conv_1x1_explicit = false;  // VKNN_CONV1X1 was set: the tuner leaves the choice alone
 
+  // 3x3 stride-1 convolutions with one group: Winograd F(2,3) or F(4,3) (2 or 4, the output
+  // tile's edge; graph/src/ops/conv2d_winograd.h) or the direct kernels (0). Unset, the
+  // autotuner times both Winograd tiles against the direct kernels; without the tuner the
+  // direct kernels run. VKNN_CONV3X3=winograd_f2|winograd_f4|direct forces the choice.
+  int conv_3x3_winograd = 0;
+  bool conv_3x3_explicit = false;  // VKNN_CONV3X3 was set: the tuner leaves the choice alone
+
   // The autotuner (tuning.h): ops with variants time them at the first use of a shape and keep
   // the fastest in `tuned`, unless the variant was asked for (VKNN_<CLASS>, VKNN_CONV1X1, an
   // op's explicit variant). VKNN_TUNE=off disables it: the defaults above then hold. `tuned` is

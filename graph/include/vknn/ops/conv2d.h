@@ -27,6 +27,12 @@ enum class Conv2dVariant {
   register_blocked,  // needs subgroupBroadcast in compute and assumes the device's reported subgroup size
                      // (CPU drivers); falls back to shared_tiled without it (DeviceProfile::subgroup_broadcast)
   shared_tiled,
+  // The forward of a 3x3 stride-1 layer with one group by Winograd's minimal filtering over a
+  // workspace (conv2d_forward_workspace_bytes); other layers are refused. F(2,3): 16 GEMMs of
+  // the transformed tiles; F(4,3): 36, with 4x fewer multiplies than direct and a little less
+  // precision. The backward runs the device's direct kernels.
+  winograd_f2,
+  winograd_f4,
 };
 
 struct Conv2dParams {
@@ -37,7 +43,8 @@ struct Conv2dParams {
   Conv2dVariant variant = Conv2dVariant::automatic;
 };
 
-// The variant a request resolves to on this device.
+// The direct kernel family a request resolves to on this device (a Winograd request: the
+// device's family, for the backward and for what Winograd does not compute).
 Conv2dVariant resolve_conv2d_variant(const DeviceProfile& profile, Conv2dVariant requested);
 
 // y's shape (N,K,OH,OW) for x (N,C,H,W) and w (K,C/G,R,S), or Errc::invalid_argument naming
@@ -48,12 +55,20 @@ Result<Shape> conv2d_output_shape(const Conv2dParams& p, const Shape& x, const S
 // y = act(conv(x, w) + bias + residual). bias (K) and residual (N,K,OH,OW) may be null; the
 // residual (a ResNet shortcut, added in the epilogue) must not overlap y. y may be a channel
 // slice of a wider tensor (TensorView::parent_channels; then never on the GEMM path); the
-// other operands must be contiguous.
+// other operands must be contiguous. `workspace` (scratch for the Winograd path, which runs
+// only when it holds conv2d_forward_workspace_bytes) must not overlap the operands.
 Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const TensorView& x, const TensorView& w,
-                             const TensorView* bias, const TensorView& y, const TensorView* residual = nullptr);
+                             const TensorView* bias, const TensorView& y, const TensorView* residual = nullptr,
+                             const BufferRef& workspace = {});
 
-// The path record_conv2d_forward takes for these shapes on this device: "register", "shared" or
-// "gemm" (1x1 stride-1 layers on the matmul kernels). With the autotuner on (DeviceProfile::tune)
+// Scratch bytes the forward may use on this device for these shapes: the Winograd path's where
+// it is asked for or the autotuner may take it, else 0.
+Result<uint64_t> conv2d_forward_workspace_bytes(const Context& ctx, const Conv2dParams& p, const Shape& x,
+                                                const Shape& w, bool has_bias = false, bool has_residual = false);
+
+// The path record_conv2d_forward takes for these shapes on this device, given the workspace of
+// conv2d_forward_workspace_bytes: "register", "shared", "gemm" (1x1 stride-1 layers on the
+// matmul kernels), "winograd_f2" or "winograd_f4". With the autotuner on (DeviceProfile::tune)
 // and nothing asked for explicitly, the first call for a shape times the candidates (tuning.h).
 Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, const Shape& x, const Shape& w,
                                           bool has_bias = false, bool has_residual = false);
