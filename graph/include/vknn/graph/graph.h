@@ -34,8 +34,6 @@ enum class Role {
 };
 const char* role_name(Role r);
 
-enum class DType { f32, i32 };
-
 // prepare: nodes that compute derived tensors from parameters and state; the executor runs
 // them once before an inference pass whenever the weights have changed since the last time.
 enum class Phase { forward, backward, update, prepare };
@@ -81,6 +79,7 @@ struct TensorDesc {
   // initializes like the unsplit one.
   TensorId slice_of;
   int64_t slice_offset = 0;
+  uint64_t bytes() const { return uint64_t(shape.numel()) * dtype_bytes(dtype); }
 };
 
 // Values that change every step without re-recording. Shaders that need them read this
@@ -157,6 +156,9 @@ class OpNode {
   // Nodes the inference pass leaves out (the statistics of a synchronized batch norm,
   // which uses running statistics there).
   virtual bool training_only() const { return false; }
+  // Whether record() also takes fp16 views (TensorView::dtype) of all its float inputs and
+  // outputs, for an fp16 inference graph (precision.h); int32 tensors stay as they are.
+  virtual bool half_storage() const { return false; }
 };
 
 struct Node {

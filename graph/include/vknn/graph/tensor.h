@@ -1,4 +1,4 @@
-// Shapes and fp32 tensor views over engine buffers. Ops take TensorViews and check
+// Shapes and tensor views (fp32 unless stated) over engine buffers. Ops take TensorViews and check
 // every shape before they record anything.
 #pragma once
 
@@ -27,12 +27,23 @@ struct Shape {
   std::string str() const;  // "(2,3,227,227)"
 };
 
-// A contiguous fp32 tensor in a buffer range.
+// Element types. f16 holds activations and weights of an fp16 inference graph
+// (vknn/graph/precision.h); ops that read or write it accumulate in fp32.
+enum class DType { f32, i32, f16 };
+inline uint64_t dtype_bytes(DType d) { return d == DType::f16 ? 2 : 4; }
+const char* dtype_name(DType d);
+// IEEE binary16 bits to float (exact), for reading fp16 tensors back on the host.
+float half_to_float(uint16_t h);
+
+// A contiguous tensor in a buffer range: fp32 unless `dtype` says otherwise. Ops check the
+// dtype of each view they accept (check_dtype) and choose their shader variant by it.
 struct TensorView {
   BufferRef buffer;
   Shape shape;
+  DType dtype = DType::f32;
 
   int64_t numel() const { return shape.numel(); }
+  uint64_t bytes() const { return uint64_t(numel()) * dtype_bytes(dtype); }
   std::string str() const { return shape.str(); }
 };
 
@@ -40,9 +51,11 @@ struct TensorView {
 Status check_rank(const char* op, const char* name, const TensorView& t, size_t rank);
 Status check_shape(const char* op, const char* name, const TensorView& t, const Shape& expected);
 Status check_positive(const char* op, const char* name, const TensorView& t);
+// Errc::invalid_argument naming the op and the tensor unless t holds `want`.
+Status check_dtype(const char* op, const char* name, const TensorView& t, DType want);
 
 // The bytes of a tensor's elements (its buffer range may be longer), for binding.
-inline BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.shape.bytes()); }
+inline BufferRef range(const TensorView& t) { return t.buffer.sub(0, t.bytes()); }
 
 // Work groups needed for `n` invocations in groups of `local`.
 inline uint32_t groups_for(int64_t n, uint32_t local) { return uint32_t((n + local - 1) / local); }
