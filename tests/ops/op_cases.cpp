@@ -85,6 +85,7 @@ const std::map<std::string, std::string> kCheckedElsewhere = {
     {"matmul_columns", "tests/engine/test_matmul.cpp"},
     {"conv2d_forward_register", "tests/ops/test_conv2d.cpp"},
     {"conv2d_forward_shared", "tests/ops/test_conv2d.cpp"},
+    {"conv2d_forward_register_f16", "tests/ops/test_conv2d_f16.cpp"},
     {"conv2d_backward_data_register", "tests/ops/test_conv2d.cpp"},
     {"conv2d_backward_data_shared", "tests/ops/test_conv2d.cpp"},
     {"conv2d_backward_weight_register", "tests/ops/test_conv2d.cpp"},
