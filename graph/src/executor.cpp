@@ -82,10 +82,26 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   ex->params_.seed_hi = uint32_t(options.seed >> 32);
   ex->params_.learning_rate = options.learning_rate;
   VKNN_TRY(ex->resolve_targets(options));
+  VKNN_TRY(ex->check_half_storage());
   VKNN_TRY(ex->allocate());
   VKNN_TRY(ex->initialize());
   VKNN_TRY(ex->record());
   return ex;
+}
+
+// An fp16 graph (precision.h) runs only where 16-bit storage is: refused up front, naming the
+// device, rather than by the first op that records an fp16 tensor.
+Status Executor::check_half_storage() const {
+  bool half = false;
+  for (const TensorDesc& d : graph_.tensors()) half = half || d.dtype == DType::f16;
+  if (!half) return {};
+  for (const auto& dev : devices_)
+    if (!dev.ctx->caps().storage_buffer_16bit)
+      return make_error(Errc::unsupported,
+                        "the graph holds fp16 tensors, but {} has no 16-bit storage (storageBuffer16BitAccess); "
+                        "run it in fp32",
+                        dev.label.empty() ? dev.ctx->caps().name : dev.label);
+  return {};
 }
 
 Executor::~Executor() {
@@ -128,6 +144,7 @@ BufferRef Executor::buffer(TensorId t) const { return ref(resident_device(t), t)
 TensorView Executor::view(int32_t device, TensorId t) const {
   const TensorDesc& d = graph_.desc(t);
   TensorView v{ref(device, t), d.shape};
+  v.dtype = d.dtype;
   if (d.channel_slice_of.valid()) {
     v.channel_offset = d.channel_offset;
     v.parent_channels = graph_.shape(d.channel_slice_of)[1];
@@ -252,7 +269,7 @@ Status Executor::allocate() {
     for (size_t d = 0; d < devices_.size(); ++d)
       if (resident[d][i]) {
         offset[d][i] = persistent_size[d];
-        persistent_size[d] += align256(tensors[i].shape.bytes());
+        persistent_size[d] += align256(tensors[i].bytes());
       }
   }
   for (size_t d = 0; d < devices_.size(); ++d) {
@@ -263,7 +280,7 @@ Status Executor::allocate() {
     persistent_bytes_ += persistent_size[d];
     for (size_t i = 0; i < nt; ++i)
       if (resident[d][i] && persistent(i) && root_[i] == int32_t(i))
-        refs_[d][i] = devices_[d].persistent.ref(offset[d][i], tensors[i].shape.bytes());
+        refs_[d][i] = devices_[d].persistent.ref(offset[d][i], tensors[i].bytes());
   }
   workspaces_.assign(nodes.size(), BufferRef{});
   for (size_t t = 0; t < targets_.size(); ++t) {
@@ -273,7 +290,7 @@ Status Executor::allocate() {
     std::vector<size_t> planned;
     for (size_t i = 0; i < nt; ++i)
       if (!persistent(i) && root_[i] == int32_t(i) && first[i] >= 0 && touched_by[i][0] == int32_t(t)) {
-        requests.push_back({tensors[i].shape.bytes(), uint32_t(first[i]), uint32_t(last[i])});
+        requests.push_back({tensors[i].bytes(), uint32_t(first[i]), uint32_t(last[i])});
         planned.push_back(i);
       }
     // Each node's workspace lives in its target's transient memory for that node only.
@@ -295,7 +312,7 @@ Status Executor::allocate() {
       tg.transient = std::move(*b);
     }
     for (size_t j = 0; j < planned.size(); ++j)
-      refs_[d][planned[j]] = tg.transient.ref(tg.plan.offsets[j], tensors[planned[j]].shape.bytes());
+      refs_[d][planned[j]] = tg.transient.ref(tg.plan.offsets[j], tensors[planned[j]].bytes());
     for (size_t j = 0; j < workspace_node.size(); ++j)
       workspaces_[workspace_node[j]] =
           tg.transient.ref(tg.plan.offsets[tensor_requests + j], requests[tensor_requests + j].bytes);
@@ -310,7 +327,7 @@ Status Executor::allocate() {
     if (!tr || alias_[k]) continue;
     const int32_t src = targets_[size_t(source_target(*tr))].device, dst = device_of_node(k);
     if (src == dst) continue;
-    const uint64_t bytes = graph_.shape(nodes[k].outputs[0]).bytes();
+    const uint64_t bytes = graph_.desc(nodes[k].outputs[0]).bytes();
     Context& a = *devices_[size_t(src)].ctx;
     Context& b = *devices_[size_t(dst)].ctx;
     Bridge br;
@@ -671,6 +688,12 @@ Result<std::vector<float>> Executor::read(TensorId t) const {
                       d.name, role_name(d.role));
   std::vector<float> v(size_t(d.shape.numel()));
   const int32_t dev = resident_device(t);
+  if (d.dtype == DType::f16) {  // a derived fp16 copy of a weight (precision.h)
+    std::vector<uint16_t> h(v.size());
+    if (auto s = devices_[size_t(dev)].ctx->download(r, h.data(), h.size() * 2); !s.ok()) return on_device(dev, s.error());
+    for (size_t i = 0; i < h.size(); ++i) v[i] = half_to_float(h[i]);
+    return v;
+  }
   if (auto s = devices_[size_t(dev)].ctx->download(r, v.data(), v.size() * 4); !s.ok()) return on_device(dev, s.error());
   return v;
 }

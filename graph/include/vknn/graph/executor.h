@@ -217,6 +217,7 @@ class Executor {
 
   Executor(Context& ctx, const Graph& g) : ctx_(ctx), graph_(g) {}
   Status resolve_targets(const ExecutorOptions& options);
+  Status check_half_storage() const;
   Status allocate();
   Status initialize();
   Status record();
