@@ -151,6 +151,23 @@ void check_status(vknn_status got, vknn_status code, std::initializer_list<std::
   for (const auto& p : parts) CHECK_MESSAGE(m.find(p) != std::string::npos, m << " (missing '" << p << "')");
 }
 
+std::string train_data() {
+#ifdef VKNN_TEST_TRAIN_DATA
+  if (std::filesystem::is_directory(VKNN_TEST_TRAIN_DATA)) return VKNN_TEST_TRAIN_DATA;
+#endif
+  return "";
+}
+
+std::vector<vknn::api::Evaluation> run_to_end(vknn::api::Trainer& t) {
+  std::vector<vknn::api::Evaluation> v;
+  while (!t.finished()) {
+    const auto s = t.step();
+    CHECK(std::isfinite(s.loss));
+    if (s.epoch_done) v.push_back(t.end_epoch());
+  }
+  return v;
+}
+
 double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
   REQUIRE(a.size() == b.size());
   double worst = 0;

@@ -41,6 +41,13 @@ std::filesystem::path temp_path(const std::string& name);
 // CMake), or a skip of the test program (exit 77) when the export did not run.
 std::filesystem::path onnx_file(const std::string& name);
 
+// The fixture dataset of the trainer tests (VKNN_TEST_TRAIN_DATA, written by the "cli: train
+// fixture data" test), or "" when it is missing: the tests then skip.
+std::string train_data();
+// Steps `t` to the end of its run, ending each epoch and checking each loss is finite;
+// returns the validations.
+std::vector<vknn::api::Evaluation> run_to_end(vknn::api::Trainer& t);
+
 // `f` must throw vknn::api::Error with `code` and a message containing each of `parts`.
 template <class F>
 void check_throws(F&& f, int code, std::initializer_list<std::string> parts) {

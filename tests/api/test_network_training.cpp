@@ -16,13 +16,6 @@ namespace api = vknn::api;
 
 namespace {
 
-std::string train_data() {
-#ifdef VKNN_TEST_TRAIN_DATA
-  if (std::filesystem::is_directory(VKNN_TEST_TRAIN_DATA)) return VKNN_TEST_TRAIN_DATA;
-#endif
-  return "";
-}
-
 // tests/cli/onnx_cli_export.py's Small, with the names of its state_dict.
 api::Network small_net(float dropout = 0) {
   api::Network net(1, 28, 28);
@@ -113,8 +106,7 @@ TEST_CASE("Network training: stopped and resumed with the same network ends bit-
   const auto a = temp_path("network-whole"), b = temp_path("network-cut");
   const api::Network net = small_net(0.25f);  // with dropout: its mask must follow the step too
   api::Trainer whole = api::Trainer::create(ctx, net, sgd_run(a));
-  while (!whole.finished())
-    if (whole.step().epoch_done) whole.end_epoch();
+  run_to_end(whole);
   whole.save_weights((a / "final.safetensors").string());
   {
     api::Trainer first = api::Trainer::create(ctx, net, sgd_run(b));
@@ -129,8 +121,7 @@ TEST_CASE("Network training: stopped and resumed with the same network ends bit-
   check_throws([&] { api::Trainer::resume(ctx, b.string()); }, VKNN_ERROR_INVALID_ARGUMENT, {"defined in code"});
   api::Trainer resumed = api::Trainer::resume(ctx, small_net(0.25f), b.string());  // an equal copy
   CHECK(resumed.step_count() == 4);
-  while (!resumed.finished())
-    if (resumed.step().epoch_done) resumed.end_epoch();
+  run_to_end(resumed);
   resumed.save_weights((b / "final.safetensors").string());
   const auto wa = read_safetensors(a / "final.safetensors"), wb = read_safetensors(b / "final.safetensors");
   CHECK(wa.size() == 10);

@@ -14,13 +14,6 @@ using namespace apitest;
 
 namespace {
 
-std::string train_data() {
-#ifdef VKNN_TEST_TRAIN_DATA
-  if (std::filesystem::is_directory(VKNN_TEST_TRAIN_DATA)) return VKNN_TEST_TRAIN_DATA;
-#endif
-  return "";
-}
-
 vknn::api::TrainerSpec small_run(const std::filesystem::path& out) {
   vknn::api::TrainerSpec s;
   s.model = "lenet", s.data = train_data(), s.out = out.string();
@@ -32,17 +25,6 @@ vknn::api::TrainerSpec small_run(const std::filesystem::path& out) {
 std::string bytes_of(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), {}};
-}
-
-// Steps to the end, ending each epoch; returns the validations.
-std::vector<vknn::api::Evaluation> run_to_end(vknn::api::Trainer& t) {
-  std::vector<vknn::api::Evaluation> v;
-  while (!t.finished()) {
-    const auto s = t.step();
-    CHECK(std::isfinite(s.loss));
-    if (s.epoch_done) v.push_back(t.end_epoch());
-  }
-  return v;
 }
 
 }  // namespace
