@@ -26,23 +26,48 @@ Result<HalfRewrites> convert_to_fp16(Graph& g) {
     const Role r = g.desc(t).role;
     return (r != Role::activation) || t == g.loss || t == g.top1 || t == g.top5 || t == g.invalid_labels;
   };
-  auto half_node = [](const Node& n) { return n.phase == Phase::forward && n.op->half_storage(); };
+  // A concat written in place (TensorDesc::channel_slice_of) is one tensor in memory: its
+  // parent and every slice must share one dtype. The parent goes to fp16 when every slice's
+  // writer has an fp16 variant and nobody outside the graph reads it; otherwise the writers of
+  // its slices run their fp32 variant, which writes the fp32 parent.
+  const size_t nt = g.tensors().size();
+  std::vector<int8_t> slices_half(nt, 1);  // per parent of slices
+  for (size_t i = 0; i < nt; ++i) {
+    const TensorDesc& d = g.tensors()[i];
+    if (!d.channel_slice_of.valid()) continue;
+    const size_t parent = size_t(d.channel_slice_of.index);
+    const bool writer_half = d.producer >= 0 && nodes[size_t(d.producer)].phase == Phase::forward &&
+                             nodes[size_t(d.producer)].op->half_storage();
+    if (!writer_half || visible(d.channel_slice_of) || g.tensors()[parent].dtype != DType::f32) slices_half[parent] = 0;
+  }
+  auto writes_fp32_slice = [&](const Node& n) {
+    for (TensorId t : n.outputs)
+      if (g.desc(t).channel_slice_of.valid() && !slices_half[size_t(g.desc(t).channel_slice_of.index)]) return true;
+    return false;
+  };
+  auto half_node = [&](const Node& n) {
+    return n.phase == Phase::forward && n.op->half_storage() && !writes_fp32_slice(n);
+  };
 
   Graph out = detail::tensors_only(g);
-  const size_t nt = g.tensors().size();
   // The fp16 and fp32 versions of each float tensor of g, once they exist.
   std::vector<TensorId> half_of(nt), full_of(nt);
   for (size_t i = 0; i < nt; ++i)
     if (g.tensors()[i].dtype == DType::f16) half_of[i] = TensorId{int32_t(i)};
     else if (g.tensors()[i].dtype == DType::f32) full_of[i] = TensorId{int32_t(i)};
-  // Activations written by fp16 nodes become fp16 where they are.
+  // Activations written by fp16 nodes become fp16 where they are, and so do the parents of
+  // their channel slices (a slice's writer is fp16 exactly when its parent is, above).
+  auto to_half = [&](TensorId t) {
+    out.desc(t).dtype = DType::f16;
+    half_of[size_t(t.index)] = t;
+    full_of[size_t(t.index)] = {};
+  };
   for (const Node& n : nodes)
     if (half_node(n))
       for (TensorId t : n.outputs)
         if (g.desc(t).dtype == DType::f32 && !visible(t)) {
-          out.desc(t).dtype = DType::f16;
-          half_of[size_t(t.index)] = t;
-          full_of[size_t(t.index)] = {};
+          to_half(t);
+          if (g.desc(t).channel_slice_of.valid()) to_half(g.desc(t).channel_slice_of);
         }
 
   HalfRewrites done;

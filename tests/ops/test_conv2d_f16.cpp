@@ -3,7 +3,7 @@
 // convolution sums in fp32 and stores y in fp16, which is cast back. The error is that of
 // rounding the operands and the result to 11 bits, so the whole output must agree within
 // 1e-2 relative in the 2-norm, and every element within 2e-2 of the output's largest
-// magnitude. Odd shapes with bias, ReLU and residual; the ResNet-18 layers.
+// magnitude. Odd shapes with bias, ReLU and residual; y as a channel slice; the ResNet-18 layers.
 #include "gpu.h"
 #include "reference/conv2d.h"
 #include "vknn/engine/dispatch_trace.h"
@@ -23,6 +23,9 @@ namespace {
 struct HalfCase {
   ref::Conv2dShape s;
   bool bias = true, relu = false, residual = false;
+  // > 0: y is channels [slice_before, slice_before + K) of a zero-filled fp16 tensor with
+  // slice_after more channels (a concat written in place); the others must stay zero.
+  int64_t slice_before = 0, slice_after = 0;
 };
 
 TensorView half(const DeviceTensor& t) { return {.buffer = t.view().buffer, .shape = t.view().shape, .dtype = DType::f16}; }
@@ -39,16 +42,22 @@ void check_conv_f16(const HalfCase& cs, uint32_t seed) {
   const auto b = random_floats(size_t(s.k), seed + 2), res = random_floats(s.y_size(), seed + 3);
   // fp32 operands, their fp16 copies (zero-filled fp32 tensors are big enough), and y.
   auto tx = make_tensor(xs, x), tw = make_tensor(ws, w), tb = make_tensor(bs, b), tres = make_tensor(ys, res);
-  auto hx = make_tensor(xs), hw = make_tensor(ws), hb = make_tensor(bs), hres = make_tensor(ys), hy = make_tensor(ys);
-  auto ty = make_tensor(ys);
+  const bool sliced = cs.slice_before + cs.slice_after > 0;
+  const Shape ps{s.n, cs.slice_before + s.k + cs.slice_after, s.oh(), s.ow()};  // y's parent when sliced
+  auto hx = make_tensor(xs), hw = make_tensor(ws), hb = make_tensor(bs), hres = make_tensor(ys);
+  auto hy = make_tensor(sliced ? ps : ys), ty = make_tensor(sliced ? ps : ys);
   const TensorView hb_view = half(hb), hres_view = half(hres);
+  TensorView hy_view = half(hy);
+  if (sliced)
+    hy_view = {.buffer = hy.view().buffer, .shape = ys, .channel_offset = cs.slice_before, .parent_channels = ps[1],
+               .dtype = DType::f16};
   DispatchTrace trace;
   run_recorded([&](CommandList& cl) {
     REQUIRE_OK(record_cast(cl, tx.view(), half(hx)));
     REQUIRE_OK(record_cast(cl, tw.view(), half(hw)));
     REQUIRE_OK(record_cast(cl, tb.view(), half(hb)));
     REQUIRE_OK(record_cast(cl, tres.view(), half(hres)));
-    REQUIRE_OK(record_conv2d_forward(cl, p, half(hx), half(hw), cs.bias ? &hb_view : nullptr, half(hy),
+    REQUIRE_OK(record_conv2d_forward(cl, p, half(hx), half(hw), cs.bias ? &hb_view : nullptr, hy_view,
                                      cs.residual ? &hres_view : nullptr));
     REQUIRE_OK(record_cast(cl, half(hy), ty.view()));
   });
@@ -59,7 +68,23 @@ void check_conv_f16(const HalfCase& cs, uint32_t seed) {
     if (cs.residual) want[i] += res[i];
     if (cs.relu) want[i] = std::max(want[i], 0.0);
   }
-  const std::vector<float> got = ty.read();
+  const std::vector<float> whole = ty.read();
+  std::vector<float> got = whole;
+  if (sliced) {  // y's channels out of the parent; every other channel still zero
+    const size_t plane = size_t(s.oh() * s.ow());
+    got.assign(want.size(), 0.0f);
+    size_t others_nonzero = 0;
+    for (size_t n = 0; n < size_t(s.n); ++n)
+      for (size_t c = 0; c < size_t(ps[1]); ++c) {
+        const bool mine = c >= size_t(cs.slice_before) && c < size_t(cs.slice_before + s.k);
+        for (size_t j = 0; j < plane; ++j) {
+          const float v = whole[(n * size_t(ps[1]) + c) * plane + j];
+          if (mine) got[(n * size_t(s.k) + c - size_t(cs.slice_before)) * plane + j] = v;
+          else others_nonzero += v != 0.0f;
+        }
+      }
+    CHECK(others_nonzero == 0);
+  }
   double err2 = 0, norm2 = 0, worst = 0, largest = 0;
   for (size_t i = 0; i < want.size(); ++i) {
     const double e = double(got[i]) - want[i];
@@ -89,6 +114,21 @@ TEST_CASE("conv2d fp16: odd shapes with bias, ReLU, residual, strides and groups
   check_conv_f16({shape(1, 6, 5, 11, 20, 3, 3, 1, 1), true, true, true}, 4);
   check_conv_f16({shape(2, 4, 9, 8, 6, 3, 3, 2, 1, 2), true}, 5);
   check_conv_f16({shape(1, 5, 6, 7, 17, 1, 1, 1, 0), true, false, true}, 6);
+}
+
+TEST_CASE("conv2d fp16: y as a channel slice of a larger tensor (a concat written in place)") {
+  HalfCase a{shape(2, 3, 7, 9, 5, 3, 3, 1, 1), true, true};
+  a.slice_before = 3, a.slice_after = 2;
+  check_conv_f16(a, 21);
+  HalfCase b{shape(1, 5, 6, 7, 7, 1, 1, 1, 0), true, false, true};  // the first channels, with a residual
+  b.slice_after = 4;
+  check_conv_f16(b, 22);
+  HalfCase c{shape(1, 16, 13, 13, 64, 1, 1, 1, 0), true, true};     // a SqueezeNet fire module: expand1x1, channels [0,64) of 128
+  c.slice_after = 64;
+  check_conv_f16(c, 23);
+  HalfCase d{shape(1, 16, 13, 13, 64, 3, 3, 1, 1), true, true};     // and its expand3x3, channels [64,128)
+  d.slice_before = 64;
+  check_conv_f16(d, 24);
 }
 
 TEST_CASE("conv2d fp16: the ResNet-18 layers (stem, 3x3, strided 3x3, 1x1 projection)") {

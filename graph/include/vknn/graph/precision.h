@@ -10,9 +10,13 @@
 //     before its first such reader;
 //   - tensors visible outside the graph (outputs, the loss and metrics) stay fp32: a node with
 //     an fp16 variant writes an fp16 temporary there, cast to fp32 right after.
-// The fp32 weights stay on the device (prepare nodes convert from them), so the memory saved
-// is the activations'; kernels read weights at half the bytes. Never for training: the graph
-// gets prepare nodes, which build_backward refuses.
+//   - a concat written in place (TensorDesc::channel_slice_of) is one tensor: its output and
+//     slices become fp16 together when every slice's writer has an fp16 variant and the
+//     output is not visible; otherwise they stay fp32 and the writers run in fp32.
+// The fp32 weights the prepare casts read are touched by prepare nodes only, so the executor
+// holds them on the host and uploads them just for the preparation (Executor::staging_bytes):
+// the device keeps the fp16 weights, and kernels read them at half the bytes. Never for
+// training: the graph gets prepare nodes, which build_backward refuses.
 #pragma once
 
 #include "vknn/graph/graph.h"
