@@ -116,12 +116,13 @@ Status run(const Config& cfg, const ContextOptions& copt) {
   const char* mode = cfg.train ? "train" : "inference";
 
   Stats st;
-  uint64_t persistent = 0;
+  uint64_t persistent = 0, staging = 0;
   MemoryPlan plan;
   std::optional<float> loss;
   {
     VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false));
     persistent = ex->persistent_bytes();
+    staging = ex->staging_bytes();
     plan = ex->plan();
     for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
     std::vector<double> ms;
@@ -176,7 +177,8 @@ Status run(const Config& cfg, const ContextOptions& copt) {
           {"transient_peak_bytes", plan.peak_bytes},
           {"naive_bytes", plan.naive_bytes},
           {"live_lower_bound_bytes", plan.live_lower_bound},
-          {"total_bytes", persistent + plan.peak_bytes}}},
+          {"total_bytes", persistent + plan.peak_bytes},
+          {"prepare_staging_bytes", staging}}},
         {"layer_run", {{"wall_ms", layer_wall}, {"sum_ms", layer_sum}}},
         {"layers", nlohmann::ordered_json::array()}};
     for (const auto& r : rows)
@@ -194,9 +196,11 @@ Status run(const Config& cfg, const ContextOptions& copt) {
              st.median_ms, st.p90_ms, st.min_ms, cfg.iters, cfg.warmup);
   fmt::print("  throughput {:.2f} images/s{}\n", ips, loss ? fmt::format("  (loss after the last step {:.4f})", *loss) : "");
   fmt::print("  memory    {} total = {} persistent + {} transient peak (naive, one buffer per tensor: {}; "
-             "live lower bound {})\n",
+             "live lower bound {}){}\n",
              mib(persistent + plan.peak_bytes), mib(persistent), mib(plan.peak_bytes), mib(plan.naive_bytes),
-             mib(plan.live_lower_bound));
+             mib(plan.live_lower_bound),
+             staging ? fmt::format("; the weights wait on the host, {} while derived weights are prepared", mib(staging))
+                     : std::string());
   fmt::print("  import    {:.1f} ms (reading the model and building its graph; pipelines not included)\n", import_ms);
   if (cfg.layers) {
     fmt::print("  per node (timestamps, one run): sum {:.2f} ms, wall {:.2f} ms; top {} of {} by time\n", layer_sum,
