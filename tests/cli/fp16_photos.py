@@ -6,7 +6,8 @@ the same set; fp16 must differ from fp32 somewhere (so it did run).
 
   fp16_photos.py [--limit N] VKNN PREPROCESS_DUMP PHOTO_DIR MODEL...
 
---limit N takes the first N photos in name order (a shorter run).
+--limit N takes the first N photos in name order (a shorter run). Each MODEL must take a
+224x224 input (resnet18, resnet50; not alexnet, which takes 227).
 
 Photos are decoded, resized to 256 and centre-cropped to 224 by vknn's own pipeline
 (PREPROCESS_DUMP), then normalized with the ImageNet mean and deviation. Exits 77 (skipped)
