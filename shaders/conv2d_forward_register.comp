@@ -18,8 +18,11 @@
 // Specialization: 0 = LX (local size x, a multiple of SG), 1 = SG (the subgroup size),
 // 2 = S (kernel width, = p.S), 3 = SW (stride along w, = p.stride_w), 4 = TK, 5 = TP.
 // Dispatch: (ceil(N*OH*ceil(OW/TP) / LX), ceil(Kg / TK), groups).
+// Variant conv2d_forward_register_f16 (VKNN_F16): x, w, bias, y and res are fp16 in memory
+// (storage.glsl); the sums stay fp32.
 #extension GL_KHR_shader_subgroup_ballot : require
 #extension GL_EXT_control_flow_attributes : require
+#include "storage.glsl"
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint SG = 8;
 layout(constant_id = 2) const uint S = 3;
@@ -29,11 +32,11 @@ layout(constant_id = 5) const uint TP = 8;   // pixels per invocation
 const uint NQ = (TK + SG - 1) / SG;  // weight loads per step and lane
 const uint XW = (TP - 1) * SW + S;   // input columns under a segment
 
-layout(binding = 0) readonly buffer X_ { float x[]; };       // (N,C,H,W)
-layout(binding = 1) readonly buffer Wt_ { float w[]; };      // (K,Cg,R,S)
-layout(binding = 2) readonly buffer Bias_ { float bias[]; }; // (K), read when CONV_BIAS
-layout(binding = 3) writeonly buffer Y_ { float y[]; };      // (N,y_channels,OH,OW), channels y_channel0 + k
-layout(binding = 4) readonly buffer Res_ { float res[]; };   // (N,K,OH,OW), read when CONV_RESIDUAL
+layout(binding = 0) readonly buffer X_ { STORE_T x[]; };       // (N,C,H,W)
+layout(binding = 1) readonly buffer Wt_ { STORE_T w[]; };      // (K,Cg,R,S)
+layout(binding = 2) readonly buffer Bias_ { STORE_T bias[]; }; // (K), read when CONV_BIAS
+layout(binding = 3) writeonly buffer Y_ { STORE_T y[]; };      // (N,y_channels,OH,OW), channels y_channel0 + k
+layout(binding = 4) readonly buffer Res_ { STORE_T res[]; };   // (N,K,OH,OW), read when CONV_RESIDUAL
 #include "conv2d_push.glsl"
 
 void main() {
@@ -71,12 +74,12 @@ void main() {
       float xr[XW];
       [[unroll]] for (uint e = 0; e < XW; ++e) {
         const bool ok = rowok && colok[e];
-        const float v = x[ok ? uint(roff + int(e)) : 0u];
+        const float v = float(x[ok ? uint(roff + int(e)) : 0u]);
         xr[e] = ok ? v : 0.0;
       }
       float wv[S][NQ];
       [[unroll]] for (uint s = 0; s < S; ++s)
-        [[unroll]] for (uint t = 0; t < NQ; ++t) wv[s][t] = w[wrow[t] + crs + s];
+        [[unroll]] for (uint t = 0; t < NQ; ++t) wv[s][t] = float(w[wrow[t] + crs + s]);
       // Each sum takes all S taps in a row, so it stays in a register meanwhile.
       [[unroll]] for (uint i = 0; i < TK; ++i) {
         float a[S];
@@ -95,13 +98,13 @@ void main() {
     const uint kg = k0 + i;
     if (kg >= p.Kg) break;
     const uint k = g * p.Kg + kg;
-    const float b = (p.flags & CONV_BIAS) != 0u ? bias[k] : 0.0;
+    const float b = (p.flags & CONV_BIAS) != 0u ? float(bias[k]) : 0.0;
     [[unroll]] for (uint j = 0; j < TP; ++j) {
       if (ow0 + j >= p.OW) break;
       float v = acc[i][j] + b;
-      if (residual) v += res[p.r_off + rbase + k * OHW + j];
+      if (residual) v += float(res[p.r_off + rbase + k * OHW + j]);
       if ((p.flags & CONV_RELU) != 0u) v = max(v, 0.0);
-      y[p.y_off + ybase + k * OHW + j] = v;
+      y[p.y_off + ybase + k * OHW + j] = TO_STORE(v);
     }
   }
 }

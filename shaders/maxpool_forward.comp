@@ -5,10 +5,12 @@
 // the backward. A NaN in the window wins (and propagates), like PyTorch.
 // Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl).
 // Dispatch: (ceil(OW / lx), ceil(OH / ly), N*C).
+// Variant maxpool_forward_f16 (VKNN_F16): x and y are fp16 in memory (storage.glsl).
+#include "storage.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 
-layout(binding = 0) readonly buffer X_ { float x[]; };          // (N,C,H,W)
-layout(binding = 1) writeonly buffer Y_ { float y[]; };         // (N,C,OH,OW)
+layout(binding = 0) readonly buffer X_ { STORE_T x[]; };          // (N,C,H,W)
+layout(binding = 1) writeonly buffer Y_ { STORE_T y[]; };         // (N,C,OH,OW)
 layout(binding = 2) writeonly buffer Arg_ { int argmax[]; };    // (N,C,OH,OW), int32
 #include "maxpool_window.glsl"
 
@@ -29,13 +31,13 @@ void main() {
       const int w = w0 + int(kw);
       if (w < 0 || w >= int(p.W)) continue;
       const int e = h * int(p.W) + w;
-      const float v = x[base + uint(e)];
+      const float v = float(x[base + uint(e)]);
       if (best_i < 0 || v > best || (isnan(v) && !isnan(best))) {
         best = v;
         best_i = e;
       }
     }
   }
-  y[i] = best;
+  y[i] = TO_STORE(best);
   argmax[i] = best_i;
 }

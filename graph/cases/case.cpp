@@ -1,5 +1,7 @@
 #include "vknn/cases/case.h"
 
+#include "vknn/ops/cast.h"
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -131,6 +133,15 @@ Status record_steps(CommandList& cl, const OpCase& c, const Views& views, size_t
     if (!s.ok()) return Error{s.error().code, s.error().vk, c.title() + ", step " + c.steps[i].name + ": " + s.error().message};
   }
   return {};
+}
+
+Step cast_step(std::string from, std::string to, bool to_half) {
+  Step s;
+  s.name = to_half ? "cast (to fp16)" : "cast (to fp32)";
+  s.record = [from = std::move(from), to = std::move(to), to_half](CommandList& cl, const Views& v) {
+    return to_half ? record_cast(cl, v.at(from), as_f16(v.at(to))) : record_cast(cl, as_f16(v.at(from)), v.at(to));
+  };
+  return s;
 }
 
 }  // namespace vknn::cases

@@ -82,10 +82,26 @@ Result<std::unique_ptr<Executor>> Executor::create(Context& ctx, const Graph& gr
   ex->params_.seed_hi = uint32_t(options.seed >> 32);
   ex->params_.learning_rate = options.learning_rate;
   VKNN_TRY(ex->resolve_targets(options));
+  VKNN_TRY(ex->check_half_storage());
   VKNN_TRY(ex->allocate());
   VKNN_TRY(ex->initialize());
   VKNN_TRY(ex->record());
   return ex;
+}
+
+// An fp16 graph (precision.h) runs only where 16-bit storage is: refused up front, naming the
+// device, rather than by the first op that records an fp16 tensor.
+Status Executor::check_half_storage() const {
+  bool half = false;
+  for (const TensorDesc& d : graph_.tensors()) half = half || d.dtype == DType::f16;
+  if (!half) return {};
+  for (const auto& dev : devices_)
+    if (!dev.ctx->caps().storage_buffer_16bit)
+      return make_error(Errc::unsupported,
+                        "the graph holds fp16 tensors, but {} has no 16-bit storage (storageBuffer16BitAccess); "
+                        "run it in fp32",
+                        dev.label.empty() ? dev.ctx->caps().name : dev.label);
+  return {};
 }
 
 Executor::~Executor() {
@@ -128,6 +144,7 @@ BufferRef Executor::buffer(TensorId t) const { return ref(resident_device(t), t)
 TensorView Executor::view(int32_t device, TensorId t) const {
   const TensorDesc& d = graph_.desc(t);
   TensorView v{ref(device, t), d.shape};
+  v.dtype = d.dtype;
   if (d.channel_slice_of.valid()) {
     v.channel_offset = d.channel_offset;
     v.parent_channels = graph_.shape(d.channel_slice_of)[1];
@@ -239,20 +256,21 @@ Status Executor::allocate() {
     resident[size_t(home_device_[i])][i] = 1;
   }
 
+  plan_staging(crosses);
   // Persistent memory per device (StepParams first), transient memory per target.
   refs_.assign(devices_.size(), std::vector<BufferRef>(nt));
   persistent_bytes_ = 0;
   std::vector<std::vector<uint64_t>> offset(devices_.size(), std::vector<uint64_t>(nt, 0));
   std::vector<uint64_t> persistent_size(devices_.size(), 256);
   auto persistent = [&](size_t i) {
-    return pieces_[i].empty() && (is_persistent(graph_, tensors[i]) || crosses[i] != 0);
+    return pieces_[i].empty() && !staged_[i] && (is_persistent(graph_, tensors[i]) || crosses[i] != 0);
   };
   for (size_t i = 0; i < nt; ++i) {
     if (!persistent(i) || root_[i] != int32_t(i)) continue;
     for (size_t d = 0; d < devices_.size(); ++d)
       if (resident[d][i]) {
         offset[d][i] = persistent_size[d];
-        persistent_size[d] += align256(tensors[i].shape.bytes());
+        persistent_size[d] += align256(tensors[i].bytes());
       }
   }
   for (size_t d = 0; d < devices_.size(); ++d) {
@@ -263,7 +281,7 @@ Status Executor::allocate() {
     persistent_bytes_ += persistent_size[d];
     for (size_t i = 0; i < nt; ++i)
       if (resident[d][i] && persistent(i) && root_[i] == int32_t(i))
-        refs_[d][i] = devices_[d].persistent.ref(offset[d][i], tensors[i].shape.bytes());
+        refs_[d][i] = devices_[d].persistent.ref(offset[d][i], tensors[i].bytes());
   }
   workspaces_.assign(nodes.size(), BufferRef{});
   for (size_t t = 0; t < targets_.size(); ++t) {
@@ -272,8 +290,8 @@ Status Executor::allocate() {
     std::vector<PlanRequest> requests;
     std::vector<size_t> planned;
     for (size_t i = 0; i < nt; ++i)
-      if (!persistent(i) && root_[i] == int32_t(i) && first[i] >= 0 && touched_by[i][0] == int32_t(t)) {
-        requests.push_back({tensors[i].shape.bytes(), uint32_t(first[i]), uint32_t(last[i])});
+      if (!persistent(i) && !staged_[i] && root_[i] == int32_t(i) && first[i] >= 0 && touched_by[i][0] == int32_t(t)) {
+        requests.push_back({tensors[i].bytes(), uint32_t(first[i]), uint32_t(last[i])});
         planned.push_back(i);
       }
     // Each node's workspace lives in its target's transient memory for that node only.
@@ -295,7 +313,7 @@ Status Executor::allocate() {
       tg.transient = std::move(*b);
     }
     for (size_t j = 0; j < planned.size(); ++j)
-      refs_[d][planned[j]] = tg.transient.ref(tg.plan.offsets[j], tensors[planned[j]].shape.bytes());
+      refs_[d][planned[j]] = tg.transient.ref(tg.plan.offsets[j], tensors[planned[j]].bytes());
     for (size_t j = 0; j < workspace_node.size(); ++j)
       workspaces_[workspace_node[j]] =
           tg.transient.ref(tg.plan.offsets[tensor_requests + j], requests[tensor_requests + j].bytes);
@@ -310,7 +328,7 @@ Status Executor::allocate() {
     if (!tr || alias_[k]) continue;
     const int32_t src = targets_[size_t(source_target(*tr))].device, dst = device_of_node(k);
     if (src == dst) continue;
-    const uint64_t bytes = graph_.shape(nodes[k].outputs[0]).bytes();
+    const uint64_t bytes = graph_.desc(nodes[k].outputs[0]).bytes();
     Context& a = *devices_[size_t(src)].ctx;
     Context& b = *devices_[size_t(dst)].ctx;
     Bridge br;
@@ -361,6 +379,10 @@ Status Executor::initialize() {
     if (d.role == Role::parameter || d.role == Role::state || d.role == Role::gradient || d.role == Role::output ||
         d.role == Role::input) {
       if (d.slice_of.valid()) continue;  // filled with the whole tensor it is part of
+      if (staged_[i]) {
+        VKNN_TRY(stage_initial_values(i));
+        continue;
+      }
       std::vector<float> v;
       if (!pieces_[i].empty()) {  // a whole tensor: its values go to its slices
         v = initial_values(d, seed_);
@@ -388,7 +410,8 @@ Status Executor::record() {
     has_prepare_ = has_prepare_ || n.phase == Phase::prepare;
   }
   if (has_backward_) VKNN_TRY(build_program(train_, true));
-  if (has_prepare_) VKNN_TRY(build_program(prepare_, false, true));
+  // With staged weights the prepare program is recorded per preparation (prepare_staged).
+  if (has_prepare_ && staging_bytes_ == 0) VKNN_TRY(build_program(prepare_, false, true));
   return build_program(infer_, false);
 }
 
@@ -638,7 +661,7 @@ Status Executor::prepare() {
   if (!has_prepare_ || prepared_) return {};
   params_.training = 0;
   const double ms = last_run_ms_;  // the inference pass's own time, not the preparation's
-  VKNN_TRY(run_program(prepare_));
+  VKNN_TRY(staging_bytes_ > 0 ? prepare_staged() : run_program(prepare_));
   last_run_ms_ = ms;
   prepared_ = true;
   return {};
@@ -662,6 +685,13 @@ Result<std::vector<float>> Executor::read(TensorId t) const {
     }
     return v;
   }
+  if (staged_[size_t(t.index)]) {
+    if (host_values_[size_t(t.index)].empty())
+      return make_error(Errc::invalid_argument,
+                        "read '{}' {}: a derived tensor only the preparation reads is not kept after it", d.name,
+                        d.shape.str());
+    return host_values_[size_t(t.index)];
+  }
   const BufferRef r = buffer(t);
   if (!r.valid())
     return make_error(Errc::invalid_argument, "read '{}': the tensor is not used by any node", d.name);
@@ -671,6 +701,12 @@ Result<std::vector<float>> Executor::read(TensorId t) const {
                       d.name, role_name(d.role));
   std::vector<float> v(size_t(d.shape.numel()));
   const int32_t dev = resident_device(t);
+  if (d.dtype == DType::f16) {  // a derived fp16 copy of a weight (precision.h)
+    std::vector<uint16_t> h(v.size());
+    if (auto s = devices_[size_t(dev)].ctx->download(r, h.data(), h.size() * 2); !s.ok()) return on_device(dev, s.error());
+    for (size_t i = 0; i < h.size(); ++i) v[i] = half_to_float(h[i]);
+    return v;
+  }
   if (auto s = devices_[size_t(dev)].ctx->download(r, v.data(), v.size() * 4); !s.ok()) return on_device(dev, s.error());
   return v;
 }
@@ -716,122 +752,13 @@ Status Executor::upload_home(TensorId t, const void* data, size_t bytes) {
                          size_t(piece.shape.bytes())));
   }
   if (!pieces_[size_t(t.index)].empty()) return {};
+  if (staged_[size_t(t.index)]) {  // held on the host until the next preparation
+    const float* v = static_cast<const float*>(data);
+    host_values_[size_t(t.index)].assign(v, v + bytes / 4);
+    return {};
+  }
   const int32_t dev = resident_device(t);
   if (auto s = devices_[size_t(dev)].ctx->upload(buffer(t), data, bytes); !s.ok()) return on_device(dev, s.error());
-  return {};
-}
-
-namespace {
-// Optimizer state: what a weights-only checkpoint leaves out and plain weights need not carry.
-bool optimizer_state(const TensorDesc& d) {
-  return d.role == Role::state &&
-         (d.name.ends_with(".momentum") || d.name.ends_with(".exp_avg") || d.name.ends_with(".exp_avg_sq"));
-}
-}  // namespace
-
-Result<std::vector<uint8_t>> Executor::checkpoint_bytes(const std::map<std::string, std::string>& metadata,
-                                                        bool weights_only) const {
-  SafetensorsWriter w;
-  for (size_t i = 0; i < graph_.tensors().size(); ++i) {
-    const auto& d = graph_.tensors()[i];
-    if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
-    if (weights_only && optimizer_state(d)) continue;
-    VKNN_ASSIGN(auto v, read(TensorId{int32_t(i)}));
-    // Every loader refuses non-finite weights (SafetensorsFile::read_f32), so a checkpoint
-    // holding one could never be used: refuse to write it (a diverged training step).
-    for (size_t k = 0; k < v.size(); ++k)
-      if (!std::isfinite(v[k]))
-        return make_error(Errc::invalid_argument,
-                          "not saving a checkpoint at step {}: tensor '{}' {} holds a non-finite value ({}) at "
-                          "element {} (the training diverged)",
-                          params_.step, d.name, d.shape.str(), v[k], k);
-    w.add_f32(d.name, d.shape.dims, v);
-  }
-  for (const auto& [k, v] : metadata) w.set_metadata(k, v);
-  w.set_metadata("format", "vknn-checkpoint-1");
-  w.set_metadata("step", std::to_string(params_.step));
-  w.set_metadata("seed", std::to_string(seed_));
-  w.set_metadata("learning_rate", fmt::format("{:.9g}", params_.learning_rate));
-  return w.serialize();
-}
-
-Status Executor::save_checkpoint(const std::filesystem::path& path) const {
-  VKNN_ASSIGN(std::vector<uint8_t> bytes, checkpoint_bytes());
-  return write_file_atomic(path, bytes);
-}
-
-Status Executor::load_weights(const std::filesystem::path& path, bool allow_extra, const std::set<std::string>& keep) {
-  VKNN_ASSIGN(HostWeights w, read_weights(graph_, path, allow_extra, keep));
-  return load_weights(w);
-}
-
-Result<Executor::HostWeights> Executor::read_weights(const Graph& g, const std::filesystem::path& path,
-                                                     bool allow_extra, const std::set<std::string>& keep) {
-  VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(path));
-  HostWeights w;
-  for (size_t i = 0; i < g.tensors().size(); ++i) {
-    const auto& d = g.tensors()[i];
-    if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
-    if (keep.count(d.name)) continue;
-    if (!f.find(d.name)) {
-      if (optimizer_state(d)) continue;  // plain weights carry no optimizer state
-      return make_error(Errc::parse, "{}: no tensor named '{}' (shape {})", path.string(), d.name, d.shape.str());
-    }
-    VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
-    w.tensors.emplace_back(TensorId{int32_t(i)}, std::move(v));
-  }
-  if (!allow_extra)
-    for (const auto& e : f.entries())
-      if (!g.find(e.name).valid())
-        return make_error(Errc::parse, "{}: tensor '{}' is not in the model", path.string(), e.name);
-  return w;
-}
-
-Status Executor::load_weights(const HostWeights& weights) {
-  for (const auto& [t, v] : weights.tensors) {
-    const bool fits = t.valid() && size_t(t.index) < graph_.tensors().size() &&
-                      (graph_.tensors()[size_t(t.index)].role == Role::parameter ||
-                       graph_.tensors()[size_t(t.index)].role == Role::state) &&
-                      graph_.shape(t).numel() == int64_t(v.size());
-    if (!fits)
-      return make_error(Errc::invalid_argument, "load_weights: the weights were read for another graph (tensor #{})",
-                        t.index);
-    VKNN_TRY(upload_home(t, v.data(), v.size() * 4));
-  }
-  return {};
-}
-
-Status Executor::load_checkpoint(const std::filesystem::path& path) {
-  VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(path));
-  return load_checkpoint(f);
-}
-
-Status Executor::load_checkpoint(const SafetensorsFile& f) {
-  const std::string& path = f.source();
-  auto meta = f.metadata();
-  if (meta["format"] != "vknn-checkpoint-1")
-    return make_error(Errc::parse, "{}: not a vknn checkpoint (format '{}')", path, meta["format"]);
-  for (size_t i = 0; i < graph_.tensors().size(); ++i) {
-    const auto& d = graph_.tensors()[i];
-    if ((d.role != Role::parameter && d.role != Role::state) || d.slice_of.valid()) continue;  // slices: via their whole
-    if (optimizer_state(d) && !f.find(d.name))
-      return make_error(Errc::parse, "{}: no optimizer state '{}' (a weights-only file cannot resume training)", path,
-                        d.name);
-    VKNN_ASSIGN(auto v, f.read_f32(d.name, d.shape.dims));
-    VKNN_TRY(upload_home(TensorId{int32_t(i)}, v.data(), v.size() * 4));
-  }
-  for (const auto& e : f.entries())
-    if (!graph_.find(e.name).valid())
-      return make_error(Errc::parse, "{}: tensor '{}' is not in the model", path, e.name);
-  try {
-    params_.step = uint32_t(std::stoul(meta.at("step")));
-    seed_ = std::stoull(meta.at("seed"));
-    params_.learning_rate = std::stof(meta.at("learning_rate"));
-  } catch (const std::exception&) {
-    return make_error(Errc::parse, "{}: malformed step/seed/learning_rate metadata", path);
-  }
-  params_.seed_lo = uint32_t(seed_);
-  params_.seed_hi = uint32_t(seed_ >> 32);
   return {};
 }
 

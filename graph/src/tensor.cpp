@@ -1,5 +1,8 @@
 #include "vknn/graph/tensor.h"
 
+#include <cmath>
+#include <limits>
+
 namespace vknn {
 
 int64_t Shape::numel() const {
@@ -36,6 +39,31 @@ Status check_contiguous(const char* op, const char* name, const TensorView& t) {
   if (t.is_channel_slice())
     return make_error(Errc::invalid_argument, "{}: {} {} is a channel slice; this operand must be contiguous", op, name,
                       t.str());
+  return {};
+}
+
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::f32: return "f32";
+    case DType::i32: return "i32";
+    case DType::f16: return "f16";
+  }
+  return "?";
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+  float f = 0;
+  if (exp == 0) f = std::ldexp(float(mant), -24);  // zero and subnormals
+  else if (exp == 31) f = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  else f = std::ldexp(float(mant | 0x400u), int(exp) - 25);
+  return sign ? -f : f;
+}
+
+Status check_dtype(const char* op, const char* name, const TensorView& t, DType want) {
+  if (t.dtype != want)
+    return make_error(Errc::invalid_argument, "{}: {} {} holds {}, expected {}", op, name, t.str(), dtype_name(t.dtype),
+                      dtype_name(want));
   return {};
 }
 

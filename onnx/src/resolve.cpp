@@ -63,6 +63,9 @@ Result<ResolvedModel> resolve_model(const ModelRequest& request) {
     if (!rw.ok()) return rw.error();
     r.rewrites = *rw;
   }
+  if (request.precision == Precision::fp16) {
+    VKNN_ASSIGN(r.half, convert_to_fp16(r.model.graph));
+  }
   return r;
 }
 

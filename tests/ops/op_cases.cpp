@@ -108,6 +108,7 @@ const std::map<std::string, std::string> kCheckedElsewhere = {
     {"probe_fma", "tests/engine/test_probes.cpp"},
     {"probe_copy", "tests/engine/test_probes.cpp"},
     {"probe_copy_wide", "tests/engine/test_probes.cpp"},
+    {"conv2d_forward_register_f16", "tests/ops/test_conv2d_f16.cpp"},
 };
 
 }  // namespace

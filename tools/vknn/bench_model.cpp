@@ -10,6 +10,7 @@
 // above carry no timestamp overhead): one warm-up run and one timed run, per node.
 // JSON schema: docs/bench-json.md.
 #include "bench_model.h"
+#include "model_source.h"
 #include "cli.h"
 #include "timing.h"
 
@@ -32,11 +33,13 @@
 
 namespace vknn::tools {
 
-Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training, bool optimize) {
+Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training, bool optimize,
+                                    Precision precision) {
   onnx::ModelRequest req;
   req.options.name = name;
   req.options.batch = batch, req.options.training = training;
   req.optimize = optimize && !training;
+  req.precision = precision;
   VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
   return std::move(r.model);
 }
@@ -48,6 +51,7 @@ struct Config {
   int64_t batch = 1;
   int iters = 10, warmup = 2;
   bool train = false, json = false, layers = false, no_optimize = false, sync_bn = false;
+  std::string precision = "fp32";
   double bucket_mb = 25;
 };
 
@@ -96,9 +100,10 @@ std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", double(b) / (1 <<
 Status run(const Config& cfg, const ContextOptions& copt) {
   VKNN_ASSIGN(auto ctx, Context::create(copt));
   Context& c = *ctx;
+  VKNN_ASSIGN(const Precision precision, parse_precision(cfg.precision));
   // The import alone: reading the model and building its graph, before any pipeline is made.
   const auto import_start = std::chrono::steady_clock::now();
-  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize));
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize, precision));
   const double import_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - import_start).count();
   if (cfg.train) {
@@ -111,12 +116,13 @@ Status run(const Config& cfg, const ContextOptions& copt) {
   const char* mode = cfg.train ? "train" : "inference";
 
   Stats st;
-  uint64_t persistent = 0;
+  uint64_t persistent = 0, staging = 0;
   MemoryPlan plan;
   std::optional<float> loss;
   {
     VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false));
     persistent = ex->persistent_bytes();
+    staging = ex->staging_bytes();
     plan = ex->plan();
     for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
     std::vector<double> ms;
@@ -158,6 +164,7 @@ Status run(const Config& cfg, const ContextOptions& copt) {
         {"model", cfg.model},
         {"batch", cfg.batch},
         {"mode", mode},
+        {"precision", cfg.precision},
         {"iters", cfg.iters},
         {"warmup", cfg.warmup},
         {"weights", cfg.weights.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(cfg.weights)},
@@ -170,7 +177,8 @@ Status run(const Config& cfg, const ContextOptions& copt) {
           {"transient_peak_bytes", plan.peak_bytes},
           {"naive_bytes", plan.naive_bytes},
           {"live_lower_bound_bytes", plan.live_lower_bound},
-          {"total_bytes", persistent + plan.peak_bytes}}},
+          {"total_bytes", persistent + plan.peak_bytes},
+          {"prepare_staging_bytes", staging}}},
         {"layer_run", {{"wall_ms", layer_wall}, {"sum_ms", layer_sum}}},
         {"layers", nlohmann::ordered_json::array()}};
     for (const auto& r : rows)
@@ -181,16 +189,18 @@ Status run(const Config& cfg, const ContextOptions& copt) {
     return {};
   }
 
-  fmt::print("{} batch {} {} on {} ({}, {}, Vulkan {}){}\n", cfg.model, cfg.batch, mode, caps.name, caps.driver_name,
-             caps.driver_info, api_version_string(caps.api_version),
+  fmt::print("{} batch {} {} {} on {} ({}, {}, Vulkan {}){}\n", cfg.model, cfg.batch, mode, cfg.precision, caps.name,
+             caps.driver_name, caps.driver_info, api_version_string(caps.api_version),
              cfg.weights.empty() ? "" : fmt::format(", weights {}", cfg.weights));
   fmt::print("  latency   median {:.2f} ms  p90 {:.2f} ms  min {:.2f} ms  ({} iterations after {} warm-up)\n",
              st.median_ms, st.p90_ms, st.min_ms, cfg.iters, cfg.warmup);
   fmt::print("  throughput {:.2f} images/s{}\n", ips, loss ? fmt::format("  (loss after the last step {:.4f})", *loss) : "");
   fmt::print("  memory    {} total = {} persistent + {} transient peak (naive, one buffer per tensor: {}; "
-             "live lower bound {})\n",
+             "live lower bound {}){}\n",
              mib(persistent + plan.peak_bytes), mib(persistent), mib(plan.peak_bytes), mib(plan.naive_bytes),
-             mib(plan.live_lower_bound));
+             mib(plan.live_lower_bound),
+             staging ? fmt::format("; the weights wait on the host, {} while derived weights are prepared", mib(staging))
+                     : std::string());
   fmt::print("  import    {:.1f} ms (reading the model and building its graph; pipelines not included)\n", import_ms);
   if (cfg.layers) {
     fmt::print("  per node (timestamps, one run): sum {:.2f} ms, wall {:.2f} ms; top {} of {} by time\n", layer_sum,
@@ -356,6 +366,11 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
       fmt::print(stderr, "vknn bench: {}\n", w.error().what());
       return 2;
     }
+  if (cfg.precision != "fp32" && (cfg.train || !cfg.split.empty())) {
+    fmt::print(stderr, "vknn bench: --precision {} is for inference on one target; leave out --train and --split\n",
+               cfg.precision);
+    return 2;
+  }
   if (dist::launcher_size() > 1) {  // started by mpirun with several processes: data-parallel training
     if (!cfg.train || !cfg.split.empty() || cfg.layers || !cfg.weights.empty()) {
       fmt::print(stderr, "vknn bench: under mpirun, bench times data-parallel training: --model M --train [--batch "
@@ -396,6 +411,7 @@ Run setup(CLI::App& app) {
       ->type_name("FILE");
   app.add_flag("--layers", cfg->layers, "add the per-node table (top 25 by time)");
   app.add_flag("--no-optimize", cfg->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
+  add_precision(app, cfg->precision);
   app.add_flag("--json", cfg->json, "print one JSON document (docs/bench-json.md) with every node");
   add_choice(app, "--split", cfg->split,
              "the two-column model on two VkDevices (--device2 picks the second), two queues of one device, "

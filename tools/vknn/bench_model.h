@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vknn/dist/allreduce.h"
+#include "vknn/graph/precision.h"
 #include "vknn/models/model.h"
 
 #include <chrono>
@@ -14,7 +15,8 @@ inline constexpr const char* kBenchSchema = "vknn-bench-1";
 
 // A built-in network by name, or an ONNX file imported at `batch`; an inference graph goes
 // through the inference-graph optimizer unless `optimize` is false.
-Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training, bool optimize = true);
+Result<models::Model> bench_network(const std::string& name, int64_t batch, bool training, bool optimize = true,
+                                     Precision precision = Precision::fp32);
 
 // `vknn bench --model M --train` under mpirun (bench_dp.cpp).
 struct DataParallelBench {

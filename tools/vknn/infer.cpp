@@ -19,6 +19,7 @@ struct InferConfig {
   int64_t classes = 0;
   std::vector<std::string> images;
   bool no_optimize = false;
+  std::string precision = "fp32";
 };
 
 int infer_main(const InferConfig& c) {
@@ -77,7 +78,9 @@ int infer_main(const InferConfig& c) {
   if (!names.empty() && int64_t(names.size()) != classes)
     return fail(make_error(Errc::invalid_argument, "{} has {} names but the model has {} classes", classes_file,
                            names.size(), classes));
-  auto built = resolve_build(*spec, 1, classes, false, !c.no_optimize);
+  auto precision = parse_precision(c.precision);
+  if (!precision.ok()) return fail(precision.error());
+  auto built = resolve_build(*spec, 1, classes, false, !c.no_optimize, *precision);
   if (!built.ok()) return fail(built.error());
   models::Model m = std::move(*built);
   auto opened = open_model(m, c.weights, c.device);  // the weights are checked before the device opens
@@ -128,6 +131,7 @@ Run setup(CLI::App& app) {
   add_int(app, "--num-classes", c->classes, "classes of the model (0: from --classes, else the checkpoint's, else the model's default)",
           int64_t(0), int64_t(1) << 24);
   app.add_flag("--no-optimize", c->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
+  add_precision(app, c->precision);
   add_device(app, c->device);
   app.add_option("IMAGE", c->images, "JPEG or PNG files")->type_name("FILE")->default_str("")->required();
   return [c] { return infer_main(*c); };

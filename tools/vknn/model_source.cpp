@@ -15,11 +15,20 @@ Result<ModelSpec> resolve_spec(const std::string& model) {
 }
 
 Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
-                                    bool optimize) {
+                                    bool optimize, Precision precision) {
   VKNN_ASSIGN(models::Model m, build_model(spec, batch, classes, training));
   if (optimize)
     if (auto rw = optimize_for_inference(m.graph); !rw.ok()) return rw.error();
+  if (precision == Precision::fp16)
+    if (auto rw = convert_to_fp16(m.graph); !rw.ok()) return rw.error();
   return m;
+}
+
+CLI::Option* add_precision(CLI::App& app, std::string& value) {
+  return add_choice(app, "--precision", value,
+                    "storage of activations and weights: fp32, or fp16 (accumulating in fp32; needs the device's "
+                    "16-bit storage)",
+                    {"fp32", "fp16"});
 }
 
 Result<OpenedModel> open_model(const models::Model& m, const std::string& weights, const std::string& device) {

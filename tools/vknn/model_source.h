@@ -3,6 +3,7 @@
 // embedding API name models through.
 #pragma once
 
+#include "cli.h"
 #include "train_common.h"
 
 #include "vknn/onnx/resolve.h"
@@ -18,9 +19,11 @@ Result<ModelSpec> resolve_spec(const std::string& model);
 
 // The graph of `spec` at `batch` (classes 0: the model's; ONNX: must be its own), with labels
 // and the loss when `training`; rewritten by the inference-graph optimizer when `optimize`
-// (then it cannot be trained).
+// and to fp16 storage when `precision` says so (then it cannot be trained).
 Result<models::Model> resolve_build(const ModelSpec& spec, int64_t batch, int64_t classes, bool training,
-                                    bool optimize);
+                                    bool optimize, Precision precision = Precision::fp32);
+// --precision fp32|fp16 (inference).
+CLI::Option* add_precision(CLI::App& app, std::string& value);
 
 // The executor of `m` on a new context of `device` (as --device names it), holding the
 // weights of `weights` (empty: the graph's own). The file is read and checked against the

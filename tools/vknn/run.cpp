@@ -18,6 +18,7 @@ struct RunConfig {
   std::string model, input, weights, device;
   std::vector<std::string> outputs;
   bool no_optimize = false;
+  std::string precision = "fp32";
 };
 
 Status run_model(const RunConfig& c) {
@@ -29,6 +30,7 @@ Status run_model(const RunConfig& c) {
   req.options.name = c.model;
   req.options.batch = x.shape[0];
   req.optimize = !c.no_optimize;
+  VKNN_ASSIGN(req.precision, parse_precision(c.precision));
   VKNN_ASSIGN(onnx::ResolvedModel r, onnx::resolve_model(req));
   const models::Model& m = r.model;
   if (c.outputs.size() > r.outputs.size())
@@ -81,6 +83,7 @@ Run setup(CLI::App& app) {
   app.add_option("--weights", c->weights, "safetensors parameters to load (default: the model's own)")
       ->type_name("FILE");
   app.add_flag("--no-optimize", c->no_optimize, "run the graph as built: no BatchNorm folding, ReLU fusion or dropout removal");
+  add_precision(app, c->precision);
   add_device(app, c->device);
   return [c] { return run_main(*c); };
 }

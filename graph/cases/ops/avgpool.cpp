@@ -72,6 +72,29 @@ void add_global(std::vector<OpCase>& out, const Shape& s, bool flat, uint32_t se
   out.push_back(std::move(c));
 }
 
+// The fp16 variant (avgpool_global_forward_f16): x in multiples of 1/64 (exact in fp16); the
+// fp32 sum is rounded once to fp16 on the way out.
+void add_global_half(std::vector<OpCase>& out, const Shape& s, uint32_t seed, Where where = {}) {
+  const Shape y{s[0], s[1]};
+  OpCase c;
+  c.name = fmt::format("fp16 global {} -> {}", s.str(), y.str());
+  c.model = where.model, c.layer = where.layer, c.test = where.test, c.bench = where.bench;
+  c.seed = seed;
+  Fill x = uniform(-2, 2);
+  x.quantize = 64;
+  c.tensors = {{"x", s, x}, {"y", y, uniform()}, {"dy", y, uniform()}, {"x16", s, zeros()}, {"y16", y, zeros()}};
+  c.steps = {cast_step("x", "x16", true),
+             {"global_avgpool_forward (fp16)",
+              [](CommandList& cl, const Views& v) {
+                return record_global_avgpool_forward(cl, as_f16(v.at("x16")), as_f16(v.at("y16")));
+              },
+              true, 0, double(s.numel() + y.numel()) * 2},
+             cast_step("y16", "y", false)};
+  c.checks = {{"y", "y", {1e-3, 2e-3}}};  // one rounding to fp16: 2^-11 relative
+  c.shaders = {ShaderId::cast_to_f16, ShaderId::avgpool_global_forward_f16, ShaderId::cast_to_f32};
+  out.push_back(std::move(c));
+}
+
 AvgPool2dParams avg(int k, int s, int pad, bool include_pad, bool ceil_mode = false) {
   AvgPool2dParams p;
   p.kernel_h = p.kernel_w = k;
@@ -123,6 +146,8 @@ std::vector<OpCase> avgpool_cases(int64_t n) {
   add_global(out, {2, 2048, 7, 7}, true, 4, {"resnet50", "avgpool (batch 2)", true, false});
   add_global(out, {2, 512, 7, 7}, false, 5, {"resnet18", "avgpool (batch 2)", true, false});
   add_global(out, {2, 64, 8, 8}, true, 6, {"cifar-resnet20", "avgpool (batch 2)", true, false});  // 8x8 -> 1
+  add_global_half(out, {2, 3, 3, 5}, 9);
+  add_global_half(out, {n, 512, 7, 7}, 10, {"resnet18", "avgpool (fp16)"});
   return out;
 }
 

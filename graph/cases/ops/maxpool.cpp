@@ -55,6 +55,34 @@ void add(std::vector<OpCase>& out, const Pool2dParams& p, const Shape& s, uint32
   out.push_back(std::move(c));
 }
 
+// The fp16 variant (maxpool_forward_f16): x in multiples of 1/64 in [-2, 2], which fp16
+// holds exactly, so the maximum and its argmax stay exact.
+void add_half(std::vector<OpCase>& out, const Pool2dParams& p, const Shape& s, uint32_t seed, Where where = {}) {
+  const Shape y = *pool2d_output_shape("maxpool", p, s);
+  OpCase c;
+  c.name = fmt::format("fp16 {} kernel {}x{} stride {}x{} pad {}x{}{}", s.str(), p.kernel_h, p.kernel_w, p.stride_h,
+                       p.stride_w, p.pad_h, p.pad_w, p.ceil_mode ? " ceil" : "");
+  c.model = where.model, c.layer = where.layer, c.test = where.test, c.bench = where.bench;
+  c.params = p;
+  c.seed = seed;
+  Fill x = uniform(-2, 2);
+  x.quantize = 64;
+  c.tensors = {{"x", s, x}, {"y", y, uniform()}, {"argmax", y, zeros()}, {"dy", y, uniform()},
+               {"x16", s, zeros()}, {"y16", y, zeros()}};
+  c.steps = {cast_step("x", "x16", true),
+             {"maxpool_forward (fp16)",
+              [p](CommandList& cl, const Views& v) {
+                return record_maxpool_forward(cl, p, as_f16(v.at("x16")), as_f16(v.at("y16")), v.at("argmax"));
+              },
+              true, 0, double(s.numel() * 2 + y.numel() * 6)},
+             cast_step("y16", "y", false)};
+  Check argmax{"argmax", "argmax"};
+  argmax.exact_int32 = true;
+  c.checks = {{"y", "y", {0, 0}}, argmax};
+  c.shaders = {ShaderId::cast_to_f16, ShaderId::maxpool_forward_f16, ShaderId::cast_to_f32};
+  out.push_back(std::move(c));
+}
+
 Pool2dParams ceil(Pool2dParams p) {
   p.ceil_mode = true;
   return p;
@@ -96,6 +124,10 @@ std::vector<OpCase> maxpool_cases(int64_t n) {
   add(out, alex, {2, 256, 13, 13}, 23, 0, {"alexnet", "pool5 (batch 2)", true, false});
   add(out, stem, {n, 64, 112, 112}, 31, 0, {"resnet50", "maxpool", false});
   add(out, stem, {2, 64, 112, 112}, 31, 0, {"resnet50", "maxpool (batch 2)", true, false});
+  // fp16 storage: odd shapes, ceil mode, and the ResNet stem.
+  add_half(out, {3, 3, 2, 2, 1, 1}, {1, 3, 5, 6}, 61);
+  add_half(out, ceil({3, 3, 2, 2}), {2, 3, 7, 9}, 62);
+  add_half(out, stem, {n, 64, 112, 112}, 63, {"resnet18", "maxpool (fp16)"});
   // GoogLeNet's ceil-mode pools 112->56, 56->28, 28->14, 14->7, and an inception pool branch.
   add(out, ceil(alex), {1, 64, 112, 112}, 51, 0, {"googlenet", "maxpool1", true, false});
   add(out, ceil(alex), {2, 192, 56, 56}, 52, 0, {"googlenet", "maxpool2", true, false});

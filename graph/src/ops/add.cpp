@@ -28,7 +28,7 @@ namespace detail {
 uint64_t max_binding_floats(const Context& ctx) {
   const uint64_t range = ctx.caps().max_storage_buffer_range;
   const uint64_t floats = (range ? range : (uint64_t(1) << 27)) / 4;
-  return std::max<uint64_t>(64, floats / 64 * 64);
+  return std::max<uint64_t>(128, floats / 128 * 128);
 }
 
 Status check_elements(const char* op, const char* name, const TensorView& t) {
@@ -42,6 +42,17 @@ Status check_one_binding(const char* op, const char* name, const TensorView& t, 
   if (uint64_t(t.numel()) > max_binding_floats(ctx))
     return make_error(Errc::invalid_argument, "{}: {} {} is larger than one storage-buffer binding", op, name, t.str());
   return {};
+}
+
+Result<bool> half_storage(const char* op, const Context& ctx,
+                          std::initializer_list<std::pair<const char*, const TensorView*>> tensors) {
+  const DType want = tensors.begin()->second->dtype;
+  for (const auto& [name, t] : tensors)
+    if (t) VKNN_TRY(check_dtype(op, name, *t, want == DType::f16 ? DType::f16 : DType::f32));
+  if (want == DType::f16 && !ctx.caps().storage_buffer_16bit)
+    return make_error(Errc::unsupported, "{}: fp16 tensors, but the device has no 16-bit storage (storageBuffer16BitAccess)",
+                      op);
+  return want == DType::f16;
 }
 
 }  // namespace detail
@@ -99,6 +110,7 @@ Status record_copy(CommandList& cl, const TensorView& src, const TensorView& dst
   constexpr const char* op = "copy";
   VKNN_TRY(check_positive(op, "src", src));
   VKNN_TRY(check_shape(op, "dst", dst, src.shape));
+  VKNN_TRY(check_dtype(op, "dst", dst, src.dtype));  // a byte copy: any dtype, the same on both sides
   if (range(src).overlaps(range(dst)))
     return make_error(Errc::invalid_argument, "copy: src {} and dst {} overlap", src.str(), dst.str());
   cl.copy(range(src), range(dst));

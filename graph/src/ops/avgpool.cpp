@@ -1,6 +1,7 @@
 #include "vknn/ops/avgpool.h"
 
 #include "pool2d_common.h"
+#include "vknn/ops/add.h"
 
 #include <cstdint>
 
@@ -67,9 +68,10 @@ Status record_global_avgpool_forward(CommandList& cl, const TensorView& x, const
   constexpr const char* op = "global_avgpool_forward";
   VKNN_TRY(check_x(op, "x", x));
   VKNN_TRY(check_pooled(op, "y", y, x.shape));
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", &y}}));
   const GlobalPush push{uint32_t(x.shape[0] * x.shape[1]), uint32_t(x.shape[2] * x.shape[3]), 0};
   const uint32_t spec[] = {cl.context().profile().loop_local};  // each invocation loops over a plane
-  cl.dispatch(ShaderId::avgpool_global_forward, spec, {{range(x), Access::read}, {range(y), Access::write}}, push,
+  cl.dispatch(half ? ShaderId::avgpool_global_forward_f16 : ShaderId::avgpool_global_forward, spec, {{range(x), Access::read}, {range(y), Access::write}}, push,
               groups_for(push.planes, spec[0]));
   return {};
 }
@@ -108,6 +110,7 @@ struct AvgPoolNode final : OpNode {
   AvgPool2dParams p;
   bool global = false;
   const char* type() const override { return global ? "global_avgpool" : "avgpool"; }
+  bool half_storage() const override { return global; }  // the windowed forward is fp32 only
   Status record(CommandList& cl, const NodeIO& io) const override {
     return global ? record_global_avgpool_forward(cl, io.in[0], io.out[0])
                   : record_avgpool_forward(cl, p, io.in[0], io.out[0]);

@@ -1,4 +1,5 @@
 #include "vknn/ops/conv2d.h"
+#include "vknn/ops/add.h"
 #include "vknn/ops/matmul.h"
 #include "vknn/ops/relu.h"
 
@@ -105,7 +106,7 @@ struct Slice {
 Slice slice(const TensorView& t, int64_t n0, int64_t n, uint64_t align) {
   const uint64_t per = t.spanned_bytes() / uint64_t(t.shape[0]);
   const uint64_t begin = uint64_t(n0) * per, start = begin / align * align;
-  return {t.buffer.sub(start, begin - start + uint64_t(n) * per), uint32_t((begin - start) / 4)};
+  return {t.buffer.sub(start, begin - start + uint64_t(n) * per), uint32_t((begin - start) / dtype_bytes(t.dtype))};
 }
 
 uint64_t binding_limit(const DeviceCaps& caps) {
@@ -336,7 +337,7 @@ Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams
       const int64_t segments = dc.N * d.OH * ((d.OW + tp - 1) / tp);
       const uint32_t lx = profile.register_local(segments);
       const uint32_t spec[] = {lx, profile.subgroup_size, uint32_t(d.S), uint32_t(p.stride_w), tk, tp};
-      cl.dispatch(ShaderId::conv2d_forward_register, spec,
+      cl.dispatch(x.dtype == DType::f16 ? ShaderId::conv2d_forward_register_f16 : ShaderId::conv2d_forward_register, spec,
                   {{xs.ref, Access::read},
                    {range(w), Access::read},
                    {bias_ref, Access::read},
@@ -363,8 +364,17 @@ Status record_forward_path(CommandList& cl, ForwardPath path, const Conv2dParams
 // Winograd (a requested tile, VKNN_CONV3X3's, or a tuner's candidate) needs `workspace` bytes
 // of scratch; an explicit request without them is refused, the others fall back to direct.
 Result<ForwardPath> forward_path(Context& ctx, const Conv2dParams& p, const Dims& d, int64_t chunk, bool has_bias,
-                                 bool has_residual, bool y_slice, uint64_t workspace) {
+                                 bool has_residual, bool y_slice, uint64_t workspace, bool half) {
   const DeviceProfile& profile = ctx.profile();
+  // fp16 storage has a register-blocked variant only (conv2d_forward_register_f16).
+  if (half) {
+    if (winograd_tile(p.variant))
+      return make_error(Errc::unsupported, "conv2d_forward: Winograd has no fp16 variant; got {}", describe(p));
+    if (!profile.subgroup_broadcast)
+      return make_error(Errc::unsupported,
+                        "conv2d_forward: fp16 tensors need the register-blocked kernel, which needs subgroup broadcast");
+    return ForwardPath::register_blocked;
+  }
   const std::vector<int> tiles = winograd_tiles(ctx.caps(), p, d, chunk, workspace);
   auto has_tile = [&](int t) { return std::find(tiles.begin(), tiles.end(), t) != tiles.end(); };
   if (const int t = winograd_tile(p.variant)) {
@@ -450,11 +460,12 @@ Status record_conv2d_forward(CommandList& cl, const Conv2dParams& p, const Tenso
     if (range(*residual).overlaps(range(y)))
       return make_error(Errc::invalid_argument, "{}: the residual overlaps y ({})", op, context);
   }
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(),
+                                                    {{"x", &x}, {"w", &w}, {"bias", bias}, {"y", &y}, {"residual", residual}}));
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, cl.context().caps(), d.N,
-                                                    {x.shape.bytes() / d.N, y.spanned_bytes() / d.N}, {w.shape.bytes()},
-                                                    context));
+                                                    {x.bytes() / d.N, y.spanned_bytes() / d.N}, {w.bytes()}, context));
   VKNN_ASSIGN(const ForwardPath path, forward_path(cl.context(), p, d, chunk, bias != nullptr, residual != nullptr,
-                                                   y.is_channel_slice(), workspace.valid() ? workspace.size : 0));
+                                                   y.is_channel_slice(), workspace.valid() ? workspace.size : 0, half));
   if (path_tile(path))
     for (const TensorView* t : {&x, &w, bias, &y, residual})
       if (t && workspace.overlaps(range(*t)))
@@ -496,7 +507,7 @@ Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, c
   VKNN_ASSIGN(const int64_t chunk,
               images_per_chunk(op, ctx.caps(), d.N, {x.bytes() / d.N, y_shape(d).bytes() / d.N}, {w.bytes()}, context));
   VKNN_ASSIGN(const uint64_t workspace, conv2d_forward_workspace_bytes(ctx, p, x, w, has_bias, has_residual));
-  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual, false, workspace));
+  VKNN_ASSIGN(const ForwardPath path, forward_path(ctx, p, d, chunk, has_bias, has_residual, false, workspace, false));
   return std::string(forward_path_name(path));
 }
 
@@ -690,6 +701,7 @@ struct Conv2dNode final : OpNode {
   Conv2dParams p;
   bool has_bias = false, has_residual = false;
   const char* type() const override { return "conv2d"; }
+  bool half_storage() const override { return true; }
   // in: x, w[, b][, residual]; out: y
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_conv2d_forward(cl, p, io.in[0], io.in[1], has_bias ? &io.in[2] : nullptr, io.out[0],

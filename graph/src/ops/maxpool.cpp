@@ -1,6 +1,7 @@
 #include "vknn/ops/maxpool.h"
 
 #include "pool2d_common.h"
+#include "vknn/ops/add.h"
 
 #include <cstdint>
 
@@ -47,8 +48,9 @@ Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const Tens
   VKNN_TRY(check_positive(op, "x", x));
   VKNN_TRY(check_shape(op, "y", y, out));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", &y}}));
   const pool2d::Push push = pool2d::make_push(p, x.shape, out, 0);
-  pool2d::dispatch_planes(cl, ShaderId::maxpool_forward, p,
+  pool2d::dispatch_planes(cl, half ? ShaderId::maxpool_forward_f16 : ShaderId::maxpool_forward, p,
                   {{range(x), Access::read}, {range(y), Access::write}, {range(argmax), Access::write}}, push,
                   push.OW, push.OH);
   return {};
@@ -87,6 +89,7 @@ struct MaxPoolBackwardNode final : OpNode {
 struct MaxPoolNode final : OpNode {
   Pool2dParams p;
   const char* type() const override { return "maxpool"; }
+  bool half_storage() const override { return true; }
   // in: x; out: y, argmax (int32)
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_maxpool_forward(cl, p, io.in[0], io.out[0], io.out[1]);

@@ -10,9 +10,10 @@ struct ReshapeNode final : OpNode {
   const char* type() const override { return "reshape"; }
   // in: x; out: y, the same bytes under another shape
   Status record(CommandList& cl, const NodeIO& io) const override {
-    const TensorView src{io.in[0].buffer, io.out[0].shape};
+    const TensorView src{.buffer = io.in[0].buffer, .shape = io.out[0].shape, .dtype = io.in[0].dtype};
     return accumulate ? record_accumulate(cl, src, io.out[0]) : record_copy(cl, src, io.out[0]);
   }
+  bool half_storage() const override { return !accumulate; }  // a byte copy
   Status backward(BackwardBuilder& b) const override {
     if (!b.grad_output(0).valid()) return {};
     auto target = b.grad_input(0);

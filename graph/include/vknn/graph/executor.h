@@ -139,6 +139,13 @@ class Executor {
   uint64_t persistent_bytes() const { return persistent_bytes_; }
   // Planned device memory over all devices (persistent plus every target's transient peak).
   uint64_t planned_bytes() const;
+  // An inference-only executor on one target holds on the host the weights that only the
+  // prepare nodes read (parameters and state, and the derived tensors only other prepare
+  // nodes read: an fp32 folded weight of which the forward pass reads an fp16 copy); each
+  // preparation puts them into a temporary device buffer of this many bytes, runs the prepare
+  // nodes and frees it (executor_staging.cpp). They are not in persistent_bytes; read(),
+  // write() and checkpoints see the host values, buffer() has none. 0: nothing is staged.
+  uint64_t staging_bytes() const { return staging_bytes_; }
 
   size_t target_count() const { return targets_.size(); }
   // Per target, of the last run (empty unless options.timing).
@@ -217,7 +224,13 @@ class Executor {
 
   Executor(Context& ctx, const Graph& g) : ctx_(ctx), graph_(g) {}
   Status resolve_targets(const ExecutorOptions& options);
+  Status check_half_storage() const;
   Status allocate();
+  // Weights staged on the host for the prepare nodes (executor_staging.cpp): which, where in
+  // the temporary buffer; their first values; one preparation through that buffer.
+  void plan_staging(const std::vector<int8_t>& crosses);
+  Status stage_initial_values(size_t i);
+  Status prepare_staged();
   Status initialize();
   Status record();
   Status build_program(Program& p, bool training, bool prepare = false);
@@ -262,6 +275,10 @@ class Executor {
   std::vector<int8_t> alias_;                    // per node: a transfer that only aliases memory
   std::vector<std::vector<size_t>> pieces_;      // per tensor: its slices (TensorDesc::slice_of)
   uint64_t persistent_bytes_ = 0;
+  std::vector<int8_t> staged_;                   // per tensor: held on the host (staging_bytes)
+  std::vector<uint64_t> staging_offset_;         // per staged tensor: its place in the staging buffer
+  std::vector<std::vector<float>> host_values_;  // per staged parameter or state: its values
+  uint64_t staging_bytes_ = 0;
   bool has_backward_ = false, has_update_ = false, last_run_training_ = false;
   Program train_, infer_, prepare_;
   bool has_prepare_ = false, prepared_ = false;

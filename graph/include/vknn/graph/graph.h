@@ -34,8 +34,6 @@ enum class Role {
 };
 const char* role_name(Role r);
 
-enum class DType { f32, i32 };
-
 // prepare: nodes that compute derived tensors from parameters and state; the executor runs
 // them once before an inference pass whenever the weights have changed since the last time.
 enum class Phase { forward, backward, update, prepare };
@@ -88,6 +86,7 @@ struct TensorDesc {
   // whose op accepts a slice (OpNode::writes_channel_slice); the executor refuses any other use.
   TensorId channel_slice_of;
   int64_t channel_offset = 0;
+  uint64_t bytes() const { return uint64_t(shape.numel()) * dtype_bytes(dtype); }
 };
 
 // Values that change every step without re-recording. Shaders that need them read this
@@ -167,6 +166,9 @@ class OpNode {
   // Whether the node can write its only output as a channel slice of a larger tensor
   // (TensorView::parent_channels), so that a concat of such outputs needs no copy.
   virtual bool writes_channel_slice(const Node&) const { return false; }
+  // Whether record() also takes fp16 views (TensorView::dtype) of all its float inputs and
+  // outputs, for an fp16 inference graph (precision.h); int32 tensors stay as they are.
+  virtual bool half_storage() const { return false; }
 };
 
 struct Node {

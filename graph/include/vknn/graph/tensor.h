@@ -1,4 +1,4 @@
-// Shapes and fp32 tensor views over engine buffers. Ops take TensorViews and check
+// Shapes and tensor views (fp32 unless stated) over engine buffers. Ops take TensorViews and check
 // every shape before they record anything.
 #pragma once
 
@@ -27,23 +27,34 @@ struct Shape {
   std::string str() const;  // "(2,3,227,227)"
 };
 
-// A contiguous fp32 tensor in a buffer range, or a channel slice of one: with
-// parent_channels > 0, `buffer` holds a whole (N, parent_channels, ...) tensor of which this
-// view is channels [channel_offset, channel_offset + shape[1]), so image n's channel c sits at
-// element (n * parent_channels + channel_offset + c) * (H*W...). The inference optimizer's
-// concat without a copy makes them (optimize.h); the executor binds one only as the output
-// of a node whose op accepts it (OpNode::writes_channel_slice).
+// Element types. f16 holds activations and weights of an fp16 inference graph
+// (vknn/graph/precision.h); ops that read or write it accumulate in fp32.
+enum class DType { f32, i32, f16 };
+inline uint64_t dtype_bytes(DType d) { return d == DType::f16 ? 2 : 4; }
+const char* dtype_name(DType d);
+// IEEE binary16 bits to float (exact), for reading fp16 tensors back on the host.
+float half_to_float(uint16_t h);
+
+// A contiguous tensor in a buffer range (fp32 unless `dtype` says otherwise), or a channel
+// slice of one: with parent_channels > 0, `buffer` holds a whole (N, parent_channels, ...)
+// tensor of which this view is channels [channel_offset, channel_offset + shape[1]), so image
+// n's channel c sits at element (n * parent_channels + channel_offset + c) * (H*W...). The
+// inference optimizer's concat without a copy makes them (optimize.h); the executor binds one
+// only as the output of a node whose op accepts it (OpNode::writes_channel_slice). Ops check
+// the dtype of each view they accept (check_dtype) and choose their shader variant by it.
 struct TensorView {
   BufferRef buffer;
   Shape shape;
   int64_t channel_offset = 0;
   int64_t parent_channels = 0;  // 0: contiguous
+  DType dtype = DType::f32;
 
   bool is_channel_slice() const { return parent_channels > 0; }
   int64_t numel() const { return shape.numel(); }
+  uint64_t bytes() const { return uint64_t(numel()) * dtype_bytes(dtype); }
   // The bytes the view spans in its buffer: its own, or its parent's whole for a slice.
   uint64_t spanned_bytes() const {
-    return is_channel_slice() ? shape.bytes() / uint64_t(shape[1]) * uint64_t(parent_channels) : shape.bytes();
+    return is_channel_slice() ? bytes() / uint64_t(shape[1]) * uint64_t(parent_channels) : bytes();
   }
   std::string str() const;  // "(2,3,5,5)", or "(2,3,5,5) in channels [4,7) of 11"
 };
@@ -55,6 +66,8 @@ Status check_positive(const char* op, const char* name, const TensorView& t);
 // Refuses a channel slice (TensorView::parent_channels), for operands an op reads or writes
 // as contiguous memory.
 Status check_contiguous(const char* op, const char* name, const TensorView& t);
+// Errc::invalid_argument naming the op and the tensor unless t holds `want`.
+Status check_dtype(const char* op, const char* name, const TensorView& t, DType want);
 
 // The bytes of a tensor's elements (its buffer range may be longer), for binding; a channel
 // slice binds its parent's whole range (the other slices' bytes between its own).

@@ -16,6 +16,8 @@
 #include "vknn/graph/tensor.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <utility>
 
 namespace vknn {
 
@@ -37,7 +39,8 @@ Status record_scale(CommandList& cl, const TensorView& src, float alpha, const T
 
 namespace detail {
 // The most fp32 elements one storage-buffer binding may span on this device, a multiple of
-// 64 (so chunk offsets stay 256-byte aligned, the largest minStorageBufferOffsetAlignment).
+// 128 (so chunk offsets stay 256-byte aligned, the largest minStorageBufferOffsetAlignment,
+// for fp16 elements too).
 uint64_t max_binding_floats(const Context& ctx);
 // Whether an optional tensor argument was given.
 inline bool present(const TensorView& t) { return t.buffer.valid(); }
@@ -53,6 +56,11 @@ Status check_elements(const char* op, const char* name, const TensorView& t);
 // check_elements, and refuses a tensor larger than one storage-buffer binding (an op whose
 // shader binds the whole tensor at once).
 Status check_one_binding(const char* op, const char* name, const TensorView& t, const Context& ctx);
+// For an op with an fp16 variant: whether its float tensors (null entries are absent ones)
+// are fp16; all must share one storage type (f32 or f16), and fp16 needs the device's
+// 16-bit storage. Errc::invalid_argument naming the odd tensor, or Errc::unsupported.
+Result<bool> half_storage(const char* op, const Context& ctx,
+                          std::initializer_list<std::pair<const char*, const TensorView*>> tensors);
 // Runs `record(first element, count)` over consecutive chunks that each fit one binding.
 template <class F>
 void for_each_chunk(const CommandList& cl, int64_t count, F&& record) {
@@ -61,7 +69,7 @@ void for_each_chunk(const CommandList& cl, int64_t count, F&& record) {
 }
 // Elements [first, first + count) of a tensor, as a binding.
 inline BufferRef chunk_of(const TensorView& t, uint64_t first, uint32_t count) {
-  return t.buffer.sub(first * 4, uint64_t(count) * 4);
+  return t.buffer.sub(first * dtype_bytes(t.dtype), uint64_t(count) * dtype_bytes(t.dtype));
 }
 }  // namespace detail
 

@@ -9,6 +9,7 @@
 
 #include "vknn/engine/result.h"
 #include "vknn/graph/optimize.h"
+#include "vknn/graph/precision.h"
 #include "vknn/models/by_name.h"
 #include "vknn/onnx/import.h"
 
@@ -38,6 +39,9 @@ struct ModelRequest {
   // nodes and cannot be trained (build_backward refuses it); with `training` it keeps its loss
   // and metrics, for evaluation.
   bool optimize = false;
+  // Inference only: fp16 storage of activations and weights (vknn/graph/precision.h), applied
+  // after the optimizer. The executor refuses the graph on a device without 16-bit storage.
+  Precision precision = Precision::fp32;
 };
 
 struct ResolvedModel {
@@ -48,6 +52,7 @@ struct ResolvedModel {
   int64_t opset = 0;                 // ONNX only
   std::string producer;              // ONNX only
   InferenceRewrites rewrites;        // what ModelRequest::optimize changed
+  HalfRewrites half;                 // what ModelRequest::precision fp16 changed
 };
 
 // Errc::invalid_argument for an unknown name (naming the known ones and the .onnx form) or a

@@ -62,6 +62,15 @@ struct Tolerance {
   double rel = 1e-4;
 };
 
+// fp16 variants: the case holds fp32 tensors (filled, checked), casts the inputs into fp16
+// scratch tensors, runs the op on their fp16 views and casts the outputs back, so the checks
+// compare fp32 tensors with the double reference as for any case.
+// The fp16 view of a case tensor's buffer (the same elements in half its bytes).
+inline TensorView as_f16(const TensorView& v) { return {.buffer = v.buffer, .shape = v.shape, .dtype = DType::f16}; }
+// A step casting `from` into the fp16 view of `to` (to_half) or the fp16 view of `from` into
+// `to` (!to_half).
+Step cast_step(std::string from, std::string to, bool to_half);
+
 // After the steps ran, `tensor` must equal the reference's output `expect` (plus the
 // tensor's initial contents when `accumulate`): within `tol` (absolute OR relative), or
 // exactly as int32 indices when `exact_int32`.

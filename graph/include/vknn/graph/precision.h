@@ -1,0 +1,41 @@
+// fp16 inference: a pass over a forward-only graph (run after optimize_for_inference when both
+// are wanted) that stores activations and weights as fp16 wherever an op has an fp16 variant
+// (OpNode::half_storage), the shaders accumulating in fp32:
+//   - every activation such a node writes becomes f16 in place (same tensor id);
+//   - a weight (parameter, state or derived tensor) such a node reads gets an fp16 copy, a
+//     Role::derived tensor written by a Phase::prepare cast, so it is converted whenever the
+//     weights change (initial values, load_weights, write) and checkpoints keep fp32;
+//   - an fp32 activation or input such a node reads is cast to fp16 before it;
+//   - a node without an fp16 variant reads an fp32 cast of each fp16 activation, made once
+//     before its first such reader;
+//   - tensors visible outside the graph (outputs, the loss and metrics) stay fp32: a node with
+//     an fp16 variant writes an fp16 temporary there, cast to fp32 right after.
+//   - a concat written in place (TensorDesc::channel_slice_of) is one tensor: its output and
+//     slices become fp16 together when every slice's writer has an fp16 variant and the
+//     output is not visible; otherwise they stay fp32 and the writers run in fp32.
+// The fp32 weights the prepare casts read are touched by prepare nodes only, so the executor
+// holds them on the host and uploads them just for the preparation (Executor::staging_bytes):
+// the device keeps the fp16 weights, and kernels read them at half the bytes. Never for
+// training: the graph gets prepare nodes, which build_backward refuses.
+#pragma once
+
+#include "vknn/graph/graph.h"
+
+namespace vknn {
+
+enum class Precision { fp32, fp16 };
+const char* precision_name(Precision p);
+// "fp32" or "fp16"; Errc::invalid_argument naming the word otherwise.
+Result<Precision> parse_precision(std::string_view word);
+
+struct HalfRewrites {
+  int half_nodes = 0;    // nodes that now run their fp16 variant
+  int casts = 0;         // forward casts between fp32 and fp16 activations
+  int weight_casts = 0;  // prepare casts making fp16 copies of weights
+};
+
+// Rewrites g in place. Refuses (Errc::invalid_argument, naming the node) a graph with
+// backward or update nodes, or one whose wiring was refused.
+Result<HalfRewrites> convert_to_fp16(Graph& g);
+
+}  // namespace vknn

@@ -1,0 +1,122 @@
+#include "vknn/graph/precision.h"
+
+#include "rewrite.h"
+
+#include "vknn/ops/cast.h"
+
+namespace vknn {
+
+const char* precision_name(Precision p) { return p == Precision::fp16 ? "fp16" : "fp32"; }
+
+Result<Precision> parse_precision(std::string_view word) {
+  if (word == "fp32") return Precision::fp32;
+  if (word == "fp16") return Precision::fp16;
+  return make_error(Errc::invalid_argument, "unknown precision '{}' (known: fp32, fp16)", word);
+}
+
+Result<HalfRewrites> convert_to_fp16(Graph& g) {
+  VKNN_TRY(g.status());
+  const auto& nodes = g.nodes();
+  for (const Node& n : nodes)
+    if (n.phase == Phase::backward || n.phase == Phase::update)
+      return make_error(Errc::invalid_argument,
+                        "convert_to_fp16: node '{}' is a {} node; only inference graphs are converted", n.name,
+                        phase_name(n.phase));
+  auto visible = [&](TensorId t) {
+    const Role r = g.desc(t).role;
+    return (r != Role::activation) || t == g.loss || t == g.top1 || t == g.top5 || t == g.invalid_labels;
+  };
+  // A concat written in place (TensorDesc::channel_slice_of) is one tensor in memory: its
+  // parent and every slice must share one dtype. The parent goes to fp16 when every slice's
+  // writer has an fp16 variant and nobody outside the graph reads it; otherwise the writers of
+  // its slices run their fp32 variant, which writes the fp32 parent.
+  const size_t nt = g.tensors().size();
+  std::vector<int8_t> slices_half(nt, 1);  // per parent of slices
+  for (size_t i = 0; i < nt; ++i) {
+    const TensorDesc& d = g.tensors()[i];
+    if (!d.channel_slice_of.valid()) continue;
+    const size_t parent = size_t(d.channel_slice_of.index);
+    const bool writer_half = d.producer >= 0 && nodes[size_t(d.producer)].phase == Phase::forward &&
+                             nodes[size_t(d.producer)].op->half_storage();
+    if (!writer_half || visible(d.channel_slice_of) || g.tensors()[parent].dtype != DType::f32) slices_half[parent] = 0;
+  }
+  auto writes_fp32_slice = [&](const Node& n) {
+    for (TensorId t : n.outputs)
+      if (g.desc(t).channel_slice_of.valid() && !slices_half[size_t(g.desc(t).channel_slice_of.index)]) return true;
+    return false;
+  };
+  auto half_node = [&](const Node& n) {
+    return n.phase == Phase::forward && n.op->half_storage() && !writes_fp32_slice(n);
+  };
+
+  Graph out = detail::tensors_only(g);
+  // The fp16 and fp32 versions of each float tensor of g, once they exist.
+  std::vector<TensorId> half_of(nt), full_of(nt);
+  for (size_t i = 0; i < nt; ++i)
+    if (g.tensors()[i].dtype == DType::f16) half_of[i] = TensorId{int32_t(i)};
+    else if (g.tensors()[i].dtype == DType::f32) full_of[i] = TensorId{int32_t(i)};
+  // Activations written by fp16 nodes become fp16 where they are, and so do the parents of
+  // their channel slices (a slice's writer is fp16 exactly when its parent is, above).
+  auto to_half = [&](TensorId t) {
+    out.desc(t).dtype = DType::f16;
+    half_of[size_t(t.index)] = t;
+    full_of[size_t(t.index)] = {};
+  };
+  for (const Node& n : nodes)
+    if (half_node(n))
+      for (TensorId t : n.outputs)
+        if (g.desc(t).dtype == DType::f32 && !visible(t)) {
+          to_half(t);
+          if (g.desc(t).channel_slice_of.valid()) to_half(g.desc(t).channel_slice_of);
+        }
+
+  HalfRewrites done;
+  for (const Node& n : nodes) {
+    out.set_target(n.target);
+    std::vector<TensorId> inputs = n.inputs, outputs = n.outputs;
+    std::vector<std::pair<TensorId, TensorId>> after;  // (fp16 temporary, visible fp32 tensor)
+    if (half_node(n)) {
+      ++done.half_nodes;
+      for (TensorId& t : inputs) {
+        const size_t i = size_t(t.index);
+        if (out.desc(t).dtype != DType::f32) continue;
+        if (!half_of[i].valid()) {
+          const Role r = g.desc(t).role;
+          const bool weight = r == Role::parameter || r == Role::state || r == Role::derived;
+          half_of[i] = cast(out, t, DType::f16, g.desc(t).name + ".f16", weight ? Role::derived : Role::activation,
+                            weight ? Phase::prepare : Phase::forward);
+          ++(weight ? done.weight_casts : done.casts);
+        }
+        t = half_of[i];
+      }
+      for (TensorId& t : outputs)
+        if (out.desc(t).dtype == DType::f32) {  // visible: an fp16 temporary, cast back below
+          const TensorId tmp = out.tensor(out.unique_name(g.desc(t).name + ".f16"), g.shape(t), Role::activation, DType::f16);
+          after.push_back({tmp, t});
+          half_of[size_t(t.index)] = tmp;
+          t = tmp;
+        }
+    } else {
+      for (TensorId& t : inputs) {
+        const size_t i = size_t(t.index);
+        if (out.desc(t).dtype != DType::f16) continue;
+        if (!full_of[i].valid()) {
+          full_of[i] = cast(out, t, DType::f32, g.desc(t).name + ".f32");
+          ++done.casts;
+        }
+        t = full_of[i];
+      }
+    }
+    out.add_node(n.name, n.op, inputs, outputs, n.phase);
+    for (const auto& [tmp, t] : after) {
+      out.add_node(out.unique_name(g.desc(t).name + ".cast"), make_cast_node(), {tmp}, {t}, Phase::forward);
+      ++done.casts;
+    }
+  }
+  out.set_target(0);
+  VKNN_TRY(out.status());
+  g = std::move(out);
+  return done;
+}
+
+}  // namespace vknn
