@@ -132,6 +132,18 @@ api::TrainerSpec cpp_spec(const std::string& data, const std::string& out) {
   return s;
 }
 
+// One device lent to both APIs: a C context and a C++ one, both ended with the test.
+struct BothApis {
+  host::Device dev;
+  vknn_host_device h = lend_c(dev);
+  vknn_context c = nullptr;
+  api::Context cpp = api::Context::borrow(lend(dev));
+  BothApis() { REQUIRE(vknn_context_borrow(&h, &c) == VKNN_SUCCESS); }
+  ~BothApis() { vknn_context_destroy(c); }
+  BothApis(const BothApis&) = delete;
+  BothApis& operator=(const BothApis&) = delete;
+};
+
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
@@ -159,11 +171,9 @@ TEST_CASE("C network: the same network through vknn.h and api::Network trains bi
     MESSAGE("no fixture data (cli: train fixture data): skipped");
     return;
   }
-  host::Device dev;
-  const vknn_host_device h = lend_c(dev);
-  vknn_context cctx = nullptr;
-  REQUIRE(vknn_context_borrow(&h, &cctx) == VKNN_SUCCESS);
-  api::Context ctx = api::Context::borrow(lend(dev));
+  BothApis both;
+  vknn_context cctx = both.c;
+  api::Context& ctx = both.cpp;
   const auto c_run = temp_path("c-network-same-c"), cpp_run = temp_path("c-network-same-cpp");
   const std::string data = train_data(), c_out = c_run.string();
   CNet c(1, 28, 28);
@@ -212,17 +222,14 @@ TEST_CASE("C network: the same network through vknn.h and api::Network trains bi
   ct = nullptr;
   CHECK(vknn_trainer_resume_from_network(cctx, c.net, cpp_run.string().c_str(), &ct) == VKNN_SUCCESS);
   vknn_trainer_destroy(ct);
-  vknn_context_destroy(cctx);
   std::filesystem::remove_all(c_run);
   std::filesystem::remove_all(cpp_run);
 }
 
 TEST_CASE("C network: a session of the same network through vknn.h and api::Network gives the same logits") {
-  host::Device dev;
-  const vknn_host_device h = lend_c(dev);
-  vknn_context cctx = nullptr;
-  REQUIRE(vknn_context_borrow(&h, &cctx) == VKNN_SUCCESS);
-  api::Context ctx = api::Context::borrow(lend(dev));
+  BothApis both;
+  vknn_context cctx = both.c;
+  api::Context& ctx = both.cpp;
   CNet c(3, 12, 12);  // grouped conv, batch norm, average pool with padding, concat, global average pool
   vknn_tensor x = c.relu(c.bn(c.conv(c.input(), "conv", {6, 3, 1, 1, 3, 1}), "bn"));
   x = c.concat({x, c.avgpool(x, {3, 1, 1})});
@@ -253,15 +260,12 @@ TEST_CASE("C network: a session of the same network through vknn.h and api::Netw
   CHECK(same_bits(got, want));
   CHECK(!same_bits(run_c(12), want));  // the seed reaches the weights
   s = {};
-  vknn_context_destroy(cctx);
 }
 
 TEST_CASE("C network: activations and a squeeze-excitation mul through vknn.h give api::Network's logits") {
-  host::Device dev;
-  const vknn_host_device h = lend_c(dev);
-  vknn_context cctx = nullptr;
-  REQUIRE(vknn_context_borrow(&h, &cctx) == VKNN_SUCCESS);
-  api::Context ctx = api::Context::borrow(lend(dev));
+  BothApis both;
+  vknn_context cctx = both.c;
+  api::Context& ctx = both.cpp;
   // Every kind once, each with arguments of its own, so that a swapped kind or bound shows.
   CNet c(3, 8, 8);
   vknn_tensor x = c.act(c.conv(c.input(), "conv", {8, 3, 1, 1, 1, 1}), VKNN_ACTIVATION_HARDSWISH);
@@ -305,7 +309,6 @@ TEST_CASE("C network: activations and a squeeze-excitation mul through vknn.h gi
   check_status(vknn_network_mul(d.net, d0, in0, &t), VKNN_ERROR_INVALID_ARGUMENT,
                {"layer 1 (mul)", "b is a tensor of another network"});
   CHECK(d.act(d0, VKNN_ACTIVATION_CLIP, -INFINITY, 6).index == 1);  // an open end is fine
-  vknn_context_destroy(cctx);
 }
 
 TEST_CASE("C network: misuse of the builder is refused, naming the layer and the argument") {
