@@ -6,6 +6,8 @@
  * success; otherwise writes why into `why`. */
 #include "vknn/vknn.h"
 
+#include "c_check.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +15,6 @@
 
 int vknn_c_network(const vknn_host_device* host, const char* data, const char* run_whole, const char* run_cut,
                    char* why, size_t why_size);
-
-#define NET_CHECK(cond, ...)                \
-  do {                                      \
-    if (!(cond)) {                          \
-      snprintf(why, why_size, __VA_ARGS__); \
-      goto done;                            \
-    }                                       \
-  } while (0)
-#define NET_CALL(call) \
-  NET_CHECK((st = (call)) == VKNN_SUCCESS, "%s: %s: %s", #call, vknn_status_name(st), vknn_last_error())
 
 enum { STEPS = 4 }; /* 2 epochs of 64 images at batch 32 */
 
@@ -85,47 +77,47 @@ int vknn_c_network(const vknn_host_device* host, const char* data, const char* r
   memset(&e, 0, sizeof e);
   snprintf(final_whole, sizeof final_whole, "%s/final.safetensors", run_whole);
   snprintf(final_cut, sizeof final_cut, "%s/final.safetensors", run_cut);
-  NET_CALL(vknn_context_borrow(host, &ctx));
-  NET_CALL(define_network(0, 10, &net));
+  C_CALL(vknn_context_borrow(host, &ctx));
+  C_CALL(define_network(0, 10, &net));
 
   /* A session of the network: (2,10) finite logits. */
-  NET_CALL(vknn_session_create_from_network(ctx, net, NULL, 2, 7, &session));
-  NET_CALL(vknn_session_output_shape(session, out_dims));
-  NET_CHECK(out_dims[0] == 2 && out_dims[1] == 10, "output shape {%lld, %lld}", (long long)out_dims[0],
+  C_CALL(vknn_session_create_from_network(ctx, net, NULL, 2, 7, &session));
+  C_CALL(vknn_session_output_shape(session, out_dims));
+  C_CHECK(out_dims[0] == 2 && out_dims[1] == 10, "output shape {%lld, %lld}", (long long)out_dims[0],
             (long long)out_dims[1]);
   for (i = 0; i < 2 * 28 * 28; ++i) image[i] = (float)((i * 13) % 17) / 17.0f;
-  NET_CALL(vknn_session_run(session, image, 2 * 28 * 28, logits, 2 * 10));
-  for (i = 0; i < 2 * 10; ++i) NET_CHECK(isfinite(logits[i]), "logit %u is not finite", (unsigned)i);
+  C_CALL(vknn_session_run(session, image, 2 * 28 * 28, logits, 2 * 10));
+  for (i = 0; i < 2 * 10; ++i) C_CHECK(isfinite(logits[i]), "logit %u is not finite", (unsigned)i);
 
   /* The whole run: STEPS steps of torch.optim.SGD's rule, an end_epoch after each epoch. */
   vknn_trainer_spec_defaults(&spec);
   spec.data = data, spec.out = run_whole;
   spec.epochs = 2, spec.batch = 32, spec.limit = 64, spec.val_limit = 32, spec.seed = 5;
   spec.lr = 0.05, spec.rule = "pytorch", spec.force = 1;
-  NET_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
-  NET_CALL(vknn_trainer_finished(t, &finished));
-  NET_CHECK(!finished, "a new run says it is finished");
+  C_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
+  C_CALL(vknn_trainer_finished(t, &finished));
+  C_CHECK(!finished, "a new run says it is finished");
   for (k = 0; k < STEPS; ++k) {
-    NET_CALL(vknn_trainer_step(t, &s));
-    NET_CHECK(isfinite(s.loss) && s.step == (uint64_t)(k + 1), "step %d: loss %g, step count %llu", k, s.loss,
+    C_CALL(vknn_trainer_step(t, &s));
+    C_CHECK(isfinite(s.loss) && s.step == (uint64_t)(k + 1), "step %d: loss %g, step count %llu", k, s.loss,
               (unsigned long long)s.step);
-    NET_CHECK(s.epoch_done == (k % 2 == 1), "step %d: epoch_done %d", k, s.epoch_done);
+    C_CHECK(s.epoch_done == (k % 2 == 1), "step %d: epoch_done %d", k, s.epoch_done);
     losses[k] = s.loss;
-    if (s.epoch_done) NET_CALL(vknn_trainer_end_epoch(t, &e));
+    if (s.epoch_done) C_CALL(vknn_trainer_end_epoch(t, &e));
   }
-  NET_CHECK(e.samples == 32, "%lld validation samples", (long long)e.samples);
-  NET_CALL(vknn_trainer_finished(t, &finished));
-  NET_CHECK(finished, "the run is not finished after its last epoch");
-  NET_CALL(vknn_trainer_save_weights(t, final_whole));
+  C_CHECK(e.samples == 32, "%lld validation samples", (long long)e.samples);
+  C_CALL(vknn_trainer_finished(t, &finished));
+  C_CHECK(finished, "the run is not finished after its last epoch");
+  C_CALL(vknn_trainer_save_weights(t, final_whole));
   vknn_trainer_destroy(t);
   t = NULL;
 
   /* Fine-tuning: a run started from the whole run's weights (another seed, so its own random
    * ones would differ) validates exactly as the whole run ended. */
   spec.out = run_cut, spec.init = final_whole, spec.seed = 6;
-  NET_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
-  NET_CALL(vknn_trainer_validate(t, &tuned));
-  NET_CHECK(tuned.loss == e.loss && tuned.top1 == e.top1, "from the saved weights: loss %.9g top-1 %g, the run ended at %.9g %g",
+  C_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
+  C_CALL(vknn_trainer_validate(t, &tuned));
+  C_CHECK(tuned.loss == e.loss && tuned.top1 == e.top1, "from the saved weights: loss %.9g top-1 %g, the run ended at %.9g %g",
             tuned.loss, tuned.top1, e.loss, e.top1);
   vknn_trainer_destroy(t);
   t = NULL;
@@ -133,40 +125,40 @@ int vknn_c_network(const vknn_host_device* host, const char* data, const char* r
 
   /* Stopped after 3 steps and a checkpoint (the network's handle destroyed too), then resumed. */
   spec.out = run_cut;
-  NET_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
+  C_CALL(vknn_trainer_create_from_network(ctx, net, &spec, &t));
   vknn_network_destroy(net); /* the trainer keeps what it needs */
   net = NULL;
   for (k = 0; k < 3; ++k) {
-    NET_CALL(vknn_trainer_step(t, &s));
-    NET_CHECK(s.loss == losses[k], "step %d: loss %.9g, the whole run's %.9g", k, s.loss, losses[k]);
-    if (s.epoch_done) NET_CALL(vknn_trainer_end_epoch(t, NULL));
+    C_CALL(vknn_trainer_step(t, &s));
+    C_CHECK(s.loss == losses[k], "step %d: loss %.9g, the whole run's %.9g", k, s.loss, losses[k]);
+    if (s.epoch_done) C_CALL(vknn_trainer_end_epoch(t, NULL));
   }
-  NET_CALL(vknn_trainer_save(t));
+  C_CALL(vknn_trainer_save(t));
   vknn_trainer_destroy(t);
   t = NULL;
 
   /* The run names its network: another one (a conv with a bias), or none, is refused. */
-  NET_CALL(define_network(1, 10, &other));
+  C_CALL(define_network(1, 10, &other));
   st = vknn_trainer_resume_from_network(ctx, other, run_cut, &t);
-  NET_CHECK(st == VKNN_ERROR_INVALID_ARGUMENT && t == NULL && strstr(vknn_last_error(), "network-sha256:"),
+  C_CHECK(st == VKNN_ERROR_INVALID_ARGUMENT && t == NULL && strstr(vknn_last_error(), "network-sha256:"),
             "resumed with another network: %s: %s", vknn_status_name(st), vknn_last_error());
   st = vknn_trainer_resume(ctx, run_cut, &t);
-  NET_CHECK(st == VKNN_ERROR_INVALID_ARGUMENT && t == NULL, "resumed without the network: %s: %s", vknn_status_name(st),
+  C_CHECK(st == VKNN_ERROR_INVALID_ARGUMENT && t == NULL, "resumed without the network: %s: %s", vknn_status_name(st),
             vknn_last_error());
 
-  NET_CALL(define_network(0, 10, &net)); /* the same calls again */
-  NET_CALL(vknn_trainer_resume_from_network(ctx, net, run_cut, &t));
-  NET_CALL(vknn_trainer_step(t, &s));
-  NET_CHECK(s.step == STEPS && s.loss == losses[STEPS - 1] && s.epoch_done,
+  C_CALL(define_network(0, 10, &net)); /* the same calls again */
+  C_CALL(vknn_trainer_resume_from_network(ctx, net, run_cut, &t));
+  C_CALL(vknn_trainer_step(t, &s));
+  C_CHECK(s.step == STEPS && s.loss == losses[STEPS - 1] && s.epoch_done,
             "resumed step %llu: loss %.9g, the whole run's %.9g", (unsigned long long)s.step, s.loss,
             losses[STEPS - 1]);
-  NET_CALL(vknn_trainer_end_epoch(t, NULL));
-  NET_CALL(vknn_trainer_save_weights(t, final_cut));
+  C_CALL(vknn_trainer_end_epoch(t, NULL));
+  C_CALL(vknn_trainer_save_weights(t, final_cut));
 
   bytes_whole = read_all(final_whole, &size_whole);
   bytes_cut = read_all(final_cut, &size_cut);
-  NET_CHECK(bytes_whole && bytes_cut, "cannot read %s or %s", final_whole, final_cut);
-  NET_CHECK(size_whole == size_cut && memcmp(bytes_whole, bytes_cut, (size_t)size_whole) == 0,
+  C_CHECK(bytes_whole && bytes_cut, "cannot read %s or %s", final_whole, final_cut);
+  C_CHECK(size_whole == size_cut && memcmp(bytes_whole, bytes_cut, (size_t)size_whole) == 0,
             "the resumed run's weights differ from the whole run's (%ld and %ld bytes)", size_cut, size_whole);
   failed = 0;
 
