@@ -3,7 +3,8 @@
 //   training:  mean = sum x / M, var = sum (x - mean)^2 / M (two passes, biased),
 //              invstd = 1 / sqrt(var + eps); save_mean[c] = mean, save_invstd[c] = invstd;
 //              running_mean = (1-m)*running_mean + m*mean,
-//              running_var  = (1-m)*running_var  + m*var*unbias (unbias = M/(M-1), 1 if M == 1)
+//              running_var  = (1-m)*running_var  + m*var*unbias (unbias = M/(M-1); 1 if M == 1 or
+//              the running variance is ONNX's biased one)
 //   inference: mean = running_mean[c], invstd = 1 / sqrt(running_var[c] + eps);
 //              saved as above when BN_SAVE (for an inference backward)
 //   BN_GIVEN (training, synchronized over processes): mean = given[c], var = given[C + c] and

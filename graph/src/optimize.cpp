@@ -77,7 +77,7 @@ Result<InferenceRewrites> optimize_for_inference(Graph& g) {
     if (const int32_t j = only_reader(r.output, k); j >= 0) {
       const Node& b = nodes[size_t(j)];
       const BatchNormParams* bn = batchnorm_params(b);
-      bool unread = bn != nullptr && b.inputs[0] == r.output && !visible(b.outputs[1]) && !visible(b.outputs[2]);
+      bool unread = bn != nullptr && !bn->batch_statistics_always && b.inputs[0] == r.output && !visible(b.outputs[1]) && !visible(b.outputs[2]);
       for (size_t o = 1; unread && o < b.outputs.size(); ++o) unread = readers[size_t(b.outputs[o].index)].empty();
       if (unread) {
         r.batchnorm = j;

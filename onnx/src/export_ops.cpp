@@ -77,6 +77,10 @@ Status conv(Writer& w, const Node& n, const Conv2dParams& p) {
 Status batchnorm_node(Writer& w, const Node& n, const BatchNormParams& p) {
   // inputs x, gamma, beta[, the synchronized statistics]; outputs y, save_mean, save_invstd,
   // running_mean, running_var. Inference reads the running statistics.
+  if (p.batch_statistics_always)
+    return make_error(Errc::unsupported,
+                      "batchnorm on batch statistics in every pass (ONNX's training form): the file would hold an "
+                      "inference graph, which reads the running statistics");
   Epilogue e(w, n, false, p.relu);
   ::onnx::NodeProto& o = w.node("BatchNormalization", n.name,
                                 {w.value(n.inputs[0]), w.value(n.inputs[1]), w.value(n.inputs[2]),

@@ -187,7 +187,21 @@ Result<TensorId> statistic(Importer& im, const ::onnx::NodeProto& n, int k, cons
 Status batchnorm_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   VKNN_ASSIGN(const float eps, a.f("epsilon", 1e-5f));
   VKNN_ASSIGN(const float momentum, a.f("momentum", 0.9f));
-  if (im.opset >= 14) VKNN_TRY(a.i("training_mode", 0));  // vknn trains it in the training pass either way
+  // training_mode = 0 or 1, vknn trains the node in the training pass and runs it on its running
+  // statistics in the inference pass. Only when the model reads the updated running
+  // statistics (outputs 1 and 2, training mode in every opset) is it ONNX's functional
+  // training form: batch statistics in every pass, running variance updated with the biased
+  // variance, the outputs being the node's statistics after the update (docs/ops.md).
+  VKNN_ASSIGN(const int64_t training_mode, a.i("training_mode", 0));
+  if (im.opset >= 14 && training_mode != 0 && training_mode != 1)
+    return make_error(Errc::parse, "attribute 'training_mode' = {} is not 0 or 1", training_mode);
+  auto used = [&](int k) {
+    return n.output_size() > k && !n.output(k).empty() &&
+           (im.consumers.count(n.output(k)) || im.graph_outputs.count(n.output(k)));
+  };
+  const bool statistics_out = used(1) || used(2);
+  if (statistics_out && im.opset >= 14 && training_mode == 0)
+    return make_error(Errc::parse, "outputs 'running_mean' and 'running_var' are read but 'training_mode' is 0");
   if (!(eps > 0) || !std::isfinite(eps)) return make_error(Errc::parse, "epsilon {} is not positive", eps);
   if (!(momentum >= 0 && momentum <= 1)) return make_error(Errc::parse, "momentum {} is outside [0, 1]", momentum);
   if (im.dry) return {};
@@ -203,6 +217,7 @@ Status batchnorm_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   BatchNormParams p;
   p.eps = eps;
   p.momentum = 1.0f - momentum;  // ONNX: running = running * momentum + batch * (1 - momentum)
+  p.batch_statistics_always = p.biased_running_var = statistics_out;
   VKNN_ASSIGN(TensorId x, im.tensor(n, 0, as));
   VKNN_ASSIGN(TensorId gamma, im.tensor(n, 1));
   VKNN_ASSIGN(TensorId beta, im.tensor(n, 2));
@@ -213,7 +228,12 @@ Status batchnorm_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
     im.fuse_relu(n);
   }
   TensorId y = batchnorm(im.g, x, gamma, beta, mean, var, im.name(n), p);
-  if (y.valid()) im.set_output(n, 0, y, xs);
+  if (!y.valid()) return {};
+  im.set_output(n, 0, y, xs);
+  if (statistics_out) {
+    im.set_output(n, 1, mean);
+    im.set_output(n, 2, var);
+  }
   return {};
 }
 

@@ -229,3 +229,35 @@ TEST_CASE("optimize: a residual add whose shortcut is computed after the convolu
   CHECK(refused.error().message.find("residual") != std::string::npos);
   CHECK(refused.error().message.find("'c'") != std::string::npos);  // the last one is reached first
 }
+
+TEST_CASE("optimize: a batch norm on batch statistics in every pass (ONNX's training form) is not folded") {
+  Graph g;
+  const TensorId x = g.input("x", {2, 3, 5, 5});
+  Conv2dParams pad1;
+  pad1.pad_h = pad1.pad_w = 1;
+  BatchNormParams p;
+  p.batch_statistics_always = p.biased_running_var = true;
+  const TensorId y = batchnorm(g, conv2d(g, x, conv_param(g, "conv", 4, 3, 3), {}, pad1, "conv"), "bn", p);
+  g.desc(y).role = Role::output;
+  InferenceRewrites rw;
+  Pair pair = make_pair(g, x, &rw);
+  CHECK(rw.batchnorms_folded == 0);
+  check_same_outputs(pair, y, 0, "conv-BN on batch statistics");
+  // The inference pass normalized with the batch's statistics: every channel of y has mean
+  // beta and variance gamma^2 * var / (var + eps), whatever the running statistics held.
+  auto out = pair.plain->read(y);
+  auto gamma = pair.plain->read(g.find("bn.weight")), beta = pair.plain->read(g.find("bn.bias"));
+  REQUIRE_OK(out);
+  REQUIRE_OK(gamma);
+  REQUIRE_OK(beta);
+  for (size_t c = 0; c < 4; ++c) {
+    double sum = 0, sq = 0;
+    for (size_t n = 0; n < 2; ++n)
+      for (size_t i = 0; i < 25; ++i) sum += (*out)[(n * 4 + c) * 25 + i];
+    const double mean = sum / 50;
+    for (size_t n = 0; n < 2; ++n)
+      for (size_t i = 0; i < 25; ++i) sq += ((*out)[(n * 4 + c) * 25 + i] - mean) * ((*out)[(n * 4 + c) * 25 + i] - mean);
+    CHECK(mean == doctest::Approx((*beta)[c]).epsilon(1e-5));
+    CHECK(sq / 50 == doctest::Approx(double((*gamma)[c]) * (*gamma)[c]).epsilon(1e-3));
+  }
+}

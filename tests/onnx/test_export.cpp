@@ -8,6 +8,7 @@
 
 #include "vknn/onnx/export.h"
 #include "vknn/onnx/resolve.h"
+#include "vknn/ops/batchnorm.h"
 
 #include <chrono>
 #include <random>
@@ -145,6 +146,25 @@ TEST_CASE("onnx export round trip torchvision shufflenet_v2_x0_5") {
 }
 TEST_CASE("onnx export round trip torchvision mobilenet_v3_small") {
   round_trip(builtin((onnx_fixture("mobilenet_v3_small") / "model.onnx").string()));
+}
+
+// A batch norm on batch statistics in every pass (ONNX's functional training form, imported
+// from a node whose running statistics the model reads) has no inference-graph form.
+TEST_CASE("onnx export refuses a batch norm on batch statistics in every pass") {
+  Graph g;
+  const TensorId x = g.input("x", {2, 3, 4, 4});
+  BatchNormParams p;
+  p.batch_statistics_always = p.biased_running_var = true;
+  const TensorId y = batchnorm(g, x, "bn", p);
+  g.desc(y).role = Role::output;
+  REQUIRE_OK(g.status());
+  const onnx::NamedTensor in[] = {{"x", x}}, out[] = {{"y", y}};
+  auto bytes = onnx::export_model(g, in, out);
+  REQUIRE(!bytes.ok());
+  CHECK(bytes.error().code == Errc::unsupported);
+  CHECK_MESSAGE(bytes.error().message.find("'bn'") != std::string::npos, bytes.error().message);
+  CHECK_MESSAGE(bytes.error().message.find("batch statistics in every pass") != std::string::npos,
+                bytes.error().message);
 }
 
 }  // namespace vknn::test

@@ -33,7 +33,7 @@ BatchNormForward batchnorm_forward(const BatchNormParams& p, int n, int c, int h
       const double var = sq / m;
       invstd = 1 / std::sqrt(var + p.eps);
       out.running_mean[ic] = (1 - p.momentum) * running_mean[ic] + p.momentum * mean;
-      out.running_var[ic] = (1 - p.momentum) * running_var[ic] + p.momentum * (m > 1 ? var * m / (m - 1) : var);
+      out.running_var[ic] = (1 - p.momentum) * running_var[ic] + p.momentum * (m > 1 && !p.biased_running_var ? var * m / (m - 1) : var);
     } else {
       mean = running_mean[ic];
       invstd = 1 / std::sqrt(running_var[ic] + p.eps);
@@ -102,7 +102,7 @@ Vec batchnorm_moments(int n, int c, int h, int w, const Vec& x) {
 
 Tensors batchnorm_case_outputs(const cases::OpCase& oc, const Tensors& in) {
   const auto& q = std::any_cast<const vknn::BatchNormParams&>(oc.params);
-  const BatchNormParams p{q.eps, q.momentum, q.training, q.relu};
+  const BatchNormParams p{q.eps, q.momentum, q.training, q.relu, q.biased_running_var};
   const Shape& s = oc.shape("x");
   const int n = int(s[0]), c = int(s[1]), h = int(s[2]), w = int(s[3]);
   const bool sync = in.count("given") == 1;

@@ -11,6 +11,7 @@ struct BatchNormParams {
   double eps = 1e-5, momentum = 0.1;
   bool training = true;
   bool relu = false;
+  bool biased_running_var = false;  // ONNX's training form: the running variance takes var itself
 };
 
 struct BatchNormForward {

@@ -36,8 +36,9 @@ BatchNormParams bn(bool training, bool relu, float eps = 1e-5f) {
 }
 
 std::string describe(const Shape& s, const BatchNormParams& p) {
-  return fmt::format("{} {}{}{}", s.str(), p.training ? "training" : "inference", p.relu ? " relu" : "",
-                     p.eps != 1e-5f ? fmt::format(" eps {}", p.eps) : "");
+  return fmt::format("{} {}{}{}{}", s.str(), p.training ? "training" : "inference", p.relu ? " relu" : "",
+                     p.eps != 1e-5f ? fmt::format(" eps {}", p.eps) : "",
+                     p.biased_running_var ? " biased running var" : "");
 }
 
 OpCase base_case(const Shape& s, const BatchNormParams& p, uint32_t seed, const Where& where) {
@@ -190,6 +191,9 @@ std::vector<OpCase> batchnorm_cases(int64_t n) {
   add(out, {1, 2, 1, 5}, bn(true, false), 8);
   add(out, {2, 3, 3, 3}, bn(true, true, 1e-3f), 9);
   add(out, {2, 2, 2, 3}, bn(false, true), 108);
+  BatchNormParams onnx_training = bn(true, false, 1e-2f);  // ONNX's training-mode form
+  onnx_training.biased_running_var = true;
+  add(out, {2, 3, 5, 7}, onnx_training, 10);
   add_sync(out, {1, 1, 1, 1}, false, 31);
   add_sync(out, {2, 3, 5, 7}, false, 32);
   add_sync(out, {3, 5, 17, 19}, true, 33);

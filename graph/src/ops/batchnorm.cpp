@@ -48,7 +48,7 @@ BatchNormPush make_push(const BatchNormParams& p, const TensorView& x, uint32_t 
   if (p.training) flags |= kTraining;
   if (p.relu) flags |= kRelu;
   return {uint32_t(x.numel()), uint32_t(N), uint32_t(C), uint32_t(HW), flags, p.eps, p.momentum,
-          float(1.0 / M), float(M > 1 ? M / (M - 1) : 1.0)};
+          float(1.0 / M), float(M > 1 && !p.biased_running_var ? M / (M - 1) : 1.0)};
 }
 
 }  // namespace
@@ -318,7 +318,7 @@ struct BatchNormNode final : OpNode {
   // save_mean, save_invstd, running_mean, running_var
   Status record(CommandList& cl, const NodeIO& io) const override {
     BatchNormParams q = p;
-    q.training = io.training;
+    q.training = io.training || p.batch_statistics_always;
     // The inference pass has no batch statistics (their nodes are training_only).
     const TensorView given = p.sync && io.training ? io.in[3] : TensorView{};
     return record_batchnorm_forward(cl, q, io.in[0], io.in[1], io.in[2], io.out[3], io.out[4], io.out[0], io.out[1],
@@ -373,6 +373,11 @@ Result<size_t> synchronize_batchnorm(Graph& g) {
   for (const Node& n : g.nodes()) {
     out.set_target(n.target);
     const auto* bn = dynamic_cast<const BatchNormNode*>(n.op.get());
+    if (bn && bn->p.biased_running_var)
+      return make_error(Errc::unsupported,
+                        "synchronize_batchnorm: node '{}' updates its running variance with the biased variance (ONNX's "
+                        "training-mode form); synchronized batch norm takes the unbiased one",
+                        n.name);
     if (!bn || !bn->p.training || bn->p.sync) {
       out.add_node(n.name, n.op, n.inputs, n.outputs, n.phase);
       continue;

@@ -25,6 +25,12 @@ struct BatchNormParams {
   // Batch statistics over every process of a data-parallel job (set by
   // synchronize_batchnorm, which adds the node's fourth input: the whole batch's statistics).
   bool sync = false;
+  // ONNX's training-mode node whose running statistics are outputs of the model: batch
+  // statistics in every pass (the inference pass included, as ONNX defines the node), and the
+  // running variance updated with the batch's biased variance, as ONNX's definition (PyTorch's
+  // and vknn's default take the unbiased one). The importer sets both; see docs/ops.md.
+  bool batch_statistics_always = false;
+  bool biased_running_var = false;
   BatchNormVariant variant = BatchNormVariant::automatic;
 };
 
@@ -36,7 +42,8 @@ BatchNormVariant resolve_batchnorm_variant(const DeviceProfile& profile, BatchNo
 //   given[1] and the running variance takes given[2] (the unbiased variance of the batch);
 //   invstd = 1/sqrt(var + eps); save_mean = mean, save_invstd = invstd;
 //   running_mean = (1-m)*running_mean + m*mean;
-//   running_var = (1-m)*running_var + m*var*M/(M-1) (var itself when M == 1).
+//   running_var = (1-m)*running_var + m*var*M/(M-1) (var itself when M == 1 or
+//   p.biased_running_var).
 // Inference: mean, invstd from running_mean, running_var (not updated); save_mean and
 //   save_invstd are optional (pass empty views) and, when given, receive them, so that an
 //   inference backward can follow.
