@@ -3,6 +3,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -42,5 +43,48 @@ ShaderId matmul_shader(MatmulVariant variant);
 // Checks that every index stays inside its buffer.
 Status record_matmul(CommandList& cl, const MatmulDesc& desc, const BufferRef& a, const BufferRef& b,
                      const BufferRef& bias, const BufferRef& c);
+
+// ---------------------------------------------------------------------------- matmul as a graph op
+// Two run-time operands (either may be a parameter or an activation), ONNX's MatMul and the
+// product of its Gemm:
+//   y[z] = alpha * op(a[z]) · op(b[z]),   op(t) = t or tᵀ (trans_a, trans_b)
+//   a (...,M,K) or (...,K,M) with trans_a; b (...,K,N) or (...,N,K) with trans_b; y (...,M,N)
+//   backward:  op(a)' = alpha * dy · op(b)ᵀ,  op(b)' = alpha * op(a)ᵀ · dy
+// The leading (batch) dims broadcast as NumPy's: each operand's are either the output's or
+// all 1 (one matrix shared by every z; its gradient is then summed over z). A transpose is a
+// choice of strides for record_matmul, so every pass is one product.
+struct MatmulNodeParams {
+  bool trans_a = false, trans_b = false;
+  float alpha = 1.0f;
+  MatmulVariant variant = MatmulVariant::automatic;  // forced in tests; graphs keep automatic
+};
+
+enum class MatmulPass { forward, backward_a, backward_b };
+
+// y's shape, or an error naming both shapes when they do not multiply.
+Result<Shape> matmul_output_shape(const MatmulNodeParams& p, const Shape& a, const Shape& b);
+// The record_matmul description of one pass (the variant the device then takes comes from
+// choose_matmul_variant), for operands a and b of these shapes.
+Result<MatmulDesc> matmul_pass_desc(const MatmulNodeParams& p, const Shape& a, const Shape& b, MatmulPass pass);
+// Scratch floats a backward pass needs: the per-z gradients of an operand shared over z, summed
+// afterwards (record_sum_rows); 0 when the gradient is one product.
+uint64_t matmul_pass_workspace(const MatmulNodeParams& p, const Shape& a, const Shape& b, MatmulPass pass);
+
+// y = alpha * op(a)·op(b). y overlaps neither operand.
+Status record_matmul_forward(CommandList& cl, const MatmulNodeParams& p, const TensorView& a, const TensorView& b,
+                             const TensorView& y);
+// da (+)= the gradient of a (shape of a), from dy (shape of y) and b. workspace: at least
+// matmul_pass_workspace(backward_a) floats where that is not 0.
+Status record_matmul_backward_a(CommandList& cl, const MatmulNodeParams& p, const TensorView& dy, const TensorView& b,
+                                const TensorView& da, bool accumulate, const BufferRef& workspace = {});
+// db (+)= the gradient of b (shape of b), from a and dy.
+Status record_matmul_backward_b(CommandList& cl, const MatmulNodeParams& p, const TensorView& a, const TensorView& dy,
+                                const TensorView& db, bool accumulate, const BufferRef& workspace = {});
+
+// Graph builder: y = alpha * op(a)·op(b).
+TensorId matmul(Graph& g, TensorId a, TensorId b, const MatmulNodeParams& p = {}, const std::string& name = "matmul");
+
+// The parameters of a forward matmul node (inputs a, b), or null for any other node.
+const MatmulNodeParams* matmul_params(const Node& n);
 
 }  // namespace vknn
