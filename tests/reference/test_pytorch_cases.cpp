@@ -6,6 +6,7 @@
 #include "avgpool.h"
 #include "binary.h"
 #include "channel_shuffle.h"
+#include "matmul.h"
 #include "pad.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
@@ -152,4 +153,23 @@ TEST_CASE("pytorch: the AdamW reference takes torch.optim.AdamW's steps" * docte
     }
   }
   CHECK(cases >= 3);
+}
+
+TEST_CASE("pytorch: matmul with transposes, alpha and batch broadcasting, and both gradients, equal torch.matmul" *
+          doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("matmul" + std::to_string(i) + ".a"); ++i, ++cases) {
+    const std::string p = "matmul" + std::to_string(i) + ".";
+    const Vec& q = c.get(p + "params").values;
+    const PytorchArray &a = c.get(p + "a"), &b = c.get(p + "b"), &y = c.get(p + "y");
+    const MatmulRef r{a.shape, b.shape, q[0] != 0, q[1] != 0, q[2]};
+    CAPTURE(i);
+    CHECK(matmul_shape(r) == y.shape);
+    CHECK(max_violation(matmul_forward(r, a.values, b.values), y.values, 1e-14, 1e-12) == 0.0);
+    const MatmulGrads g = matmul_backward(r, a.values, b.values, c.get(p + "dy").values);
+    CHECK(max_violation(g.da, c.get(p + "da").values, 1e-14, 1e-12) == 0.0);
+    CHECK(max_violation(g.db, c.get(p + "db").values, 1e-14, 1e-12) == 0.0);
+  }
+  CHECK(cases >= 9);
 }

@@ -186,6 +186,37 @@ def adamw_cases(torch, put):
         put(name, "w", torch.stack(after))
 
 
+def matmul_cases(torch, put):
+    """alpha * op(a) @ op(b) (torch.matmul on transposed views, with its batch broadcasting) and
+    both gradients; params: trans_a, trans_b, alpha. The shapes a and b are stored in."""
+    cases = [  # (a stored, b stored, trans_a, trans_b, alpha)
+        ((1, 1), (1, 1), 0, 0, 1.0),
+        ((5, 3), (3, 7), 0, 0, 1.0),
+        ((3, 5), (3, 7), 1, 0, 0.25),
+        ((5, 3), (7, 3), 0, 1, -1.5),
+        ((3, 5), (7, 3), 1, 1, 0.35),
+        ((2, 3, 4), (2, 4, 5), 0, 0, 1.0),
+        ((2, 3, 5, 4), (4, 6), 0, 0, 2.0),
+        ((4, 6), (3, 7, 6), 0, 1, 0.5),
+        ((2, 1, 4, 3), (3, 5, 4), 1, 1, -0.75),
+    ]
+    g = torch.Generator().manual_seed(21)
+    for i, (sa, sb, ta, tb, alpha) in enumerate(cases):
+        a = torch.randn(sa, generator=g, dtype=torch.float64).requires_grad_()
+        b = torch.randn(sb, generator=g, dtype=torch.float64).requires_grad_()
+        y = alpha * torch.matmul(a.transpose(-1, -2) if ta else a, b.transpose(-1, -2) if tb else b)
+        dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+        y.backward(dy)
+        name = f"matmul{i}"
+        put(name, "params", torch.tensor([ta, tb, alpha], dtype=torch.float64))
+        put(name, "a", a.detach())
+        put(name, "b", b.detach())
+        put(name, "dy", dy)
+        put(name, "y", y.detach())
+        put(name, "da", a.grad)
+        put(name, "db", b.grad)
+
+
 def main():
     tests = sys.argv[1]
     try:
@@ -208,6 +239,7 @@ def main():
         channel_shuffle_cases(torch, put)
         pad_cases(torch, put)
         adamw_cases(torch, put)
+        matmul_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
         env = dict(os.environ, VKNN_PYTORCH_CASES=d)
