@@ -158,19 +158,22 @@ Status linear_node(Writer& w, const Node& n, const LinearParams& p) {
 }
 
 Status matmul_node(Writer& w, const Node& n, const MatmulNodeParams& p) {
-  // y = alpha * op(a)·op(b): MatMul when plain; Gemm (2-D only) for transposes or alpha; a
-  // batched product with alpha as MatMul then Mul.
-  const std::vector<std::string> in = {w.value(n.inputs[0]), w.value(n.inputs[1])};
+  // y = alpha * op(a)·op(b) (+ beta * c): MatMul when plain; Gemm (2-D only) for transposes,
+  // alpha or c; a batched product with alpha as MatMul then Mul.
+  std::vector<std::string> in;
+  for (TensorId t : n.inputs) in.push_back(w.value(t));
   const std::string y = w.value(n.outputs[0]);
+  const bool has_c = n.inputs.size() == 3;
   const bool matrices = w.graph().shape(n.inputs[0]).rank() == 2 && w.graph().shape(n.inputs[1]).rank() == 2;
-  if (!p.trans_a && !p.trans_b && p.alpha == 1.0f) {
+  if (!p.trans_a && !p.trans_b && p.alpha == 1.0f && !has_c) {
     w.node("MatMul", n.name, in, {y});
   } else if (matrices) {
     ::onnx::NodeProto& o = w.node("Gemm", n.name, in, {y});
     if (p.trans_a) attr_i(o, "transA", 1);
     if (p.trans_b) attr_i(o, "transB", 1);
     if (p.alpha != 1.0f) attr_f(o, "alpha", p.alpha);
-  } else if (!p.trans_a && !p.trans_b) {
+    if (has_c && p.beta != 1.0f) attr_f(o, "beta", p.beta);
+  } else if (!p.trans_a && !p.trans_b) {  // c comes with 2-D operands only
     const std::string product = w.fresh(y + "_product");
     w.node("MatMul", n.name, in, {product});
     const float alpha[] = {p.alpha};

@@ -2,11 +2,10 @@
 // broadcast) and Gemm (Y = alpha * op(A)·op(B) + beta * C, C broadcast to (M,N)).
 // The common Gemm of every classifier (transB = 1, alpha = beta = 1, C absent or one bias per
 // output) becomes a linear layer, whose weight and bias keep their ONNX names; every other one
-// the matmul op, plus C through the broadcasting binary ops.
+// the matmul op, which takes C in its ONNX shape.
 #include "fold.h"
 #include "importer.h"
 
-#include "vknn/ops/binary.h"
 #include "vknn/ops/linear.h"
 #include "vknn/ops/matmul.h"
 
@@ -15,15 +14,20 @@
 namespace vknn::onnx {
 namespace {
 
-// The matmul node of y = alpha * op(a)·op(b) for operands already in the graph shapes `as`
-// and `bs` (the node's inputs 0 and 1), refusing a batch broadcast vknn does not take.
+// The matmul node of y = alpha * op(a)·op(b) (+ beta * c, c the node's input 2 where
+// with_c) for a and b in the graph shapes `as` and `bs` (the node's inputs 0 and 1), refusing
+// a batch broadcast vknn does not take.
 Result<TensorId> product(Importer& im, const ::onnx::NodeProto& n, const MatmulNodeParams& p,
-                         const std::vector<int64_t>& as, const std::vector<int64_t>& bs, const std::string& name) {
+                         const std::vector<int64_t>& as, const std::vector<int64_t>& bs, bool with_c) {
   auto ys = matmul_output_shape(p, Shape(as), Shape(bs));
   if (!ys) return unsupported("{}", ys.error().message);
   VKNN_ASSIGN(TensorId a, im.tensor(n, 0, as));
   VKNN_ASSIGN(TensorId b, im.tensor(n, 1, bs));
-  TensorId y = matmul(im.g, a, b, p, name);
+  TensorId c;
+  if (with_c) {
+    VKNN_ASSIGN(c, im.tensor(n, 2));
+  }
+  TensorId y = matmul(im.g, a, b, c, p, im.name(n));
   if (!y.valid()) return im.g.status().error();
   return y;
 }
@@ -44,7 +48,7 @@ Status matmul_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
   if (k != kb || !batch)
     return make_error(Errc::parse, "MatMul of {} and {}: the inner dims or the batch dims disagree",
                       dims_str(im.shape(n, 0)), dims_str(im.shape(n, 1)));
-  VKNN_ASSIGN(TensorId y, product(im, n, MatmulNodeParams{}, as, bs, im.name(n)));
+  VKNN_ASSIGN(TensorId y, product(im, n, MatmulNodeParams{}, as, bs, false));
   std::vector<int64_t> out = *batch;
   if (!row) out.push_back(as[as.size() - 2]);
   if (!column) out.push_back(bs.back());
@@ -100,19 +104,9 @@ Status gemm_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
     return {};
   }
   MatmulNodeParams p;
-  p.trans_a = trans_a != 0, p.trans_b = trans_b != 0, p.alpha = alpha;
-  VKNN_ASSIGN(TensorId y, product(im, n, p, as, bs, has_c ? im.name(n, "product") : im.name(n)));
-  if (!has_c) {
-    im.set_output(n, 0, y);
-    return {};
-  }
-  // beta * C, broadcast over the product by the binary ops (a scalar C taking part as (1)).
-  VKNN_ASSIGN(TensorId c, im.tensor(n, 2, cs.empty() ? std::vector<int64_t>{1} : cs));
-  if (beta != 1.0f) {
-    TensorId scale = im.g.parameter(im.name(n, "beta"), Shape{1}, Init::constant(beta), true);
-    c = binary(im.g, BinaryOp::mul, c, scale, im.name(n, "beta_c"));
-  }
-  im.set_output(n, 0, binary(im.g, BinaryOp::add, y, c, im.name(n)));
+  p.trans_a = trans_a != 0, p.trans_b = trans_b != 0, p.alpha = alpha, p.beta = beta;
+  VKNN_ASSIGN(TensorId y, product(im, n, p, as, bs, has_c));
+  im.set_output(n, 0, y);
   return {};
 }
 

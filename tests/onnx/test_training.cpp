@@ -55,9 +55,7 @@ void check_sgd_steps(const std::filesystem::path& dir, Imported& im, size_t para
   std::vector<int32_t> y(im.labels.values.begin(), im.labels.values.end());
   REQUIRE_OK((*ex)->set_input(im.m.model.labels, std::span<const int32_t>(y)));
 
-  std::vector<TensorId> params;  // the trained ones: constants of the file stay frozen
-  for (TensorId p : g.parameters())
-    if (!g.desc(p).frozen) params.push_back(p);
+  const std::vector<TensorId> params = g.parameters();
   REQUIRE(params.size() == parameters);
   for (int step = 1; step <= 3; ++step) {
     CAPTURE(step);
@@ -107,8 +105,8 @@ TEST_CASE("onnx training: resnet18 exported in training mode takes the same 3 SG
 TEST_CASE("onnx training: MatMul and Gemm with weight initializers take the same 3 SGD steps as PyTorch") {
   const auto dir = onnx_fixture("matmul_train");
   Imported im = import_for_training(dir);
-  // Two MatMul (one batched over a shared weight) and the Gemm with alpha 2: matmul nodes;
-  // its beta * C a Mul and an Add.
+  // Two MatMul (one batched over a shared weight) and the Gemm with alpha 2 and beta 0.5 (its C
+  // the node's third input): matmul nodes.
   CHECK(count_nodes(im.m.model.graph, "matmul") == 3);
   CHECK(count_nodes(im.m.model.graph, "linear") == 0);
   check_sgd_steps(dir, im, 5);

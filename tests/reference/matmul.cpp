@@ -116,13 +116,46 @@ MatmulGrads matmul_backward(const MatmulRef& p, const Vec& a, const Vec& b, cons
   return g;
 }
 
+namespace {
+// The index of c's element broadcast to (m,n) of a (M,N) output.
+size_t c_index(const std::vector<int64_t>& cs, int64_t m, int64_t n) {
+  const int64_t c0 = cs.size() == 2 ? cs[0] : 1, c1 = cs.empty() ? 1 : cs.back();
+  if ((cs.size() > 2) || (c0 != 1 && m >= c0) || (c1 != 1 && n >= c1))
+    throw std::invalid_argument("matmul reference: c does not broadcast");
+  return size_t((c0 == 1 ? 0 : m) * c1 + (c1 == 1 ? 0 : n));
+}
+}  // namespace
+
+Vec add_c_term(const Vec& y, int64_t m, int64_t n, const Vec& c, const std::vector<int64_t>& cs, double beta) {
+  Vec r = y;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) r[size_t(i * n + j)] += beta * c[c_index(cs, i, j)];
+  return r;
+}
+
+Vec c_term_backward(const Vec& dy, int64_t m, int64_t n, const std::vector<int64_t>& cs, double beta) {
+  int64_t count = 1;
+  for (int64_t d : cs) count *= d;
+  Vec dc(size_t(count), 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) dc[c_index(cs, i, j)] += beta * dy[size_t(i * n + j)];
+  return dc;
+}
+
 Tensors matmul_case_outputs(const cases::OpCase& c, const Tensors& in) {
   if (const auto* d = std::any_cast<MatmulDesc>(&c.params)) return kernel_outputs(*d, in);
   const auto& np = std::any_cast<const MatmulNodeParams&>(c.params);
   const MatmulRef p{c.shape("a").dims, c.shape("b").dims, np.trans_a, np.trans_b, double(np.alpha)};
   const Vec &a = in.at("a"), &b = in.at("b");
   MatmulGrads g = matmul_backward(p, a, b, in.at("dy"));
-  return {{"y", matmul_forward(p, a, b)}, {"da", std::move(g.da)}, {"db", std::move(g.db)}};
+  Tensors out = {{"y", matmul_forward(p, a, b)}, {"da", std::move(g.da)}, {"db", std::move(g.db)}};
+  if (const auto cv = in.find("c"); cv != in.end()) {
+    const auto& ys = c.shape("y").dims;
+    const auto& cs = c.shape("c").dims;
+    out["y"] = add_c_term(out["y"], ys[0], ys[1], cv->second, cs, double(np.beta));
+    out["dc"] = c_term_backward(in.at("dy"), ys[0], ys[1], cs, double(np.beta));
+  }
+  return out;
 }
 
 }  // namespace vknn::ref

@@ -24,9 +24,14 @@ struct MatmulGrads {
 // Gradients of dot(y, dy): each operand's summed over the batch elements it repeats to.
 MatmulGrads matmul_backward(const MatmulRef& p, const Vec& a, const Vec& b, const Vec& dy);
 
+// Gemm's c term of a 2-D y (M,N): y + beta * c broadcast (c of shape (), (N), (1,N), (M,1) or
+// (M,N)), and its gradient beta * dy summed to c's shape.
+Vec add_c_term(const Vec& y, int64_t m, int64_t n, const Vec& c, const std::vector<int64_t>& cs, double beta);
+Vec c_term_backward(const Vec& dy, int64_t m, int64_t n, const std::vector<int64_t>& cs, double beta);
+
 // The cases of graph/cases/ops/matmul.cpp: c (params MatmulDesc: the kernel, from a, b, bias
-// and the initial c, the accumulation base), or y, da and db (params MatmulNodeParams: the
-// graph op).
+// and the initial c, the accumulation base), or y, da, db and, with a tensor c, dc (params
+// MatmulNodeParams: the graph op).
 Tensors matmul_case_outputs(const cases::OpCase& c, const Tensors& in);
 
 }  // namespace vknn::ref
