@@ -55,6 +55,16 @@ TEST_CASE("matmul: the graph op refuses operands that do not multiply, naming th
   CHECK(partial.error().message.find("broadcast only part") != std::string::npos);
   CHECK(!matmul_output_shape(p, Shape{2, 3, 4}, Shape{3, 4, 5}).ok());  // batch 2 vs 3
   CHECK(!matmul_output_shape(p, Shape{4}, Shape{4, 5}).ok());           // a vector: the importer reshapes it
+  // Gemm's c: only on 2-D products, and only what broadcasts to (M,N).
+  const Shape row{5}, column{2, 1}, wrong{3, 5};
+  CHECK(matmul_output_shape(p, Shape{2, 4}, Shape{4, 5}, &row).ok());
+  CHECK(matmul_output_shape(p, Shape{2, 4}, Shape{4, 5}, &column).ok());
+  auto bad_c = matmul_output_shape(p, Shape{2, 4}, Shape{4, 5}, &wrong);
+  REQUIRE(!bad_c.ok());
+  CHECK(bad_c.error().message.find("c (3,5) does not broadcast to the product (2,5)") != std::string::npos);
+  auto batched_c = matmul_output_shape(p, Shape{3, 2, 4}, Shape{4, 5}, &row);
+  REQUIRE(!batched_c.ok());
+  CHECK(batched_c.error().message.find("needs 2-D a and b") != std::string::npos);
 
   Graph g;
   TensorId a = g.input("a", Shape{2, 3});

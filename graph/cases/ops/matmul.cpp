@@ -4,10 +4,10 @@
 // small-K kernels (rows_dot, columns) where their layouts hold, and the GEMMs of real layers.
 // Then the graph op (y = alpha * op(a)·op(b), MatmulNodeParams) with its backward to both
 // operands: transposes, alpha, odd sizes, batch dims equal or on one side only (the shared
-// operand's gradient summed over the batch), every product on the tiled kernels and on the
-// device's automatic choice, and ViT-B/16's attention products.
+// operand's gradient summed over the batch), Gemm's beta * c in every broadcast ONNX allows
+// with its gradient, every product on the tiled kernels and on the device's automatic choice,
+// and ViT-B/16's attention products.
 #include "vknn/cases/case.h"
-#include "vknn/ops/linear.h"
 #include "vknn/ops/matmul.h"
 
 #include <fmt/format.h>
