@@ -15,6 +15,7 @@
 #include "vknn/ops/dropout.h"
 #include "vknn/ops/linear.h"
 #include "vknn/ops/lrn.h"
+#include "vknn/ops/matmul.h"
 #include "vknn/ops/maxpool.h"
 #include "vknn/ops/pad.h"
 #include "vknn/ops/relu.h"
@@ -160,6 +161,33 @@ Status linear_node(Writer& w, const Node& n, const LinearParams& p) {
   return {};
 }
 
+Status matmul_node(Writer& w, const Node& n, const MatmulNodeParams& p) {
+  // y = alpha * op(a)·op(b) (+ beta * c): MatMul when plain; Gemm (2-D only) for transposes,
+  // alpha or c; a batched product with alpha as MatMul then Mul.
+  std::vector<std::string> in;
+  for (TensorId t : n.inputs) in.push_back(w.value(t));
+  const std::string y = w.value(n.outputs[0]);
+  const bool has_c = n.inputs.size() == 3;
+  const bool matrices = w.graph().shape(n.inputs[0]).rank() == 2 && w.graph().shape(n.inputs[1]).rank() == 2;
+  if (!p.trans_a && !p.trans_b && p.alpha == 1.0f && !has_c) {
+    w.node("MatMul", n.name, in, {y});
+  } else if (matrices) {
+    ::onnx::NodeProto& o = w.node("Gemm", n.name, in, {y});
+    if (p.trans_a) attr_i(o, "transA", 1);
+    if (p.trans_b) attr_i(o, "transB", 1);
+    if (p.alpha != 1.0f) attr_f(o, "alpha", p.alpha);
+    if (has_c && p.beta != 1.0f) attr_f(o, "beta", p.beta);
+  } else if (!p.trans_a && !p.trans_b) {  // c comes with 2-D operands only
+    const std::string product = w.fresh(y + "_product");
+    w.node("MatMul", n.name, in, {product});
+    const float alpha[] = {p.alpha};
+    w.node("Mul", n.name + "_alpha", {product, w.floats(n.name + "_alpha", {1}, alpha)}, {y});
+  } else {
+    return unsupported("a batched matmul with a transposed operand has no MatMul or Gemm form");
+  }
+  return {};
+}
+
 Status reshape_node(Writer& w, const Node& n) {
   const Shape& xs = w.graph().shape(n.inputs[0]);
   const Shape& ys = w.graph().shape(n.outputs[0]);
@@ -276,6 +304,7 @@ Status convert_node(Writer& w, const Node& n) {
   }
   if (const LrnParams* p = lrn_params(n)) return lrn_node(w, n, *p);
   if (const LinearParams* p = linear_params(n)) return linear_node(w, n, *p);
+  if (const MatmulNodeParams* p = matmul_params(n)) return matmul_node(w, n, *p);
   if (is_reshape(n)) return reshape_node(w, n);
   // The identity at inference (dropout), and a copy between targets (a placed graph's edge
   // between devices or queues: ONNX has one device).

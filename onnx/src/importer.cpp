@@ -199,6 +199,7 @@ const Converter* find_converter(const std::string& op_type) {
     register_nn_ops(t);
     register_tensor_ops(t);
     register_elementwise_ops(t);
+    register_matmul_ops(t);
     return t;
   }();
   auto it = table.find(op_type);

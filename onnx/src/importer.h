@@ -127,5 +127,6 @@ void register_shape_ops(std::unordered_map<std::string, Converter>& table);
 void register_nn_ops(std::unordered_map<std::string, Converter>& table);
 void register_tensor_ops(std::unordered_map<std::string, Converter>& table);
 void register_elementwise_ops(std::unordered_map<std::string, Converter>& table);
+void register_matmul_ops(std::unordered_map<std::string, Converter>& table);
 
 }  // namespace vknn::onnx

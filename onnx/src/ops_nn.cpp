@@ -1,5 +1,5 @@
 // Layers: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, ReduceMean
-// (over H and W), Gemm, LRN, Dropout. Each maps ONNX's attributes onto a vknn builder's parameters and reports what the
+// (over H and W), LRN, Dropout. Each maps ONNX's attributes onto a vknn builder's parameters and reports what the
 // builder cannot express as unsupported, naming the attribute.
 #include "fold.h"
 #include "importer.h"
@@ -315,39 +315,6 @@ Status reduce_mean_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) 
   return {};
 }
 
-Status gemm(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
-  VKNN_ASSIGN(const float alpha, a.f("alpha", 1.0f));
-  VKNN_ASSIGN(const float beta, a.f("beta", 1.0f));
-  VKNN_ASSIGN(const int64_t trans_a, a.i("transA", 0));
-  VKNN_ASSIGN(const int64_t trans_b, a.i("transB", 0));
-  if (trans_a != 0) return unsupported("attribute 'transA' = {}: only 0 is supported", trans_a);
-  if (trans_b != 1) return unsupported("attribute 'transB' = {}: only 1 (a (out,in) weight) is supported", trans_b);
-  if (alpha != 1.0f) return unsupported("attribute 'alpha' = {}: only 1 is supported", alpha);
-  if (im.dry) return {};
-  const auto& as = im.shape(n, 0);
-  const auto& bs = im.shape(n, 1);
-  if (as.size() != 2 || bs.size() != 2)
-    return make_error(Errc::parse, "Gemm of {} and {}: both must be matrices", dims_str(as), dims_str(bs));
-  TensorId bias;
-  if (im.has_input(n, 2)) {
-    if (beta != 1.0f) return unsupported("attribute 'beta' = {}: only 1 is supported with a bias", beta);
-    const auto& cs = im.shape(n, 2);
-    const bool per_column = (cs.size() == 1 && cs[0] == bs[0]) || (cs.size() == 2 && cs[0] == 1 && cs[1] == bs[0]);
-    if (!per_column)
-      return unsupported("input 'C' {}: only a bias per output ({} or [1,{}]) is supported", dims_str(cs), bs[0], bs[0]);
-    VKNN_ASSIGN(bias, im.tensor(n, 2, {bs[0]}));
-  }
-  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
-  VKNN_ASSIGN(TensorId weight, im.tensor(n, 1));
-  LinearParams p;
-  if (im.can_fuse_relu(n)) {
-    p.relu = true;
-    im.fuse_relu(n);
-  }
-  im.set_output(n, 0, linear(im.g, x, weight, bias, p, im.name(n)));
-  return {};
-}
-
 Status lrn_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   VKNN_ASSIGN(const float alpha, a.f("alpha", 1e-4f));
   VKNN_ASSIGN(const float beta, a.f("beta", 0.75f));
@@ -413,7 +380,6 @@ void register_nn_ops(std::unordered_map<std::string, Converter>& t) {
   t["AveragePool"] = avgpool_op;
   t["GlobalAveragePool"] = global_avgpool_op;
   t["ReduceMean"] = reduce_mean_op;
-  t["Gemm"] = gemm;
   t["LRN"] = lrn_op;
   t["Dropout"] = dropout_op;
 }

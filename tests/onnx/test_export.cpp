@@ -4,6 +4,7 @@
 // batch 1 (its batch dimension symbolic) and imported at each batch. Every parameter keeps
 // its name. Weights are random and batch-norm running statistics non-trivial, so that a
 // swapped or misnamed tensor shows.
+#include "onnx/import/model_builder.h"
 #include "onnx_test.h"
 
 #include "vknn/onnx/export.h"
@@ -11,6 +12,8 @@
 #include "vknn/ops/batchnorm.h"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -125,6 +128,45 @@ onnx::ModelRequest builtin(const std::string& name, int64_t input_size = 0) {
   return r;
 }
 
+
+// Matrix products in every form the importer maps: MatMul batched over a shared weight and
+// plain, Gemm with an initializer as A and the activation transposed as B (alpha 0.5), with
+// the activation transposed as A and beta * C per output (beta 0.7), with a scalar C, and the
+// classifier's Gemm (a linear layer). Written to a file, since round_trip reads one.
+std::filesystem::path matmul_model() {
+  OnnxBuilder b(13);
+  b.input("x", {-1, 3, 4, 4});
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+  auto init = [&](const std::string& name, std::vector<int64_t> dims) {
+    int64_t count = 1;
+    for (int64_t d : dims) count *= d;
+    std::vector<float> v(static_cast<size_t>(count));
+    for (float& e : v) e = u(rng);
+    b.initializer(name, dims, v);
+  };
+  init("wb", {16, 8}), init("w1", {16, 24}), init("w2", {16, 12}), init("b2", {12}), init("w3", {12, 10});
+  init("w4", {10, 10}), init("c4", {}), init("w5", {10, 10}), init("b5", {10});
+  b.int_initializer("rows", {3}, {0, 3, 16});
+  b.node("Reshape", {"x", "rows"}, {"x3"}, "rows");
+  b.node("MatMul", {"x3", "wb"}, {"h0"}, "batched");                // (N,3,16)·(16,8)
+  OnnxBuilder::attr(b.node("Flatten", {"h0"}, {"f0"}, "flatten"), "axis", int64_t(1));
+  auto& g1 = b.node("Gemm", {"w1", "f0"}, {"h1"}, "gemm_bt");        // (16,24)·(N,24)ᵀ: (16,N)
+  OnnxBuilder::attr(g1, "transB", int64_t(1));
+  OnnxBuilder::attr(g1, "alpha", 0.5f);
+  b.node("Relu", {"h1"}, {"r1"}, "relu");
+  auto& g2 = b.node("Gemm", {"r1", "w2", "b2"}, {"h2"}, "gemm_at");  // (16,N)ᵀ·(16,12) + 0.7 b2
+  OnnxBuilder::attr(g2, "transA", int64_t(1));
+  OnnxBuilder::attr(g2, "beta", 0.7f);
+  b.node("MatMul", {"h2", "w3"}, {"h3"}, "matmul");
+  b.node("Gemm", {"h3", "w4", "c4"}, {"h4"}, "gemm_scalar_c");
+  OnnxBuilder::attr(b.node("Gemm", {"h4", "w5", "b5"}, {"logits"}, "fc"), "transB", int64_t(1));
+  b.output("logits");
+  const auto path = std::filesystem::temp_directory_path() / "vknn_export_matmul.onnx";
+  std::ofstream(path, std::ios::binary) << b.model().SerializeAsString();
+  return path;
+}
+
 }  // namespace
 
 TEST_CASE("onnx export round trip lenet") { round_trip(builtin("lenet")); }
@@ -135,6 +177,9 @@ TEST_CASE("onnx export round trip cifar-resnet20") { round_trip(builtin("cifar-r
 TEST_CASE("onnx export round trip alexnet at 127x127") { round_trip(builtin("alexnet", 127)); }
 // Bottleneck blocks at 64x64, a reduced size for test time (4.1 GFLOP an image at 224).
 TEST_CASE("onnx export round trip resnet50 at 64x64") { round_trip(builtin("resnet50", 64)); }
+// Every form of Gemm and MatMul the importer maps: matmul nodes written as MatMul and Gemm
+// (transposes, alpha, beta and C), the classifier's Gemm as linear.
+TEST_CASE("onnx export round trip of MatMul and Gemm") { round_trip(builtin(matmul_model().string())); }
 
 // torchvision models as PyTorch wrote them (the import tests' fixtures), imported, exported by
 // vknn and imported again: shufflenet's channel shuffles, splits and concats; mobilenet_v3's

@@ -1,8 +1,12 @@
 #!/usr/bin/python3
-"""The reference of the ONNX training check: torchvision resnet18 (random weights, fixed seed)
+"""The reference of the ONNX training checks: torchvision resnet18 (random weights, fixed seed)
 exported in training mode, then 3 steps of torch.optim.SGD on one batch:
 
-    train_reference.py OUT_DIR SIZE BATCH
+    train_reference.py OUT_DIR SIZE BATCH [MODEL]
+
+MODEL is resnet18 (the default) or matmul: a small network of matrix products that PyTorch
+exports as MatMul with weight initializers (a plain one, and a batched one whose weight is
+shared over the batch) and a Gemm with alpha, beta and transB.
 
 OUT_DIR/model.onnx             exported before the first step (BatchNormalization kept)
 OUT_DIR/input.npy, labels.npy  the batch (labels as float32 class indices)
@@ -28,11 +32,33 @@ except ImportError as e:
 LR, MOMENTUM, WEIGHT_DECAY, STEPS = 0.01, 0.9, 5e-4, 3
 
 
+class MatmulNet(torch.nn.Module):
+    def __init__(self, inputs, hidden=16, classes=10):
+        super().__init__()
+        self.w1 = torch.nn.Parameter(torch.randn(inputs, hidden) / inputs ** 0.5)
+        self.b1 = torch.nn.Parameter(torch.randn(hidden) * 0.1)
+        self.w2 = torch.nn.Parameter(torch.randn(hidden, hidden) / hidden ** 0.5)
+        self.w3 = torch.nn.Parameter(torch.randn(classes, hidden) / hidden ** 0.5)
+        self.b3 = torch.nn.Parameter(torch.randn(1, classes) * 0.1)
+
+    def forward(self, x):
+        h = torch.relu(torch.matmul(x.flatten(1), self.w1) + self.b1)  # MatMul, Add
+        h = torch.relu(torch.matmul(h.unsqueeze(1), self.w2).squeeze(1))  # (N,1,H)·(H,H)
+        return torch.addmm(self.b3, h, self.w3.t(), beta=0.5, alpha=2.0)  # Gemm transB alpha beta
+
+
+def build(name, size):
+    if name == "matmul":
+        return MatmulNet(3 * size * size)
+    return torchvision.models.resnet18(weights=None, num_classes=10)
+
+
 def main():
     out, size, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    name = sys.argv[4] if len(sys.argv) > 4 else "resnet18"
     torch.manual_seed(0)
     torch.set_num_threads(1)
-    model = torchvision.models.resnet18(weights=None, num_classes=10)
+    model = build(name, size)
     x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(2))
     labels = torch.randint(0, 10, (batch,), generator=torch.Generator().manual_seed(3))
     os.makedirs(out, exist_ok=True)
@@ -41,7 +67,7 @@ def main():
                       opset_version=14, training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
     # The export ran the model once in training mode: restore the running statistics it moved.
     torch.manual_seed(0)
-    model = torchvision.models.resnet18(weights=None, num_classes=10)
+    model = build(name, size)
     model.train()
     np.save(os.path.join(out, "input.npy"), x.numpy())
     np.save(os.path.join(out, "labels.npy"), labels.numpy().astype(np.float32))

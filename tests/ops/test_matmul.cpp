@@ -41,3 +41,53 @@ TEST_CASE("matmul: refuses operands too small for the described shape") {
   CHECK(!record_matmul(*cl, d, small.ref(), small.ref(), {}, small.ref()).ok());
   REQUIRE_OK(cl->end());
 }
+
+TEST_CASE("matmul: the graph op refuses operands that do not multiply, naming them") {
+  MatmulNodeParams p;
+  auto bad_k = matmul_output_shape(p, Shape{2, 3}, Shape{4, 5});
+  REQUIRE(!bad_k.ok());
+  CHECK(bad_k.error().message.find("(2,3) and b (4,5) disagree on K") != std::string::npos);
+  p.trans_a = true;  // (3,2)ᵀ · (3,5) multiplies
+  CHECK(matmul_output_shape(p, Shape{3, 2}, Shape{3, 5}).ok());
+  p.trans_a = false;
+  auto partial = matmul_output_shape(p, Shape{2, 1, 3, 4}, Shape{3, 4, 5});
+  REQUIRE(!partial.ok());
+  CHECK(partial.error().message.find("broadcast only part") != std::string::npos);
+  CHECK(!matmul_output_shape(p, Shape{2, 3, 4}, Shape{3, 4, 5}).ok());  // batch 2 vs 3
+  CHECK(!matmul_output_shape(p, Shape{4}, Shape{4, 5}).ok());           // a vector: the importer reshapes it
+  // Gemm's c: only on 2-D products, and only what broadcasts to (M,N).
+  const Shape row{5}, column{2, 1}, wrong{3, 5};
+  CHECK(matmul_output_shape(p, Shape{2, 4}, Shape{4, 5}, &row).ok());
+  CHECK(matmul_output_shape(p, Shape{2, 4}, Shape{4, 5}, &column).ok());
+  auto bad_c = matmul_output_shape(p, Shape{2, 4}, Shape{4, 5}, &wrong);
+  REQUIRE(!bad_c.ok());
+  CHECK(bad_c.error().message.find("c (3,5) does not broadcast to the product (2,5)") != std::string::npos);
+  auto batched_c = matmul_output_shape(p, Shape{3, 2, 4}, Shape{4, 5}, &row);
+  REQUIRE(!batched_c.ok());
+  CHECK(batched_c.error().message.find("needs 2-D a and b") != std::string::npos);
+
+  Graph g;
+  TensorId a = g.input("a", Shape{2, 3});
+  TensorId b = g.input("b", Shape{4, 5});
+  CHECK(!matmul(g, a, b, {}, "mm").valid());
+  REQUIRE(!g.ok());
+  CHECK(g.status().error().message.find("matmul 'mm': 'a' and 'b'") != std::string::npos);
+}
+
+TEST_CASE("matmul: record_matmul_backward_a needs its workspace when a is shared over the batch") {
+  auto buf = device_buffer_zeros(64);
+  MatmulNodeParams p;
+  const Shape as{2, 3}, bs{4, 3, 2};
+  CHECK(matmul_pass_workspace(p, as, bs, MatmulPass::backward_a) == 4 * 6);
+  CHECK(matmul_pass_workspace(p, as, bs, MatmulPass::backward_b) == 0);
+  auto cl = CommandList::create(gpu());
+  REQUIRE_OK(cl);
+  REQUIRE_OK(cl->begin());
+  const TensorView dy{.buffer = buf.ref().sub(0, 16 * 4), .shape = Shape{4, 2, 2}};
+  const TensorView b{.buffer = buf.ref().sub(16 * 4, 24 * 4), .shape = bs};
+  const TensorView da{.buffer = buf.ref().sub(40 * 4, 6 * 4), .shape = as};
+  auto s = record_matmul_backward_a(*cl, p, dy, b, da, false);
+  REQUIRE(!s.ok());
+  CHECK(s.error().message.find("needs 24 floats of workspace") != std::string::npos);
+  REQUIRE_OK(cl->end());
+}

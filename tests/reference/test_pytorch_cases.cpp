@@ -6,6 +6,7 @@
 #include "avgpool.h"
 #include "binary.h"
 #include "channel_shuffle.h"
+#include "matmul.h"
 #include "pad.h"
 #include "pytorch/cases.h"
 #include "softmax_xent.h"
@@ -152,4 +153,31 @@ TEST_CASE("pytorch: the AdamW reference takes torch.optim.AdamW's steps" * docte
     }
   }
   CHECK(cases >= 3);
+}
+
+TEST_CASE("pytorch: matmul with transposes, alpha, batch broadcasting and beta * c, and every gradient, equal torch" *
+          doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("matmul" + std::to_string(i) + ".a"); ++i, ++cases) {
+    const std::string p = "matmul" + std::to_string(i) + ".";
+    const Vec& q = c.get(p + "params").values;
+    const PytorchArray &a = c.get(p + "a"), &b = c.get(p + "b"), &y = c.get(p + "y");
+    const MatmulRef r{a.shape, b.shape, q[0] != 0, q[1] != 0, q[2]};
+    CAPTURE(i);
+    CHECK(matmul_shape(r) == y.shape);
+    Vec want_y = matmul_forward(r, a.values, b.values);
+    const Vec& dy = c.get(p + "dy").values;
+    if (c.has(p + "c")) {  // Gemm's beta * c, broadcast to the 2-D product
+      const PytorchArray& cv = c.get(p + "c");
+      want_y = add_c_term(want_y, y.shape[0], y.shape[1], cv.values, cv.shape, q[3]);
+      CHECK(max_violation(c_term_backward(dy, y.shape[0], y.shape[1], cv.shape, q[3]), c.get(p + "dc").values, 1e-14,
+                          1e-12) == 0.0);
+    }
+    CHECK(max_violation(want_y, y.values, 1e-14, 1e-12) == 0.0);
+    const MatmulGrads g = matmul_backward(r, a.values, b.values, dy);
+    CHECK(max_violation(g.da, c.get(p + "da").values, 1e-14, 1e-12) == 0.0);
+    CHECK(max_violation(g.db, c.get(p + "db").values, 1e-14, 1e-12) == 0.0);
+  }
+  CHECK(cases >= 14);
 }

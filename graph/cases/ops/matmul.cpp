@@ -2,14 +2,18 @@
 // accumulate), every kernel forced through MatmulDesc::variant: the tiled kernels
 // (register-blocked, shared-memory) at odd sizes, transposes and batches, the small-M and
 // small-K kernels (rows_dot, columns) where their layouts hold, and the GEMMs of real layers.
-// The matmul has no backward of its own (linear and conv2d check theirs), so no case declares
-// a gradient.
+// Then the graph op (y = alpha * op(a)·op(b), MatmulNodeParams) with its backward to both
+// operands: transposes, alpha, odd sizes, batch dims equal or on one side only (the shared
+// operand's gradient summed over the batch), Gemm's beta * c in every broadcast ONNX allows
+// with its gradient, every product on the tiled kernels and on the device's automatic choice,
+// and ViT-B/16's attention products.
 #include "vknn/cases/case.h"
 #include "vknn/ops/matmul.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace vknn::cases {
 namespace {
@@ -68,6 +72,120 @@ void add(std::vector<OpCase>& out, MatmulVariant variant, uint32_t M, uint32_t N
   out.push_back(std::move(c));
 }
 
+// The graph op: forward, and the backward to a and to b (overwriting and accumulating).
+// Outputs start as garbage (or as the accumulation base), so an unwritten element shows up.
+// With c: y = alpha * op(a)·op(b) + beta * c, and the backward to c.
+void add_node(std::vector<OpCase>& out, MatmulVariant variant, const Shape& as, const Shape& bs, bool trans_a,
+              bool trans_b, float alpha, uint32_t seed, Where where = {}, std::optional<Shape> cs = {},
+              float beta = 1.0f) {
+  MatmulNodeParams p;
+  p.trans_a = trans_a, p.trans_b = trans_b, p.alpha = alpha, p.beta = beta, p.variant = variant;
+  const Shape ys = *matmul_output_shape(p, as, bs, cs ? &*cs : nullptr);
+  const int64_t k = trans_a ? as[as.rank() - 2] : as[as.rank() - 1];
+  OpCase c;
+  c.name = fmt::format("node {} {}{} x {}{} alpha {}{}", variant_name(variant), as.str(), trans_a ? "^T" : "", bs.str(),
+                       trans_b ? "^T" : "", alpha, cs ? fmt::format(" + {} * c {}", beta, cs->str()) : "");
+  c.model = where.model, c.layer = where.layer;
+  c.params = p;
+  c.seed = seed;
+  c.tensors = {{"a", as, uniform()},   {"b", bs, uniform()},      {"y", ys, uniform()},
+               {"dy", ys, uniform()},  {"da", as, uniform()},     {"da_acc", as, uniform()},
+               {"db", bs, uniform()},  {"db_acc", bs, uniform()}};
+  const double flops = 2.0 * double(ys.numel() * k);
+  auto backward = [p](MatmulPass pass, bool acc) -> Record {
+    return [p, pass, acc](CommandList& cl, const Views& v) {
+      const BufferRef ws = v.at("workspace").buffer;
+      return pass == MatmulPass::backward_a
+                 ? record_matmul_backward_a(cl, p, v.at("dy"), v.at("b"), v.at(acc ? "da_acc" : "da"), acc, ws)
+                 : record_matmul_backward_b(cl, p, v.at("a"), v.at("dy"), v.at(acc ? "db_acc" : "db"), acc, ws);
+    };
+  };
+  const bool has_c = cs.has_value();
+  if (has_c)
+    c.tensors.insert(c.tensors.end(), {{"c", *cs, uniform()}, {"dc", *cs, uniform()}, {"dc_acc", *cs, uniform()}});
+  c.steps = {{"matmul_forward",
+              [p, has_c](CommandList& cl, const Views& v) {
+                return record_matmul_forward(cl, p, v.at("a"), v.at("b"), v.at("y"),
+                                             has_c ? v.at("c") : TensorView{}, v.at("workspace").buffer);
+              },
+              true, flops},
+             {"matmul_backward_a", backward(MatmulPass::backward_a, false), true, flops},
+             {"matmul_backward_a (accumulate)", backward(MatmulPass::backward_a, true)},
+             {"matmul_backward_b", backward(MatmulPass::backward_b, false), true, flops},
+             {"matmul_backward_b (accumulate)", backward(MatmulPass::backward_b, true)}};
+  const Tolerance tol{1e-4, 1e-4};
+  c.checks = {{"y", "y", tol},  {"da", "da", tol}, {"da_acc", "da", tol, true},
+              {"db", "db", tol}, {"db_acc", "db", tol, true}};
+  c.gradients = {{"a", "da"}, {"b", "db"}};
+  c.loss = {{"y", "dy"}};
+  if (has_c) {
+    for (bool acc : {false, true})
+      c.steps.push_back({acc ? "matmul_backward_c (accumulate)" : "matmul_backward_c",
+                         [p, acc](CommandList& cl, const Views& v) {
+                           return record_matmul_backward_c(cl, p, v.at("dy"), v.at(acc ? "dc_acc" : "dc"), acc,
+                                                           v.at("workspace").buffer);
+                         }});
+    c.checks.push_back({"dc", "dc", tol});
+    c.checks.push_back({"dc_acc", "dc", tol, true});
+    c.gradients.push_back({"c", "dc"});
+  }
+  uint64_t ws = has_c ? 1 : 0;
+  for (MatmulPass pass : {MatmulPass::backward_a, MatmulPass::backward_b})
+    ws = std::max(ws, matmul_pass_workspace(p, as, bs, pass));
+  c.workspace = [ws](const Context&) -> Result<uint64_t> { return ws * 4; };
+  c.shaders_on = [p, as, bs, cs](Context& ctx) {
+    std::vector<ShaderId> s;
+    auto claim = [&s](ShaderId id) {
+      if (std::find(s.begin(), s.end(), id) == s.end()) s.push_back(id);
+    };
+    for (MatmulPass pass : {MatmulPass::forward, MatmulPass::backward_a, MatmulPass::backward_b}) {
+      claim(matmul_shader(choose_matmul_variant(ctx.profile(), *matmul_pass_desc(p, as, bs, pass))));
+      if (pass != MatmulPass::forward && matmul_pass_workspace(p, as, bs, pass) > 0) claim(ShaderId::linear_sum_rows);
+    }
+    if (cs)
+      for (MatmulPass pass : {MatmulPass::forward, MatmulPass::backward_c})
+        claim(matmul_shader(choose_matmul_variant(ctx.profile(), *matmul_c_desc(p, as, bs, *cs, pass))));
+    return s;
+  };
+  out.push_back(std::move(c));
+}
+
+void add_node_cases(std::vector<OpCase>& out, int64_t batch) {
+  uint32_t seed = 60;
+  for (auto v : {MatmulVariant::register_blocked, MatmulVariant::shared_tiled, MatmulVariant::automatic}) {
+    add_node(out, v, {1, 1}, {1, 1}, false, false, 1.0f, seed++);
+    add_node(out, v, {5, 3}, {3, 7}, false, false, 1.0f, seed++);
+    add_node(out, v, {3, 5}, {3, 7}, true, false, 0.25f, seed++);
+    add_node(out, v, {5, 3}, {7, 3}, false, true, -1.5f, seed++);
+    add_node(out, v, {3, 5}, {7, 3}, true, true, 0.35f, seed++);
+    add_node(out, v, {67, 33}, {33, 65}, false, false, 1.0f, seed++);  // past one 64x64 tile
+    add_node(out, v, {33, 67}, {65, 33}, true, true, 0.5f, seed++);
+    add_node(out, v, {1, 9}, {4, 9}, false, true, 1.0f, seed++);  // one row: rows_dot where automatic
+    add_node(out, v, {2, 3, 4}, {2, 4, 5}, false, false, 1.0f, seed++);      // equal batch dims
+    add_node(out, v, {1, 2, 3, 4}, {1, 2, 4, 3}, false, false, 1.0f, seed++);  // ONNX's test_matmul_4d
+    add_node(out, v, {2, 3, 5, 4}, {4, 6}, false, false, 2.0f, seed++);  // shared b: one product for db
+    add_node(out, v, {3, 4, 5}, {6, 4}, true, true, 1.0f, seed++);       // shared b, a transposed: summed
+    add_node(out, v, {4, 6}, {3, 7, 6}, false, true, 0.5f, seed++);      // shared a: summed
+    add_node(out, v, {1, 6, 4}, {2, 1, 6, 3}, true, false, 1.0f, seed++);  // shared a of rank 3
+    // Gemm's c in every broadcast ONNX allows, with ONNX's node-test shapes among them.
+    add_node(out, v, {4, 3}, {5, 4}, true, true, 0.25f, seed++, {}, Shape{1, 5}, 0.35f);
+    add_node(out, v, {3, 5}, {5, 4}, false, false, 1.0f, seed++, {}, Shape{3, 4}, 1.0f);
+    add_node(out, v, {2, 3}, {3, 4}, false, false, 1.0f, seed++, {}, Shape{}, 1.0f);
+    add_node(out, v, {3, 7}, {7, 3}, false, false, 1.0f, seed++, {}, Shape{1}, 1.0f);
+    add_node(out, v, {2, 7}, {7, 4}, false, false, 0.5f, seed++, {}, Shape{4}, -2.0f);
+    add_node(out, v, {5, 6}, {3, 6}, false, true, 1.0f, seed++, {}, Shape{5, 1}, 0.5f);
+    add_node(out, v, {67, 65}, {70, 65}, false, true, 1.0f, seed++, {}, Shape{67, 70}, 0.75f);  // past a tile
+    add_node(out, v, {1, 1}, {1, 1}, false, false, 1.0f, seed++, {}, Shape{1, 1}, 2.0f);
+  }
+  // ViT-B/16's self-attention (12 heads of 64 over 197 tokens): scores = q·kᵀ / 8 and
+  // out = attention·v, as batched products over (batch, heads).
+  const int64_t n = batch;
+  add_node(out, MatmulVariant::automatic, {n, 12, 197, 64}, {n, 12, 197, 64}, false, true, 0.125f, 90,
+           {"vit_b_16", "attention scores q·kᵀ"});
+  add_node(out, MatmulVariant::automatic, {n, 12, 197, 197}, {n, 12, 197, 64}, false, false, 1.0f, 91,
+           {"vit_b_16", "attention · v"});
+}
+
 }  // namespace
 
 std::vector<OpCase> matmul_cases(int64_t batch) {
@@ -107,6 +225,7 @@ std::vector<OpCase> matmul_cases(int64_t batch) {
     if (variant == MatmulVariant::columns && n > 4) continue;
     add(out, variant, n, 4096, 1000, 1, false, false, B::none, false, false, 42, {"alexnet", "fc8 backward data"});
   }
+  add_node_cases(out, batch);
   return out;
 }
 

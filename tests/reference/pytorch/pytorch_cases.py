@@ -186,6 +186,49 @@ def adamw_cases(torch, put):
         put(name, "w", torch.stack(after))
 
 
+def matmul_cases(torch, put):
+    """alpha * op(a) @ op(b) (torch.matmul on transposed views, with its batch broadcasting),
+    plus beta * c broadcast (Gemm's C) where c is given, and every gradient; params: trans_a,
+    trans_b, alpha, beta. The shapes a and b are stored in."""
+    cases = [  # (a stored, b stored, trans_a, trans_b, alpha, c shape or None, beta)
+        ((1, 1), (1, 1), 0, 0, 1.0, None, 1.0),
+        ((5, 3), (3, 7), 0, 0, 1.0, None, 1.0),
+        ((3, 5), (3, 7), 1, 0, 0.25, None, 1.0),
+        ((5, 3), (7, 3), 0, 1, -1.5, None, 1.0),
+        ((3, 5), (7, 3), 1, 1, 0.35, None, 1.0),
+        ((2, 3, 4), (2, 4, 5), 0, 0, 1.0, None, 1.0),
+        ((2, 3, 5, 4), (4, 6), 0, 0, 2.0, None, 1.0),
+        ((4, 6), (3, 7, 6), 0, 1, 0.5, None, 1.0),
+        ((2, 1, 4, 3), (3, 5, 4), 1, 1, -0.75, None, 1.0),
+        ((4, 3), (5, 4), 1, 1, 0.25, (1, 5), 0.35),
+        ((3, 5), (5, 4), 0, 0, 1.0, (3, 4), 1.0),
+        ((2, 3), (3, 4), 0, 0, 1.0, (), 1.0),
+        ((2, 7), (7, 4), 0, 0, 0.5, (4,), -2.0),
+        ((5, 6), (3, 6), 0, 1, 1.0, (5, 1), 0.5),
+    ]
+    g = torch.Generator().manual_seed(21)
+    for i, (sa, sb, ta, tb, alpha, sc, beta) in enumerate(cases):
+        a = torch.randn(sa, generator=g, dtype=torch.float64).requires_grad_()
+        b = torch.randn(sb, generator=g, dtype=torch.float64).requires_grad_()
+        y = alpha * torch.matmul(a.transpose(-1, -2) if ta else a, b.transpose(-1, -2) if tb else b)
+        if sc is not None:
+            c = torch.randn(sc, generator=g, dtype=torch.float64).requires_grad_()
+            y = y + beta * c
+        dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+        y.backward(dy)
+        name = f"matmul{i}"
+        put(name, "params", torch.tensor([ta, tb, alpha, beta], dtype=torch.float64))
+        put(name, "a", a.detach())
+        put(name, "b", b.detach())
+        put(name, "dy", dy)
+        put(name, "y", y.detach())
+        put(name, "da", a.grad)
+        put(name, "db", b.grad)
+        if sc is not None:
+            put(name, "c", c.detach())
+            put(name, "dc", c.grad)
+
+
 def main():
     tests = sys.argv[1]
     try:
@@ -208,6 +251,7 @@ def main():
         channel_shuffle_cases(torch, put)
         pad_cases(torch, put)
         adamw_cases(torch, put)
+        matmul_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
         env = dict(os.environ, VKNN_PYTORCH_CASES=d)

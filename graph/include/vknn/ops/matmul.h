@@ -3,6 +3,7 @@
 #pragma once
 
 #include "vknn/engine/commands.h"
+#include "vknn/graph/graph.h"
 #include "vknn/graph/tensor.h"
 
 namespace vknn {
@@ -42,5 +43,65 @@ ShaderId matmul_shader(MatmulVariant variant);
 // Checks that every index stays inside its buffer.
 Status record_matmul(CommandList& cl, const MatmulDesc& desc, const BufferRef& a, const BufferRef& b,
                      const BufferRef& bias, const BufferRef& c);
+
+// ---------------------------------------------------------------------------- matmul as a graph op
+// Two run-time operands (either may be a parameter or an activation), ONNX's MatMul and Gemm:
+//   y[z] = alpha * op(a[z]) · op(b[z]) (+ beta * c),   op(t) = t or tᵀ (trans_a, trans_b)
+//   a (...,M,K) or (...,K,M) with trans_a; b (...,K,N) or (...,N,K) with trans_b; y (...,M,N)
+//   c (optional, 2-D products only): (), (N), (1,N), (M,1) or (M,N), broadcast to (M,N)
+//   backward:  op(a)' = alpha * dy · op(b)ᵀ,  op(b)' = alpha * op(a)ᵀ · dy,
+//              c' = beta * dy summed over the dims c repeats along
+// The leading (batch) dims broadcast as NumPy's: each operand's are either the output's or
+// all 1 (one matrix shared by every z; its gradient is then summed over z). A transpose is a
+// choice of strides for record_matmul, so every pass is one product; so is beta * c and its
+// gradient, each a product with a one (filled into the workspace) whose strides are 0.
+struct MatmulNodeParams {
+  bool trans_a = false, trans_b = false;
+  float alpha = 1.0f;
+  float beta = 1.0f;  // the scale of c, where there is one
+  MatmulVariant variant = MatmulVariant::automatic;  // forced in tests; graphs keep automatic
+};
+
+enum class MatmulPass { forward, backward_a, backward_b, backward_c };
+
+// y's shape, or an error naming the shapes when they do not multiply (or c does not broadcast
+// to the product; c null: none).
+Result<Shape> matmul_output_shape(const MatmulNodeParams& p, const Shape& a, const Shape& b,
+                                  const Shape* c = nullptr);
+// The record_matmul description of the pass's product of a and b (forward, backward_a,
+// backward_b), for the kernel choice (choose_matmul_variant).
+Result<MatmulDesc> matmul_pass_desc(const MatmulNodeParams& p, const Shape& a, const Shape& b, MatmulPass pass);
+// The description of the product with c: beta * c broadcast into y (forward), or c's gradient
+// (backward_c).
+Result<MatmulDesc> matmul_c_desc(const MatmulNodeParams& p, const Shape& a, const Shape& b, const Shape& c,
+                                 MatmulPass pass);
+// Scratch floats a pass needs: 1 (the one) for the forward with c and for backward_c; for
+// backward_a and backward_b the per-z gradients of an operand shared over z, summed afterwards
+// (record_sum_rows), or 0 when the gradient is one product.
+uint64_t matmul_pass_workspace(const MatmulNodeParams& p, const Shape& a, const Shape& b, MatmulPass pass,
+                               bool with_c = false);
+
+// y = alpha * op(a)·op(b) (+ beta * c where c is present). y overlaps no operand. workspace:
+// at least matmul_pass_workspace(forward) floats.
+Status record_matmul_forward(CommandList& cl, const MatmulNodeParams& p, const TensorView& a, const TensorView& b,
+                             const TensorView& y, const TensorView& c = {}, const BufferRef& workspace = {});
+// da (+)= the gradient of a (shape of a), from dy (shape of y) and b. workspace: at least
+// matmul_pass_workspace(backward_a) floats where that is not 0.
+Status record_matmul_backward_a(CommandList& cl, const MatmulNodeParams& p, const TensorView& dy, const TensorView& b,
+                                const TensorView& da, bool accumulate, const BufferRef& workspace = {});
+// db (+)= the gradient of b (shape of b), from a and dy.
+Status record_matmul_backward_b(CommandList& cl, const MatmulNodeParams& p, const TensorView& a, const TensorView& dy,
+                                const TensorView& db, bool accumulate, const BufferRef& workspace = {});
+// dc (+)= beta * dy summed to c's shape (dy 2-D); workspace: 1 float.
+Status record_matmul_backward_c(CommandList& cl, const MatmulNodeParams& p, const TensorView& dy,
+                                const TensorView& dc, bool accumulate, const BufferRef& workspace);
+
+// Graph builder: y = alpha * op(a)·op(b), plus beta * c where c is valid.
+TensorId matmul(Graph& g, TensorId a, TensorId b, const MatmulNodeParams& p = {}, const std::string& name = "matmul");
+TensorId matmul(Graph& g, TensorId a, TensorId b, TensorId c, const MatmulNodeParams& p,
+                const std::string& name = "matmul");
+
+// The parameters of a forward matmul node (inputs a, b[, c]), or null for any other node.
+const MatmulNodeParams* matmul_params(const Node& n);
 
 }  // namespace vknn
