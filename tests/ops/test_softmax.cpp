@@ -1,11 +1,17 @@
 // Softmax and log-softmax on the device: every case of graph/cases/ops/softmax.cpp against the
 // reference (forward, backward overwriting and accumulating, each axis and the flattened form,
 // logits beyond exp's range, a classifier's output, a channel softmax and attention rows), the
-// graph builder, and refused inputs.
+// graph builder and its gradient rule, and refused inputs.
 #include "op_cases.h"
 #include "reference/softmax.h"
 
+#include "vknn/graph/autodiff.h"
+#include "vknn/graph/executor.h"
 #include "vknn/ops/softmax.h"
+#include "vknn/ops/softmax_xent.h"
+
+#include <cmath>
+#include <memory>
 
 using namespace vknn;
 using namespace vknn::test;
@@ -28,6 +34,48 @@ TEST_CASE("softmax: the graph builder keeps the shape, its refusal fails the gra
   CHECK_MESSAGE(m.find("'bad'") != std::string::npos, m);
   CHECK_MESSAGE(m.find("axis 3") != std::string::npos, m);
   CHECK_MESSAGE(m.find("(2,3,4)") != std::string::npos, m);
+}
+
+// The gradient rule reads the node's output: the cross-entropy of probabilities p = softmax(z)
+// taken as logits, whose gradient d = (softmax(p) - onehot(label)) / N flows back as
+// dz = p * (d - sum d p).
+TEST_CASE("softmax: the graph's gradient through softmax into a cross-entropy") {
+  Graph g;
+  const int64_t n = 3, k = 5;
+  std::vector<float> z(size_t(n * k));
+  for (size_t i = 0; i < z.size(); ++i) z[i] = float(int(i * 7 % 11) - 5) * 0.4f;
+  TensorId w = g.parameter("z", {n, k}, Init::values(std::make_shared<const std::vector<float>>(z)));
+  TensorId labels = g.input("labels", {n}, DType::i32);
+  softmax_cross_entropy(g, softmax(g, w, {1, false, false}, "probs"), labels);
+  REQUIRE(g.status().ok());
+  REQUIRE_OK(build_backward(g));
+  auto ex = Executor::create(gpu(), g);
+  REQUIRE_OK(ex);
+  const std::vector<int32_t> label = {4, 0, 2};
+  REQUIRE_OK((*ex)->set_input(labels, std::span<const int32_t>(label)));
+  REQUIRE_OK((*ex)->run());
+  auto dz = (*ex)->read(g.desc(w).grad);
+  REQUIRE_OK(dz);
+  const auto softmax_row = [](const double* x, int64_t len, double* y) {
+    double m = x[0], s = 0;
+    for (int64_t c = 1; c < len; ++c) m = std::max(m, x[c]);
+    for (int64_t c = 0; c < len; ++c) s += std::exp(x[c] - m);
+    for (int64_t c = 0; c < len; ++c) y[c] = std::exp(x[c] - m) / s;
+  };
+  std::vector<double> want(z.size());
+  for (int64_t r = 0; r < n; ++r) {
+    std::vector<double> zr(z.begin() + r * k, z.begin() + (r + 1) * k);
+    std::vector<double> p(static_cast<size_t>(k)), q(static_cast<size_t>(k)), d(static_cast<size_t>(k));
+    softmax_row(zr.data(), k, p.data());
+    softmax_row(p.data(), k, q.data());
+    double dot = 0;
+    for (int64_t c = 0; c < k; ++c) {
+      d[size_t(c)] = (q[size_t(c)] - (c == label[size_t(r)] ? 1.0 : 0.0)) / double(n);
+      dot += d[size_t(c)] * p[size_t(c)];
+    }
+    for (int64_t c = 0; c < k; ++c) want[size_t(r * k + c)] = p[size_t(c)] * (d[size_t(c)] - dot);
+  }
+  check_close(*dz, want, {1e-7, 1e-5}, "dz");
 }
 
 TEST_CASE("softmax: refused inputs name the op and the shapes") {
