@@ -45,7 +45,7 @@ SoftmaxParams imported_params(const OnnxBuilder& b) {
 
 }  // namespace
 
-TEST_CASE("Softmax: from opset 13 over one axis, default -1; before it over x flattened at axis, default 1") {
+TEST_CASE("Softmax: from opset 13 over one axis (default -1), before it over x flattened at axis (default 1)") {
   const SoftmaxParams s13 = imported_params(softmax_model("Softmax", 13, std::nullopt));
   CHECK((s13.axis == -1 && !s13.flatten && !s13.log));
   const SoftmaxParams s13a = imported_params(softmax_model("Softmax", 13, 1));
