@@ -20,6 +20,7 @@
 #include "vknn/ops/pad.h"
 #include "vknn/ops/relu.h"
 #include "vknn/ops/reshape.h"
+#include "vknn/ops/softmax.h"
 
 #include <cmath>
 
@@ -274,6 +275,33 @@ const char* binary_onnx(BinaryOp op) {
   return "Add";
 }
 
+
+// Softmax or LogSoftmax at the export's opset (13 on: over the one axis). The flattened form of
+// earlier opsets, over every axis from `axis` on, is a Flatten to 2-D at `axis`, the op over
+// its last axis, and a Reshape back.
+Status softmax_node(Writer& w, const Node& n, const SoftmaxParams& p) {
+  const char* op = p.log ? "LogSoftmax" : "Softmax";
+  const Shape& xs = w.graph().shape(n.inputs[0]);
+  const auto rank = int64_t(xs.rank());
+  const int64_t axis = p.axis < 0 ? p.axis + rank : p.axis;
+  const std::string x = w.value(n.inputs[0]), y = w.value(n.outputs[0]);
+  if (!p.flatten || axis == rank - 1) {
+    attr_i(w.node(op, n.name, {x}, {y}), "axis", axis);
+    return {};
+  }
+  const std::string flat = w.fresh(y + "_2d"), flat_y = w.fresh(y + "_2d_out");
+  attr_i(w.node("Flatten", n.name + "_flatten", {x}, {flat}), "axis", axis);
+  attr_i(w.node(op, n.name, {flat}, {flat_y}), "axis", 1);
+  std::vector<int64_t> dims = xs.dims;
+  // 0 copies the flattened tensor's first dimension, the batch when axis is 1.
+  if (axis == 1)
+    dims[0] = 0;
+  else
+    w.fix_batch();
+  w.node("Reshape", n.name + "_reshape", {flat_y, w.ints(n.name + "_shape", dims)}, {y});
+  return {};
+}
+
 }  // namespace
 
 Status convert_node(Writer& w, const Node& n) {
@@ -317,6 +345,7 @@ Status convert_node(Writer& w, const Node& n) {
   if (const ChannelShuffleParams* p = channel_shuffle_params(n)) return channel_shuffle_node(w, n, *p);
   if (const ChannelPadParams* p = channel_pad_params(n)) return channel_pad_node(w, n, *p);
   if (const PadParams* p = pad_params(n)) return pad_node(w, n, *p);
+  if (const SoftmaxParams* p = softmax_params(n)) return softmax_node(w, n, *p);
   return unsupported("no ONNX form for this kind of node");
 }
 

@@ -1,5 +1,6 @@
 // Element-wise ops: Relu; the activation family (Sigmoid, HardSigmoid, HardSwish, Tanh, Clip,
-// LeakyRelu); Add, Sub, Mul and Div with broadcasting (folded on values known at import).
+// LeakyRelu); Add, Sub, Mul and Div with broadcasting (folded on values known at import);
+// Softmax and LogSoftmax.
 #include "fold.h"
 #include "importer.h"
 
@@ -7,6 +8,7 @@
 #include "vknn/ops/add.h"
 #include "vknn/ops/binary.h"
 #include "vknn/ops/relu.h"
+#include "vknn/ops/softmax.h"
 
 #include <algorithm>
 #include <cmath>
@@ -197,6 +199,24 @@ Status binary(Importer& im, const ::onnx::NodeProto& n, const Attrs& a, Arith op
   return {};
 }
 
+
+// Softmax and LogSoftmax. From opset 13 over the one axis `axis` (default -1); before it over
+// x coerced to 2-D at `axis` (default 1), every axis from `axis` on at once.
+Status softmax_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a, bool log) {
+  const bool flatten = im.opset < 13;
+  VKNN_ASSIGN(const int64_t axis, a.i("axis", flatten ? 1 : -1));
+  if (im.dry) return {};
+  const Value& v = im.input(n, 0);
+  const auto rank = int64_t(v.shape.size());
+  if (axis < -rank || axis >= rank)
+    return make_error(Errc::parse, "{} axis {} is outside [{}, {}) for input {}", n.op_type(), axis, -rank, rank,
+                      dims_str(v.shape));
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  TensorId y = softmax(im.g, x, {axis, log, flatten}, im.name(n));
+  if (y.valid()) im.set_output(n, 0, y, v.shape);
+  return {};
+}
+
 }  // namespace
 
 void register_elementwise_ops(std::unordered_map<std::string, Converter>& t) {
@@ -211,6 +231,8 @@ void register_elementwise_ops(std::unordered_map<std::string, Converter>& t) {
   t["Sub"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::sub); };
   t["Mul"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::mul); };
   t["Div"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return binary(im, n, a, Arith::div); };
+  t["Softmax"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return softmax_op(im, n, a, false); };
+  t["LogSoftmax"] = [](Importer& im, const ::onnx::NodeProto& n, const Attrs& a) { return softmax_op(im, n, a, true); };
 }
 
 }  // namespace vknn::onnx

@@ -10,6 +10,7 @@
 #include "vknn/onnx/export.h"
 #include "vknn/onnx/resolve.h"
 #include "vknn/ops/batchnorm.h"
+#include "vknn/ops/softmax.h"
 
 #include <chrono>
 #include <filesystem>
@@ -210,6 +211,38 @@ TEST_CASE("onnx export refuses a batch norm on batch statistics in every pass") 
   CHECK_MESSAGE(bytes.error().message.find("'bn'") != std::string::npos, bytes.error().message);
   CHECK_MESSAGE(bytes.error().message.find("batch statistics in every pass") != std::string::npos,
                 bytes.error().message);
+}
+
+// Softmax over one axis (ONNX Softmax at opset 14) and the flattened form of earlier opsets
+// (written as Flatten, LogSoftmax, Reshape), chained, exported, imported at the same batch and
+// run: the same outputs, each node again a softmax with the same parameters.
+TEST_CASE("onnx export round trip softmax and log_softmax") {
+  Graph g;
+  const TensorId x = g.tensor("x", Shape{2, 3, 4, 5}, Role::input);
+  const SoftmaxParams channel{1, false, false}, flat{2, true, true}, last{-1, true, false};
+  const TensorId y = softmax(g, softmax(g, softmax(g, x, channel, "channel"), flat, "flat"), last, "last");
+  REQUIRE(g.status().ok());
+  g.desc(y).role = Role::output;  // read back after the run
+  const std::vector<onnx::NamedTensor> inputs = {{"x", x}}, outputs = {{"y", y}};
+  auto bytes = onnx::export_model(g, inputs, outputs);
+  REQUIRE_OK(bytes);
+  onnx::ImportOptions io;
+  io.batch = 2;
+  auto back = onnx::import_bytes(std::span(reinterpret_cast<const std::byte*>(bytes->data()), bytes->size()), io,
+                                 "softmax.onnx");
+  REQUIRE_OK(back);
+  const Graph& g1 = back->model.graph;
+  std::vector<SoftmaxParams> found;
+  for (const Node& n : g1.nodes())
+    if (const SoftmaxParams* p = softmax_params(n); p && n.phase == Phase::forward) found.push_back(*p);
+  REQUIRE(found.size() == 3);
+  CHECK((found[0].axis == 1 && !found[0].log));
+  CHECK((found[1].log && found[2].log));
+  const std::vector<float> in = random_floats(size_t(g.shape(x).numel()), 5);
+  const std::vector<float> want = run(g, x, y, in, {});
+  const std::vector<float> got = run(g1, back->model.images, back->model.logits, in, {});
+  REQUIRE(got.size() == want.size());
+  CHECK(normwise_error(got, want) <= 1e-6);
 }
 
 }  // namespace vknn::test

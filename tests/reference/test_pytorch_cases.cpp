@@ -9,6 +9,7 @@
 #include "matmul.h"
 #include "pad.h"
 #include "pytorch/cases.h"
+#include "softmax.h"
 #include "softmax_xent.h"
 
 #include <doctest/doctest.h>
@@ -180,4 +181,22 @@ TEST_CASE("pytorch: matmul with transposes, alpha, batch broadcasting and beta *
     CHECK(max_violation(g.db, c.get(p + "db").values, 1e-14, 1e-12) == 0.0);
   }
   CHECK(cases >= 14);
+}
+
+TEST_CASE("pytorch: softmax and log_softmax and their gradients equal torch.softmax and torch.log_softmax" *
+          doctest::skip()) {
+  const PytorchCases c = PytorchCases::load();
+  int cases = 0;
+  for (int i = 0; c.has("softmax" + std::to_string(i) + ".x"); ++i, ++cases) {
+    const std::string p = "softmax" + std::to_string(i) + ".";
+    const Vec& q = c.get(p + "params").values;
+    const SoftmaxShape s{int64_t(q[0]), int64_t(q[1]), int64_t(q[2])};
+    const bool log = q[3] != 0;
+    CAPTURE(i);
+    const Vec y = softmax_forward(s, log, c.get(p + "x").values);
+    CHECK(max_violation(y, c.get(p + "y").values, 1e-15, 1e-13) == 0.0);
+    CHECK(max_violation(softmax_backward(s, log, y, c.get(p + "dy").values), c.get(p + "dx").values, 1e-14, 1e-12) ==
+          0.0);
+  }
+  CHECK(cases >= 12);
 }

@@ -229,6 +229,35 @@ def matmul_cases(torch, put):
             put(name, "dc", c.grad)
 
 
+def softmax_cases(torch, put):
+    """torch.softmax and torch.log_softmax over one dim, and their gradients. params: outer, K,
+    inner (the (outer, K, inner) view of tests/reference/softmax.h) and log."""
+    cases = [((1, 1), 1), ((3, 7), 1), ((3, 7), 0), ((2, 3, 5, 4), 1), ((2, 3, 5, 4), -1), ((4, 1000), 1)]
+    g = torch.Generator().manual_seed(21)
+    i = 0
+    for shape, dim in cases:
+        d = dim % len(shape)
+        outer, inner = 1, 1
+        for s in shape[:d]:
+            outer *= s
+        for s in shape[d + 1:]:
+            inner *= s
+        for log in (False, True):
+            x = (torch.randn(shape, generator=g, dtype=torch.float64) * 4).requires_grad_()
+            if i == 0:
+                x = x.detach().add(1000).requires_grad_()  # far beyond exp's range
+            y = (torch.log_softmax if log else torch.softmax)(x, dim)
+            dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+            y.backward(dy)
+            name = f"softmax{i}"
+            put(name, "params", torch.tensor([outer, shape[d], inner, float(log)], dtype=torch.float64))
+            put(name, "x", x.detach())
+            put(name, "dy", dy)
+            put(name, "y", y.detach())
+            put(name, "dx", x.grad)
+            i += 1
+
+
 def main():
     tests = sys.argv[1]
     try:
@@ -252,6 +281,7 @@ def main():
         pad_cases(torch, put)
         adamw_cases(torch, put)
         matmul_cases(torch, put)
+        softmax_cases(torch, put)
         with open(os.path.join(d, "cases.txt"), "w") as f:
             f.write("\n".join(manifest) + "\n")
         env = dict(os.environ, VKNN_PYTORCH_CASES=d)
