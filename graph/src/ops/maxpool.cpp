@@ -20,25 +20,33 @@ Result<Shape> pool2d_output_shape(const char* op, const Pool2dParams& p, const S
     if (d <= 0) return make_error(Errc::invalid_argument, "{}: x has shape {} with a non-positive size", op, x.str());
   if (uint64_t(x.numel()) > UINT32_MAX)
     return make_error(Errc::invalid_argument, "{}: x {} has more than 2^32-1 elements", op, x.str());
-  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0 || p.pad_h < 0 || p.pad_w < 0)
+  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0 || p.dilation_h <= 0 ||
+      p.dilation_w <= 0)
     return make_error(Errc::invalid_argument,
-                      "{}: kernel {}x{} and stride {}x{} must be positive and pad {}x{} non-negative (x {})", op,
-                      p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, x.str());
-  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
-    return make_error(Errc::invalid_argument, "{}: pad {}x{} must be at most half the kernel {}x{} (x {})", op,
-                      p.pad_h, p.pad_w, p.kernel_h, p.kernel_w, x.str());
-  const int64_t ph = x[2] + 2 * int64_t(p.pad_h), pw = x[3] + 2 * int64_t(p.pad_w);
-  if (p.kernel_h > ph || p.kernel_w > pw)
-    return make_error(Errc::invalid_argument, "{}: kernel {}x{} is larger than the padded input {}x{} (x {}, pad {}x{})",
-                      op, p.kernel_h, p.kernel_w, ph, pw, x.str(), p.pad_h, p.pad_w);
-  // PyTorch's pooling_output_shape (aten/src/ATen/native/Pool.h).
-  const auto out = [&](int64_t in, int64_t padded, int64_t k, int64_t s, int64_t pad) {
-    int64_t o = (padded - k + (p.ceil_mode ? s - 1 : 0)) / s + 1;
-    if (p.ceil_mode && (o - 1) * s >= in + pad) --o;
+                      "{}: kernel {}x{}, stride {}x{} and dilation {}x{} must be positive (x {})", op, p.kernel_h,
+                      p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, x.str());
+  const int top = p.pad_h, left = p.pad_w, bottom = p.pad_end_h(), right = p.pad_end_w();
+  if (top < 0 || left < 0 || bottom < 0 || right < 0 || top >= p.kernel_h || bottom >= p.kernel_h ||
+      left >= p.kernel_w || right >= p.kernel_w)
+    return make_error(Errc::invalid_argument,
+                      "{}: pads (top,left,bottom,right) ({},{},{},{}) must be non-negative and below the kernel "
+                      "{}x{} (x {})",
+                      op, top, left, bottom, right, p.kernel_h, p.kernel_w, x.str());
+  const int64_t ph = x[2] + top + bottom, pw = x[3] + left + right;
+  const int64_t eh = int64_t(p.dilation_h) * (p.kernel_h - 1) + 1, ew = int64_t(p.dilation_w) * (p.kernel_w - 1) + 1;
+  if (eh > ph || ew > pw)
+    return make_error(Errc::invalid_argument,
+                      "{}: window {}x{} (kernel {}x{}, dilation {}x{}) is larger than the padded input {}x{} (x {}, "
+                      "pads ({},{},{},{}))",
+                      op, eh, ew, p.kernel_h, p.kernel_w, p.dilation_h, p.dilation_w, ph, pw, x.str(), top, left,
+                      bottom, right);
+  // PyTorch's pooling_output_shape (aten/src/ATen/native/Pool.h), with separate begin and end pads.
+  const auto out = [&](int64_t in, int64_t padded, int64_t extent, int64_t s, int64_t begin) {
+    int64_t o = (padded - extent + (p.ceil_mode ? s - 1 : 0)) / s + 1;
+    if (p.ceil_mode && (o - 1) * s >= in + begin) --o;
     return o;
   };
-  return Shape{x[0], x[1], out(x[2], ph, p.kernel_h, p.stride_h, p.pad_h),
-               out(x[3], pw, p.kernel_w, p.stride_w, p.pad_w)};
+  return Shape{x[0], x[1], out(x[2], ph, eh, p.stride_h, top), out(x[3], pw, ew, p.stride_w, left)};
 }
 
 Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const TensorView& x, const TensorView& y,
