@@ -81,7 +81,10 @@ void add(std::vector<OpCase>& out, const Pool2dParams& p, const Shape& s, uint32
     c.gradients = {{"x", "dx"}};
     c.loss = {{"y", "dy"}};
   }
-  c.shaders = {ShaderId::maxpool_forward, ShaderId::maxpool_backward};
+  if (pool2d_is_global(p, s))
+    c.shaders = {ShaderId::maxpool_global_forward, ShaderId::maxpool_global_backward};
+  else
+    c.shaders = {ShaderId::maxpool_forward, ShaderId::maxpool_backward};
   out.push_back(std::move(c));
 }
 
@@ -108,7 +111,9 @@ void add_half(std::vector<OpCase>& out, const Pool2dParams& p, const Shape& s, u
   Check argmax{"argmax", "argmax"};
   argmax.exact_int32 = true;
   c.checks = {{"y", "y", {0, 0}}, argmax};
-  c.shaders = {ShaderId::cast_to_f16, ShaderId::maxpool_forward_f16, ShaderId::cast_to_f32};
+  c.shaders = {ShaderId::cast_to_f16,
+               pool2d_is_global(p, s) ? ShaderId::maxpool_global_forward_f16 : ShaderId::maxpool_forward_f16,
+               ShaderId::cast_to_f32};
   out.push_back(std::move(c));
 }
 
@@ -170,10 +175,15 @@ std::vector<OpCase> maxpool_cases(int64_t n) {
   add(out, ends(dilated({3, 2, 2, 1, 1, 1}, 2, 3), 0, 1), {2, 3, 9, 11}, 83);
   add(out, ends(dilated(ceil({3, 3, 2, 2, 1, 0}), 2, 1), 1, 1), {1, 2, 8, 7}, 84);
   add(out, dilated({2, 2, 1, 1, 1, 0}, 2, 1), {1, 2, 1, 3}, 85);
-  // A global window (ONNX's GlobalMaxPool): the whole image, 1x1 out.
+  // A global window (ONNX's GlobalMaxPool): the whole image, 1x1 out, by the global shaders;
+  // a padded one stays windowed.
   add(out, {1, 1, 1, 1}, {2, 3, 1, 1}, 86);
   add(out, {5, 7, 1, 1}, {2, 3, 5, 7}, 87);
+  add(out, {5, 7, 3, 2}, {1, 2, 5, 7}, 89, 2.0f);  // ties
+  add(out, {13, 17, 1, 1}, {1, 5, 13, 17}, 90);    // planes over a workgroup of elements
+  add(out, ends({3, 3, 1, 1}, 1, 1), {1, 2, 2, 2}, 91);
   add(out, {7, 7, 1, 1}, {n, 512, 7, 7}, 88, 0, {"resnet18-style", "global max pool"});
+  add_half(out, {5, 7, 1, 1}, {2, 3, 5, 7}, 92);
   // Many ties: the argmax must agree with the reference exactly.
   add(out, ceil({3, 3, 2, 2}), {2, 4, 13, 12}, 47, 1.0f);
   add(out, {3, 3, 2, 2}, {2, 4, 13, 13}, 10, 2.0f);

@@ -10,6 +10,12 @@ namespace {
 
 constexpr uint32_t kAccumulate = 1;
 
+struct GlobalPush {  // mirrors the push blocks of maxpool_global_{forward,backward}.comp
+  uint32_t planes;   // N*C
+  uint32_t HW;
+  uint32_t flags;
+};
+static_assert(sizeof(GlobalPush) == 12);
 
 }  // namespace
 
@@ -49,6 +55,11 @@ Result<Shape> pool2d_output_shape(const char* op, const Pool2dParams& p, const S
   return Shape{x[0], x[1], out(x[2], ph, eh, p.stride_h, top), out(x[3], pw, ew, p.stride_w, left)};
 }
 
+bool pool2d_is_global(const Pool2dParams& p, const Shape& x) {
+  return x.rank() == 4 && p.kernel_h == x[2] && p.kernel_w == x[3] && p.pad_h == 0 && p.pad_w == 0 &&
+         p.pad_end_h() == 0 && p.pad_end_w() == 0 && p.dilation_h == 1 && p.dilation_w == 1;
+}
+
 Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const TensorView& x, const TensorView& y,
                               const TensorView& argmax) {
   constexpr const char* op = "maxpool_forward";
@@ -57,6 +68,14 @@ Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const Tens
   VKNN_TRY(check_shape(op, "y", y, out));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
   VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", &y}}));
+  if (pool2d_is_global(p, x.shape)) {
+    const GlobalPush push{uint32_t(x.shape[0] * x.shape[1]), uint32_t(x.shape[2] * x.shape[3]), 0};
+    const uint32_t spec[] = {cl.context().profile().loop_local};  // each invocation loops over a plane
+    cl.dispatch(half ? ShaderId::maxpool_global_forward_f16 : ShaderId::maxpool_global_forward, spec,
+                {{range(x), Access::read}, {range(y), Access::write}, {range(argmax), Access::write}}, push,
+                groups_for(push.planes, spec[0]));
+    return {};
+  }
   const pool2d::Push push = pool2d::make_push(p, x.shape, out, 0);
   pool2d::dispatch_planes(cl, half ? ShaderId::maxpool_forward_f16 : ShaderId::maxpool_forward, p,
                   {{range(x), Access::read}, {range(y), Access::write}, {range(argmax), Access::write}}, push,
@@ -71,11 +90,21 @@ Status record_maxpool_backward(CommandList& cl, const Pool2dParams& p, const Ten
   VKNN_TRY(check_positive(op, "dx", dx));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
   VKNN_TRY(check_shape(op, "dy", dy, out));
+  const Access dx_access = accumulate ? Access::read_write : Access::write;
+  if (pool2d_is_global(p, dx.shape)) {
+    const GlobalPush push{uint32_t(dx.shape[0] * dx.shape[1]), uint32_t(dx.shape[2] * dx.shape[3]),
+                          accumulate ? kAccumulate : 0};
+    const uint32_t spec[] = {cl.context().profile().loop_local};  // as global_avgpool_backward
+    cl.dispatch(ShaderId::maxpool_global_backward, spec,
+                {{range(argmax), Access::read}, {range(dy), Access::read}, {range(dx), dx_access}}, push,
+                groups_for(push.HW, spec[0]), push.planes);
+    return {};
+  }
   const pool2d::Push push = pool2d::make_push(p, dx.shape, out, accumulate ? kAccumulate : 0);
   pool2d::dispatch_planes(cl, ShaderId::maxpool_backward, p,
                   {{range(argmax), Access::read},
                    {range(dy), Access::read},
-                   {range(dx), accumulate ? Access::read_write : Access::write}},
+                   {range(dx), dx_access}},
                   push, push.W, push.H);
   return {};
 }

@@ -39,6 +39,10 @@ struct Pool2dParams {
 // input element; a dilated one may step over a narrow input entirely.
 Result<Shape> pool2d_output_shape(const char* op, const Pool2dParams& p, const Shape& x);
 
+// Whether p's window is the whole of x (N,C,H,W), unpadded and undilated (ONNX's
+// GlobalMaxPool): the max pooling then runs one invocation per plane (maxpool_global_*).
+bool pool2d_is_global(const Pool2dParams& p, const Shape& x);
+
 // y = max over each window's in-bounds elements (padding never wins). Ties: the first
 // maximum in row-major window order. argmax: int32 data (in a float-sized tensor view of
 // y's shape) holding ih*W + iw of the winner within its (n,c) plane, for the backward. A
