@@ -257,8 +257,8 @@ Status avgpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   return {};
 }
 
-// GlobalMaxPool: a max pooling whose window is the whole image (the maxpool shaders unroll
-// it; a dedicated kernel measured no faster at ResNet's 7x7 head).
+// GlobalMaxPool: a max pooling whose window is the whole image, which the op runs on its
+// global shaders (one invocation per plane).
 Status global_maxpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
   if (im.dry) return {};
   VKNN_TRY(require_rank4(im, n, "global pooling"));
