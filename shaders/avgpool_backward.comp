@@ -2,7 +2,8 @@
 // Average pooling backward as a gather over dx: dx[n,c,ih,iw] = sum over the windows that
 // cover (ih,iw) of dy / divisor(window), the divisor as in avgpool_forward.comp.
 // Optional accumulate.
-// Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl).
+// Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl); the
+// dilation (6, 7) is 1 (the op refuses others).
 // Dispatch: (ceil(W / lx), ceil(H / ly), N*C).
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 
@@ -31,7 +32,7 @@ void main() {
       if (ow > ow1) break;
       uint w0, w1;
       pool_window(ow, SW, p.pw, KW, p.W, w0, w1);
-      const uint count = include_pad ? pool_padded_extent(oh, SH, p.ph, KH, p.H) * pool_padded_extent(ow, SW, p.pw, KW, p.W)
+      const uint count = include_pad ? pool_padded_extent(oh, SH, p.ph, p.pb, KH, p.H) * pool_padded_extent(ow, SW, p.pw, p.pr, KW, p.W)
                                      : (h1 - h0) * (w1 - w0);
       g += dy[base + oh * p.OW + ow] / float(count);
     }

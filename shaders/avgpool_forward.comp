@@ -3,7 +3,8 @@
 // in-bounds elements) / divisor, divisor = the window's size within the padded input when
 // count_include_pad (padding counts as zeros: kh*kw but for ceil mode's last windows), else
 // the number of in-bounds elements.
-// Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl).
+// Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl); the
+// dilation (6, 7) is 1 (the op refuses others).
 // Dispatch: (ceil(OW / lx), ceil(OH / ly), N*C).
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 
@@ -32,7 +33,7 @@ void main() {
     }
   }
   const uint count = (p.flags & POOL_COUNT_INCLUDE_PAD) != 0u
-                         ? pool_padded_extent(oh, SH, p.ph, KH, p.H) * pool_padded_extent(ow, SW, p.pw, KW, p.W)
+                         ? pool_padded_extent(oh, SH, p.ph, p.pb, KH, p.H) * pool_padded_extent(ow, SW, p.pw, p.pr, KW, p.W)
                          : (h1 - h0) * (w1 - w0);
   y[i] = s / float(count);
 }

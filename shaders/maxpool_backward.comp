@@ -1,7 +1,9 @@
 #version 450
 // Max pooling backward as a gather over dx (no atomics): dx[n,c,ih,iw] = sum of dy over
 // the windows that cover (ih,iw) and whose stored argmax is ih*W+iw. Optional accumulate.
-// Specialization: 0, 1 = local size x, y; 2..5 = kernel and stride (maxpool_window.glsl).
+// The windows spanning (ih,iw) are checked; argmax tells whether one of them took it (so a
+// dilated window that steps over it never matches, and an empty window's -1 matches nothing).
+// Specialization: 0, 1 = local size x, y; 2..7 = kernel, stride, dilation (maxpool_window.glsl).
 // Dispatch: (ceil(W / lx), ceil(H / ly), N*C).
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 
@@ -16,8 +18,8 @@ void main() {
   const uint plane = gl_WorkGroupID.z;
   const uint i = (plane * p.H + ih) * p.W + iw;
   uint oh0, oh1, ow0, ow1;
-  pool_covering(ih, SH, p.ph, KH, p.OH, oh0, oh1);
-  pool_covering(iw, SW, p.pw, KW, p.OW, ow0, ow1);
+  pool_covering(ih, SH, p.ph, EH, p.OH, oh0, oh1);
+  pool_covering(iw, SW, p.pw, EW, p.OW, ow0, ow1);
   const int me = int(ih * p.W + iw);
   const uint base = plane * p.OH * p.OW;
   float g = 0.0;

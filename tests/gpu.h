@@ -49,7 +49,8 @@ struct Tolerance {
   double rel = 1e-4;
 };
 
-// Every element must satisfy |got - want| <= abs OR |got - want| <= rel * |want|.
+// Every element must equal want (infinities included) or satisfy |got - want| <= abs OR
+// |got - want| <= rel * |want|.
 // On failure, reports the worst element, its index and the error counts.
 void check_close(const std::vector<float>& got, const std::vector<double>& want, Tolerance tol, const std::string& what);
 

@@ -134,9 +134,21 @@ Status activation_node(Writer& w, const Node& n, const ActivationParams& p) {
   return unsupported("activation kind {} has no ONNX form", uint32_t(p.kind));
 }
 
+// MaxPool or AveragePool with pads [top, left, bottom, right] and dilations where not 1; a
+// max pooling whose window is the whole unpadded image is GlobalMaxPool (the importer's form).
 Status pool(Writer& w, const Node& n, const Pool2dParams& p, const char* op, const AvgPool2dParams* avg) {
+  const Shape& xs = w.graph().shape(n.inputs[0]);  // (N,C,H,W)
+  const bool unpadded = p.pad_h == 0 && p.pad_w == 0 && p.pad_end_h() == 0 && p.pad_end_w() == 0;
+  const bool undilated = p.dilation_h == 1 && p.dilation_w == 1;
+  if (!avg && unpadded && undilated && p.kernel_h == xs[2] && p.kernel_w == xs[3]) {
+    w.node("GlobalMaxPool", n.name, {w.value(n.inputs[0])}, {w.value(n.outputs[0])});
+    return {};
+  }
   ::onnx::NodeProto& o = w.node(op, n.name, {w.value(n.inputs[0])}, {w.value(n.outputs[0])});
-  window(o, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w);
+  attr_ints(o, "kernel_shape", {p.kernel_h, p.kernel_w});
+  attr_ints(o, "strides", {p.stride_h, p.stride_w});
+  attr_ints(o, "pads", {p.pad_h, p.pad_w, p.pad_end_h(), p.pad_end_w()});
+  if (!undilated) attr_ints(o, "dilations", {p.dilation_h, p.dilation_w});
   if (p.ceil_mode) attr_i(o, "ceil_mode", 1);
   if (avg) attr_i(o, "count_include_pad", avg->count_include_pad ? 1 : 0);
   return {};

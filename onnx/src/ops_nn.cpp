@@ -1,4 +1,4 @@
-// Layers: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, ReduceMean
+// Layers: Conv, BatchNormalization, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, ReduceMean
 // (over H and W), LRN, Dropout. Each maps ONNX's attributes onto a vknn builder's parameters and reports what the
 // builder cannot express as unsupported, naming the attribute.
 #include "fold.h"
@@ -109,15 +109,24 @@ Status symmetric(const Window& w, int& pad_h, int& pad_w) {
   return {};
 }
 
-// A pooling window as Pool2dParams. ceil_mode follows PyTorch's rule, which drops a last
-// window that would start in the right padding; ONNX's formula before opset 19 keeps it. The
-// two agree unless the padding is at least a stride wide, and there the node is refused.
+// A pooling window as Pool2dParams: pads [top,left,bottom,right] below the kernel (as ONNX
+// Runtime requires), dilations (max pooling only; the caller refuses them for averages).
+// ceil_mode follows PyTorch's rule, which drops a last window that would start in the bottom
+// or right padding; ONNX's formula before opset 19 keeps it. The two agree unless that
+// padding is at least a stride wide, and there the node is refused.
 Status pool_window(const Window& w, const std::vector<int64_t>& xs, Pool2dParams& p) {
-  VKNN_TRY(symmetric(w, p.pad_h, p.pad_w));
+  if (w.top >= w.kh || w.bottom >= w.kh || w.left >= w.kw || w.right >= w.kw)
+    return unsupported("attribute 'pads' = [{},{},{},{}]{}: pads of the kernel ({}x{}) or more are not supported", w.top,
+                       w.left, w.bottom, w.right,
+                       w.auto_pad == "NOTSET" ? std::string() : fmt::format(" (from auto_pad '{}')", w.auto_pad), w.kh,
+                       w.kw);
+  if (w.dh > INT_MAX / w.kh || w.dw > INT_MAX / w.kw)
+    return make_error(Errc::parse, "dilations [{},{}] with kernel {}x{} exceed INT_MAX", w.dh, w.dw, w.kh, w.kw);
   p.kernel_h = int(w.kh), p.kernel_w = int(w.kw), p.stride_h = int(w.sh), p.stride_w = int(w.sw);
+  p.pad_h = int(w.top), p.pad_w = int(w.left);
+  if (w.bottom != w.top || w.right != w.left) p.pad_bottom = int(w.bottom), p.pad_right = int(w.right);
+  p.dilation_h = int(w.dh), p.dilation_w = int(w.dw);
   p.ceil_mode = w.ceil;
-  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
-    return unsupported("attribute 'pads': padding over half the kernel ({}x{}) is not supported", w.kh, w.kw);
   if (!w.ceil) return {};
   auto out = pool2d_output_shape("pool", p, Shape(xs));
   if (!out.ok()) return {};  // the builder refuses it, naming the shapes
@@ -241,7 +250,6 @@ Status maxpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   VKNN_ASSIGN(Window w, read_window(a, im.opset >= 10, im.opset >= 10));
   VKNN_ASSIGN(const int64_t order, a.i("storage_order", 0));
   if (order != 0) return unsupported("attribute 'storage_order' = {}: only row-major indices", order);
-  if (w.dh != 1 || w.dw != 1) return unsupported("attribute 'dilations' = [{},{}]: only 1 is supported", w.dh, w.dw);
   if (im.dry) return {};
   VKNN_TRY(require_rank4(im, n, "max pooling"));
   const auto& xs = im.shape(n, 0);
@@ -266,6 +274,22 @@ Status avgpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {
   p.count_include_pad = include_pad != 0;
   VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
   im.set_output(n, 0, avgpool(im.g, x, p, im.name(n)));
+  return {};
+}
+
+// GlobalMaxPool: a max pooling whose window is the whole image, which the op runs on its
+// global shaders (one invocation per plane).
+Status global_maxpool_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
+  if (im.dry) return {};
+  VKNN_TRY(require_rank4(im, n, "global pooling"));
+  const auto& xs = im.shape(n, 0);
+  if (xs[2] > INT_MAX || xs[3] > INT_MAX)
+    return make_error(Errc::parse, "input '{}' {} is too large to pool", n.input(0), dims_str(xs));
+  Pool2dParams p;
+  p.kernel_h = int(xs[2]), p.kernel_w = int(xs[3]);
+  p.stride_h = p.stride_w = 1;
+  VKNN_ASSIGN(TensorId x, im.tensor(n, 0));
+  im.set_output(n, 0, maxpool(im.g, x, p, im.name(n)));
   return {};
 }
 
@@ -379,6 +403,7 @@ void register_nn_ops(std::unordered_map<std::string, Converter>& t) {
   t["MaxPool"] = maxpool_op;
   t["AveragePool"] = avgpool_op;
   t["GlobalAveragePool"] = global_avgpool_op;
+  t["GlobalMaxPool"] = global_maxpool_op;
   t["ReduceMean"] = reduce_mean_op;
   t["LRN"] = lrn_op;
   t["Dropout"] = dropout_op;

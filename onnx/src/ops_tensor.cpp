@@ -360,9 +360,10 @@ const ::onnx::AttributeProto* attribute_of(const ::onnx::NodeProto& n, const cha
 }
 
 // Whether zero padding of H and W (top, left, bottom, right) before `c` (the only consumer of a
-// Pad) can be added to its own pads: a Conv, or an AveragePool that counts padding as zeros in
-// floor mode, fed by the Pad, whose pads with these added stay symmetric (and, for the pool,
-// within half the kernel), as vknn's conv2d and pooling take them. Else the Pad is a graph pad.
+// Pad) can be added to its own pads: a Conv whose pads with these added stay symmetric (as
+// conv2d takes them), or an AveragePool that counts padding as zeros in floor mode, fed by the
+// Pad, whose pads with these added stay below its kernel (as pooling takes them). Else the Pad
+// is a graph pad.
 bool takes_padding(const ::onnx::NodeProto& c, const std::string& value, const std::array<int64_t, 4>& extra) {
   if (c.input_size() < 1 || c.input(0) != value || !(c.domain().empty() || c.domain() == "ai.onnx")) return false;
   if (const auto* ap = attribute_of(c, "auto_pad"); ap && ap->s() != "NOTSET" && ap->s() != "VALID") return false;
@@ -374,19 +375,18 @@ bool takes_padding(const ::onnx::NodeProto& c, const std::string& value, const s
       total[size_t(k)] += own->ints(k);
     }
   }
-  if (total[0] != total[2] || total[1] != total[3]) return false;
-  if (c.op_type() == "Conv") return true;
+  if (c.op_type() == "Conv") return total[0] == total[2] && total[1] == total[3];
   if (c.op_type() != "AveragePool") return false;
   const auto* include = attribute_of(c, "count_include_pad");
   const auto* ceil = attribute_of(c, "ceil_mode");
   const auto* kernel = attribute_of(c, "kernel_shape");
   return include && include->i() == 1 && !(ceil && ceil->i() != 0) && kernel && kernel->ints_size() == 2 &&
-         total[0] <= kernel->ints(0) / 2 && total[1] <= kernel->ints(1) / 2;
+         std::max(total[0], total[2]) < kernel->ints(0) && std::max(total[1], total[3]) < kernel->ints(1);
 }
 
 // Pad in mode 'constant': pads are attributes before opset 11 and inputs from 11 on (with
 // optional axes from 18). All-zero pads are the identity; zero padding of H and W before a
-// Conv or a counting AveragePool becomes that node's padding; any other constant padding or
+// Conv or a counting AveragePool becomes that node's padding (see takes_padding); any other constant padding or
 // cropping of the C, H and W of a tensor of rank 4 or less (viewed as (N,C,H,W), missing
 // leading axes as 1) is the graph's pad. Anything else is refused, naming what.
 Status pad_op(Importer& im, const ::onnx::NodeProto& n, const Attrs& a) {

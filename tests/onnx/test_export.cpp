@@ -9,8 +9,13 @@
 
 #include "vknn/onnx/export.h"
 #include "vknn/onnx/resolve.h"
+#include "vknn/ops/avgpool.h"
 #include "vknn/ops/batchnorm.h"
+#include "vknn/ops/maxpool.h"
+#include "vknn/ops/reshape.h"
 #include "vknn/ops/softmax.h"
+
+#include <onnx/onnx_pb.h>
 
 #include <chrono>
 #include <filesystem>
@@ -168,7 +173,77 @@ std::filesystem::path matmul_model() {
   return path;
 }
 
+// images (N,6,13,11) -> max pool 3x3 s2 pads (0,1,2,1) -> average pool 3x3 pads (2,0,1,2)
+// counting padding -> average pool 2x2 s2 pads (1,1,0,0) in ceil mode, not counting it ->
+// max pool 2x2 dilation 2 pads (1,0,0,1) -> global max pool (4x3 window) -> logits (N,6).
+Graph pools_graph(int64_t batch, TensorId& images, TensorId& logits) {
+  Graph g;
+  images = g.input("images", {batch, 6, 13, 11});
+  Pool2dParams m1{3, 3, 2, 2, 0, 1};
+  m1.pad_bottom = 2, m1.pad_right = 1;  // 7x6
+  AvgPool2dParams a1;
+  a1.kernel_h = a1.kernel_w = 3, a1.stride_h = a1.stride_w = 1;
+  a1.pad_h = 2, a1.pad_w = 0, a1.pad_bottom = 1, a1.pad_right = 2;  // 8x6
+  AvgPool2dParams a2;
+  a2.kernel_h = a2.kernel_w = 2, a2.stride_h = a2.stride_w = 2;
+  a2.pad_h = a2.pad_w = 1, a2.pad_bottom = a2.pad_right = 0;  // 5x4
+  a2.ceil_mode = true, a2.count_include_pad = false;
+  Pool2dParams m2{2, 2, 1, 1, 1, 0};
+  m2.pad_bottom = 0, m2.pad_right = 1, m2.dilation_h = m2.dilation_w = 2;  // 4x3
+  TensorId x = maxpool(g, images, m1, "pool1");
+  x = avgpool(g, x, a1, "pool2");
+  x = avgpool(g, x, a2, "pool3");
+  x = maxpool(g, x, m2, "pool4");
+  x = maxpool(g, x, Pool2dParams{4, 3, 1, 1}, "global");
+  logits = flatten(g, x, "logits");
+  g.desc(logits).role = Role::output;
+  return g;
+}
+
 }  // namespace
+
+// Pools with asymmetric pads, dilation and a global window are written with ONNX pads,
+// dilations and GlobalMaxPool, and give the same numbers when imported again.
+TEST_CASE("onnx export round trip pools") {
+  for (int64_t batch : {1, 2}) {
+    CAPTURE(batch);
+    TensorId images, logits;
+    const Graph g = pools_graph(batch, images, logits);
+    REQUIRE_OK(g.status());
+    REQUIRE(g.shape(logits) == Shape{batch, 6});
+    const onnx::NamedTensor in[] = {{"images", images}}, out[] = {{"logits", logits}};
+    auto bytes = onnx::export_model(g, in, out);
+    REQUIRE_OK(bytes);
+    ::onnx::ModelProto proto;
+    REQUIRE(proto.ParseFromArray(bytes->data(), int(bytes->size())));
+    std::map<std::string, const ::onnx::NodeProto*> by_name;
+    for (const auto& n : proto.graph().node()) by_name[n.name()] = &n;
+    REQUIRE(by_name.count("global"));
+    CHECK(by_name.at("global")->op_type() == "GlobalMaxPool");
+    const auto ints = [&](const std::string& node, const std::string& attr) {
+      std::vector<int64_t> v;
+      for (const auto& a : by_name.at(node)->attribute())
+        if (a.name() == attr) v.assign(a.ints().begin(), a.ints().end());
+      return v;
+    };
+    CHECK(ints("pool1", "pads") == std::vector<int64_t>{0, 1, 2, 1});
+    CHECK(ints("pool2", "pads") == std::vector<int64_t>{2, 0, 1, 2});
+    CHECK(ints("pool4", "dilations") == std::vector<int64_t>{2, 2});
+
+    onnx::ImportOptions io;
+    io.batch = batch;
+    auto back = onnx::import_bytes(std::span(reinterpret_cast<const std::byte*>(bytes->data()), bytes->size()), io,
+                                   "pools.onnx");
+    REQUIRE_OK(back);
+    const Graph& g1 = back->model.graph;
+    REQUIRE(back->outputs.size() == 1);
+    REQUIRE(g1.shape(back->outputs[0].id) == Shape{batch, 6});
+    const std::vector<float> x = random_floats(size_t(g.shape(images).numel()), uint32_t(5 + batch));
+    const std::vector<float> want = run(g, images, logits, x, {});
+    const std::vector<float> got = run(g1, back->inputs[0].id, back->outputs[0].id, x, {});
+    CHECK(got == want);  // the same kernels on the same data
+  }
+}
 
 TEST_CASE("onnx export round trip lenet") { round_trip(builtin("lenet")); }
 // Option-A shortcuts (channel_pad, written as a 1x1 convolution), batch norm, global pooling.

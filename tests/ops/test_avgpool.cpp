@@ -36,8 +36,14 @@ TEST_CASE("avgpool: refused inputs name the op and the shapes") {
                 {"y", "(1,2,3,2)", "(1,2,2,2)"});
   check_refused(record_avgpool_forward(*cl, avg(6, 1, 0, true), x.view(), y.view()), "avgpool_forward",
                 {"larger than the padded input", "(1,2,5,5)"});
-  check_refused(record_avgpool_forward(*cl, avg(3, 1, 2, true), x.view(), y.view()), "avgpool_forward",
-                {"pad 2x2", "3x3"});
+  check_refused(record_avgpool_forward(*cl, avg(3, 1, 3, true), x.view(), y.view()), "avgpool_forward",
+                {"(3,3,3,3)", "below the kernel 3x3"});
+  AvgPool2dParams dilated = p;
+  dilated.dilation_h = 2;
+  check_refused(record_avgpool_forward(*cl, dilated, x.view(), y.view()), "avgpool_forward",
+                {"dilation 2x1", "(1,2,5,5)"});
+  check_refused(record_avgpool_backward(*cl, dilated, y.view(), x.view(), false), "avgpool_backward",
+                {"dilation 2x1"});
   check_refused(record_avgpool_forward(*cl, p, empty.view(), y.view()), "avgpool_forward", {"(0,2,5,5)"});
   check_refused(record_avgpool_backward(*cl, p, bad.view(), x.view(), false), "avgpool_backward",
                 {"dy", "(1,2,3,2)", "(1,2,2,2)"});

@@ -62,8 +62,22 @@ TEST_CASE("maxpool: refused inputs name the op and the shapes") {
                 "maxpool_forward", {"larger than the padded input", "7x7", "5x5", "(1,2,5,5)"});
   check_refused(record_maxpool_forward(*cl, Pool2dParams{8, 8, 1, 1, 1, 1}, x.view(), y.view(), y.view()),
                 "maxpool_forward", {"larger than the padded input", "8x8", "7x7"});
-  check_refused(record_maxpool_forward(*cl, Pool2dParams{3, 3, 2, 2, 2, 2}, x.view(), y.view(), y.view()),
-                "maxpool_forward", {"pad 2x2", "3x3", "(1,2,5,5)"});
+  check_refused(record_maxpool_forward(*cl, Pool2dParams{3, 3, 2, 2, 3, 3}, x.view(), y.view(), y.view()),
+                "maxpool_forward", {"(3,3,3,3)", "below the kernel 3x3", "(1,2,5,5)"});
+  Pool2dParams deep_end = p;
+  deep_end.pad_right = 3;
+  check_refused(record_maxpool_forward(*cl, deep_end, x.view(), y.view(), y.view()), "maxpool_forward",
+                {"(0,0,0,3)", "below the kernel 3x3"});
+  deep_end.pad_right = -1;
+  check_refused(record_maxpool_forward(*cl, deep_end, x.view(), y.view(), y.view()), "maxpool_forward",
+                {"(0,0,0,-1)", "non-negative"});
+  Pool2dParams wide = p;
+  wide.dilation_w = 0;
+  check_refused(record_maxpool_forward(*cl, wide, x.view(), y.view(), y.view()), "maxpool_forward",
+                {"dilation 1x0"});
+  wide.dilation_w = 3;  // a window 7 columns wide
+  check_refused(record_maxpool_forward(*cl, wide, x.view(), y.view(), y.view()), "maxpool_forward",
+                {"window 3x7", "dilation 1x3", "larger than the padded input 5x5"});
   check_refused(record_maxpool_forward(*cl, Pool2dParams{3, 3, 0, 2}, x.view(), y.view(), y.view()),
                 "maxpool_forward", {"stride 0x2"});
   check_refused(record_maxpool_forward(*cl, Pool2dParams{}, x.view(), y.view(), y.view()), "maxpool_forward",

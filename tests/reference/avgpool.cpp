@@ -7,7 +7,8 @@ namespace {
 
 // Calls f(input index in plane, 1/divisor) for every in-bounds element of window (yh, yw).
 // The divisor counts the window's positions that lie in the padded input (count_include_pad:
-// all kh*kw but in ceil mode's last windows, which reach past the padding) or in the input.
+// all kh*kw but in ceil mode's last windows, which reach past the bottom or right padding) or
+// in the input. No dilation (average pooling has none).
 template <class F>
 void for_window(const Pool2dParams& p, bool count_include_pad, int h, int w, int yh, int yw, F&& f) {
   int count = 0, padded = 0;
@@ -15,7 +16,7 @@ void for_window(const Pool2dParams& p, bool count_include_pad, int h, int w, int
     for (int kh = 0; kh < p.kernel_h; ++kh)
       for (int kw = 0; kw < p.kernel_w; ++kw) {
         const int ih = yh * p.stride_h - p.pad_h + kh, iw = yw * p.stride_w - p.pad_w + kw;
-        if (pass == 0 && ih < h + p.pad_h && iw < w + p.pad_w) ++padded;
+        if (pass == 0 && ih < h + p.bottom() && iw < w + p.right()) ++padded;
         if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
         if (pass == 0)
           ++count;
@@ -75,7 +76,7 @@ Tensors avgpool_case_outputs(const cases::OpCase& c, const Tensors& in) {
   if (!p)  // global
     return {{"y", global_avgpool_forward(n, ch, h, w, in.at("x"))},
             {"dx", global_avgpool_backward(n, ch, h, w, in.at("dy"))}};
-  const Pool2dParams rp{p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->pad_h, p->pad_w, p->ceil_mode};
+  const Pool2dParams rp = ref_params(*p);
   return {{"y", avgpool_forward(rp, p->count_include_pad, n, ch, h, w, in.at("x"))},
           {"dx", avgpool_backward(rp, p->count_include_pad, n, ch, h, w, in.at("dy"))}};
 }

@@ -34,6 +34,26 @@ TEST_CASE("reference avgpool: ceil mode's last windows divide by their part of t
   CHECK(y[8] == 1.0 / 4);
 }
 
+TEST_CASE("reference avgpool: asymmetric pads count only their own side") {
+  // 2x2 plane, 3x3 window stride 1, pads top 2, left 0, bottom 0, right 1 (ONNX [2,0,0,1]):
+  // 2x2 outputs; window (0,0) covers rows -2..0, columns 0..2: x[0,0], x[0,1], 6 padded rows
+  // and 1 padded column within the padded input, 9 in all (column 2 is the right padding).
+  Pool2dParams p{3, 3, 1, 1, 2, 0};
+  p.pad_bottom = 0, p.pad_right = 1;
+  REQUIRE(p.out_h(2) == 2);
+  REQUIRE(p.out_w(2) == 1);
+  const Vec x{1, 2, 3, 4};
+  CHECK(avgpool_forward(p, true, 1, 1, 2, 2, x) == Vec{3.0 / 9, 10.0 / 9});
+  CHECK(avgpool_forward(p, false, 1, 1, 2, 2, x) == Vec{3.0 / 2, 10.0 / 4});
+  // In ceil mode the last window reaches past the bottom padding: its divisor stops there.
+  Pool2dParams q{2, 2, 2, 2, 1, 0};
+  q.pad_bottom = 0, q.pad_right = 1, q.ceil_mode = true;  // 3x3 -> rows -1..0, 1..2; columns 0..1, 2..3
+  REQUIRE(q.out_h(3) == 2);
+  REQUIRE(q.out_w(3) == 2);
+  const Vec y = avgpool_forward(q, true, 1, 1, 3, 3, Vec(9, 1.0));
+  CHECK(y == Vec{2.0 / 4, 1.0 / 4, 4.0 / 4, 2.0 / 4});
+}
+
 VKNN_CHECK_CASE_GRADIENTS(avgpool, avgpool_case_outputs)
 
 TEST_CASE("reference avgpool: global average pooling forward and backward") {

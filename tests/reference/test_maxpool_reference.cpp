@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 
 using namespace vknn::ref;
 
@@ -62,6 +64,24 @@ TEST_CASE("reference maxpool: padding never wins") {
   REQUIRE(f.y.size() == 4);
   for (double v : f.y) CHECK(v == -5.0);
   CHECK(f.argmax == std::vector<int32_t>{0, 1, 4, 5});
+}
+
+TEST_CASE("reference maxpool: dilated taps, and a window that steps over the input") {
+  // ONNX's maxpool_2d_dilations: 4x4 of 1..16, 2x2 taps 2 apart, stride 1 -> 2x2.
+  Pool2dParams p{2, 2, 1, 1};
+  p.dilation_h = p.dilation_w = 2;
+  Vec x(16);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = double(i + 1);
+  const auto f = maxpool_forward(p, 1, 1, 4, 4, x);
+  CHECK(f.y == Vec{11, 12, 15, 16});
+  CHECK(f.argmax == std::vector<int32_t>{10, 11, 14, 15});
+  // One row padded by 1 on both sides, taps 2 apart: rows -1 and 1, neither in the input.
+  Pool2dParams q{2, 1, 1, 1, 1, 0};
+  q.dilation_h = 2;
+  const auto e = maxpool_forward(q, 1, 1, 1, 2, {3, 4});
+  CHECK(e.y == Vec{-INFINITY, -INFINITY});
+  CHECK(e.argmax == std::vector<int32_t>{-1, -1});
+  CHECK(maxpool_backward(q, 1, 1, 1, 2, e.argmax, {1, 1}) == Vec{0, 0});
 }
 
 VKNN_CHECK_CASE_GRADIENTS(maxpool, maxpool_case_outputs)

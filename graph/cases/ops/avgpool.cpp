@@ -1,5 +1,5 @@
 // Average pooling, 2-D in both divisor modes (count_include_pad or not), floor and ceil mode,
-// and global (to (N,C) or (N,C,1,1)): forward and the gathered backward (plain and
+// asymmetric pads (ONNX's SAME_UPPER / SAME_LOWER and explicit ones), pads up to kernel - 1, and global (to (N,C) or (N,C,1,1)): forward and the gathered backward (plain and
 // accumulating) at tiny and odd shapes and the AlexNet-style, ResNet and CIFAR layers.
 #include "vknn/cases/case.h"
 #include "vknn/ops/avgpool.h"
@@ -25,9 +25,11 @@ void finish(OpCase& c, const Shape& x, const Shape& y) {
 void add(std::vector<OpCase>& out, const AvgPool2dParams& p, const Shape& s, uint32_t seed, Where where = {}) {
   const Shape y = *pool2d_output_shape("avgpool", p, s);
   OpCase c;
-  c.name = fmt::format("{} kernel {}x{} stride {}x{} pad {}x{}{}{}", s.str(), p.kernel_h, p.kernel_w, p.stride_h,
-                       p.stride_w, p.pad_h, p.pad_w, p.ceil_mode ? " ceil" : "",
-                       p.count_include_pad ? " include_pad" : " exclude_pad");
+  const bool symmetric = p.pad_end_h() == p.pad_h && p.pad_end_w() == p.pad_w;
+  const std::string pads = symmetric ? fmt::format("pad {}x{}", p.pad_h, p.pad_w)
+                                     : fmt::format("pads ({},{},{},{})", p.pad_h, p.pad_w, p.pad_end_h(), p.pad_end_w());
+  c.name = fmt::format("{} kernel {}x{} stride {}x{} {}{}{}", s.str(), p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
+                       pads, p.ceil_mode ? " ceil" : "", p.count_include_pad ? " include_pad" : " exclude_pad");
   c.model = where.model, c.layer = where.layer, c.test = where.test, c.bench = where.bench;
   c.params = p;
   c.seed = seed;
@@ -105,6 +107,12 @@ AvgPool2dParams avg(int k, int s, int pad, bool include_pad, bool ceil_mode = fa
   return p;
 }
 
+// p with its own bottom and right pads.
+AvgPool2dParams ends(AvgPool2dParams p, int bottom, int right) {
+  p.pad_bottom = bottom, p.pad_right = right;
+  return p;
+}
+
 }  // namespace
 
 std::vector<OpCase> avgpool_cases(int64_t n) {
@@ -129,6 +137,20 @@ std::vector<OpCase> avgpool_cases(int64_t n) {
         add(out, p, {1, 2, 6, 7}, 33);
       }
     add(out, avg(3, 3, 1, include_pad, true), {1, 2, 5, 7}, 34);  // a window that would start in the padding is dropped
+    // Asymmetric pads: ONNX's SAME_UPPER (the odd pad at the end), SAME_LOWER (at the start),
+    // explicit ones, and in ceil mode, where the divisor stops at the bottom/right padding.
+    add(out, ends(avg(3, 2, 0, include_pad), 1, 1), {1, 3, 5, 6}, 41);  // SAME_UPPER: 5x6 -> 3x3
+    add(out, ends(avg(2, 1, 1, include_pad), 0, 0), {2, 2, 6, 5}, 42);  // SAME_LOWER, stride 1
+    AvgPool2dParams lopsided = ends(avg(3, 2, 0, include_pad), 2, 0);
+    lopsided.kernel_w = 2, lopsided.stride_w = 1, lopsided.pad_w = 1;
+    add(out, lopsided, {1, 2, 9, 10}, 43);
+    add(out, ends(avg(3, 2, 1, include_pad, true), 0, 2), {1, 2, 6, 7}, 44);
+    add(out, ends(avg(3, 2, 0, include_pad, true), 1, 0), {2, 1, 8, 5}, 45);
+    // Pads up to kernel - 1 (over PyTorch's kernel/2): windows mostly padding, but never all.
+    add(out, avg(3, 1, 2, include_pad), {1, 3, 4, 5}, 46);  // ONNX's averagepool_2d_pads, smaller
+    add(out, avg(3, 1, 2, include_pad), {1, 1, 1, 1}, 47);  // a 1x1 image in a 5x5 padded one
+    add(out, ends(avg(4, 3, 3, include_pad), 1, 2), {2, 3, 7, 6}, 48);
+    add(out, ends(avg(3, 2, 2, include_pad, true), 0, 1), {1, 2, 5, 6}, 49);
   }
   // AlexNet-style pools 55->27, 27->13, 13->6, a padded ResNet-style pool, a ceil-mode one.
   add(out, avg(3, 2, 0, true), {n, 96, 55, 55}, 21, {"alexnet-style", "pool1 as average"});

@@ -38,11 +38,19 @@ Status check_x(const char* op, const char* name, const TensorView& x) {
   return {};
 }
 
+// The window geometry with the dilation average pooling lacks (its shaders take taps 1 apart).
+Result<Shape> avgpool_output_shape(const char* op, const AvgPool2dParams& p, const Shape& x) {
+  if (p.dilation_h != 1 || p.dilation_w != 1)
+    return make_error(Errc::invalid_argument, "{}: dilation {}x{}: average pooling takes only 1 (x {})", op,
+                      p.dilation_h, p.dilation_w, x.str());
+  return pool2d_output_shape(op, p, x);
+}
+
 }  // namespace
 
 Status record_avgpool_forward(CommandList& cl, const AvgPool2dParams& p, const TensorView& x, const TensorView& y) {
   constexpr const char* op = "avgpool_forward";
-  VKNN_ASSIGN(const Shape out, pool2d_output_shape(op, p, x.shape));
+  VKNN_ASSIGN(const Shape out, avgpool_output_shape(op, p, x.shape));
   VKNN_TRY(check_positive(op, "x", x));
   VKNN_TRY(check_shape(op, "y", y, out));
   const pool2d::Push push = make_push(p, x.shape, out, 0);
@@ -54,7 +62,7 @@ Status record_avgpool_forward(CommandList& cl, const AvgPool2dParams& p, const T
 Status record_avgpool_backward(CommandList& cl, const AvgPool2dParams& p, const TensorView& dy, const TensorView& dx,
                                bool accumulate) {
   constexpr const char* op = "avgpool_backward";
-  VKNN_ASSIGN(const Shape out, pool2d_output_shape(op, p, dx.shape));
+  VKNN_ASSIGN(const Shape out, avgpool_output_shape(op, p, dx.shape));
   VKNN_TRY(check_positive(op, "dx", dx));
   VKNN_TRY(check_shape(op, "dy", dy, out));
   const pool2d::Push push = make_push(p, dx.shape, out, accumulate ? kAccumulate : 0);
@@ -132,7 +140,7 @@ struct AvgPoolNode final : OpNode {
 
 TensorId avgpool(Graph& g, TensorId x, const AvgPool2dParams& p, const std::string& name) {
   if (!g.accepts({x}, name)) return {};
-  auto shape = pool2d_output_shape("avgpool", p, g.shape(x));
+  auto shape = avgpool_output_shape("avgpool", p, g.shape(x));
   VKNN_GRAPH_CHECK(g, shape.ok(), "avgpool '{}' on '{}': {}", name, g.desc(x).name, shape.ok() ? "" : shape.error().message);
   const std::string n = g.unique_name(name);
   TensorId y = g.tensor(n, *shape, Role::activation);

@@ -10,6 +10,12 @@ namespace {
 
 constexpr uint32_t kAccumulate = 1;
 
+struct GlobalPush {  // mirrors the push blocks of maxpool_global_{forward,backward}.comp
+  uint32_t planes;   // N*C
+  uint32_t HW;
+  uint32_t flags;
+};
+static_assert(sizeof(GlobalPush) == 12);
 
 }  // namespace
 
@@ -20,25 +26,38 @@ Result<Shape> pool2d_output_shape(const char* op, const Pool2dParams& p, const S
     if (d <= 0) return make_error(Errc::invalid_argument, "{}: x has shape {} with a non-positive size", op, x.str());
   if (uint64_t(x.numel()) > UINT32_MAX)
     return make_error(Errc::invalid_argument, "{}: x {} has more than 2^32-1 elements", op, x.str());
-  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0 || p.pad_h < 0 || p.pad_w < 0)
+  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0 || p.dilation_h <= 0 ||
+      p.dilation_w <= 0)
     return make_error(Errc::invalid_argument,
-                      "{}: kernel {}x{} and stride {}x{} must be positive and pad {}x{} non-negative (x {})", op,
-                      p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, x.str());
-  if (p.pad_h > p.kernel_h / 2 || p.pad_w > p.kernel_w / 2)
-    return make_error(Errc::invalid_argument, "{}: pad {}x{} must be at most half the kernel {}x{} (x {})", op,
-                      p.pad_h, p.pad_w, p.kernel_h, p.kernel_w, x.str());
-  const int64_t ph = x[2] + 2 * int64_t(p.pad_h), pw = x[3] + 2 * int64_t(p.pad_w);
-  if (p.kernel_h > ph || p.kernel_w > pw)
-    return make_error(Errc::invalid_argument, "{}: kernel {}x{} is larger than the padded input {}x{} (x {}, pad {}x{})",
-                      op, p.kernel_h, p.kernel_w, ph, pw, x.str(), p.pad_h, p.pad_w);
-  // PyTorch's pooling_output_shape (aten/src/ATen/native/Pool.h).
-  const auto out = [&](int64_t in, int64_t padded, int64_t k, int64_t s, int64_t pad) {
-    int64_t o = (padded - k + (p.ceil_mode ? s - 1 : 0)) / s + 1;
-    if (p.ceil_mode && (o - 1) * s >= in + pad) --o;
+                      "{}: kernel {}x{}, stride {}x{} and dilation {}x{} must be positive (x {})", op, p.kernel_h,
+                      p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, x.str());
+  const int top = p.pad_h, left = p.pad_w, bottom = p.pad_end_h(), right = p.pad_end_w();
+  if (top < 0 || left < 0 || bottom < 0 || right < 0 || top >= p.kernel_h || bottom >= p.kernel_h ||
+      left >= p.kernel_w || right >= p.kernel_w)
+    return make_error(Errc::invalid_argument,
+                      "{}: pads (top,left,bottom,right) ({},{},{},{}) must be non-negative and below the kernel "
+                      "{}x{} (x {})",
+                      op, top, left, bottom, right, p.kernel_h, p.kernel_w, x.str());
+  const int64_t ph = x[2] + top + bottom, pw = x[3] + left + right;
+  const int64_t eh = int64_t(p.dilation_h) * (p.kernel_h - 1) + 1, ew = int64_t(p.dilation_w) * (p.kernel_w - 1) + 1;
+  if (eh > ph || ew > pw)
+    return make_error(Errc::invalid_argument,
+                      "{}: window {}x{} (kernel {}x{}, dilation {}x{}) is larger than the padded input {}x{} (x {}, "
+                      "pads ({},{},{},{}))",
+                      op, eh, ew, p.kernel_h, p.kernel_w, p.dilation_h, p.dilation_w, ph, pw, x.str(), top, left,
+                      bottom, right);
+  // PyTorch's pooling_output_shape (aten/src/ATen/native/Pool.h), with separate begin and end pads.
+  const auto out = [&](int64_t in, int64_t padded, int64_t extent, int64_t s, int64_t begin) {
+    int64_t o = (padded - extent + (p.ceil_mode ? s - 1 : 0)) / s + 1;
+    if (p.ceil_mode && (o - 1) * s >= in + begin) --o;
     return o;
   };
-  return Shape{x[0], x[1], out(x[2], ph, p.kernel_h, p.stride_h, p.pad_h),
-               out(x[3], pw, p.kernel_w, p.stride_w, p.pad_w)};
+  return Shape{x[0], x[1], out(x[2], ph, eh, p.stride_h, top), out(x[3], pw, ew, p.stride_w, left)};
+}
+
+bool pool2d_is_global(const Pool2dParams& p, const Shape& x) {
+  return x.rank() == 4 && p.kernel_h == x[2] && p.kernel_w == x[3] && p.pad_h == 0 && p.pad_w == 0 &&
+         p.pad_end_h() == 0 && p.pad_end_w() == 0 && p.dilation_h == 1 && p.dilation_w == 1;
 }
 
 Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const TensorView& x, const TensorView& y,
@@ -49,6 +68,14 @@ Status record_maxpool_forward(CommandList& cl, const Pool2dParams& p, const Tens
   VKNN_TRY(check_shape(op, "y", y, out));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
   VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", &y}}));
+  if (pool2d_is_global(p, x.shape)) {
+    const GlobalPush push{uint32_t(x.shape[0] * x.shape[1]), uint32_t(x.shape[2] * x.shape[3]), 0};
+    const uint32_t spec[] = {cl.context().profile().loop_local};  // each invocation loops over a plane
+    cl.dispatch(half ? ShaderId::maxpool_global_forward_f16 : ShaderId::maxpool_global_forward, spec,
+                {{range(x), Access::read}, {range(y), Access::write}, {range(argmax), Access::write}}, push,
+                groups_for(push.planes, spec[0]));
+    return {};
+  }
   const pool2d::Push push = pool2d::make_push(p, x.shape, out, 0);
   pool2d::dispatch_planes(cl, half ? ShaderId::maxpool_forward_f16 : ShaderId::maxpool_forward, p,
                   {{range(x), Access::read}, {range(y), Access::write}, {range(argmax), Access::write}}, push,
@@ -63,11 +90,21 @@ Status record_maxpool_backward(CommandList& cl, const Pool2dParams& p, const Ten
   VKNN_TRY(check_positive(op, "dx", dx));
   VKNN_TRY(check_shape(op, "argmax", argmax, out));
   VKNN_TRY(check_shape(op, "dy", dy, out));
+  const Access dx_access = accumulate ? Access::read_write : Access::write;
+  if (pool2d_is_global(p, dx.shape)) {
+    const GlobalPush push{uint32_t(dx.shape[0] * dx.shape[1]), uint32_t(dx.shape[2] * dx.shape[3]),
+                          accumulate ? kAccumulate : 0};
+    const uint32_t spec[] = {cl.context().profile().loop_local};  // as global_avgpool_backward
+    cl.dispatch(ShaderId::maxpool_global_backward, spec,
+                {{range(argmax), Access::read}, {range(dy), Access::read}, {range(dx), dx_access}}, push,
+                groups_for(push.HW, spec[0]), push.planes);
+    return {};
+  }
   const pool2d::Push push = pool2d::make_push(p, dx.shape, out, accumulate ? kAccumulate : 0);
   pool2d::dispatch_planes(cl, ShaderId::maxpool_backward, p,
                   {{range(argmax), Access::read},
                    {range(dy), Access::read},
-                   {range(dx), accumulate ? Access::read_write : Access::write}},
+                   {range(dx), dx_access}},
                   push, push.W, push.H);
   return {};
 }

@@ -5,6 +5,7 @@
 #include "import_checks.h"
 #include "model_builder.h"
 #include "vknn/onnx/import.h"
+#include "vknn/ops/avgpool.h"
 #include "vknn/ops/conv2d.h"
 
 #include <doctest/doctest.h>
@@ -56,6 +57,23 @@ TEST_CASE("Pad: zero padding of H and W becomes the next Conv's padding, zero pa
   auto avg = import(padded("AveragePool", {0, 0, 1, 1, 0, 0, 1, 1}));
   REQUIRE(avg.ok());
   CHECK(avg->model.graph.shape(avg->outputs[0].id) == Shape{1, 2, 6, 6});
+
+  // Asymmetric, and up to the kernel less one: the pool's own pads (top, left, bottom, right).
+  auto lopsided = import(padded("AveragePool", {0, 0, 1, 0, 0, 0, 0, 2}));
+  REQUIRE(lopsided.ok());
+  const Graph& lg = lopsided->model.graph;
+  REQUIRE(lg.nodes().size() == 1);
+  const AvgPool2dParams* p = avgpool_params(lg.nodes()[0]);
+  REQUIRE(p);
+  CHECK(p->pad_h == 1);
+  CHECK(p->pad_w == 0);
+  CHECK(p->pad_end_h() == 0);
+  CHECK(p->pad_end_w() == 2);
+  CHECK(lg.shape(lopsided->outputs[0].id) == Shape{1, 2, 5, 6});
+  auto wide = import(padded("AveragePool", {0, 0, 2, 2, 0, 0, 2, 2}));
+  REQUIRE(wide.ok());
+  CHECK(count_nodes(wide->model.graph, "pad") == 0);
+  CHECK(wide->model.graph.shape(wide->outputs[0].id) == Shape{1, 2, 8, 8});
 }
 
 // Pads that no consumer can take: the graph's pad node, and the shape it gives.
@@ -70,7 +88,7 @@ TEST_CASE("Pad: padding no consumer can take, of C, H or W or cropping, is a pad
       {"MaxPool", {0, 1, 0, 0, 0, 2, 0, 0}, {1, 5, 4, 4}},   // channels
       {"Conv", {0, 0, 1, 0, 0, 0, 0, 0}, {1, 3, 5, 4}},      // asymmetric, which conv2d cannot pad
       {"Conv", {0, 0, -1, 0, 0, 0, 1, -2}, {1, 3, 4, 2}},    // cropping
-      {"AveragePool", {0, 0, 2, 2, 0, 0, 2, 2}, {1, 2, 8, 8}},  // over half the pool's kernel
+      {"AveragePool", {0, 0, 3, 0, 0, 0, 0, 0}, {1, 2, 7, 4}},  // a pool's kernel or more
   };
   for (const Case& k : cases) {
     CAPTURE(k.consumer);

@@ -90,7 +90,10 @@ def binary_cases(torch, put):
 
 def pool_cases(torch, put):
     """max_pool2d and avg_pool2d (both count_include_pad) with and without ceil_mode, and their
-    gradients. params: max (1) or avg (0), count_include_pad, ceil_mode, kh, kw, sh, sw, ph, pw."""
+    gradients; then asymmetric pads, pads up to kernel - 1 and dilation, which PyTorch's pools
+    do not take, as F.pad (-inf for max, zeros for average) followed by an unpadded pool, the
+    average not counting padding as sum / count of the padded ones. params: max (1) or avg (0),
+    count_include_pad, ceil_mode, kh, kw, sh, sw, pad top, left, bottom, right, dh, dw."""
     F = torch.nn.functional
     geometries = [  # (kernel, stride, pad, ceil, (N,C,H,W))
         ((3, 3), (2, 2), (0, 0), True, (1, 2, 8, 6)),
@@ -103,6 +106,18 @@ def pool_cases(torch, put):
     ]
     g = torch.Generator().manual_seed(18)
     i = 0
+
+    def emit(kind, include_pad, ceil, k, s, pads, d, x, y, dy):
+        nonlocal i
+        y.backward(dy)
+        name = f"pool{i}"
+        i += 1
+        put(name, "params", torch.tensor([kind, include_pad, int(ceil), *k, *s, *pads, *d], dtype=torch.float64))
+        put(name, "x", x.detach())
+        put(name, "dy", dy)
+        put(name, "y", y.detach())
+        put(name, "dx", x.grad)
+
     for k, s, pad, ceil, shape in geometries:
         for kind, include_pad in [(1, 0), (0, 1), (0, 0)]:
             x = torch.randn(shape, generator=g, dtype=torch.float64).requires_grad_()
@@ -111,14 +126,31 @@ def pool_cases(torch, put):
             else:
                 y = F.avg_pool2d(x, k, s, pad, ceil_mode=ceil, count_include_pad=bool(include_pad))
             dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
-            y.backward(dy)
-            name = f"pool{i}"
-            i += 1
-            put(name, "params", torch.tensor([kind, include_pad, int(ceil), *k, *s, *pad], dtype=torch.float64))
-            put(name, "x", x.detach())
-            put(name, "dy", dy)
-            put(name, "y", y.detach())
-            put(name, "dx", x.grad)
+            emit(kind, include_pad, ceil, k, s, (pad[0], pad[1], pad[0], pad[1]), (1, 1), x, y, dy)
+
+    padded = [  # (kernel, stride, (top, left, bottom, right), dilation, (N,C,H,W)); floor mode
+        ((3, 3), (2, 2), (0, 0, 1, 1), (1, 1), (1, 3, 5, 6)),    # SAME_UPPER
+        ((3, 3), (2, 2), (1, 1, 0, 0), (1, 1), (2, 2, 5, 7)),    # SAME_LOWER
+        ((3, 2), (2, 1), (0, 1, 2, 0), (1, 1), (1, 2, 9, 10)),
+        ((3, 3), (1, 1), (2, 2, 2, 2), (1, 1), (1, 3, 4, 5)),    # pads of kernel - 1
+        ((4, 3), (3, 2), (3, 0, 1, 2), (1, 1), (2, 3, 7, 6)),
+        ((2, 2), (1, 1), (0, 0, 0, 0), (2, 2), (1, 1, 4, 4)),    # dilated (max only)
+        ((3, 2), (2, 1), (1, 1, 0, 1), (2, 3), (2, 3, 9, 11)),
+    ]
+    for k, s, (t, l, b, r), d, shape in padded:
+        kinds = [(1, 0)] if d != (1, 1) else [(1, 0), (0, 1), (0, 0)]
+        for kind, include_pad in kinds:
+            x = torch.randn(shape, generator=g, dtype=torch.float64).requires_grad_()
+            if kind == 1:
+                y = F.max_pool2d(F.pad(x, (l, r, t, b), value=float("-inf")), k, s, 0, dilation=d)
+            elif include_pad:
+                y = F.avg_pool2d(F.pad(x, (l, r, t, b)), k, s, 0)
+            else:
+                total = F.avg_pool2d(F.pad(x, (l, r, t, b)), k, s, 0, divisor_override=1)
+                count = F.avg_pool2d(F.pad(torch.ones_like(x), (l, r, t, b)), k, s, 0, divisor_override=1)
+                y = total / count
+            dy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+            emit(kind, include_pad, False, k, s, (t, l, b, r), d, x, y, dy)
 
 
 def channel_shuffle_cases(torch, put):
