@@ -42,6 +42,7 @@ train::TrainerOptions options_of(const TrainerSpec& spec) {
   c.step_epochs = spec.step_epochs, c.patience = spec.patience;
   c.seed = spec.seed, c.limit = spec.limit, c.val_limit = spec.val_limit;
   c.init = spec.init;
+  c.precision = spec.precision, c.loss_scale = spec.loss_scale, c.loss_scale_interval = spec.loss_scale_interval;
   o.out = spec.out;
   o.force = spec.force;
   if (spec.threads < 1) raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("threads {}: must be at least 1", spec.threads));
@@ -122,7 +123,7 @@ TrainStep Trainer::step() {
   r.epoch = st.epoch;
   const train::StepResult s = take(t.step());
   r.lr = st.lr;
-  r.loss = s.loss, r.top1 = s.top1;
+  r.loss = s.loss, r.top1 = s.top1, r.skipped = s.skipped;
   r.step = st.step, r.batch_in_epoch = st.batch_in_epoch;
   r.epoch_done = t.epoch_done();
   r.finished = t.finished();
