@@ -217,6 +217,9 @@ vknn::api::TrainerSpec vknn::api::trainer_spec_of(const vknn_trainer_spec* spec,
   s.seed = spec->seed, s.limit = spec->limit, s.val_limit = spec->val_limit;
   s.threads = spec->threads, s.force = spec->force != 0;
   if (spec->init) s.init = spec->init;
+  if (spec->precision) s.precision = spec->precision;
+  if (spec->loss_scale != 0) s.loss_scale = spec->loss_scale;
+  if (spec->loss_scale_interval != 0) s.loss_scale_interval = spec->loss_scale_interval;
   return s;
 }
 
@@ -227,7 +230,8 @@ void vknn_trainer_spec_defaults(vknn_trainer_spec* spec) {
   const vknn::api::TrainerSpec d;
   *spec = vknn_trainer_spec{};
   spec->out = nullptr, spec->rule = nullptr, spec->schedule = nullptr, spec->optimizer = nullptr;
-  spec->init = nullptr;
+  spec->init = nullptr, spec->precision = nullptr;
+  spec->loss_scale = d.loss_scale, spec->loss_scale_interval = d.loss_scale_interval;
   spec->beta1 = d.beta1, spec->beta2 = d.beta2, spec->eps = d.eps, spec->warmup_epochs = d.warmup_epochs;
   spec->epochs = d.epochs, spec->batch = d.batch;
   spec->lr = d.lr, spec->momentum = d.momentum, spec->weight_decay = d.weight_decay;
