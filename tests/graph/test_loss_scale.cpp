@@ -87,7 +87,8 @@ TEST_CASE("loss scale: a power-of-two scale multiplies the gradients and leaves 
     // The weights and the optimizer state: the same within fp32 rounding.
     const auto pa = persistent(**a), pb = persistent(**b);
     REQUIRE(pa.size() == pb.size());
-    for (size_t t = 0; t < pa.size(); ++t) check_close(pb[t], std::vector<double>(pa[t].begin(), pa[t].end()), {1e-7, 1e-6}, "weights");
+    for (size_t t = 0; t < pa.size(); ++t)
+      check_close(pb[t], std::vector<double>(pa[t].begin(), pa[t].end()), {1e-7, 1e-6}, "weights");
   }
 }
 

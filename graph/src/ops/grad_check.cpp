@@ -25,7 +25,8 @@ Status record_grad_check(CommandList& cl, std::span<const TensorView> xs, const 
   for (const TensorView& x : xs) {
     VKNN_TRY(check_positive(op, "x", x));
     if (x.dtype != DType::f32)
-      return make_error(Errc::invalid_argument, "{}: x {} holds {}; gradients are f32", op, x.str(), dtype_name(x.dtype));
+      return make_error(Errc::invalid_argument, "{}: x {} holds {}; gradients are f32", op, x.str(),
+                        dtype_name(x.dtype));
     if (range(x).overlaps(range(flag)))
       return make_error(Errc::invalid_argument, "{}: x {} overlaps the flag {}", op, x.str(), flag.str());
   }
@@ -60,7 +61,8 @@ Status add_overflow_check(Graph& g) {
     if (!d.frozen && d.grad.valid()) grads.push_back(d.grad);
   }
   if (grads.empty())
-    return make_error(Errc::invalid_argument, "add_overflow_check: no parameter has a gradient (run build_backward first)");
+    return make_error(Errc::invalid_argument,
+                      "add_overflow_check: no parameter has a gradient (run build_backward first)");
   const std::string name = g.unique_name("grad_overflow");
   const TensorId flag = g.tensor(name, Shape{1}, Role::output);
   g.add_node(name, std::make_shared<GradCheckNode>(), grads, {flag}, Phase::update);

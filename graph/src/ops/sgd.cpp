@@ -43,9 +43,11 @@ Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& 
                       p.step_params.size, sizeof(StepParams), w.str());
   if (p.step_params.valid() && (p.step_params.overlaps(range(w)) || p.step_params.overlaps(range(v))))
     return make_error(Errc::invalid_argument, "{}: w {} or v overlaps the step parameters", op, w.str());
-  if (p.overflow.valid() && (p.overflow.size < sizeof(float) || p.overflow.overlaps(range(w)) || p.overflow.overlaps(range(v))))
-    return make_error(Errc::invalid_argument, "{}: the overflow flag ({} bytes) must hold a float and not overlap w {} or v",
-                      op, p.overflow.size, w.str());
+  if (p.overflow.valid() &&
+      (p.overflow.size < sizeof(float) || p.overflow.overlaps(range(w)) || p.overflow.overlaps(range(v))))
+    return make_error(Errc::invalid_argument,
+                      "{}: the overflow flag ({} bytes) must hold a float and not overlap w {} or v", op,
+                      p.overflow.size, w.str());
   const uint32_t flags = (p.rule == SgdRule::sgd_pytorch ? kPytorch : 0u) | (p.step_params.valid() ? kLrBuffer : 0u) |
                          (p.overflow.valid() ? kOverflow : 0u);
   const uint32_t spec[] = {cl.context().profile().elementwise_local};

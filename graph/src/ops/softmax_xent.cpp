@@ -91,8 +91,9 @@ Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, c
     if (present(*in) && range(dlogits).overlaps(range(*in)))
       return make_error(Errc::invalid_argument, "{}: dlogits {} overlaps an input", op, dlogits.str());
   if (p.step_params.valid() && (p.step_params.size < sizeof(StepParams) || p.step_params.overlaps(range(dlogits))))
-    return make_error(Errc::invalid_argument, "{}: the step parameters ({} bytes, StepParams needs {}) overlap dlogits {} or are short",
-                      op, p.step_params.size, sizeof(StepParams), dlogits.str());
+    return make_error(Errc::invalid_argument,
+                      "{}: the step parameters ({} bytes, StepParams needs {}) are short or overlap dlogits {}", op,
+                      p.step_params.size, sizeof(StepParams), dlogits.str());
   const uint32_t flags =
       (present(dloss) ? kDLoss : 0u) | (accumulate ? kAccumulate : 0u) | (p.step_params.valid() ? kLossScale : 0u);
   const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f, p.label_smoothing};
