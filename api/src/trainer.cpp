@@ -42,6 +42,7 @@ train::TrainerOptions options_of(const TrainerSpec& spec) {
   c.step_epochs = spec.step_epochs, c.patience = spec.patience;
   c.seed = spec.seed, c.limit = spec.limit, c.val_limit = spec.val_limit;
   c.init = spec.init;
+  c.precision = spec.precision, c.loss_scale = spec.loss_scale, c.loss_scale_interval = spec.loss_scale_interval;
   o.out = spec.out;
   o.force = spec.force;
   if (spec.threads < 1) raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("threads {}: must be at least 1", spec.threads));
@@ -122,7 +123,7 @@ TrainStep Trainer::step() {
   r.epoch = st.epoch;
   const train::StepResult s = take(t.step());
   r.lr = st.lr;
-  r.loss = s.loss, r.top1 = s.top1;
+  r.loss = s.loss, r.top1 = s.top1, r.skipped = s.skipped;
   r.step = st.step, r.batch_in_epoch = st.batch_in_epoch;
   r.epoch_done = t.epoch_done();
   r.finished = t.finished();
@@ -216,6 +217,9 @@ vknn::api::TrainerSpec vknn::api::trainer_spec_of(const vknn_trainer_spec* spec,
   s.seed = spec->seed, s.limit = spec->limit, s.val_limit = spec->val_limit;
   s.threads = spec->threads, s.force = spec->force != 0;
   if (spec->init) s.init = spec->init;
+  if (spec->precision) s.precision = spec->precision;
+  if (spec->loss_scale != 0) s.loss_scale = spec->loss_scale;
+  if (spec->loss_scale_interval != 0) s.loss_scale_interval = spec->loss_scale_interval;
   return s;
 }
 
@@ -226,7 +230,8 @@ void vknn_trainer_spec_defaults(vknn_trainer_spec* spec) {
   const vknn::api::TrainerSpec d;
   *spec = vknn_trainer_spec{};
   spec->out = nullptr, spec->rule = nullptr, spec->schedule = nullptr, spec->optimizer = nullptr;
-  spec->init = nullptr;
+  spec->init = nullptr, spec->precision = nullptr;
+  spec->loss_scale = d.loss_scale, spec->loss_scale_interval = d.loss_scale_interval;
   spec->beta1 = d.beta1, spec->beta2 = d.beta2, spec->eps = d.eps, spec->warmup_epochs = d.warmup_epochs;
   spec->epochs = d.epochs, spec->batch = d.batch;
   spec->lr = d.lr, spec->momentum = d.momentum, spec->weight_decay = d.weight_decay;

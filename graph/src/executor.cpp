@@ -653,7 +653,12 @@ Status Executor::run(StepHook* hook) {
   VKNN_TRY(run_program(train_, hook));
   last_run_training_ = true;
   prepared_ = false;  // the update changed the parameters
-  if (has_update_) ++params_.step;
+  last_step_skipped_ = false;
+  if (graph_.grad_overflow.valid()) {  // the optimizers skipped an overflowed step: it does not count
+    VKNN_ASSIGN(const float overflow, read_scalar(graph_.grad_overflow));
+    last_step_skipped_ = overflow != 0.0f;
+  }
+  if (has_update_ && !last_step_skipped_) ++params_.step;
   return {};
 }
 

@@ -14,7 +14,7 @@ Result<Precision> parse_precision(std::string_view word) {
   return make_error(Errc::invalid_argument, "unknown precision '{}' (known: fp32, fp16)", word);
 }
 
-Result<HalfRewrites> convert_to_fp16(Graph& g) {
+Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options) {
   VKNN_TRY(g.status());
   const auto& nodes = g.nodes();
   for (const Node& n : nodes)
@@ -83,8 +83,11 @@ Result<HalfRewrites> convert_to_fp16(Graph& g) {
         if (!half_of[i].valid()) {
           const Role r = g.desc(t).role;
           const bool weight = r == Role::parameter || r == Role::state || r == Role::derived;
-          half_of[i] = cast(out, t, DType::f16, g.desc(t).name + ".f16", weight ? Role::derived : Role::activation,
-                            weight ? Phase::prepare : Phase::forward);
+          // Training: the fp16 copy of a weight is made in every forward pass (the update
+          // changes the fp32 master each step), and its gradient passes back to the master.
+          const bool prepared = weight && !options.training;
+          half_of[i] = cast(out, t, DType::f16, g.desc(t).name + ".f16", prepared ? Role::derived : Role::activation,
+                            prepared ? Phase::prepare : Phase::forward);
           ++(weight ? done.weight_casts : done.casts);
         }
         t = half_of[i];
@@ -117,6 +120,60 @@ Result<HalfRewrites> convert_to_fp16(Graph& g) {
   VKNN_TRY(out.status());
   g = std::move(out);
   return done;
+}
+
+Result<int> cast_backward_reads(Graph& g) {
+  VKNN_TRY(g.status());
+  const auto& nodes = g.nodes();
+  const size_t nt = g.tensors().size();
+  // Forward casts: the fp16 tensor an fp32 cast was made from (widened), and the fp32 tensor
+  // an fp16 copy was made from (narrowed).
+  std::vector<TensorId> widened_from(nt), narrowed_from(nt);
+  for (const Node& n : nodes) {
+    if (n.phase != Phase::forward || !is_cast(n)) continue;
+    const TensorId in = n.inputs[0], out = n.outputs[0];
+    if (g.desc(out).role != Role::activation) continue;
+    (g.desc(in).dtype == DType::f16 ? widened_from : narrowed_from)[size_t(out.index)] = in;
+  }
+  // The fp32 tensors the backward pass keeps anyway: read directly by a backward node, or
+  // persistent (weights, inputs).
+  std::vector<int8_t> kept(nt, 0);
+  for (size_t i = 0; i < nt; ++i) kept[i] = g.tensors()[i].role != Role::activation;
+  for (const Node& n : nodes)
+    if (n.phase == Phase::backward)
+      for (TensorId t : n.inputs)
+        if (g.desc(t).dtype == DType::f32 && !widened_from[size_t(t.index)].valid()) kept[size_t(t.index)] = 1;
+  Graph out = detail::tensors_only(g);
+  int casts = 0;
+  for (const Node& n : nodes) {
+    out.set_target(n.target);
+    std::vector<TensorId> inputs = n.inputs;
+    if (n.phase == Phase::backward)
+      for (TensorId& t : inputs) {
+        const size_t i = size_t(t.index);
+        TensorId from;  // the fp16 tensor to widen just before this node
+        if (g.desc(t).dtype == DType::f16) {
+          // The fp16 copy of an fp32 tensor kept anyway (a master weight, an input, an
+          // activation another backward node reads): the original, and the copy dies early.
+          const TensorId orig = narrowed_from[i];
+          if (orig.valid() && kept[size_t(orig.index)]) {
+            t = orig;
+            continue;
+          }
+          from = t;
+        } else {
+          from = widened_from[i];  // the forward's fp32 cast then dies after its forward readers
+        }
+        if (!from.valid()) continue;
+        t = cast(out, from, DType::f32, n.name + "." + g.desc(from).name + ".f32", Role::activation, Phase::backward);
+        ++casts;
+      }
+    out.add_node(n.name, n.op, inputs, n.outputs, n.phase);
+  }
+  out.set_target(0);
+  VKNN_TRY(out.status());
+  g = std::move(out);
+  return casts;
 }
 
 }  // namespace vknn

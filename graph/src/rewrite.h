@@ -17,6 +17,7 @@ inline Graph tensors_only(const Graph& g) {
     nd.producer = -1;
   }
   out.loss = g.loss, out.top1 = g.top1, out.top5 = g.top5, out.invalid_labels = g.invalid_labels;
+  out.grad_overflow = g.grad_overflow;
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Push block of adamw_update.comp; mirrored by AdamWPush in graph/src/ops/adamw.cpp.
-#define ADAMW_STEP_BUFFER 1u  // lr and the bias corrections are words 3, 6 and 7 of StepParams (binding 4)
+#define ADAMW_STEP_BUFFER 1u  // lr, loss scale and bias corrections: words 3, 4, 6, 7 of StepParams (binding 4)
+#define ADAMW_OVERFLOW 2u     // skip the update when the overflow flag (binding 5) is nonzero
 layout(push_constant) uniform Push {
   uint count;                   // elements in this dispatch
   uint flags;

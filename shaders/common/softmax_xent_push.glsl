@@ -5,6 +5,7 @@
 #define XENT_INVALID 4u     // forward: write the invalid-label count (binding 5)
 #define XENT_DLOSS 8u       // backward: multiply by dloss[0] (binding 2)
 #define XENT_ACCUMULATE 16u // backward: dlogits += instead of =
+#define XENT_LOSS_SCALE 32u // backward: multiply by the loss scale, word 4 of StepParams (binding 4)
 layout(push_constant) uniform Push {
   uint N;      // samples (rows)
   uint K;      // classes (columns)

@@ -20,6 +20,7 @@ namespace {
 SavedRun sample_run() {
   SavedRun r;
   r.config.model = "lenet", r.config.data = "some/dir", r.config.lr = 0.1 / 3, r.config.seed = 1ull << 60;
+  r.config.precision = "fp16", r.config.loss_scale = 1024, r.config.loss_scale_interval = 7;
   r.data = {"IDX", 320, 100, 10, "none"};
   r.state.epoch = 1, r.state.batch_in_epoch = 3, r.state.step = 9, r.state.lr = std::nextafter(0.05, 1.0);
   r.state.loss_sum = 1.0 / 7, r.state.top1_sum = 13, r.state.samples = 96, r.state.seconds = 0.25;
@@ -39,6 +40,9 @@ TEST_CASE("a run's JSON round-trips every value exactly") {
   REQUIRE(back.ok());
   CHECK(back->config.lr == r.config.lr);
   CHECK(back->config.seed == r.config.seed);
+  CHECK(back->config.precision == "fp16");
+  CHECK(back->config.loss_scale == 1024);
+  CHECK(back->config.loss_scale_interval == 7);
   CHECK(back->data == r.data);
   CHECK(back->state.lr == r.state.lr);
   CHECK(back->state.loss_sum == r.state.loss_sum);
@@ -94,8 +98,10 @@ TEST_CASE("resume: flags left out keep the saved values, differing ones are list
 
 TEST_CASE("run_flags names every recorded field once") {
   const auto& f = run_flags();
-  CHECK(f.size() == 26);
+  CHECK(f.size() == 29);
   CHECK(std::count(f.begin(), f.end(), "--sync-bn") == 1);
+  CHECK(std::count(f.begin(), f.end(), "--precision") == 1);
+  CHECK(std::count(f.begin(), f.end(), "--loss-scale-interval") == 1);
   CHECK(std::set<std::string>(f.begin(), f.end()).size() == f.size());
   CHECK(f.front() == "--model");
 }

@@ -195,6 +195,13 @@ Run setup(CLI::App& app) {
   add_real(app, "--beta2", c.beta2, "AdamW: decay of the second moment", 0, 1);
   add_real(app, "--eps", c.eps, "AdamW: added to the root of the second moment", 0, 1, /*lo_open=*/true);
   add_real(app, "--label-smoothing", c.label_smoothing, "label smoothing of the loss (CrossEntropyLoss's)", 0, 1);
+  add_choice(app, "--precision", c.precision,
+             "fp16: activations stored in fp16 where an op has an fp16 variant, fp32 master weights and gradients, "
+             "dynamic loss scaling (needs 16-bit storage)",
+             {"fp32", "fp16"});
+  add_real(app, "--loss-scale", c.loss_scale, "fp16: the initial loss scale (halved on overflow)", 1, 1e30);
+  add_int(app, "--loss-scale-interval", c.loss_scale_interval,
+          "fp16: good steps after which the loss scale doubles", int64_t(1));
   add_choice(app, "--rule", c.rule, "SGD update: paper (Krizhevsky et al. 2012) or pytorch (torch.optim.SGD)",
              {"paper", "pytorch"});
   add_choice(app, "--schedule", c.schedule,

@@ -23,7 +23,8 @@ using Json = nlohmann::ordered_json;
   X("rule", rule) X("beta1", beta1) X("beta2", beta2) X("eps", eps) X("schedule", schedule)                  \
   X("step-epochs", step_epochs) X("patience", patience) X("warmup-epochs", warmup_epochs) X("seed", seed)     \
   X("limit", limit) X("val-limit", val_limit) X("split", split) X("input-size", input_size) X("init", init)     \
-  X("replace-head", replace_head) X("freeze", freeze) X("sync-bn", sync_bn)
+  X("replace-head", replace_head) X("freeze", freeze) X("sync-bn", sync_bn)      \
+  X("precision", precision) X("loss-scale", loss_scale) X("loss-scale-interval", loss_scale_interval)
 
 const std::vector<std::string>& run_flags() {
   static const std::vector<std::string> flags = [] {

@@ -2,10 +2,12 @@
 
 #include "vknn/engine/file.h"
 #include "vknn/graph/autodiff.h"
+#include "vknn/graph/precision.h"
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
 #include "vknn/ops/adamw.h"
 #include "vknn/ops/batchnorm.h"
+#include "vknn/ops/grad_check.h"
 #include "vknn/ops/sgd.h"
 #include "vknn/train/schedule.h"
 
@@ -72,6 +74,14 @@ Status check_config(const RunConfig& c, const CodeModel* code) {
     return make_error(Errc::invalid_argument, "--optimizer {}: must be sgd or adamw", c.optimizer);
   if (c.rule != "paper" && c.rule != "pytorch")
     return make_error(Errc::invalid_argument, "--rule {}: must be paper or pytorch", c.rule);
+  if (c.precision != "fp32" && c.precision != "fp16")
+    return make_error(Errc::invalid_argument, "--precision {}: must be fp32 or fp16", c.precision);
+  if (c.precision == "fp16" && c.split != "none")
+    return make_error(Errc::invalid_argument, "--precision fp16 trains on one target; leave out --split {}", c.split);
+  if (!(c.loss_scale >= 1 && c.loss_scale <= 1e30))
+    return make_error(Errc::invalid_argument, "--loss-scale {}: must be in [1, 1e30]", c.loss_scale);
+  if (c.loss_scale_interval < 1)
+    return make_error(Errc::invalid_argument, "--loss-scale-interval {}: must be at least 1", c.loss_scale_interval);
   if (!(c.beta1 >= 0 && c.beta1 < 1) || !(c.beta2 >= 0 && c.beta2 < 1))
     return make_error(Errc::invalid_argument, "--beta1 {} and --beta2 {}: must be in [0, 1)", c.beta1, c.beta2);
   if (!(c.eps > 0 && c.eps < 1)) return make_error(Errc::invalid_argument, "--eps {}: must be in (0, 1)", c.eps);
@@ -305,7 +315,19 @@ Status Trainer::build_graph() {
     say(n == 0 ? fmt::format("--sync-bn: '{}' has no batch norm", c.model)
                : fmt::format("--sync-bn: {} batch norm{} use the statistics of the global batch", n, n == 1 ? "" : "s"));
   }
+  const bool half = c.precision == "fp16";
+  if (half) {  // fp16 activations, fp32 master weights (precision.h)
+    VKNN_ASSIGN(HalfRewrites rw, convert_to_fp16(g, HalfOptions{.training = true}));
+    say(fmt::format("--precision fp16: {} nodes store fp16 activations, {} weight casts per step", rw.half_nodes,
+                    rw.weight_casts));
+  }
   VKNN_TRY(build_backward(g));
+  if (half) {
+    VKNN_ASSIGN(const int casts, cast_backward_reads(g));
+    say(fmt::format("--precision fp16: the backward pass reads fp32 casts of {} fp16 tensors", casts));
+    scaler_ = LossScaler({float(c.loss_scale), 2.0f, 0.5f, c.loss_scale_interval});
+    VKNN_TRY(add_overflow_check(g));  // the optimizer skips a step whose gradients overflowed
+  }
   if (c.optimizer == "adamw") {
     AdamWParams p;
     p.beta1 = c.beta1, p.beta2 = c.beta2, p.eps = float(c.eps), p.weight_decay = float(c.weight_decay);
@@ -334,6 +356,10 @@ Status Trainer::build() {
     ctx2_ = *made;
   }
   say(fmt::format("device: {}", ctx_->caps().name));
+  if (c.precision == "fp16" && !ctx_->caps().storage_buffer_16bit)
+    return make_error(Errc::unsupported,
+                      "--precision fp16: {} has no 16-bit storage (storageBuffer16BitAccess); train in fp32",
+                      ctx_->caps().name);
   if (ctx_->caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU)
     say(fmt::format("warning: {} is a CPU driver (VK_PHYSICAL_DEVICE_TYPE_CPU): training runs on the processor, "
                     "many times slower than on a GPU (list the devices with `vknn devices`, pick one with --device)",
@@ -471,7 +497,18 @@ Result<StepResult> Trainer::step() {
   const Graph& g = model_.graph;
   VKNN_TRY(ex_->set_input(model_.images, std::span<const float>(batch->images)));
   VKNN_TRY(ex_->set_input(model_.labels, std::span<const int32_t>(batch->labels)));
+  const bool scaled = run_.config.precision == "fp16";
+  if (scaled) ex_->set_loss_scale(scaler_.scale());
   VKNN_TRY(ex_->run(reducer_.get()));
+  const bool skipped = ex_->last_step_skipped();
+  if (scaled) {
+    const float was = scaler_.scale(), now = scaler_.update(skipped);
+    if (skipped) {
+      ++skipped_steps_;
+      say(fmt::format("step {}: the gradients overflowed at loss scale {}: the update was skipped, the scale is now {} "
+                      "({} skipped so far)", st.step + 1, was, now, skipped_steps_));
+    }
+  }
   VKNN_ASSIGN(float loss, ex_->read_scalar(g.loss));
   VKNN_ASSIGN(float top1, ex_->read_scalar(g.top1));
   double loss_sum = double(loss) * double(batch->n), top1_sum = top1;
@@ -487,7 +524,7 @@ Result<StepResult> Trainer::step() {
     }
     loss = float(loss_sum / double(n)), top1 = float(top1_sum);
   }
-  if (!std::isfinite(loss)) {
+  if (!std::isfinite(loss) && !skipped) {  // a skipped step changed no weight
     auto inv = ex_->read_scalar(g.invalid_labels);
     if (inv.ok() && *inv > 0)
       return make_error(Errc::invalid_argument, "{} labels outside [0, {}) in epoch {} batch {}", *inv, src_->classes,
@@ -510,7 +547,7 @@ Result<StepResult> Trainer::step() {
   if (writer())
     VKNN_TRY(append_step({st.step, st.epoch + 1, st.batch_in_epoch, double(loss), top1_sum / double(n), st.lr,
                           seconds > 0 ? double(n) / seconds : 0}));
-  return StepResult{loss, top1, n, seconds};
+  return StepResult{loss, top1, n, seconds, skipped};
 }
 
 Status Trainer::inject_nan() {

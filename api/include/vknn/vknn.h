@@ -183,6 +183,12 @@ typedef struct vknn_trainer_spec {
    * statistic under the model's names, as TrainerSpec::init; NULL = the model's own or random
    * ones from seed. */
   const char* init;
+  /* Mixed precision, as TrainerSpec's: "fp32" or "fp16"; NULL = "fp32". loss_scale (the
+   * initial scale) and loss_scale_interval (good steps before it doubles): 0 = the defaults,
+   * 65536 and 2000. */
+  const char* precision;
+  double loss_scale;
+  int64_t loss_scale_interval;
 } vknn_trainer_spec;
 
 typedef struct vknn_train_step {

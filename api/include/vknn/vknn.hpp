@@ -246,6 +246,13 @@ struct TrainerSpec {
   int64_t limit = 0, val_limit = 0;  // stratified subsets of the training and test splits (0: all)
   int threads = 2;                 // data loading threads (the results do not depend on it)
   bool force = false;              // replace a run that `out` holds (otherwise refused)
+  // "fp32", or "fp16": activations stored in fp16 where an op has an fp16 variant, fp32 master
+  // weights and gradients, and a dynamic loss scale as torch.amp.GradScaler's: from
+  // loss_scale, halved (and the step skipped) when a gradient overflows, doubled after
+  // loss_scale_interval good steps. Refused on a device without 16-bit storage.
+  std::string precision = "fp32";
+  double loss_scale = 65536;
+  int64_t loss_scale_interval = 2000;
 };
 
 struct TrainStep {
@@ -256,6 +263,7 @@ struct TrainStep {
   double lr = 0;             // the learning rate of this step
   bool epoch_done = false;   // call end_epoch() before the next step
   bool finished = false;     // every epoch is done
+  bool skipped = false;      // precision fp16: the gradients overflowed, the update was skipped
 };
 
 struct Evaluation {

@@ -16,10 +16,11 @@ struct AdamWPush {  // mirrors shaders/common/adamw_push.glsl
 };
 static_assert(sizeof(AdamWPush) == 44);
 
-constexpr uint32_t kStepBuffer = 1;
+constexpr uint32_t kStepBuffer = 1, kOverflow = 2;
 
-// Words 3, 6 and 7, read by adamw_update.comp.
+// Words 3, 4, 6 and 7, read by adamw_update.comp.
 static_assert(offsetof(StepParams, learning_rate) == 12);
+static_assert(offsetof(StepParams, loss_scale) == 16);
 static_assert(offsetof(StepParams, bias_correction1) == 24);
 static_assert(offsetof(StepParams, bias_correction2_sqrt) == 28);
 
@@ -57,9 +58,14 @@ Status record_adamw_update(CommandList& cl, const AdamWParams& p, const TensorVi
   if (p.step_params.valid() &&
       (p.step_params.overlaps(range(w)) || p.step_params.overlaps(range(m)) || p.step_params.overlaps(range(v))))
     return make_error(Errc::invalid_argument, "{}: w {}, m or v overlaps the step parameters", op, w.str());
+  if (p.overflow.valid() && (p.overflow.size < sizeof(float) || p.overflow.overlaps(range(w)) ||
+                             p.overflow.overlaps(range(m)) || p.overflow.overlaps(range(v))))
+    return make_error(Errc::invalid_argument,
+                      "{}: the overflow flag ({} bytes) must hold a float and not overlap w {}, m or v", op,
+                      p.overflow.size, w.str());
   float bc1 = 1, bc2s = 1;
   if (!p.step_params.valid()) adamw_bias_corrections(p, p.step, bc1, bc2s);
-  const uint32_t flags = p.step_params.valid() ? kStepBuffer : 0u;
+  const uint32_t flags = (p.step_params.valid() ? kStepBuffer : 0u) | (p.overflow.valid() ? kOverflow : 0u);
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   detail::for_each_chunk(cl, w.numel(), [&](uint64_t first, uint32_t n) {
     const AdamWPush push{n,
@@ -74,14 +80,16 @@ Status record_adamw_update(CommandList& cl, const AdamWParams& p, const TensorVi
                          bc1,
                          bc2s};
     const BufferRef gs = detail::chunk_of(g, first, n);
-    // Without a StepParams buffer the binding is a stand-in (g) that is never read.
+    // Without a StepParams buffer or a flag the binding is a stand-in (g) that is never read.
     const BufferRef step = p.step_params.valid() ? p.step_params.sub(0, sizeof(StepParams)) : gs;
+    const BufferRef flag = p.overflow.valid() ? p.overflow.sub(0, sizeof(float)) : gs;
     cl.dispatch(ShaderId::adamw_update, spec,
                 {{detail::chunk_of(w, first, n), Access::read_write},
                  {gs, Access::read},
                  {detail::chunk_of(m, first, n), Access::read_write},
                  {detail::chunk_of(v, first, n), Access::read_write},
-                 {step, Access::read}},
+                 {step, Access::read},
+                 {flag, Access::read}},
                 push, groups_for(n, spec[0]));
   });
   return {};
@@ -94,12 +102,13 @@ namespace {
 struct AdamWNode final : OpNode {
   AdamWParams p;
   const char* type() const override { return "adamw"; }
-  // in: grad; out: weight, exp_avg, exp_avg_sq (updated in place). The learning rate and the
+  // in: grad[, overflow flag]; out: weight, exp_avg, exp_avg_sq (updated in place). The learning rate and the
   // bias corrections come from the StepParams buffer, so neither a schedule nor the step
   // count needs re-recording.
   Status record(CommandList& cl, const NodeIO& io) const override {
     AdamWParams q = p;
     q.step_params = io.step;
+    if (io.in.size() > 1) q.overflow = range(io.in[1]);
     return record_adamw_update(cl, q, io.out[0], io.in[0], io.out[1], io.out[2]);
   }
   void prepare_step(StepParams& sp) const override {
@@ -141,7 +150,9 @@ Status add_adamw(Graph& g, const AdamWParams& p) {
     const int32_t saved = g.current_target();
     const TensorDesc& gd = g.desc(d.grad);
     g.set_target(gd.producer >= 0 ? g.nodes()[size_t(gd.producer)].target : saved);
-    g.add_node(d.name + ".adamw", node, {d.grad}, {w, m, v}, Phase::update);
+    std::vector<TensorId> in{d.grad};
+    if (g.grad_overflow.valid()) in.push_back(g.grad_overflow);
+    g.add_node(d.name + ".adamw", node, in, {w, m, v}, Phase::update);
     g.set_target(saved);
     ++updates;
   }

@@ -12,11 +12,32 @@ static_assert(sizeof(CastPush) == 4);
 
 bool float_type(DType d) { return d == DType::f32 || d == DType::f16; }
 
+// The gradient of a cast: gradients are fp32 whatever the tensor's storage, so dx = dy is a
+// copy (or, for a second contributor, an addition).
+struct CastGradNode final : OpNode {
+  bool accumulate = false;
+  const char* type() const override { return "cast_backward"; }
+  // in: dy; out: dx
+  Status record(CommandList& cl, const NodeIO& io) const override {
+    return accumulate ? record_accumulate(cl, io.in[0], io.out[0]) : record_copy(cl, io.in[0], io.out[0]);
+  }
+};
+
 struct CastNode final : OpNode {
   const char* type() const override { return "cast"; }
   // in: x; out: y
   Status record(CommandList& cl, const NodeIO& io) const override { return record_cast(cl, io.in[0], io.out[0]); }
   double flops(const Graph&, const Node&) const override { return 0; }
+  // fp16 training (precision.h): the fp32 gradient of the fp16 copy of a weight goes to the
+  // fp32 master weight unchanged, and likewise between an activation's two storages.
+  Status backward(BackwardBuilder& b) const override {
+    if (!b.grad_output(0).valid() || !b.needs_grad(0)) return {};
+    auto target = b.grad_input(0);
+    auto node = std::make_shared<CastGradNode>();
+    node->accumulate = target.accumulate;
+    b.add_node("", node, {b.grad_output(0)}, {target.tensor});
+    return {};
+  }
 };
 
 }  // namespace

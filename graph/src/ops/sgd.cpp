@@ -15,9 +15,10 @@ struct SgdPush {  // mirrors shaders/common/sgd_push.glsl
 };
 static_assert(sizeof(SgdPush) == 20);
 
-constexpr uint32_t kPytorch = 1, kLrBuffer = 2;
+constexpr uint32_t kPytorch = 1, kLrBuffer = 2, kOverflow = 4;
 
 static_assert(offsetof(StepParams, learning_rate) == 12);  // word 3, read by sgd_update.comp
+static_assert(offsetof(StepParams, loss_scale) == 16);     // word 4
 
 
 }  // namespace
@@ -42,18 +43,26 @@ Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& 
                       p.step_params.size, sizeof(StepParams), w.str());
   if (p.step_params.valid() && (p.step_params.overlaps(range(w)) || p.step_params.overlaps(range(v))))
     return make_error(Errc::invalid_argument, "{}: w {} or v overlaps the step parameters", op, w.str());
-  const uint32_t flags = (p.rule == SgdRule::sgd_pytorch ? kPytorch : 0u) | (p.step_params.valid() ? kLrBuffer : 0u);
+  if (p.overflow.valid() &&
+      (p.overflow.size < sizeof(float) || p.overflow.overlaps(range(w)) || p.overflow.overlaps(range(v))))
+    return make_error(Errc::invalid_argument,
+                      "{}: the overflow flag ({} bytes) must hold a float and not overlap w {} or v", op,
+                      p.overflow.size, w.str());
+  const uint32_t flags = (p.rule == SgdRule::sgd_pytorch ? kPytorch : 0u) | (p.step_params.valid() ? kLrBuffer : 0u) |
+                         (p.overflow.valid() ? kOverflow : 0u);
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   detail::for_each_chunk(cl, w.numel(), [&](uint64_t first, uint32_t n) {
     const SgdPush push{n, flags, p.learning_rate, p.momentum, p.weight_decay};
     const BufferRef gs = detail::chunk_of(g, first, n);
-    // Without a StepParams buffer the binding is a stand-in (g) that is never read.
+    // Without a StepParams buffer or a flag the binding is a stand-in (g) that is never read.
     const BufferRef step = p.step_params.valid() ? p.step_params.sub(0, sizeof(StepParams)) : gs;
+    const BufferRef flag = p.overflow.valid() ? p.overflow.sub(0, sizeof(float)) : gs;
     cl.dispatch(ShaderId::sgd_update, spec,
                 {{detail::chunk_of(w, first, n), Access::read_write},
                  {gs, Access::read},
                  {detail::chunk_of(v, first, n), Access::read_write},
-                 {step, Access::read}},
+                 {step, Access::read},
+                 {flag, Access::read}},
                 push, groups_for(n, spec[0]));
   });
   return {};
@@ -66,11 +75,12 @@ namespace {
 struct SgdNode final : OpNode {
   SgdParams p;
   const char* type() const override { return "sgd"; }
-  // in: grad; out: weight, momentum (both updated in place). The learning rate comes from
-  // the StepParams buffer, so a schedule needs no re-recording.
+  // in: grad[, overflow flag]; out: weight, momentum (both updated in place). The learning
+  // rate and the loss scale come from the StepParams buffer, so a schedule needs no re-recording.
   Status record(CommandList& cl, const NodeIO& io) const override {
     SgdParams q = p;
     q.step_params = io.step;
+    if (io.in.size() > 1) q.overflow = range(io.in[1]);
     return record_sgd_update(cl, q, io.out[0], io.in[0], io.out[1]);
   }
   double flops(const Graph& g, const Node& n) const override { return 5.0 * double(g.shape(n.inputs[0]).numel()); }
@@ -99,7 +109,9 @@ Status add_sgd(Graph& g, const SgdParams& p) {
     const int32_t saved = g.current_target();
     const TensorDesc& gd = g.desc(d.grad);
     g.set_target(gd.producer >= 0 ? g.nodes()[size_t(gd.producer)].target : saved);
-    g.add_node(d.name + ".sgd", node, {d.grad}, {w, v}, Phase::update);
+    std::vector<TensorId> in{d.grad};
+    if (g.grad_overflow.valid()) in.push_back(g.grad_overflow);
+    g.add_node(d.name + ".sgd", node, in, {w, v}, Phase::update);
     g.set_target(saved);
     ++updates;
   }

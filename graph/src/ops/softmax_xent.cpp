@@ -2,6 +2,8 @@
 
 #include "vknn/ops/add.h"
 
+#include <cstddef>
+
 namespace vknn {
 namespace {
 
@@ -12,7 +14,8 @@ struct SoftmaxXentPush {  // mirrors shaders/common/softmax_xent_push.glsl
 };
 static_assert(sizeof(SoftmaxXentPush) == 20);
 
-constexpr uint32_t kTop1 = 1, kTop5 = 2, kInvalid = 4, kDLoss = 8, kAccumulate = 16;
+constexpr uint32_t kTop1 = 1, kTop5 = 2, kInvalid = 4, kDLoss = 8, kAccumulate = 16, kLossScale = 32;
+static_assert(offsetof(StepParams, loss_scale) == 16);  // word 4, read by softmax_xent_backward.comp
 
 using detail::present;
 
@@ -87,14 +90,21 @@ Status record_softmax_xent_backward(CommandList& cl, const TensorView& logits, c
   for (const TensorView* in : {&logits, &labels, &dloss})
     if (present(*in) && range(dlogits).overlaps(range(*in)))
       return make_error(Errc::invalid_argument, "{}: dlogits {} overlaps an input", op, dlogits.str());
-  const uint32_t flags = (present(dloss) ? kDLoss : 0u) | (accumulate ? kAccumulate : 0u);
+  if (p.step_params.valid() && (p.step_params.size < sizeof(StepParams) || p.step_params.overlaps(range(dlogits))))
+    return make_error(Errc::invalid_argument,
+                      "{}: the step parameters ({} bytes, StepParams needs {}) are short or overlap dlogits {}", op,
+                      p.step_params.size, sizeof(StepParams), dlogits.str());
+  const uint32_t flags =
+      (present(dloss) ? kDLoss : 0u) | (accumulate ? kAccumulate : 0u) | (p.step_params.valid() ? kLossScale : 0u);
   const SoftmaxXentPush push{uint32_t(logits.shape[0]), uint32_t(logits.shape[1]), flags, 1.0f, p.label_smoothing};
   const uint32_t spec[] = {32};  // one invocation per row: small groups spread N <= 128 rows over threads
   cl.dispatch(ShaderId::softmax_xent_backward, spec,
               {{range(logits), Access::read},
                {range(labels), Access::read},
                {present(dloss) ? range(dloss) : range(labels), Access::read},
-               {range(dlogits), accumulate ? Access::read_write : Access::write}},
+               {range(dlogits), accumulate ? Access::read_write : Access::write},
+               // Without step parameters a stand-in (labels) that is never read.
+               {p.step_params.valid() ? p.step_params.sub(0, sizeof(StepParams)) : range(labels), Access::read}},
               push, groups_for(push.N, spec[0]));
   return {};
 }
@@ -109,9 +119,12 @@ struct SoftmaxXentBackwardNode final : OpNode {
   const char* type() const override { return "softmax_xent_backward"; }
   // in: logits, labels; out: dlogits. The loss is the root of the backward pass, so its own
   // gradient is 1: the kernel's dloss input is left absent (no constant tensor in the graph,
-  // where a checkpoint would carry it among the weights).
+  // where a checkpoint would carry it among the weights); it is scaled by StepParams'
+  // loss_scale (mixed precision).
   Status record(CommandList& cl, const NodeIO& io) const override {
-    return record_softmax_xent_backward(cl, io.in[0], io.in[1], TensorView{}, io.out[0], accumulate, p);
+    SoftmaxXentParams q = p;
+    q.step_params = io.step;
+    return record_softmax_xent_backward(cl, io.in[0], io.in[1], TensorView{}, io.out[0], accumulate, q);
   }
 };
 

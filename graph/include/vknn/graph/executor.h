@@ -132,6 +132,14 @@ class Executor {
   void set_step(uint32_t s) { params_.step = s; }
   float learning_rate() const { return params_.learning_rate; }
   void set_learning_rate(float lr) { params_.learning_rate = lr; }
+  // Mixed precision (StepParams::loss_scale): the loss's gradient is multiplied by it and the
+  // optimizers divide it out. 1 unless set; a power of two keeps fp32 training bit-identical.
+  float loss_scale() const { return params_.loss_scale; }
+  void set_loss_scale(float s) { params_.loss_scale = s; }
+  // Whether the last run()'s gradients held an inf or a NaN, so that its update changed
+  // nothing and the step count stayed (only where the graph has an overflow check,
+  // add_overflow_check in vknn/ops/grad_check.h; false otherwise).
+  bool last_step_skipped() const { return last_step_skipped_; }
   uint64_t seed() const { return seed_; }
 
   // The memory plan of target 0's transient memory, and persistent bytes over all devices.
@@ -279,7 +287,7 @@ class Executor {
   std::vector<uint64_t> staging_offset_;         // per staged tensor: its place in the staging buffer
   std::vector<std::vector<float>> host_values_;  // per staged parameter or state: its values
   uint64_t staging_bytes_ = 0;
-  bool has_backward_ = false, has_update_ = false, last_run_training_ = false;
+  bool has_backward_ = false, has_update_ = false, last_run_training_ = false, last_step_skipped_ = false;
   Program train_, infer_, prepare_;
   bool has_prepare_ = false, prepared_ = false;
   std::vector<TargetStats> stats_;

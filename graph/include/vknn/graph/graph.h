@@ -95,7 +95,7 @@ struct StepParams {
   uint32_t step = 0;         // optimizer steps taken so far (dropout masks depend on it)
   uint32_t seed_lo = 0, seed_hi = 0;
   float learning_rate = 0.01f;
-  float loss_scale = 1.0f;
+  float loss_scale = 1.0f;   // the loss's gradient is scaled by it and the updates divide it out
   uint32_t training = 1;     // 0 in inference mode
   // AdamW's bias corrections of the step being taken (t = step + 1): 1 - beta1^t and
   // sqrt(1 - beta2^t), computed in double on the host by OpNode::prepare_step.
@@ -240,6 +240,9 @@ class Graph {
 
   // The loss tensor and its metrics (set by the loss op's builder).
   TensorId loss, top1, top5, invalid_labels;
+  // Nonzero after a step whose gradients held an inf or a NaN, when the graph checks them
+  // (add_overflow_check, vknn/ops/grad_check.h); the optimizers then skip the update.
+  TensorId grad_overflow;
 
  private:
   void index_producers();

@@ -15,8 +15,9 @@
 //     output is not visible; otherwise they stay fp32 and the writers run in fp32.
 // The fp32 weights the prepare casts read are touched by prepare nodes only, so the executor
 // holds them on the host and uploads them just for the preparation (Executor::staging_bytes):
-// the device keeps the fp16 weights, and kernels read them at half the bytes. Never for
-// training: the graph gets prepare nodes, which build_backward refuses.
+// the device keeps the fp16 weights, and kernels read them at half the bytes. Training
+// (HalfOptions::training, cast_backward_reads) makes no prepare nodes: the weights stay fp32
+// masters, and forward casts make their fp16 copies each step.
 #pragma once
 
 #include "vknn/graph/graph.h"
@@ -34,8 +35,27 @@ struct HalfRewrites {
   int weight_casts = 0;  // prepare casts making fp16 copies of weights
 };
 
+struct HalfOptions {
+  // fp16 training: the fp16 weight copies are made by forward casts (Role::activation) in
+  // every pass instead of prepare casts, and a cast's backward hands the fp32 gradient of the
+  // copy to the fp32 master weight. Run it on the forward graph, then build_backward, then
+  // cast_backward_reads, then the optimizer.
+  bool training = false;
+};
+
 // Rewrites g in place. Refuses (Errc::invalid_argument, naming the node) a graph with
 // backward or update nodes, or one whose wiring was refused.
-Result<HalfRewrites> convert_to_fp16(Graph& g);
+Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options = {});
+
+// fp16 training, after build_backward: backward nodes have no fp16 variants, so each fp16
+// tensor a backward node reads is cast to fp32 just before it (one short-lived cast per reader,
+// which the memory planner can overlap with others), and so is the source of a forward fp32
+// cast of an fp16 tensor that a backward node reads, so that the forward cast dies after its
+// forward readers and only the fp16 tensor is kept for the backward pass. An fp16 copy of an
+// fp32 tensor the backward keeps anyway (a master weight, an input, an activation that another
+// backward node reads) is not kept: the backward reads the original, which is what the copy
+// was rounded from (the cast's gradient is the identity). Returns the casts added. Gradients
+// are fp32 throughout (autodiff makes them so).
+Result<int> cast_backward_reads(Graph& g);
 
 }  // namespace vknn

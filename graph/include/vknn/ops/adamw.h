@@ -25,8 +25,12 @@ struct AdamWParams {
   uint32_t step = 1;
   // Optional: a buffer laid out as vknn::StepParams; when given, the learning rate and the
   // bias corrections are read from it at execution time (so a recorded command list follows
-  // a schedule and counts steps), and learning_rate and step above are ignored.
+  // a schedule and counts steps), and learning_rate and step above are ignored; the gradient
+  // is divided by its loss_scale.
   BufferRef step_params;
+  // Optional: one float, nonzero when some gradient of the step is not finite (grad_check.h);
+  // the update then changes nothing.
+  BufferRef overflow;
 };
 
 // 1 - beta1^t and sqrt(1 - beta2^t) in double, rounded to float: what the update reads.
@@ -39,7 +43,9 @@ Status record_adamw_update(CommandList& cl, const AdamWParams& p, const TensorVi
 // Appends an update node (Phase::update) per trainable parameter with a gradient, and its
 // state tensors "<param>.exp_avg" and "<param>.exp_avg_sq" (torch.optim.AdamW's names). The
 // learning rate and step come from the executor's StepParams: the nodes fill the bias
-// corrections there before each step (OpNode::prepare_step).
+// corrections there before each step (OpNode::prepare_step), and the gradients are divided by
+// its loss_scale. Where the graph has an overflow flag (add_overflow_check, grad_check.h), the
+// updates read it and skip the step when it is set.
 Status add_adamw(Graph& g, const AdamWParams& p);
 
 }  // namespace vknn

@@ -3,8 +3,8 @@
 //                           Vulkan leaves it to the driver); beyond +-65504 becomes +-inf
 //   widening (f16 -> f32):  exact
 // The fp16 inference pass (vknn/graph/precision.h) puts casts where fp32 and fp16 tensors
-// meet. There is no backward: fp16 graphs are for inference only. Needs the device's
-// storageBuffer16BitAccess.
+// meet, and so does fp16 training; the gradient passes through unchanged (gradients are
+// fp32 whatever the storage). Needs the device's storageBuffer16BitAccess.
 #pragma once
 
 #include "vknn/engine/commands.h"

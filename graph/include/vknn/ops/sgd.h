@@ -26,8 +26,11 @@ struct SgdParams {
   float weight_decay = 5e-4f;   // lambda
   // Optional: a buffer laid out as vknn::StepParams (vknn/graph/graph.h); when given, the
   // learning rate is read from it at execution time (so a recorded command list follows a
-  // schedule) and `learning_rate` above is ignored.
+  // schedule) and `learning_rate` above is ignored; the gradient is divided by its loss_scale.
   BufferRef step_params;
+  // Optional: one float, nonzero when some gradient of the step is not finite (grad_check.h);
+  // the update then changes nothing.
+  BufferRef overflow;
 };
 
 // w and v updated in place from g. w, g, v: one shape, pairwise disjoint.
@@ -36,7 +39,9 @@ Status record_sgd_update(CommandList& cl, const SgdParams& p, const TensorView& 
 
 // Appends an update node (Phase::update) per trainable parameter with a gradient, and a
 // momentum state tensor "<param>.momentum". The learning rate is read at run time from the
-// executor's StepParams (p.learning_rate is ignored there).
+// executor's StepParams (p.learning_rate is ignored there), and the gradients are divided by
+// its loss_scale. Where the graph has an overflow flag (add_overflow_check, grad_check.h), the
+// updates read it and skip the step when it is set.
 Status add_sgd(Graph& g, const SgdParams& p);
 
 }  // namespace vknn

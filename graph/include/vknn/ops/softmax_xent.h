@@ -24,6 +24,11 @@ namespace vknn {
 
 struct SoftmaxXentParams {
   float label_smoothing = 0.0f;  // eps in [0, 1]
+  // Backward, optional: a buffer laid out as vknn::StepParams; the gradient is multiplied by
+  // its loss_scale (mixed-precision training scales the loss up so that small gradients
+  // survive fp16; the optimizers divide it out). The graph's backward node always passes the
+  // executor's, whose loss_scale is 1 unless set.
+  BufferRef step_params;
 };
 
 struct SoftmaxXentOutputs {

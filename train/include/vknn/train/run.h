@@ -48,6 +48,13 @@ struct RunConfig {
   // Data-parallel: batch normalization over the global batch (synchronize_batchnorm);
   // otherwise each rank normalizes by its own slice, as PyTorch DDP does by default.
   bool sync_bn = false;
+  // Mixed precision: fp32, or fp16 (activations stored in fp16 where an op has an fp16
+  // variant, fp32 master weights and gradients, the loss scaled dynamically as
+  // torch.amp.GradScaler does: from loss_scale, halved on an overflowed step, which is
+  // skipped, and doubled after loss_scale_interval good steps; vknn/graph/precision.h).
+  std::string precision = "fp32";
+  double loss_scale = 65536;
+  int64_t loss_scale_interval = 2000;
 };
 
 // The flags of RunConfig ("--model", "--lr", ...), in a fixed order.

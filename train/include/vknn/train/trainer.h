@@ -21,6 +21,7 @@
 #include "vknn/dist/allreduce.h"
 #include "vknn/engine/context.h"
 #include "vknn/graph/executor.h"
+#include "vknn/graph/loss_scaler.h"
 #include "vknn/models/model.h"
 #include "vknn/train/recipe.h"
 #include "vknn/train/run.h"
@@ -80,6 +81,9 @@ struct StepResult {
   float loss = 0, top1 = 0;  // this batch: mean loss, correct samples
   int64_t samples = 0;
   double seconds = 0;        // wall time of the step: loading the batch, the pass, the metrics
+  // --precision fp16: the gradients overflowed at the loss scale, so the update was skipped
+  // (the weights, the optimizer state and its step count are as before) and the scale halved.
+  bool skipped = false;
 };
 
 class Trainer {
@@ -127,6 +131,10 @@ class Trainer {
   bool interrupted() const;
   // The gradient all-reduce (null alone).
   const dist::GradientAllReducer* reducer() const { return reducer_.get(); }
+  // --precision fp16: the loss scale of the next step, and the steps skipped in this process
+  // so far because their gradients overflowed.
+  float loss_scale() const { return scaler_.scale(); }
+  int64_t skipped_steps() const { return skipped_steps_; }
 
  private:
   Trainer() = default;
@@ -158,6 +166,8 @@ class Trainer {
   std::unique_ptr<dist::GradientAllReducer> reducer_;
   std::unique_ptr<dist::RankGather> gather_;  // the host nodes' collective (--sync-bn)
   bool stop_agreed_ = false;
+  LossScaler scaler_;  // --precision fp16 (set from the config when the run opens)
+  int64_t skipped_steps_ = 0;
   uint64_t committed_step_ = 0;  // the step of the checkpoint on disk
   std::vector<StepRow> steps_;    // rank 0: every step of the run
   struct FileCloser {
