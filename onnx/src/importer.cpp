@@ -95,6 +95,10 @@ Result<std::shared_ptr<const HostTensor>> Importer::constant(const ::onnx::NodeP
   return v.constant;
 }
 
+bool Importer::foldable(const Value& v) const {
+  return v.constant && !(options.training && v.initializer && v.constant->is_float());
+}
+
 TensorId Importer::materialize(const std::string& value_name, Value& v) {
   if (v.id.valid()) return v.id;
   const HostTensor& c = *v.constant;

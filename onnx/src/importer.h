@@ -66,6 +66,11 @@ class Importer {
   // The input's value when known at import, or an Errc::unsupported error naming it ("input
   // 'shape' must be known at import").
   Result<std::shared_ptr<const HostTensor>> constant(const ::onnx::NodeProto& n, int k, const char* role) const;
+  // Whether an elementwise op on v may be computed at import: v is known, and it is not a
+  // weight that trains. In a model imported for training (ImportOptions::training) a float
+  // initializer keeps its own parameter, and ops on it run in the graph so that its gradient
+  // reaches it; folding would freeze the value.
+  bool foldable(const Value& v) const;
   // The input as a graph tensor of its ONNX shape (or `as`, same element count): a constant
   // becomes a parameter (see Value), a tensor of another shape is reshaped.
   Result<TensorId> tensor(const ::onnx::NodeProto& n, int k, const std::vector<int64_t>& as = {});

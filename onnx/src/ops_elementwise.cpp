@@ -20,7 +20,7 @@ namespace {
 Status relu_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
   if (im.dry) return {};
   const Value& v = im.input(n, 0);
-  if (v.constant && v.constant->is_float()) {
+  if (im.foldable(v) && v.constant->is_float()) {
     std::vector<float> r(*v.constant->f);
     for (float& e : r) e = std::max(e, 0.0f);
     im.set_constant(n, 0, HostTensor::floats(v.shape, std::move(r)));
@@ -32,11 +32,11 @@ Status relu_op(Importer& im, const ::onnx::NodeProto& n, const Attrs&) {
   return {};
 }
 
-// y = f(x) for one of the activation family: folded when x is known at import, else one
-// graph node.
+// y = f(x) for one of the activation family: folded when x is known at import (and is no
+// trainable weight, Importer::foldable), else one graph node.
 Status unary_activation(Importer& im, const ::onnx::NodeProto& n, const ActivationParams& p) {
   const Value& v = im.input(n, 0);
-  if (v.constant && v.constant->is_float()) {
+  if (im.foldable(v) && v.constant->is_float()) {
     std::vector<float> r(*v.constant->f);
     const auto sigmoid = [](double x) { return 1.0 / (1.0 + std::exp(-x)); };
     for (float& e : r) {
@@ -164,7 +164,7 @@ Status binary(Importer& im, const ::onnx::NodeProto& n, const Attrs& a, Arith op
   if (im.dry) return {};
   const Value& x = im.input(n, 0);
   const Value& y = im.input(n, 1);
-  if (x.constant && y.constant) {
+  if (im.foldable(x) && im.foldable(y)) {
     VKNN_ASSIGN(HostTensor r, fold_binary(
                                   *x.constant, *y.constant, [op](double p, double q) { return float_arith(op, p, q); },
                                   [op](int64_t p, int64_t q) { return int_arith(op, p, q); }));

@@ -8,7 +8,6 @@
 #include "vknn/ops/batchnorm.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/dropout.h"
-#include "vknn/ops/linear.h"
 #include "vknn/ops/lrn.h"
 #include "vknn/ops/maxpool.h"
 

@@ -279,3 +279,33 @@ TEST_CASE("is_onnx_path") {
   CHECK(!vknn::onnx::is_onnx_path("resnet18"));
   CHECK(!vknn::onnx::is_onnx_path(".onnx"));
 }
+
+TEST_CASE("arithmetic on a trainable initializer folds for inference and runs in the graph for training") {
+  // y = x + relu(w) * s, with w and s both initializers: known at import.
+  OnnxBuilder b;
+  b.input("x", {1, 4});
+  b.initializer("w", {4}, {0.5f, -1.0f, 2.0f, 3.0f});
+  b.initializer("s", {1}, {2.0f});
+  b.node("Relu", {"w"}, {"rw"});
+  b.node("Mul", {"rw", "s"}, {"ws"});
+  b.node("Add", {"x", "ws"}, {"y"});
+  b.output("y");
+
+  auto frozen = import(b);
+  REQUIRE_MESSAGE(frozen.ok(), frozen.error().what());
+  CHECK(count_nodes(frozen->model.graph, "relu") == 0);
+  CHECK(count_nodes(frozen->model.graph, "binary") == 0);
+  CHECK(!frozen->model.graph.find("w").valid());  // only the folded product is a tensor
+
+  auto trained = import(b, {.training = true});
+  REQUIRE_MESSAGE(trained.ok(), trained.error().what());
+  const Graph& g = trained->model.graph;
+  for (const char* p : {"w", "s"}) {
+    const TensorId t = g.find(p);
+    REQUIRE_MESSAGE(t.valid(), p);
+    CHECK(g.desc(t).role == Role::parameter);
+    CHECK_MESSAGE(!g.desc(t).frozen, p);
+  }
+  CHECK(count_nodes(g, "relu") == 1);
+  CHECK(count_nodes(g, "binary") + count_nodes(g, "mul") == 1);
+}
