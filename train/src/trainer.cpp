@@ -1,13 +1,11 @@
 #include "vknn/train/trainer.h"
 
 #include "vknn/engine/file.h"
-#include "vknn/graph/autodiff.h"
 #include "vknn/graph/precision.h"
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
 #include "vknn/ops/adamw.h"
 #include "vknn/ops/batchnorm.h"
-#include "vknn/ops/grad_check.h"
 #include "vknn/ops/sgd.h"
 #include "vknn/train/schedule.h"
 
@@ -317,17 +315,13 @@ Status Trainer::build_graph() {
     say(n == 0 ? fmt::format("--sync-bn: '{}' has no batch norm", c.model)
                : fmt::format("--sync-bn: {} batch norm{} use the statistics of the global batch", n, n == 1 ? "" : "s"));
   }
-  const bool half = c.precision == "fp16";
-  if (half) {  // fp16 activations, fp32 master weights (precision.h)
-    VKNN_ASSIGN(HalfRewrites rw, convert_to_fp16(g, HalfOptions{.training = true}));
-    say(fmt::format("--precision fp16: {} nodes store fp16 activations, {} weight casts per step", rw.half_nodes,
-                    rw.weight_casts));
-  }
-  VKNN_TRY(build_backward(g));
-  if (half) {
-    VKNN_ASSIGN(const int casts, cast_backward_reads(g));
-    say(fmt::format("--precision fp16: the backward pass reads fp32 casts of {} fp16 tensors", casts));
-    VKNN_TRY(add_overflow_check(g));  // the optimizer skips a step whose gradients overflowed
+  // fp16: fp16 activations, fp32 master weights, an overflow check the optimizer reads (precision.h)
+  VKNN_ASSIGN(const Precision precision, parse_precision(c.precision));
+  VKNN_ASSIGN(const TrainingRewrites rw, build_training_backward(g, precision));
+  if (precision == Precision::fp16) {
+    say(fmt::format("--precision fp16: {} nodes store fp16 activations, {} weight casts per step", rw.half.half_nodes,
+                    rw.half.weight_casts));
+    say(fmt::format("--precision fp16: the backward pass reads fp32 casts of {} fp16 tensors", rw.backward_casts));
   }
   start_loss_scale();
   if (c.optimizer == "adamw") {
