@@ -53,8 +53,8 @@ std::string layer_label(const char* kind, const std::vector<TensorId>& values) {
 }
 
 TensorId refuse_layer(Graph& g, const std::string& label, const vknn::Error& e) {
-  return TensorId(g.refuse(make_error(Errc::invalid_argument, "{}", e.message.starts_with(label) ? e.message
-                                                                   : label + ": " + e.message)));
+  const std::string message = e.message.starts_with(label) ? e.message : label + ": " + e.message;
+  return TensorId(g.refuse(make_error(Errc::invalid_argument, "{}", message)));
 }
 
 }  // namespace
@@ -248,7 +248,8 @@ Network::Value Network::log_softmax(Value x, int axis) { return state_->softmax(
 Network::Value Network::State::matmul(Value a, Value b, const Value* c, const Matmul& m) {
   const int32_t i = check(a, "matmul"), j = check(b, "matmul"), k = c ? check(*c, "matmul") : -1;
   if (!std::isfinite(m.alpha) || !std::isfinite(m.beta))
-    raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Network::matmul: alpha {} and beta {} must be finite", m.alpha, m.beta));
+    raise(VKNN_ERROR_INVALID_ARGUMENT,
+          fmt::format("Network::matmul: alpha {} and beta {} must be finite", m.alpha, m.beta));
   const std::string text = fmt::format("matmul {} {} {} trans_a {} trans_b {} alpha {} beta {}", i, j, k, m.trans_a,
                                        m.trans_b, m.alpha, m.beta);
   return push(text, [=](Graph& g, const std::vector<TensorId>& v) {
