@@ -92,9 +92,7 @@ vknn::api::Network::Pool pool_of(const LayerCall& call, const vknn_pool_params* 
   if (!p) call.refuse("params is NULL");
   call.at_least(p->kernel, 1, "params->kernel");
   call.at_least(p->stride, 1, "params->stride");
-  call.at_least(p->pad, 0, "params->pad");
-  if (p->pad > p->kernel / 2)
-    call.refuse(fmt::format("params->pad is {}; it must be at most kernel / 2 ({})", p->pad, p->kernel / 2));
+  call.at_least(p->pad, 0, "params->pad");  // a pad of the kernel or more: the op refuses it, naming the layer
   return {p->kernel, p->stride, p->pad};
 }
 
@@ -174,8 +172,10 @@ vknn_status vknn_network_activation(vknn_network net, vknn_tensor x, int32_t kin
   return layer("vknn_network_activation", net, out, [&](vknn_network_t& n) {
     const LayerCall call(n, "activation");
     const Value in = call.value(x, "x");
-    auto finite = [&](float v, const char* arg) {
-      if (!std::isfinite(v)) call.refuse(fmt::format("{} {} is not finite", arg, v));
+    // The op's own parameter check (leaky_relu's slope alpha, clip's bounds alpha and beta).
+    auto checked = [&](const vknn::ActivationParams& p) {
+      if (vknn::Status s = vknn::check_activation_params(vknn::activation_name(p.kind), p); !s.ok())
+        call.refuse(s.error().message);
     };
     switch (kind) {
       case VKNN_ACTIVATION_SIGMOID: return call.done(n.net.sigmoid(in));
@@ -183,10 +183,11 @@ vknn_status vknn_network_activation(vknn_network net, vknn_tensor x, int32_t kin
       case VKNN_ACTIVATION_SILU: return call.done(n.net.silu(in));
       case VKNN_ACTIVATION_HARDSWISH: return call.done(n.net.hardswish(in));
       case VKNN_ACTIVATION_HARDSIGMOID: return call.done(n.net.hardsigmoid(in));
-      case VKNN_ACTIVATION_LEAKY_RELU: finite(alpha, "alpha (the slope)"); return call.done(n.net.leaky_relu(in, alpha));
+      case VKNN_ACTIVATION_LEAKY_RELU:
+        checked(vknn::ActivationParams::leaky_relu(alpha));
+        return call.done(n.net.leaky_relu(in, alpha));
       case VKNN_ACTIVATION_CLIP:
-        if (std::isnan(alpha) || std::isnan(beta) || !(alpha <= beta) || alpha == INFINITY || beta == -INFINITY)
-          call.refuse(fmt::format("the bounds alpha {} and beta {} are not an interval", alpha, beta));
+        checked(vknn::ActivationParams::clip(alpha, beta));
         return call.done(n.net.clip(in, alpha, beta));
       default: call.refuse(fmt::format("kind {} is no vknn_activation (0..{})", kind, int(VKNN_ACTIVATION_CLIP)));
     }
@@ -279,6 +280,34 @@ vknn_status vknn_network_output(vknn_network net, vknn_tensor x) {
     if (v.index == 0) call.refuse("x is the network's input; the output must be a layer's");
     n.net.output(v);
     n.has_output = true;
+  });
+}
+
+vknn_status vknn_network_softmax(vknn_network net, vknn_tensor x, int32_t axis, vknn_tensor* out) {
+  return layer("vknn_network_softmax", net, out, [&](vknn_network_t& n) {
+    const LayerCall call(n, "softmax");
+    return call.done(n.net.softmax(call.value(x, "x"), axis));
+  });
+}
+
+vknn_status vknn_network_log_softmax(vknn_network net, vknn_tensor x, int32_t axis, vknn_tensor* out) {
+  return layer("vknn_network_log_softmax", net, out, [&](vknn_network_t& n) {
+    const LayerCall call(n, "log_softmax");
+    return call.done(n.net.log_softmax(call.value(x, "x"), axis));
+  });
+}
+
+vknn_status vknn_network_matmul(vknn_network net, vknn_tensor a, vknn_tensor b, const vknn_tensor* c,
+                                const vknn_matmul_params* params, vknn_tensor* out) {
+  return layer("vknn_network_matmul", net, out, [&](vknn_network_t& n) {
+    const LayerCall call(n, "matmul");
+    const Value va = call.value(a, "a"), vb = call.value(b, "b");
+    if (!params) call.refuse("params is NULL");
+    const vknn_matmul_params& p = *params;
+    if (!std::isfinite(p.alpha) || !std::isfinite(p.beta))
+      call.refuse(fmt::format("params->alpha {} and params->beta {} must be finite", p.alpha, p.beta));
+    const vknn::api::Network::Matmul m{p.trans_a != 0, p.trans_b != 0, p.alpha, p.beta};
+    return call.done(c ? n.net.matmul(va, vb, call.value(*c, "c"), m) : n.net.matmul(va, vb, m));
   });
 }
 

@@ -14,9 +14,11 @@
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/dropout.h"
 #include "vknn/ops/linear.h"
+#include "vknn/ops/matmul.h"
 #include "vknn/ops/maxpool.h"
 #include "vknn/ops/relu.h"
 #include "vknn/ops/reshape.h"
+#include "vknn/ops/softmax.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -41,6 +43,18 @@ Pool2dParams pool_params(const Network::Pool& p) {
   q.stride_h = q.stride_w = p.stride;
   q.pad_h = q.pad_w = p.pad;
   return q;
+}
+
+// An unnamed layer as the C API names it: "maxpool (layer 3)" (values: the input and the
+// layers before it). Its op's own shape check runs first under this label, so that a refusal
+// says which layer.
+std::string layer_label(const char* kind, const std::vector<TensorId>& values) {
+  return fmt::format("{} (layer {})", kind, values.size());
+}
+
+TensorId refuse_layer(Graph& g, const std::string& label, const vknn::Error& e) {
+  const std::string message = e.message.starts_with(label) ? e.message : label + ": " + e.message;
+  return TensorId(g.refuse(make_error(Errc::invalid_argument, "{}", message)));
 }
 
 }  // namespace
@@ -104,11 +118,8 @@ Network::Value Network::relu(Value x) {
 
 Network::Value Network::State::activation(Value x, const char* call, const ActivationParams& p) {
   const int32_t i = check(x, call);
-  if (p.kind != ActivationKind::clip && (!std::isfinite(p.alpha) || !std::isfinite(p.beta)))
-    raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Network::{}: {} is not finite", call, p.alpha));
-  if (p.kind == ActivationKind::clip && (std::isnan(p.alpha) || std::isnan(p.beta) || p.alpha > p.beta ||
-                                         p.alpha == INFINITY || p.beta == -INFINITY))
-    raise(VKNN_ERROR_INVALID_ARGUMENT, fmt::format("Network::clip: the bounds [{}, {}] are not an interval", p.alpha, p.beta));
+  if (Status s = check_activation_params(fmt::format("Network::{}", call).c_str(), p); !s.ok())
+    raise(VKNN_ERROR_INVALID_ARGUMENT, s.error().message);
   return push(fmt::format("{} {} alpha {} beta {}", call, i, p.alpha, p.beta), [=](Graph& g, const std::vector<TensorId>& v) {
     return vknn::activation(g, arg(v, i), p, g.unique_name(call));
   });
@@ -131,6 +142,9 @@ Network::Value Network::clip(Value x, float lo, float hi) {
 Network::Value Network::maxpool(Value x, const Pool& p) {
   const int32_t i = state_->check(x, "maxpool");
   return state_->push(fmt::format("maxpool {} kernel {} stride {} pad {}", i, p.kernel, p.stride, p.pad), [=](Graph& g, const std::vector<TensorId>& v) {
+    const std::string label = layer_label("maxpool", v);
+    if (auto shape = pool2d_output_shape(label.c_str(), pool_params(p), g.shape(State::arg(v, i))); !shape.ok())
+      return refuse_layer(g, label, shape.error());
     return vknn::maxpool(g, State::arg(v, i), pool_params(p), g.unique_name("maxpool"));
   });
 }
@@ -140,6 +154,10 @@ Network::Value Network::avgpool(Value x, const Pool& p) {
   return state_->push(fmt::format("avgpool {} kernel {} stride {} pad {}", i, p.kernel, p.stride, p.pad), [=](Graph& g, const std::vector<TensorId>& v) {
     AvgPool2dParams q;
     static_cast<Pool2dParams&>(q) = pool_params(p);
+    // Average pooling's geometry is max pooling's (without dilation, which Pool has not).
+    const std::string label = layer_label("avgpool", v);
+    if (auto shape = pool2d_output_shape(label.c_str(), q, g.shape(State::arg(v, i))); !shape.ok())
+      return refuse_layer(g, label, shape.error());
     return vknn::avgpool(g, State::arg(v, i), q, g.unique_name("avgpool"));
   });
 }
@@ -211,6 +229,43 @@ Network::Value Network::linear(Value x, const std::string& name, int64_t out_fea
     return vknn::linear(g, in, w, b, LinearParams{}, name);
   });
 }
+
+Network::Value Network::State::softmax(Value x, const char* call, int axis, bool log) {
+  const int32_t i = check(x, call);
+  return push(fmt::format("{} {} axis {}", call, i, axis), [=](Graph& g, const std::vector<TensorId>& v) {
+    SoftmaxParams p;
+    p.axis = axis, p.log = log;
+    const std::string label = layer_label(call, v);
+    if (auto layout = softmax_layout(label.c_str(), p, g.shape(arg(v, i))); !layout.ok())
+      return refuse_layer(g, label, layout.error());
+    return vknn::softmax(g, arg(v, i), p, g.unique_name(call));
+  });
+}
+
+Network::Value Network::softmax(Value x, int axis) { return state_->softmax(x, "softmax", axis, false); }
+Network::Value Network::log_softmax(Value x, int axis) { return state_->softmax(x, "log_softmax", axis, true); }
+
+Network::Value Network::State::matmul(Value a, Value b, const Value* c, const Matmul& m) {
+  const int32_t i = check(a, "matmul"), j = check(b, "matmul"), k = c ? check(*c, "matmul") : -1;
+  if (!std::isfinite(m.alpha) || !std::isfinite(m.beta))
+    raise(VKNN_ERROR_INVALID_ARGUMENT,
+          fmt::format("Network::matmul: alpha {} and beta {} must be finite", m.alpha, m.beta));
+  const std::string text = fmt::format("matmul {} {} {} trans_a {} trans_b {} alpha {} beta {}", i, j, k, m.trans_a,
+                                       m.trans_b, m.alpha, m.beta);
+  return push(text, [=](Graph& g, const std::vector<TensorId>& v) {
+    MatmulNodeParams p;
+    p.trans_a = m.trans_a, p.trans_b = m.trans_b, p.alpha = m.alpha, p.beta = m.beta;
+    const TensorId ta = arg(v, i), tb = arg(v, j), tc = k >= 0 ? arg(v, k) : TensorId{};
+    if (auto shape = matmul_output_shape(p, g.shape(ta), g.shape(tb), tc.valid() ? &g.shape(tc) : nullptr);
+        !shape.ok())
+      return refuse_layer(g, layer_label("matmul", v), shape.error());
+    return vknn::matmul(g, ta, tb, tc, p, g.unique_name("matmul"));
+  });
+}
+
+Network::Value Network::matmul(Value a, Value b) { return state_->matmul(a, b, nullptr, Matmul{}); }
+Network::Value Network::matmul(Value a, Value b, const Matmul& m) { return state_->matmul(a, b, nullptr, m); }
+Network::Value Network::matmul(Value a, Value b, Value c, const Matmul& m) { return state_->matmul(a, b, &c, m); }
 
 void Network::output(Value x) {
   const int32_t i = state_->check(x, "output");

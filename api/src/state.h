@@ -137,6 +137,8 @@ struct __attribute__((visibility("hidden"))) Network::State {
   // The value's index; throws VKNN_ERROR_INVALID_ARGUMENT for another network's value.
   int32_t check(Network::Value v, const char* call) const;
   Network::Value push(const std::string& text, Layer layer);
+  Network::Value softmax(Network::Value x, const char* call, int axis, bool log);
+  Network::Value matmul(Network::Value a, Network::Value b, const Network::Value* c, const Network::Matmul& m);
   static TensorId arg(const std::vector<TensorId>& values, int32_t i);
   // An element-wise activation layer; its parameters are checked at once.
   Network::Value activation(Network::Value x, const char* call, const ActivationParams& p);

@@ -2,7 +2,9 @@
 
 #include "rewrite.h"
 
+#include "vknn/graph/autodiff.h"
 #include "vknn/ops/cast.h"
+#include "vknn/ops/grad_check.h"
 
 namespace vknn {
 
@@ -174,6 +176,20 @@ Result<int> cast_backward_reads(Graph& g) {
   VKNN_TRY(out.status());
   g = std::move(out);
   return casts;
+}
+
+Result<TrainingRewrites> build_training_backward(Graph& g, Precision precision) {
+  TrainingRewrites rw;
+  const bool half = precision == Precision::fp16;
+  if (half) {
+    VKNN_ASSIGN(rw.half, convert_to_fp16(g, HalfOptions{.training = true}));
+  }
+  VKNN_TRY(build_backward(g));
+  if (half) {
+    VKNN_ASSIGN(rw.backward_casts, cast_backward_reads(g));
+    VKNN_TRY(add_overflow_check(g));
+  }
+  return rw;
 }
 
 }  // namespace vknn

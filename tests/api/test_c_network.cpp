@@ -87,6 +87,14 @@ struct CNet {
     vknn_tensor t{};
     return ok(vknn_network_mul(net, a, b, &t), t);
   }
+  vknn_tensor softmax(vknn_tensor x, int32_t axis, bool log) {
+    vknn_tensor t{};
+    return ok(log ? vknn_network_log_softmax(net, x, axis, &t) : vknn_network_softmax(net, x, axis, &t), t);
+  }
+  vknn_tensor matmul(vknn_tensor a, vknn_tensor b, const vknn_tensor* c, vknn_matmul_params p) {
+    vknn_tensor t{};
+    return ok(vknn_network_matmul(net, a, b, c, &p, &t), t);
+  }
   void output(vknn_tensor x) { ok(vknn_network_output(net, x), x); }
 };
 
@@ -303,9 +311,9 @@ TEST_CASE("C network: activations and a squeeze-excitation mul through vknn.h gi
                {"vknn_network_activation", "layer 1 (activation)", "kind 7"});
   check_status(vknn_network_activation(d.net, d0, -1, 0, 0, &t), VKNN_ERROR_INVALID_ARGUMENT, {"kind -1"});
   check_status(vknn_network_activation(d.net, d0, VKNN_ACTIVATION_LEAKY_RELU, NAN, 0, &t), VKNN_ERROR_INVALID_ARGUMENT,
-               {"alpha (the slope) nan"});
+               {"layer 1 (activation)", "leaky_relu alpha nan and beta 0 must be finite"});
   check_status(vknn_network_activation(d.net, d0, VKNN_ACTIVATION_CLIP, 2, 1, &t), VKNN_ERROR_INVALID_ARGUMENT,
-               {"alpha 2 and beta 1"});
+               {"layer 1 (activation)", "clip bounds [2, 1] are not an interval"});
   check_status(vknn_network_mul(d.net, d0, in0, &t), VKNN_ERROR_INVALID_ARGUMENT,
                {"layer 1 (mul)", "b is a tensor of another network"});
   CHECK(d.act(d0, VKNN_ACTIVATION_CLIP, -INFINITY, 6).index == 1);  // an open end is fine
@@ -368,8 +376,7 @@ TEST_CASE("C network: misuse of the builder is refused, naming the layer and the
                  {"layer 1 (conv2d \"conv1\")", message});
   const std::pair<vknn_pool_params, const char*> bad_pools[] = {{{0, 1, 0}, "params->kernel is 0"},
                                                                 {{2, 0, 0}, "params->stride is 0"},
-                                                                {{2, 2, -1}, "params->pad is -1"},
-                                                                {{3, 2, 2}, "at most kernel / 2 (1)"}};
+                                                                {{2, 2, -1}, "params->pad is -1"}};
   for (const auto& [p, message] : bad_pools) {
     check_status(vknn_network_maxpool(n, x, &p, &y), VKNN_ERROR_INVALID_ARGUMENT, {"layer 1 (maxpool)", message});
     check_status(vknn_network_avgpool(n, x, &p, &y), VKNN_ERROR_INVALID_ARGUMENT, {"layer 1 (avgpool)", message});
@@ -467,4 +474,56 @@ TEST_CASE("C network: sessions and trainers refuse bad handles, no output, misfi
   CHECK(t == nullptr);
   std::filesystem::remove_all(out);
   vknn_context_destroy(ctx);
+}
+
+TEST_CASE("C network: softmax, log_softmax, matmul and a pool padded past kernel / 2 give api::Network's logits") {
+  BothApis both;
+  // Each with arguments of its own (axes, transposes, alpha, beta), so that a swapped field shows.
+  CNet c(2, 3, 4);
+  const vknn_tensor x = c.input();
+  const vknn_tensor p = c.maxpool(x, {3, 1, 2});                                      // (N,2,5,6)
+  const vknn_tensor s = c.softmax(c.matmul(p, p, nullptr, {0, 1, 0.5f, 1}), 1, false);  // (N,2,5,5)
+  const vknn_tensor f = c.flatten(c.softmax(s, -1, true));                             // (N,50)
+  const vknn_tensor cc = c.linear(f, "fc1", 1, true);                                  // (N,1)
+  c.output(c.matmul(f, c.relu(f), &cc, {0, 1, 0.25f, 3}));                             // (N,N)
+  api::Network n(2, 3, 4);
+  const api::Network::Value np = n.maxpool(n.input(), {3, 1, 2});
+  const api::Network::Value ns = n.softmax(n.matmul(np, np, {.trans_b = true, .alpha = 0.5f}), 1);
+  const api::Network::Value nf = n.flatten(n.log_softmax(ns, -1));
+  n.output(n.matmul(nf, n.relu(nf), n.linear(nf, "fc1", 1, true), {.trans_b = true, .alpha = 0.25f, .beta = 3}));
+
+  const std::vector<float> in = inputs(2 * 2 * 3 * 4, 8);
+  vknn_session cs = nullptr;
+  REQUIRE_MESSAGE(vknn_session_create_from_network(both.c, c.net, nullptr, 2, 4, &cs) == VKNN_SUCCESS,
+                  vknn_last_error());
+  std::vector<float> got(4), want(4);
+  REQUIRE(vknn_session_run(cs, in.data(), in.size(), got.data(), got.size()) == VKNN_SUCCESS);
+  vknn_session_destroy(cs);
+  api::Session session = api::Session::create(both.cpp, n, "", 2, /*seed=*/4);
+  session.run(in.data(), in.size(), want.data(), want.size());
+  for (float v : got) CHECK(std::isfinite(v));
+  CHECK(same_bits(got, want));
+  session = {};
+
+  // At the call: a NULL params, a c of another network, alpha or beta not finite.
+  CNet d(2, 3, 4);
+  const vknn_tensor d0 = d.input();
+  vknn_tensor t{};
+  const vknn_matmul_params plain{0, 0, 1, 1};
+  check_status(vknn_network_matmul(d.net, d0, d0, nullptr, nullptr, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"vknn_network_matmul", "layer 1 (matmul)", "params is NULL"});
+  check_status(vknn_network_matmul(d.net, d0, d0, &x, &plain, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"layer 1 (matmul)", "c is a tensor of another network"});
+  const vknn_matmul_params inf{0, 0, 1, INFINITY};
+  check_status(vknn_network_matmul(d.net, d0, d0, nullptr, &inf, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"params->beta inf"});
+  check_status(vknn_network_softmax(d.net, x, 1, &t), VKNN_ERROR_INVALID_ARGUMENT,
+               {"vknn_network_softmax", "layer 1 (softmax)", "x is a tensor of another network"});
+  check_status(vknn_network_log_softmax(d.net, d0, 1, nullptr), VKNN_ERROR_INVALID_ARGUMENT,
+               {"vknn_network_log_softmax", "out is NULL"});
+  // When a session builds it: the op's refusals, naming the layer.
+  d.output(d.flatten(d.softmax(d.maxpool(d0, {2, 1, 2}), 1, false)));  // a pad of the kernel
+  check_status(vknn_session_create_from_network(both.c, d.net, nullptr, 1, 1, &cs), VKNN_ERROR_INVALID_ARGUMENT,
+               {"maxpool (layer 1)", "below the kernel 2x2"});
+  CHECK(cs == nullptr);
 }

@@ -143,7 +143,7 @@ TEST_CASE("Network: activations give the host's arithmetic, kinks included") {
   }
   // Parameters are checked at once.
   api::Network net(2, 2, 2);
-  check_throws([&] { net.leaky_relu(net.input(), NAN); }, VKNN_ERROR_INVALID_ARGUMENT, {"leaky_relu", "not finite"});
+  check_throws([&] { net.leaky_relu(net.input(), NAN); }, VKNN_ERROR_INVALID_ARGUMENT, {"leaky_relu", "must be finite"});
   check_throws([&] { net.clip(net.input(), 6, 0); }, VKNN_ERROR_INVALID_ARGUMENT, {"clip", "[6, 0]"});
   net.clip(net.input(), -INFINITY, 6);  // an open lower end, as Clip with no min
   std::filesystem::remove(weights);

@@ -29,6 +29,8 @@ SavedRun sample_run() {
   row.epoch = 1, row.epoch_fraction = 1, row.step = 6, row.train_loss = M_PI, row.val_top1 = 0.375;
   r.state.history.push_back(row);
   r.state.resumed_at = {4, 9};
+  r.state.loss_scale = LossScaleState{std::ldexp(1.0, 100), 5};
+  r.state.skipped_steps = 2;
   return r;
 }
 
@@ -51,7 +53,33 @@ TEST_CASE("a run's JSON round-trips every value exactly") {
   REQUIRE(back->state.history.size() == 1);
   CHECK(back->state.history[0].train_loss == M_PI);
   CHECK(back->state.resumed_at == std::vector<uint64_t>{4, 9});
+  CHECK(back->state.loss_scale == LossScaleState{std::ldexp(1.0, 100), 5});
+  CHECK(back->state.skipped_steps == 2);
   CHECK(run_to_json(*back) == run_to_json(r));
+}
+
+TEST_CASE("a run state without a loss scale (fp32, or saved before it was kept) reads as none") {
+  SavedRun r = sample_run();
+  r.state.loss_scale.reset();
+  r.state.skipped_steps = 0;
+  const std::string text = run_to_json(r);
+  CHECK(text.find("loss_scale\"") == std::string::npos);
+  CHECK(text.find("skipped_steps") == std::string::npos);
+  auto back = run_from_json(text, "test");
+  REQUIRE(back.ok());
+  CHECK_FALSE(back->state.loss_scale.has_value());
+  CHECK(back->state.skipped_steps == 0);
+  // More skipped steps than steps, or a scale that is not a positive number: refused.
+  SavedRun bad = sample_run();
+  bad.state.skipped_steps = 10;
+  auto refused = run_from_json(run_to_json(bad), "state.json");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("state.json: 10 skipped steps of 9") != std::string::npos);
+  bad = sample_run();
+  bad.state.loss_scale->scale = 0;
+  refused = run_from_json(run_to_json(bad), "state.json");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("loss scale 0") != std::string::npos);
 }
 
 TEST_CASE("a malformed or foreign run state is an error naming the source") {

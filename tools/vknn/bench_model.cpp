@@ -14,8 +14,8 @@
 #include "cli.h"
 #include "timing.h"
 
-#include "vknn/graph/autodiff.h"
 #include "vknn/graph/executor.h"
+#include "vknn/graph/loss_scaler.h"
 #include "vknn/graph/placement.h"
 #include "vknn/models/by_name.h"
 #include "vknn/dist/communicator.h"
@@ -87,7 +87,33 @@ Result<std::unique_ptr<Executor>> make_executor(Context& c, const models::Model&
   return ex;
 }
 
-Status step(Executor& ex, bool train) { return train ? ex.run() : ex.infer(); }
+// The training step `vknn train` takes: the backward pass in `precision` (fp16: fp16
+// activations, fp32 master weights, the overflow check) and SGD, the paper's rule (momentum
+// 0.9, weight decay 5e-4).
+Status add_training(Graph& g, Precision precision) {
+  VKNN_TRY(build_training_backward(g, precision));
+  SgdParams sgd;
+  sgd.rule = SgdRule::sgd_paper;
+  return add_sgd(g, sgd);
+}
+
+// One timed step. fp16 training scales the loss as `vknn train` does (LossScaler, from its
+// default 65536): the step reads the overflow flag back, and an overflowed one is skipped.
+struct Stepper {
+  explicit Stepper(bool training) : train(training) {}
+  bool train = false;
+  LossScaler scaler;
+  int64_t skipped = 0;
+  Status operator()(Executor& ex) {
+    if (!train) return ex.infer();
+    const bool scaled = ex.graph().grad_overflow.valid();
+    if (scaled) ex.set_loss_scale(scaler.scale());
+    VKNN_TRY(ex.run());
+    if (scaled && ex.last_step_skipped()) ++skipped;
+    if (scaled) scaler.update(ex.last_step_skipped());
+    return {};
+  }
+};
 
 struct LayerRow {
   std::string name, type, phase;
@@ -103,15 +129,12 @@ Status run(const Config& cfg, const ContextOptions& copt) {
   VKNN_ASSIGN(const Precision precision, parse_precision(cfg.precision));
   // The import alone: reading the model and building its graph, before any pipeline is made.
   const auto import_start = std::chrono::steady_clock::now();
-  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize, precision));
+  // Training converts its own graph (build_training_backward): the forward graph stays fp32 here.
+  VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize,
+                                             cfg.train ? Precision::fp32 : precision));
   const double import_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - import_start).count();
-  if (cfg.train) {
-    VKNN_TRY(build_backward(m.graph));
-    SgdParams sgd;  // the paper's rule: momentum 0.9, weight decay 5e-4
-    sgd.rule = SgdRule::sgd_paper;
-    VKNN_TRY(add_sgd(m.graph, sgd));
-  }
+  if (cfg.train) VKNN_TRY(add_training(m.graph, precision));
   const Inputs in = make_inputs(m);
   const char* mode = cfg.train ? "train" : "inference";
 
@@ -119,16 +142,17 @@ Status run(const Config& cfg, const ContextOptions& copt) {
   uint64_t persistent = 0, staging = 0;
   MemoryPlan plan;
   std::optional<float> loss;
+  Stepper step(cfg.train);
   {
     VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false));
     persistent = ex->persistent_bytes();
     staging = ex->staging_bytes();
     plan = ex->plan();
-    for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
+    for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex));
     std::vector<double> ms;
     for (int i = 0; i < cfg.iters; ++i) {
       auto t0 = std::chrono::steady_clock::now();
-      VKNN_TRY(step(*ex, cfg.train));
+      VKNN_TRY(step(*ex));
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     st = summarize(std::move(ms));
@@ -142,9 +166,10 @@ Status run(const Config& cfg, const ContextOptions& copt) {
   double layer_sum = 0, layer_wall = 0;
   if (cfg.json || cfg.layers) {
     VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, true));
-    VKNN_TRY(step(*ex, cfg.train));  // warm-up (first-touch of memory, pipeline creation)
+    Stepper layer_step(cfg.train);
+    VKNN_TRY(layer_step(*ex));  // warm-up (first-touch of memory, pipeline creation)
     auto t0 = std::chrono::steady_clock::now();
-    VKNN_TRY(step(*ex, cfg.train));
+    VKNN_TRY(layer_step(*ex));
     layer_wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     VKNN_ASSIGN(auto t, ex->timings());
     for (const auto& n : t) layer_sum += n.ms;
@@ -172,6 +197,8 @@ Status run(const Config& cfg, const ContextOptions& copt) {
         {"latency_ms", {{"median", st.median_ms}, {"p90", st.p90_ms}, {"min", st.min_ms}}},
         {"images_per_s", ips},
         {"loss", loss ? nlohmann::ordered_json(*loss) : nlohmann::ordered_json(nullptr)},
+        {"skipped_steps", cfg.train && precision == Precision::fp16 ? nlohmann::ordered_json(step.skipped)
+                                                                     : nlohmann::ordered_json(nullptr)},
         {"memory",
          {{"persistent_bytes", persistent},
           {"transient_peak_bytes", plan.peak_bytes},
@@ -194,7 +221,9 @@ Status run(const Config& cfg, const ContextOptions& copt) {
              cfg.weights.empty() ? "" : fmt::format(", weights {}", cfg.weights));
   fmt::print("  latency   median {:.2f} ms  p90 {:.2f} ms  min {:.2f} ms  ({} iterations after {} warm-up)\n",
              st.median_ms, st.p90_ms, st.min_ms, cfg.iters, cfg.warmup);
-  fmt::print("  throughput {:.2f} images/s{}\n", ips, loss ? fmt::format("  (loss after the last step {:.4f})", *loss) : "");
+  fmt::print("  throughput {:.2f} images/s{}{}\n", ips, loss ? fmt::format("  (loss after the last step {:.4f})", *loss) : "",
+             step.skipped ? fmt::format("; {} steps skipped, their gradients overflowed the loss scale", step.skipped)
+                          : "");
   fmt::print("  memory    {} total = {} persistent + {} transient peak (naive, one buffer per tensor: {}; "
              "live lower bound {}){}\n",
              mib(persistent + plan.peak_bytes), mib(persistent), mib(plan.peak_bytes), mib(plan.naive_bytes),
@@ -269,18 +298,20 @@ Result<SplitResult> run_split_mode(const std::string& mode, const Config& cfg, c
     VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, false, targets));
     r.copied = ex->bytes_copied_per_run(cfg.train);
     r.planned = ex->planned_bytes();
-    for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex, cfg.train));
+    Stepper step(cfg.train);
+    for (int i = 0; i < cfg.warmup; ++i) VKNN_TRY(step(*ex));
     std::vector<double> ms;
     for (int i = 0; i < cfg.iters; ++i) {
-      VKNN_TRY(step(*ex, cfg.train));
+      VKNN_TRY(step(*ex));
       ms.push_back(ex->last_run_ms());
     }
     r.st = summarize(std::move(ms));
   }
   // Where the time goes: a separate executor with timestamps, one warm-up and one step.
   VKNN_ASSIGN(auto ex, make_executor(c, m, cfg, in, true, targets));
-  VKNN_TRY(step(*ex, cfg.train));
-  VKNN_TRY(step(*ex, cfg.train));
+  Stepper step(cfg.train);
+  VKNN_TRY(step(*ex));
+  VKNN_TRY(step(*ex));
   r.targets = ex->target_stats();
   r.stats_wall_ms = ex->last_run_ms();
   return r;
@@ -290,12 +321,7 @@ Status run_split(const Config& cfg, const ContextOptions& copt) {
   VKNN_ASSIGN(models::Model m, bench_network(cfg.model, cfg.batch, cfg.train, !cfg.no_optimize));
   if (m.graph.target_count() < 2)
     return make_error(Errc::invalid_argument, "--split: model '{}' is not placed on two targets (alexnet is)", cfg.model);
-  if (cfg.train) {
-    VKNN_TRY(build_backward(m.graph));
-    SgdParams sgd;
-    sgd.rule = SgdRule::sgd_paper;
-    VKNN_TRY(add_sgd(m.graph, sgd));
-  }
+  if (cfg.train) VKNN_TRY(add_training(m.graph, Precision::fp32));
   const Inputs in = make_inputs(m);
   std::vector<std::string> modes =
       cfg.split == "all" ? std::vector<std::string>{"none", "two-queues", "two-devices"} : std::vector<std::string>{cfg.split};
@@ -366,13 +392,12 @@ int bench_model(const Config& cfg, const std::string& device, const CLI::App& se
       fmt::print(stderr, "vknn bench: {}\n", w.error().what());
       return 2;
     }
-  if (cfg.precision != "fp32" && (cfg.train || !cfg.split.empty())) {
-    fmt::print(stderr, "vknn bench: --precision {} is for inference on one target; leave out --train and --split\n",
-               cfg.precision);
+  if (cfg.precision != "fp32" && !cfg.split.empty()) {
+    fmt::print(stderr, "vknn bench: --precision {} runs on one target; leave out --split\n", cfg.precision);
     return 2;
   }
   if (dist::launcher_size() > 1) {  // started by mpirun with several processes: data-parallel training
-    if (!cfg.train || !cfg.split.empty() || cfg.layers || !cfg.weights.empty()) {
+    if (!cfg.train || !cfg.split.empty() || cfg.layers || !cfg.weights.empty() || cfg.precision != "fp32") {
       fmt::print(stderr, "vknn bench: under mpirun, bench times data-parallel training: --model M --train [--batch "
                          "B] [--iters N] [--warmup N] [--bucket-mb MB] [--sync-bn] [--json] only\n");
       return 2;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -96,6 +97,8 @@ std::string run_to_json(const SavedRun& run) {
                 {"resumed_at", s.resumed_at},
                 {"history", Json::array()}};
   for (const auto& r : s.history) state["history"].push_back(row_json(r));
+  if (s.loss_scale) state["loss_scale"] = {{"scale", s.loss_scale->scale}, {"good_steps", s.loss_scale->good_steps}};
+  if (s.skipped_steps > 0) state["skipped_steps"] = s.skipped_steps;
   const DataIdentity& d = run.data;
   Json j = {{"format", "vknn-run-1"},
             {"config", config_json(run.config)},
@@ -129,6 +132,16 @@ Result<SavedRun> run_from_json(const std::string& text, const std::string& sourc
     st.samples = s.at("epoch_samples"), st.seconds = s.at("epoch_seconds");
     st.resumed_at = s.at("resumed_at").get<std::vector<uint64_t>>();
     for (const auto& r : s.at("history")) st.history.push_back(row_from(r));
+    if (s.contains("loss_scale")) {
+      const Json& ls = s.at("loss_scale");
+      st.loss_scale = LossScaleState{ls.at("scale"), ls.at("good_steps")};
+      if (!(st.loss_scale->scale > 0) || !std::isfinite(st.loss_scale->scale) || st.loss_scale->good_steps < 0)
+        return make_error(Errc::parse, "{}: loss scale {} after {} good steps in the run state", source,
+                          st.loss_scale->scale, st.loss_scale->good_steps);
+    }
+    st.skipped_steps = s.value("skipped_steps", int64_t(0));
+    if (st.skipped_steps < 0 || uint64_t(st.skipped_steps) > st.step)
+      return make_error(Errc::parse, "{}: {} skipped steps of {} in the run state", source, st.skipped_steps, st.step);
     if (st.epoch < 0 || st.batch_in_epoch < 0 || st.samples < 0)
       return make_error(Errc::parse, "{}: negative epoch, batch or sample count in the run state", source);
     return run;

@@ -1,13 +1,11 @@
 #include "vknn/train/trainer.h"
 
 #include "vknn/engine/file.h"
-#include "vknn/graph/autodiff.h"
 #include "vknn/graph/precision.h"
 #include "vknn/graph/safetensors.h"
 #include "vknn/models/by_name.h"
 #include "vknn/ops/adamw.h"
 #include "vknn/ops/batchnorm.h"
-#include "vknn/ops/grad_check.h"
 #include "vknn/ops/sgd.h"
 #include "vknn/train/schedule.h"
 
@@ -135,6 +133,8 @@ Status Trainer::open(TrainerOptions& o) {
     std::vector<std::string> changes;
     VKNN_ASSIGN(RunConfig merged, resume_config(saved, opt_.run, opt_.given, saved.data, opt_.override_saved, changes));
     for (const auto& c : changes) say("override: " + c);
+    saved_loss_scale_ = saved.state.loss_scale.has_value();
+    loss_scale_given_ = merged.loss_scale != saved.config.loss_scale;  // --override --loss-scale S
     run_ = std::move(saved);
     run_.config = merged;
   } else {
@@ -315,19 +315,15 @@ Status Trainer::build_graph() {
     say(n == 0 ? fmt::format("--sync-bn: '{}' has no batch norm", c.model)
                : fmt::format("--sync-bn: {} batch norm{} use the statistics of the global batch", n, n == 1 ? "" : "s"));
   }
-  const bool half = c.precision == "fp16";
-  if (half) {  // fp16 activations, fp32 master weights (precision.h)
-    VKNN_ASSIGN(HalfRewrites rw, convert_to_fp16(g, HalfOptions{.training = true}));
-    say(fmt::format("--precision fp16: {} nodes store fp16 activations, {} weight casts per step", rw.half_nodes,
-                    rw.weight_casts));
+  // fp16: fp16 activations, fp32 master weights, an overflow check the optimizer reads (precision.h)
+  VKNN_ASSIGN(const Precision precision, parse_precision(c.precision));
+  VKNN_ASSIGN(const TrainingRewrites rw, build_training_backward(g, precision));
+  if (precision == Precision::fp16) {
+    say(fmt::format("--precision fp16: {} nodes store fp16 activations, {} weight casts per step", rw.half.half_nodes,
+                    rw.half.weight_casts));
+    say(fmt::format("--precision fp16: the backward pass reads fp32 casts of {} fp16 tensors", rw.backward_casts));
   }
-  VKNN_TRY(build_backward(g));
-  if (half) {
-    VKNN_ASSIGN(const int casts, cast_backward_reads(g));
-    say(fmt::format("--precision fp16: the backward pass reads fp32 casts of {} fp16 tensors", casts));
-    scaler_ = LossScaler({float(c.loss_scale), 2.0f, 0.5f, c.loss_scale_interval});
-    VKNN_TRY(add_overflow_check(g));  // the optimizer skips a step whose gradients overflowed
-  }
+  start_loss_scale();
   if (c.optimizer == "adamw") {
     AdamWParams p;
     p.beta1 = c.beta1, p.beta2 = c.beta2, p.eps = float(c.eps), p.weight_decay = float(c.weight_decay);
@@ -337,6 +333,26 @@ Status Trainer::build_graph() {
   sgd.rule = c.rule == "paper" ? SgdRule::sgd_paper : SgdRule::sgd_pytorch;
   sgd.momentum = float(c.momentum), sgd.weight_decay = float(c.weight_decay), sgd.learning_rate = float(c.lr);
   return add_sgd(g, sgd);
+}
+
+// --precision fp16: the loss scaler from --loss-scale, or, resuming, where the run left it.
+void Trainer::start_loss_scale() {
+  const RunConfig& c = run_.config;
+  RunState& st = run_.state;
+  if (c.precision != "fp16") {
+    st.loss_scale.reset();
+    return;
+  }
+  scaler_ = LossScaler({float(c.loss_scale), 2.0f, 0.5f, c.loss_scale_interval});
+  if (opt_.resume && loss_scale_given_)
+    say(fmt::format("--precision fp16: the loss scale starts again from --loss-scale {}", c.loss_scale));
+  else if (opt_.resume && st.loss_scale)
+    scaler_.restore(float(st.loss_scale->scale), st.loss_scale->good_steps);
+  else if (opt_.resume)
+    say(fmt::format("--precision fp16: {} holds no loss scale (saved by an fp32 run or an older vknn): the scale "
+                    "starts from --loss-scale {}",
+                    ckpt_.string(), c.loss_scale));
+  st.loss_scale = LossScaleState{scaler_.scale(), scaler_.good_steps()};
 }
 
 // The device and the executor; then the weights (resume) or the first
@@ -398,9 +414,13 @@ Status Trainer::build() {
   if (opt_.resume) {
     VKNN_ASSIGN(SafetensorsFile f, SafetensorsFile::read(ckpt_));
     VKNN_TRY(ex_->load_checkpoint(f));
-    if (ex_->step() != uint32_t(st.step))
-      return make_error(Errc::parse, "{}: the weights are at step {} but the run state at step {}", ckpt_.string(),
-                        ex_->step(), st.step);
+    // The executor counts updates; the run counts batches, skipped ones too. A file saved
+    // before the skipped steps were kept: the difference is theirs.
+    if (c.precision == "fp16" && !saved_loss_scale_ && ex_->step() <= st.step)
+      st.skipped_steps = int64_t(st.step - ex_->step());
+    if (uint64_t(ex_->step()) + uint64_t(st.skipped_steps) != st.step)
+      return make_error(Errc::parse, "{}: the weights are at step {} ({} skipped) but the run state at step {}",
+                        ckpt_.string(), ex_->step(), st.skipped_steps, st.step);
     st.resumed_at.push_back(st.step);
     committed_step_ = st.step;
     say(fmt::format("resuming {} at epoch {} batch {} (step {}, lr {:.6g})", opt_.out.string(), st.epoch + 1,
@@ -503,10 +523,11 @@ Result<StepResult> Trainer::step() {
   const bool skipped = ex_->last_step_skipped();
   if (scaled) {
     const float was = scaler_.scale(), now = scaler_.update(skipped);
+    st.loss_scale = LossScaleState{now, scaler_.good_steps()};
     if (skipped) {
-      ++skipped_steps_;
+      ++st.skipped_steps;
       say(fmt::format("step {}: the gradients overflowed at loss scale {}: the update was skipped, the scale is now {} "
-                      "({} skipped so far)", st.step + 1, was, now, skipped_steps_));
+                      "({} skipped so far)", st.step + 1, was, now, st.skipped_steps));
     }
   }
   VKNN_ASSIGN(float loss, ex_->read_scalar(g.loss));

@@ -1,7 +1,7 @@
 // vknn embedding API, C++: defining a network in code. A Network records layers with the same
 // op builders vknn's built-in and imported models use (convolution, batch norm, ReLU and the
 // other activations, pools, linear, residual add, squeeze-excitation mul, channel concat,
-// dropout); Session::create(ctx, network, weights, batch) builds
+// dropout, softmax and log-softmax, matmul); Session::create(ctx, network, weights, batch) builds
 // it at the session's batch and runs it like any other model, and Trainer::create(ctx,
 // network, spec) trains it like any other model (vknn.hpp): softmax cross-entropy on the
 // output, the same optimizers, schedules, checkpoints and exact resume.
@@ -51,7 +51,13 @@ class VKNN_API Network {
     bool bias = true;
   };
   struct Pool {
-    int kernel = 2, stride = 2, pad = 0;  // pad <= kernel / 2
+    int kernel = 2, stride = 2, pad = 0;  // zeros on every side, pad < kernel
+  };
+  // y = alpha * op(a) · op(b) (+ beta * c), op(t) = t or its transpose over the last two dims.
+  struct Matmul {
+    bool trans_a = false, trans_b = false;
+    float alpha = 1.0f;
+    float beta = 1.0f;  // the scale of c, where there is one
   };
 
   // One input, (N, channels, height, width) fp32; N is the batch of the session.
@@ -82,6 +88,21 @@ class VKNN_API Network {
   Value concat(const std::vector<Value>& xs);  // along channels
   Value flatten(Value x);                      // (N, ...) -> (N, product)
   Value linear(Value x, const std::string& name, int64_t out_features, bool bias = true);  // x: (N,F)
+  // Softmax and log-softmax along `axis` of x (negative counts from the end: -1 is the last;
+  // 1 of (N,C,H,W) is the channels), as torch.softmax and torch.log_softmax; computed stably
+  // (the maximum subtracted first). An axis outside [-rank, rank) is refused when a session
+  // or trainer builds the network.
+  Value softmax(Value x, int axis = -1);
+  Value log_softmax(Value x, int axis = -1);
+  // The product of two values, as torch.matmul (alpha and transposes as torch.addmm's and
+  // Gemm's): a (...,M,K), b (...,K,N) (transposed: (...,K,M), (...,N,K)) give (...,M,N); the
+  // leading dims are each operand's own or all 1 (shared). With c (2-D products only): plus
+  // beta * c, c shaped (N), (1,N), (M,1) or (M,N). Operands that do not multiply are refused
+  // when a session or trainer builds the network, naming the layer and the shapes. alpha and
+  // beta must be finite, else VKNN_ERROR_INVALID_ARGUMENT at once.
+  Value matmul(Value a, Value b);  // Matmul{} (a default argument cannot name it in its own class)
+  Value matmul(Value a, Value b, const Matmul& m);
+  Value matmul(Value a, Value b, Value c, const Matmul& m);
   // The value a session returns: (N,classes) fp32. Called once, last.
   void output(Value x);
 

@@ -254,7 +254,9 @@ typedef struct vknn_conv2d_params {
   int32_t bias;         /* nonzero: with a bias */
 } vknn_conv2d_params;
 
-/* As Network::Pool: kernel >= 1, stride >= 1, 0 <= pad <= kernel / 2. */
+/* As Network::Pool: kernel >= 1, stride >= 1, pad >= 0 (zeros on every side); a pad of the
+ * kernel or more, or a window larger than the padded input, is refused when a session or a
+ * trainer builds the network, naming the layer. */
 typedef struct vknn_pool_params {
   int32_t kernel, stride, pad;
 } vknn_pool_params;
@@ -308,6 +310,26 @@ VKNN_API vknn_status vknn_network_linear(vknn_network net, vknn_tensor x, const 
 /* The value a session returns, (N,classes): called once, after the last layer, on a layer's
  * output (not the input itself). */
 VKNN_API vknn_status vknn_network_output(vknn_network net, vknn_tensor x);
+
+/* Added after vknn_network_output (appended, so that older callers keep their layout). */
+/* Softmax and log-softmax of x along axis, as Network::softmax and Network::log_softmax:
+ * negative counts from the end (-1: the last); an axis outside [-rank, rank) is refused when
+ * a session or a trainer builds the network, naming the layer. */
+VKNN_API vknn_status vknn_network_softmax(vknn_network net, vknn_tensor x, int32_t axis, vknn_tensor* out);
+VKNN_API vknn_status vknn_network_log_softmax(vknn_network net, vknn_tensor x, int32_t axis, vknn_tensor* out);
+/* As Network::Matmul; every field must be set (alpha 1, beta 1: the plain product and sum). */
+typedef struct vknn_matmul_params {
+  int32_t trans_a, trans_b; /* nonzero: the operand's last two dims transposed */
+  float alpha;              /* finite */
+  float beta;               /* finite; the scale of c, where there is one */
+} vknn_matmul_params;
+/* y = alpha * op(a) · op(b) (+ beta * c), as Network::matmul: a (...,M,K), b (...,K,N) give
+ * (...,M,N). c: NULL for none, else a tensor of the network (2-D products only) shaped (N),
+ * (1,N), (M,1) or (M,N). Shapes that do not multiply are refused when a session or a trainer
+ * builds the network, naming the layer. */
+VKNN_API vknn_status vknn_network_matmul(vknn_network net, vknn_tensor a, vknn_tensor b,
+                                         const vknn_tensor* c /* NULL: none */, const vknn_matmul_params* params,
+                                         vknn_tensor* out);
 
 /* A session of the network at `batch` (as vknn_session_create). weights_path: a safetensors
  * file of its parameters by name; NULL = PyTorch's default initialization drawn from seed. */

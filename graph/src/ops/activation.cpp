@@ -33,21 +33,26 @@ using detail::partial_overlap;
 BufferRef part(const TensorView& t, uint64_t first, uint32_t count) { return detail::chunk_of(t, first, count); }
 
 Status check_params(const char* op, const ActivationParams& p, const TensorView& x) {
-  const auto k = uint32_t(p.kind);
-  if (k > uint32_t(ActivationKind::tanh))
-    return make_error(Errc::invalid_argument, "{}: kind {} is not an activation (x {})", op, k, x.str());
-  if (p.kind == ActivationKind::clip) {
-    if (std::isnan(p.alpha) || std::isnan(p.beta) || !(p.alpha <= p.beta))
-      return make_error(Errc::invalid_argument, "{}: clip bounds [{}, {}] are not an interval (x {})", op, p.alpha,
-                        p.beta, x.str());
-  } else if (!std::isfinite(p.alpha) || !std::isfinite(p.beta)) {
-    return make_error(Errc::invalid_argument, "{}: {} alpha {} and beta {} must be finite (x {})", op,
-                      activation_name(p.kind), p.alpha, p.beta, x.str());
-  }
+  if (Status s = check_activation_params(op, p); !s.ok())
+    return make_error(Errc::invalid_argument, "{} (x {})", s.error().message, x.str());
   return {};
 }
 
 }  // namespace
+
+Status check_activation_params(const char* op, const ActivationParams& p) {
+  const auto k = uint32_t(p.kind);
+  if (k > uint32_t(ActivationKind::tanh))
+    return make_error(Errc::invalid_argument, "{}: kind {} is not an activation", op, k);
+  if (p.kind == ActivationKind::clip) {
+    if (std::isnan(p.alpha) || std::isnan(p.beta) || !(p.alpha <= p.beta))
+      return make_error(Errc::invalid_argument, "{}: clip bounds [{}, {}] are not an interval", op, p.alpha, p.beta);
+  } else if (!std::isfinite(p.alpha) || !std::isfinite(p.beta)) {
+    return make_error(Errc::invalid_argument, "{}: {} alpha {} and beta {} must be finite", op,
+                      activation_name(p.kind), p.alpha, p.beta);
+  }
+  return {};
+}
 
 const char* activation_name(ActivationKind k) {
   switch (k) {

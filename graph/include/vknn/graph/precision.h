@@ -58,4 +58,16 @@ Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options = {});
 // are fp32 throughout (autodiff makes them so).
 Result<int> cast_backward_reads(Graph& g);
 
+struct TrainingRewrites {
+  HalfRewrites half;       // fp16: what convert_to_fp16 changed in the forward graph
+  int backward_casts = 0;  // fp16: cast_backward_reads' casts
+};
+
+// The backward pass of a forward graph with its loss, in the given precision: fp32 is
+// build_backward; fp16 is convert_to_fp16 (HalfOptions::training), build_backward,
+// cast_backward_reads and add_overflow_check (ops/grad_check.h), so that the optimizer added
+// next (add_sgd, add_adamw) skips a step whose gradients overflowed at the loss scale
+// (Executor::set_loss_scale, LossScaler). What `vknn train` and `vknn bench --train` build.
+Result<TrainingRewrites> build_training_backward(Graph& g, Precision precision);
+
 }  // namespace vknn

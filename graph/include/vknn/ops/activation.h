@@ -38,6 +38,12 @@ struct ActivationParams {
   static ActivationParams tanh() { return {ActivationKind::tanh, 0, 0}; }
 };
 
+// The parameters every builder and recorder checks, or Errc::invalid_argument naming `op`:
+// a kind outside the enum, parameters that are not finite (clip's bounds may be infinite),
+// clip bounds that are not an interval (lo > hi, or a NaN). The embedding API checks a
+// layer's parameters with it at the call.
+Status check_activation_params(const char* op, const ActivationParams& p);
+
 // y = f(x). y has x's shape; it may be x itself (in place) but not partially overlap it.
 // Refused: parameters that are not finite (clip's bounds may be infinite), lo > hi for clip.
 Status record_activation_forward(CommandList& cl, const ActivationParams& p, const TensorView& x,

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -69,6 +70,14 @@ struct DataIdentity {
   bool operator==(const DataIdentity&) const = default;
 };
 
+// --precision fp16: the dynamic loss scaler's state (LossScaler), so that a resumed run scales
+// and skips exactly as an uninterrupted one.
+struct LossScaleState {
+  double scale = 0;         // the scale of the next step (a float, exact in a double)
+  int64_t good_steps = 0;   // good steps since the scale last changed
+  bool operator==(const LossScaleState&) const = default;
+};
+
 // Where the run stands after its last committed step.
 struct RunState {
   int epoch = 0;               // current epoch (0-based)
@@ -83,6 +92,12 @@ struct RunState {
   int64_t samples = 0;
   std::vector<EpochRow> history;
   std::vector<uint64_t> resumed_at;  // steps at which the run was resumed
+  // --precision fp16: the loss scaler. Absent in an fp32 run and in a file saved before it
+  // was kept (a resumed fp16 run then starts again from --loss-scale).
+  std::optional<LossScaleState> loss_scale;
+  // --precision fp16: steps skipped because their gradients overflowed. They count in `step`
+  // (a batch was used) but not in the executor's step, which counts updates.
+  int64_t skipped_steps = 0;
 };
 
 struct SavedRun {

@@ -13,9 +13,9 @@
 //
 // Exact resume: each commit (run.h) holds the weights, the optimizer state and the run
 // (every flag, the data's identity, the epoch, the loader's position in it, the schedule's
-// state). The loader's order and augmentation are keyed by (seed, epoch, sample), so a run
-// stopped anywhere (--max-steps, Ctrl-C, a kill) and resumed ends bit-identical to one that
-// was not stopped.
+// state, fp16's loss scale). The loader's order and augmentation are keyed by (seed, epoch,
+// sample), so a run stopped anywhere (--max-steps, Ctrl-C, a kill) and resumed ends
+// bit-identical to one that was not stopped.
 #pragma once
 
 #include "vknn/dist/allreduce.h"
@@ -131,10 +131,10 @@ class Trainer {
   bool interrupted() const;
   // The gradient all-reduce (null alone).
   const dist::GradientAllReducer* reducer() const { return reducer_.get(); }
-  // --precision fp16: the loss scale of the next step, and the steps skipped in this process
-  // so far because their gradients overflowed.
+  // --precision fp16: the loss scale of the next step, and the steps of the run skipped so far
+  // because their gradients overflowed. Both are committed with the run and restored on resume.
   float loss_scale() const { return scaler_.scale(); }
-  int64_t skipped_steps() const { return skipped_steps_; }
+  int64_t skipped_steps() const { return run_.state.skipped_steps; }
 
  private:
   Trainer() = default;
@@ -142,6 +142,7 @@ class Trainer {
   Status build_graph();
   Status build();
   Status begin_epoch();
+  void start_loss_scale();
   Status inject_nan();  // VKNN_TRAIN_FAULT=K:nan (tests)
   void say(const std::string& s) const;
   void phase(const std::string& what) const;
@@ -166,8 +167,9 @@ class Trainer {
   std::unique_ptr<dist::GradientAllReducer> reducer_;
   std::unique_ptr<dist::RankGather> gather_;  // the host nodes' collective (--sync-bn)
   bool stop_agreed_ = false;
-  LossScaler scaler_;  // --precision fp16 (set from the config when the run opens)
-  int64_t skipped_steps_ = 0;
+  LossScaler scaler_;  // --precision fp16 (set when the run opens: the config's, or the saved run's)
+  bool saved_loss_scale_ = false;  // resuming: the checkpoint holds the scaler's state
+  bool loss_scale_given_ = false;  // resuming: --override --loss-scale changed the scale
   uint64_t committed_step_ = 0;  // the step of the checkpoint on disk
   std::vector<StepRow> steps_;    // rank 0: every step of the run
   struct FileCloser {
