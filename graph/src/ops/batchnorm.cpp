@@ -168,6 +168,7 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
 Status record_batchnorm_moments(CommandList& cl, const TensorView& x, const TensorView& moments) {
   constexpr const char* op = "batchnorm_moments";
   VKNN_TRY(check_x(op, "x", x));
+  VKNN_TRY(check_dtype(op, "x", x, DType::f32));  // no fp16 variant
   VKNN_TRY(check_shape(op, "moments", moments, Shape{2, x.shape[1]}));
   const BatchNormPush push = make_push(BatchNormParams{}, x, 0);
   const uint32_t spec[] = {cl.context().profile().reduction_local};
@@ -181,6 +182,7 @@ Status record_batchnorm_backward_reduce(CommandList& cl, const BatchNormParams& 
                                         const TensorView& y, const TensorView& dy, const TensorView& sums) {
   constexpr const char* op = "batchnorm_backward_reduce";
   VKNN_TRY(check_x(op, "x", x));
+  VKNN_TRY(check_dtype(op, "x", x, DType::f32));  // no fp16 variant
   VKNN_TRY(check_channel(op, "save_mean", save_mean, x));
   VKNN_TRY(check_channel(op, "save_invstd", save_invstd, x));
   if (p.relu) VKNN_TRY(check_shape(op, "y (the forward output, for the fused ReLU)", y, x.shape));
