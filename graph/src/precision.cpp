@@ -71,7 +71,8 @@ Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options) {
   for (const Node& n : nodes)
     if (half_node(n))
       for (size_t k = 0; k < n.outputs.size(); ++k)
-        if (const TensorId t = n.outputs[k]; n.op->half_tensor(true, k) && g.desc(t).dtype == DType::f32 && !visible(t)) {
+        if (const TensorId t = n.outputs[k];
+            n.op->half_tensor(true, k) && g.desc(t).dtype == DType::f32 && !visible(t)) {
           to_half(t);
           if (g.desc(t).channel_slice_of.valid()) to_half(g.desc(t).channel_slice_of);
         }
@@ -116,7 +117,8 @@ Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options) {
       TensorId& t = outputs[k];
       if (half && n.op->half_tensor(true, k) && out.desc(t).dtype == DType::f32) {
         // visible: an fp16 temporary, cast back below
-        const TensorId tmp = out.tensor(out.unique_name(g.desc(t).name + ".f16"), g.shape(t), Role::activation, DType::f16);
+        const TensorId tmp =
+            out.tensor(out.unique_name(g.desc(t).name + ".f16"), g.shape(t), Role::activation, DType::f16);
         after.push_back({tmp, t});
         half_of[size_t(t.index)] = tmp;
         t = tmp;

@@ -60,7 +60,9 @@ OpCase relu_half_case(const Shape& s, uint32_t seed, std::string model = {}, std
   const double b = double(s.numel());
   c.steps = {cast_step("x", "x16", true),
              {"relu_forward (fp16)",
-              [](CommandList& cl, const Views& v) { return record_relu_forward(cl, as_f16(v.at("x16")), as_f16(v.at("y16"))); },
+              [](CommandList& cl, const Views& v) {
+                return record_relu_forward(cl, as_f16(v.at("x16")), as_f16(v.at("y16")));
+              },
               true, 0, 4 * b},
              cast_step("y16", "y", false),
              {"relu_backward (fp16 y)",
@@ -73,7 +75,9 @@ OpCase relu_half_case(const Shape& s, uint32_t seed, std::string model = {}, std
                 return record_relu_backward(cl, as_f16(v.at("y16")), v.at("dy"), v.at("dx_acc"), true);
               }},
              {"relu_backward_inplace (fp16 y)",
-              [](CommandList& cl, const Views& v) { return record_relu_backward_inplace(cl, as_f16(v.at("y16")), v.at("g")); },
+              [](CommandList& cl, const Views& v) {
+                return record_relu_backward_inplace(cl, as_f16(v.at("y16")), v.at("g"));
+              },
               true, 0, 10 * b}};
   const Tolerance exact{0, 0};
   c.checks = {{"y", "y", exact}, {"dx", "dx", exact}, {"dx_acc", "dx", {}, true}, {"g", "dx", exact}};

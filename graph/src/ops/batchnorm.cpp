@@ -89,7 +89,8 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
   if (!save && resolve_batchnorm_variant(cl.context().profile(), p.variant) == BatchNormVariant::elementwise) {
     const BatchNormPush push = make_push(p, x, 0);
     const uint32_t spec[] = {cl.context().profile().elementwise_local};
-    cl.dispatch(half ? ShaderId::batchnorm_inference_f16 : ShaderId::batchnorm_inference, spec,  // (H*W, C, N) invocations
+    // (H*W, C, N) invocations
+    cl.dispatch(half ? ShaderId::batchnorm_inference_f16 : ShaderId::batchnorm_inference, spec,
                 {{range(x), Access::read},
                  {range(gamma), Access::read},
                  {range(beta), Access::read},
@@ -210,8 +211,8 @@ struct BatchNormBackwardNode final : OpNode {
   bool accumulate_dx = false, accumulate_params = false;
   const char* type() const override { return "batchnorm_backward"; }
   bool half_backward_reads(size_t index) const override { return index == 0 || (index == 4 && p.relu); }  // x, y
-  // in: x, gamma, save_mean, save_invstd, y (dy again without the fused ReLU), dy (, means of g and g*xhat over every process
-  // when synchronized); out: dx, dgamma, dbeta
+  // in: x, gamma, save_mean, save_invstd, y (dy again without the fused ReLU), dy (, means
+  // of g and g*xhat over every process when synchronized); out: dx, dgamma, dbeta
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_batchnorm_backward(cl, p, io.in[0], io.in[1], io.in[2], io.in[3], io.in[4], io.in[5], io.out[0],
                                      io.out[1], io.out[2], accumulate_dx, accumulate_params,

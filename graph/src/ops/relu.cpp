@@ -34,7 +34,8 @@ Status record_relu_forward(CommandList& cl, const TensorView& x, const TensorVie
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, x.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, 0};
-    cl.dispatch(half ? ShaderId::relu_forward_f16 : ShaderId::relu_forward, spec, {{part(x, first, n), Access::read}, {part(y, first, n), Access::write}},
+    cl.dispatch(half ? ShaderId::relu_forward_f16 : ShaderId::relu_forward, spec,
+                {{part(x, first, n), Access::read}, {part(y, first, n), Access::write}},
                 push, groups_for(n, spec[0]));
   });
   return {};
