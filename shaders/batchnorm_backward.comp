@@ -10,14 +10,17 @@
 // BN_GIVEN (training, synchronized over processes): dx takes dbeta/M and dgamma/M of the
 // whole batch from given[c] and given[C + c]; dgamma and dbeta stay this process's sums
 // (the gradient all-reduce averages them like any parameter gradient).
+// Variant batchnorm_backward_f16 (VKNN_F16): x and y, the saved forward tensors, are fp16 in
+// memory (storage.glsl); the gradients, the statistics and the sums stay fp32.
 // Specialization: 0 = local size x (a power of two). Dispatch: (C, 1, 1).
+#include "storage.glsl"
 layout(local_size_x_id = 0) in;
 
-layout(binding = 0) readonly buffer X_ { float x[]; };                   // (N,C,H,W)
+layout(binding = 0) readonly buffer X_ { STORE_T x[]; };                 // (N,C,H,W)
 layout(binding = 1) readonly buffer Gamma_ { float gamma[]; };           // (C)
 layout(binding = 2) readonly buffer SaveMean_ { float save_mean[]; };    // (C)
 layout(binding = 3) readonly buffer SaveInvstd_ { float save_invstd[]; };// (C)
-layout(binding = 4) readonly buffer Y_ { float y[]; };                   // (N,C,H,W); any buffer without BN_RELU
+layout(binding = 4) readonly buffer Y_ { STORE_T y[]; };                 // (N,C,H,W); any buffer without BN_RELU
 layout(binding = 5) readonly buffer DY_ { float dy[]; };                 // (N,C,H,W)
 layout(binding = 6) buffer DX_ { float dx[]; };                          // (N,C,H,W)
 layout(binding = 7) buffer DGamma_ { float dgamma[]; };                  // (C)
@@ -38,9 +41,9 @@ void main() {
     for (uint e = l; e < p.HW; e += L) {
       const uint i = base + e;
       float g = dy[i];
-      if (relu && !(y[i] > 0.0)) g = 0.0;
+      if (relu && !(float(y[i]) > 0.0)) g = 0.0;
       sg += g;
-      sgx = fma(g, (x[i] - mean) * invstd, sgx);
+      sgx = fma(g, (float(x[i]) - mean) * invstd, sgx);
     }
   }
   const vec2 sums = bn_workgroup_sum2(sg, sgx);
@@ -61,8 +64,8 @@ void main() {
     for (uint e = l; e < p.HW; e += L) {
       const uint i = base + e;
       float g = dy[i];
-      if (relu && !(y[i] > 0.0)) g = 0.0;
-      const float xhat = (x[i] - mean) * invstd;
+      if (relu && !(float(y[i]) > 0.0)) g = 0.0;
+      const float xhat = (float(x[i]) - mean) * invstd;
       float v = a * (g - mb - xhat * mg);
       if (acc_dx) v += dx[i];
       dx[i] = v;

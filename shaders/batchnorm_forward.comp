@@ -12,15 +12,18 @@
 //   y = gamma[c] * (x - mean) * invstd + beta[c], then max(y, 0) when BN_RELU.
 // Each invocation keeps fp32 partial sums in registers over a strided share of the channel,
 // then a workgroup tree sums them (batchnorm_reduce.glsl).
+// Variant batchnorm_forward_f16 (VKNN_F16): x and y are fp16 in memory (storage.glsl); the
+// statistics, their sums and the per-channel tensors stay fp32.
 // Specialization: 0 = local size x (a power of two). Dispatch: (C, 1, 1).
+#include "storage.glsl"
 layout(local_size_x_id = 0) in;
 
-layout(binding = 0) readonly buffer X_ { float x[]; };               // (N,C,H,W)
+layout(binding = 0) readonly buffer X_ { STORE_T x[]; };             // (N,C,H,W)
 layout(binding = 1) readonly buffer Gamma_ { float gamma[]; };       // (C)
 layout(binding = 2) readonly buffer Beta_ { float beta[]; };         // (C)
 layout(binding = 3) buffer RunningMean_ { float running_mean[]; };   // (C), updated when training
 layout(binding = 4) buffer RunningVar_ { float running_var[]; };     // (C), updated when training
-layout(binding = 5) writeonly buffer Y_ { float y[]; };              // (N,C,H,W)
+layout(binding = 5) writeonly buffer Y_ { STORE_T y[]; };            // (N,C,H,W)
 layout(binding = 6) writeonly buffer SaveMean_ { float save_mean[]; };     // (C)
 layout(binding = 7) writeonly buffer SaveInvstd_ { float save_invstd[]; }; // (C)
 layout(binding = 8) readonly buffer Given_ { float given[]; };             // (3,C) with BN_GIVEN; any buffer otherwise
@@ -45,14 +48,14 @@ void main() {
     float s = 0.0;
     for (uint n = 0; n < p.N; ++n) {
       const uint base = (n * p.C + c) * p.HW;
-      for (uint e = l; e < p.HW; e += L) s += x[base + e];
+      for (uint e = l; e < p.HW; e += L) s += float(x[base + e]);
     }
     mean = bn_workgroup_sum2(s, 0.0).x * p.inv_m;
     float q = 0.0;
     for (uint n = 0; n < p.N; ++n) {
       const uint base = (n * p.C + c) * p.HW;
       for (uint e = l; e < p.HW; e += L) {
-        const float d = x[base + e] - mean;
+        const float d = float(x[base + e]) - mean;
         q = fma(d, d, q);
       }
     }
@@ -77,9 +80,9 @@ void main() {
   for (uint n = 0; n < p.N; ++n) {
     const uint base = (n * p.C + c) * p.HW;
     for (uint e = l; e < p.HW; e += L) {
-      float v = fma(g, (x[base + e] - mean) * invstd, b);
+      float v = fma(g, (float(x[base + e]) - mean) * invstd, b);
       if (relu) v = max(v, 0.0);
-      y[base + e] = v;
+      y[base + e] = TO_STORE(v);
     }
   }
 }

@@ -6,6 +6,8 @@
 #include "vknn/ops/cast.h"
 #include "vknn/ops/grad_check.h"
 
+#include <algorithm>
+
 namespace vknn {
 
 const char* precision_name(Precision p) { return p == Precision::fp16 ? "fp16" : "fp32"; }
@@ -38,8 +40,12 @@ Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options) {
     const TensorDesc& d = g.tensors()[i];
     if (!d.channel_slice_of.valid()) continue;
     const size_t parent = size_t(d.channel_slice_of.index);
-    const bool writer_half = d.producer >= 0 && nodes[size_t(d.producer)].phase == Phase::forward &&
-                             nodes[size_t(d.producer)].op->half_storage();
+    bool writer_half = false;
+    if (d.producer >= 0) {
+      const Node& w = nodes[size_t(d.producer)];
+      const auto k = size_t(std::find(w.outputs.begin(), w.outputs.end(), TensorId{int32_t(i)}) - w.outputs.begin());
+      writer_half = w.phase == Phase::forward && w.op->half_storage() && w.op->half_tensor(true, k);
+    }
     if (!writer_half || visible(d.channel_slice_of) || g.tensors()[parent].dtype != DType::f32) slices_half[parent] = 0;
   }
   auto writes_fp32_slice = [&](const Node& n) {
@@ -66,50 +72,58 @@ Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options) {
   };
   for (const Node& n : nodes)
     if (half_node(n))
-      for (TensorId t : n.outputs)
-        if (g.desc(t).dtype == DType::f32 && !visible(t)) {
+      for (size_t k = 0; k < n.outputs.size(); ++k)
+        if (const TensorId t = n.outputs[k];
+            n.op->half_tensor(true, k) && g.desc(t).dtype == DType::f32 && !visible(t)) {
           to_half(t);
           if (g.desc(t).channel_slice_of.valid()) to_half(g.desc(t).channel_slice_of);
         }
 
   HalfRewrites done;
+  // The fp16 version of an fp32 tensor, cast before its first fp16 reader.
+  auto narrow = [&](TensorId t) {
+    const size_t i = size_t(t.index);
+    if (out.desc(t).dtype != DType::f32) return t;
+    if (!half_of[i].valid()) {
+      const Role r = g.desc(t).role;
+      const bool weight = r == Role::parameter || r == Role::state || r == Role::derived;
+      // Training: the fp16 copy of a weight is made in every forward pass (the update
+      // changes the fp32 master each step), and its gradient passes back to the master.
+      const bool prepared = weight && !options.training;
+      half_of[i] = cast(out, t, DType::f16, g.desc(t).name + ".f16", prepared ? Role::derived : Role::activation,
+                        prepared ? Phase::prepare : Phase::forward);
+      ++(weight ? done.weight_casts : done.casts);
+    }
+    return half_of[i];
+  };
+  // The fp32 version of an fp16 tensor, cast before its first fp32 reader.
+  auto widen = [&](TensorId t) {
+    const size_t i = size_t(t.index);
+    if (out.desc(t).dtype != DType::f16) return t;
+    if (!full_of[i].valid()) {
+      full_of[i] = cast(out, t, DType::f32, g.desc(t).name + ".f32");
+      ++done.casts;
+    }
+    return full_of[i];
+  };
   for (const Node& n : nodes) {
     out.set_target(n.target);
     std::vector<TensorId> inputs = n.inputs, outputs = n.outputs;
     std::vector<std::pair<TensorId, TensorId>> after;  // (fp16 temporary, visible fp32 tensor)
-    if (half_node(n)) {
-      ++done.half_nodes;
-      for (TensorId& t : inputs) {
-        const size_t i = size_t(t.index);
-        if (out.desc(t).dtype != DType::f32) continue;
-        if (!half_of[i].valid()) {
-          const Role r = g.desc(t).role;
-          const bool weight = r == Role::parameter || r == Role::state || r == Role::derived;
-          // Training: the fp16 copy of a weight is made in every forward pass (the update
-          // changes the fp32 master each step), and its gradient passes back to the master.
-          const bool prepared = weight && !options.training;
-          half_of[i] = cast(out, t, DType::f16, g.desc(t).name + ".f16", prepared ? Role::derived : Role::activation,
-                            prepared ? Phase::prepare : Phase::forward);
-          ++(weight ? done.weight_casts : done.casts);
-        }
-        t = half_of[i];
-      }
-      for (TensorId& t : outputs)
-        if (out.desc(t).dtype == DType::f32) {  // visible: an fp16 temporary, cast back below
-          const TensorId tmp = out.tensor(out.unique_name(g.desc(t).name + ".f16"), g.shape(t), Role::activation, DType::f16);
-          after.push_back({tmp, t});
-          half_of[size_t(t.index)] = tmp;
-          t = tmp;
-        }
-    } else {
-      for (TensorId& t : inputs) {
-        const size_t i = size_t(t.index);
-        if (out.desc(t).dtype != DType::f16) continue;
-        if (!full_of[i].valid()) {
-          full_of[i] = cast(out, t, DType::f32, g.desc(t).name + ".f32");
-          ++done.casts;
-        }
-        t = full_of[i];
+    const bool half = half_node(n);
+    done.half_nodes += half;
+    // A tensor the fp16 variant keeps in fp32 (half_tensor) is read as a node without one would.
+    for (size_t k = 0; k < inputs.size(); ++k)
+      inputs[k] = half && n.op->half_tensor(false, k) ? narrow(inputs[k]) : widen(inputs[k]);
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      TensorId& t = outputs[k];
+      if (half && n.op->half_tensor(true, k) && out.desc(t).dtype == DType::f32) {
+        // visible: an fp16 temporary, cast back below
+        const TensorId tmp =
+            out.tensor(out.unique_name(g.desc(t).name + ".f16"), g.shape(t), Role::activation, DType::f16);
+        after.push_back({tmp, t});
+        half_of[size_t(t.index)] = tmp;
+        t = tmp;
       }
     }
     out.add_node(n.name, n.op, inputs, outputs, n.phase);
@@ -147,12 +161,30 @@ Result<int> cast_backward_reads(Graph& g) {
         if (g.desc(t).dtype == DType::f32 && !widened_from[size_t(t.index)].valid()) kept[size_t(t.index)] = 1;
   Graph out = detail::tensors_only(g);
   int casts = 0;
+  // A backward node that reads fp16 (OpNode::half_backward_reads) reads the fp16 tensor
+  // itself, or the one the forward's fp32 cast was made from, when every such input has one.
+  auto half_reads = [&](const Node& n) {
+    bool any = false;
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const TensorId t = n.inputs[k];
+      if (!n.op->half_backward_reads(k) || g.desc(t).dtype == DType::i32) continue;
+      if (g.desc(t).dtype != DType::f16 && !widened_from[size_t(t.index)].valid()) return false;
+      any = true;
+    }
+    return any;
+  };
   for (const Node& n : nodes) {
     out.set_target(n.target);
     std::vector<TensorId> inputs = n.inputs;
+    const bool half = n.phase == Phase::backward && half_reads(n);
     if (n.phase == Phase::backward)
-      for (TensorId& t : inputs) {
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        TensorId& t = inputs[k];
         const size_t i = size_t(t.index);
+        if (half && n.op->half_backward_reads(k) && g.desc(t).dtype != DType::i32) {
+          if (g.desc(t).dtype != DType::f16) t = widened_from[i];
+          continue;
+        }
         TensorId from;  // the fp16 tensor to widen just before this node
         if (g.desc(t).dtype == DType::f16) {
           // The fp16 copy of an fp32 tensor kept anyway (a master weight, an input, an

@@ -28,6 +28,18 @@ TEST_CASE("relu: refused inputs name the op and the shapes") {
   auto y = make_tensor({2, 3});
   check_refused(record_relu_backward(*cl, y.view(), x.view(), x.view(), true), "relu_backward", {"in place"});
   check_refused(record_relu_backward_inplace(*cl, x.view(), other.view()), "relu_backward_inplace", {"grad", "(3,2)"});
+  // fp16 storage: the forward's x and y share one type; the backward's gradients are fp32.
+  auto dx = make_tensor({2, 3}), g = make_tensor({2, 3});
+  const auto half = [](const TensorView& v) {
+    return TensorView{.buffer = v.buffer, .shape = v.shape, .dtype = DType::f16};
+  };
+  check_refused(record_relu_forward(*cl, half(x.view()), y.view()), "relu_forward", {"y", "f32", "f16"});
+  check_refused(record_relu_backward(*cl, half(y.view()), half(x.view()), dx.view(), false), "relu_backward",
+                {"dy", "f16", "f32"});
+  check_refused(record_relu_backward(*cl, half(y.view()), x.view(), half(dx.view()), false), "relu_backward",
+                {"dx", "f16", "f32"});
+  check_refused(record_relu_backward_inplace(*cl, half(y.view()), half(g.view())), "relu_backward_inplace",
+                {"grad", "f16"});
   CHECK(cl->dispatch_count() == 0);
   REQUIRE_OK(cl->end());
 }

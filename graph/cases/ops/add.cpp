@@ -65,10 +65,38 @@ OpCase add_case(const Shape& s, uint32_t seed, std::string model = {}, std::stri
   return c;
 }
 
+// The fp16 variant (add_forward_f16): a and b in multiples of 1/64 in [-1, 1], which fp16
+// holds exactly, and so it does their sum: y is exact.
+OpCase add_half_case(const Shape& s, uint32_t seed, std::string model = {}, std::string layer = {}) {
+  OpCase c;
+  c.name = "fp16 " + s.str();
+  c.model = std::move(model), c.layer = std::move(layer);
+  c.seed = seed;
+  Fill q = uniform();
+  q.quantize = 64;
+  c.tensors = {{"a", s, q},          {"b", s, q},          {"dy", s, uniform()}, {"y", s, uniform()},
+               {"a16", s, zeros()}, {"b16", s, zeros()}, {"y16", s, zeros()}};
+  c.steps = {cast_step("a", "a16", true),
+             cast_step("b", "b16", true),
+             {"add_forward (fp16)",
+              [](CommandList& cl, const Views& v) {
+                return record_add_forward(cl, as_f16(v.at("a16")), as_f16(v.at("b16")), as_f16(v.at("y16")));
+              },
+              true, 0, 6 * double(s.numel())},
+             cast_step("y16", "y", false)};
+  c.checks = {{"y", "y", {0, 0}}};
+  c.shaders = {ShaderId::cast_to_f16, ShaderId::add_forward_f16, ShaderId::cast_to_f32};
+  return c;
+}
+
 }  // namespace
 
 std::vector<OpCase> add_cases(int64_t n) {
   return {
+      add_half_case({1}, 11),
+      add_half_case({37}, 12),
+      add_half_case({2, 3, 5, 7}, 13),
+      add_half_case({n, 16, 32, 32}, 14, "cifar-resnet20", "layer1.0 residual (fp16)"),
       add_case({1}, 1),
       add_case({3}, 2),
       add_case({37}, 7),

@@ -5,7 +5,7 @@
 // and backward sums, the forward and backward that take the whole batch's values); tiny and
 // odd shapes and ResNet-50's layers. x in [-1, 3]: a nonzero mean exercises the two-pass
 // variance. Outputs start as garbage (or as the accumulation base), so an unwritten element
-// shows up.
+// shows up. The fp16 variants (x and y fp16, as fp16 training stores them) at odd shapes.
 #include "vknn/cases/case.h"
 #include "vknn/ops/batchnorm.h"
 
@@ -119,6 +119,57 @@ void add(std::vector<OpCase>& out, const Shape& s, const BatchNormParams& p, uin
   out.push_back(std::move(c));
 }
 
+// The fp16 variants: the forward on fp16 x and y (batchnorm_forward_f16; in inference also
+// batchnorm_inference_f16), then the backward reading those fp16 x and y with fp32 gradients
+// (batchnorm_backward_f16), as fp16 training runs them. x in multiples of 1/64, which fp16
+// holds exactly, so the statistics and every gradient are fp32-accurate; y is rounded once to
+// fp16 (2^-11 relative), and the fused ReLU's mask is the device's (device_outputs).
+void add_half(std::vector<OpCase>& out, const Shape& s, const BatchNormParams& p, uint32_t seed, Where where = {}) {
+  OpCase c = base_case(s, p, seed, where);
+  c.name = "fp16 " + describe(s, p);
+  c.tensors[0].fill.quantize = 64;
+  c.tensors.insert(c.tensors.end(), {{"x16", s, zeros()}, {"y16", s, zeros()}});
+  const auto half = [](const Views& v) {
+    Views h = v;
+    for (const char* t : {"x", "y"}) h[t] = as_f16(v.at(std::string(t) + "16"));
+    return h;
+  };
+  const double e = double(s.numel());
+  c.steps = {cast_step("x", "x16", true),
+             {"batchnorm_forward (fp16)",
+              [f = forward(p, "y", true), half](CommandList& cl, const Views& v) { return f(cl, half(v)); }, true, 0,
+              6 * e},
+             cast_step("y16", "y", false)};
+  const Tolerance rounded{1e-3, 2e-3};  // one rounding to fp16
+  c.checks = {{"y", "y", rounded},
+              {"save_mean", "save_mean"},
+              {"save_invstd", "save_invstd"},
+              {"running_mean", "running_mean"},
+              {"running_var", "running_var"}};
+  c.shaders = {ShaderId::cast_to_f16, ShaderId::batchnorm_forward_f16, ShaderId::cast_to_f32,
+               ShaderId::batchnorm_backward_f16};
+  if (!p.training) {
+    BatchNormParams q = p;
+    q.variant = BatchNormVariant::elementwise;
+    c.tensors.insert(c.tensors.end(), {{"y_elementwise", s, uniform()}, {"y_elementwise16", s, zeros()}});
+    c.steps.push_back({"batchnorm_forward (fp16, inference, elementwise)",
+                       [f = forward(q, "y_elementwise16", false), half](CommandList& cl, const Views& v) {
+                         Views h = half(v);
+                         h["y_elementwise16"] = as_f16(v.at("y_elementwise16"));
+                         return f(cl, h);
+                       },
+                       true, 0, 4 * e});
+    c.steps.push_back(cast_step("y_elementwise16", "y_elementwise", false));
+    c.checks.push_back({"y_elementwise", "y", rounded});
+    c.shaders.push_back(ShaderId::batchnorm_inference_f16);
+  }
+  c.steps.push_back({"batchnorm_backward (fp16 x and y)",
+                     [b = backward(p, "", false), half](CommandList& cl, const Views& v) { return b(cl, half(v)); },
+                     true, 0, (p.relu ? 14 : 12) * e});
+  c.checks.insert(c.checks.end(), {{"dx", "dx"}, {"dgamma", "dgamma", where.sums}, {"dbeta", "dbeta", where.sums}});
+  out.push_back(std::move(c));
+}
+
 // Synchronized batch norm's kernels (synchronize_batchnorm): this process's moments and
 // backward sums, and the training forward and backward that take the whole batch's values,
 // here values of other processes (random: the given variance in [0.5, 2]), so a kernel that
@@ -197,6 +248,12 @@ std::vector<OpCase> batchnorm_cases(int64_t n) {
   add_sync(out, {1, 1, 1, 1}, false, 31);
   add_sync(out, {2, 3, 5, 7}, false, 32);
   add_sync(out, {3, 5, 17, 19}, true, 33);
+  // fp16 storage: odd shapes, both forms, with and without the fused ReLU.
+  add_half(out, {1, 1, 1, 1}, bn(true, false), 41);
+  add_half(out, {2, 3, 5, 7}, bn(true, true), 42);
+  add_half(out, {3, 5, 17, 19}, bn(true, false), 43);
+  add_half(out, {2, 3, 9, 11}, bn(false, true), 44);
+  add_half(out, {1, 3, 1, 5}, bn(false, false), 45);
 
   // ResNet-50 (torchvision's v1.5): the stem with its ReLU, and the last block's bn3 (its
   // ReLU follows the residual add), at `n`; and, tested only, at batch 2 (statistics over two
@@ -209,6 +266,7 @@ std::vector<OpCase> batchnorm_cases(int64_t n) {
   add(out, {2, 2048, 7, 7}, bn(true, false), 15, {"resnet50", "layer4.2.bn3 (batch 2)", false});
   add(out, {2, 2048, 7, 7}, bn(false, false), 16, {"resnet50", "layer4.2.bn3 (batch 2)", false});
   add_sync(out, {2, 64, 56, 56}, true, 34, {"resnet50", "layer1.0.bn1 (batch 2)", false, kBigChannelSums});
+  add_half(out, {n, 16, 32, 32}, bn(true, true), 46, {"cifar-resnet20", "layer1.0.bn1 (fp16)"});
   return out;
 }
 

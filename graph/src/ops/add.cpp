@@ -66,10 +66,11 @@ Status record_add_forward(CommandList& cl, const TensorView& a, const TensorView
   VKNN_TRY(check_size(op, a));
   if (partial_overlap(a, y) || partial_overlap(b, y))
     return make_error(Errc::invalid_argument, "add_forward: y {} partially overlaps an input {}", y.str(), a.str());
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"a", &a}, {"b", &b}, {"y", &y}}));
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, a.numel(), [&](uint64_t first, uint32_t n) {
     const AddPush push{n, accumulate ? kAccumulateA : 0u, 1.0f};
-    cl.dispatch(ShaderId::add_forward, spec,
+    cl.dispatch(half ? ShaderId::add_forward_f16 : ShaderId::add_forward, spec,
                 {{part(a, first, n), Access::read}, {part(b, first, n), Access::read}, {part(y, first, n), accumulate ? Access::read_write : Access::write}},
                 push, groups_for(n, spec[0]));
   });
@@ -155,6 +156,7 @@ struct GradCopyNode final : OpNode {  // dx = dy or dx += dy
 
 struct AddNode final : OpNode {
   const char* type() const override { return "add"; }
+  bool half_storage() const override { return true; }
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_add_forward(cl, io.in[0], io.in[1], io.out[0]);
   }

@@ -1,6 +1,7 @@
 #include "vknn/ops/batchnorm.h"
 
 #include "../rewrite.h"
+#include "vknn/ops/add.h"
 
 #include <cmath>
 #include <cstdint>
@@ -83,11 +84,13 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
   }
   const bool use_given = p.training && !is_empty(given);
   if (use_given) VKNN_TRY(check_shape(op, "given (mean, var, unbiased var)", given, Shape{3, x.shape[1]}));
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", &y}}));
 
   if (!save && resolve_batchnorm_variant(cl.context().profile(), p.variant) == BatchNormVariant::elementwise) {
     const BatchNormPush push = make_push(p, x, 0);
     const uint32_t spec[] = {cl.context().profile().elementwise_local};
-    cl.dispatch(ShaderId::batchnorm_inference, spec,  // (H*W, C, N) invocations
+    // (H*W, C, N) invocations
+    cl.dispatch(half ? ShaderId::batchnorm_inference_f16 : ShaderId::batchnorm_inference, spec,
                 {{range(x), Access::read},
                  {range(gamma), Access::read},
                  {range(beta), Access::read},
@@ -107,7 +110,7 @@ Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const
   // order them as writes even in inference.
   const Access running = Access::read_write;
   const uint32_t spec[] = {cl.context().profile().reduction_local};
-  cl.dispatch(ShaderId::batchnorm_forward, spec,
+  cl.dispatch(half ? ShaderId::batchnorm_forward_f16 : ShaderId::batchnorm_forward, spec,
               {{range(x), Access::read},
                {range(gamma), Access::read},
                {range(beta), Access::read},
@@ -139,12 +142,16 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
   VKNN_TRY(check_channel(op, "dbeta", dbeta, x));
   const bool use_given = p.training && !is_empty(given);
   if (use_given) VKNN_TRY(check_shape(op, "given (means of g and g*xhat)", given, Shape{2, x.shape[1]}));
+  // x and y (the saved forward tensors) may be fp16; the gradients are fp32.
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", p.relu ? &y : nullptr}}));
+  VKNN_TRY(check_dtype(op, "dy", dy, DType::f32));
+  VKNN_TRY(check_dtype(op, "dx", dx, DType::f32));
   const uint32_t flags = (accumulate_dx ? kAccumulateDx : 0) | (accumulate_params ? kAccumulateParams : 0) |
                          (use_given ? kGiven : 0);
   const BatchNormPush push = make_push(p, x, flags);
   const auto params_access = accumulate_params ? Access::read_write : Access::write;
   const uint32_t spec[] = {cl.context().profile().reduction_local};
-  cl.dispatch(ShaderId::batchnorm_backward, spec,
+  cl.dispatch(half ? ShaderId::batchnorm_backward_f16 : ShaderId::batchnorm_backward, spec,
               {{range(x), Access::read},
                {range(gamma), Access::read},
                {range(save_mean), Access::read},
@@ -162,6 +169,7 @@ Status record_batchnorm_backward(CommandList& cl, const BatchNormParams& p, cons
 Status record_batchnorm_moments(CommandList& cl, const TensorView& x, const TensorView& moments) {
   constexpr const char* op = "batchnorm_moments";
   VKNN_TRY(check_x(op, "x", x));
+  VKNN_TRY(check_dtype(op, "x", x, DType::f32));  // no fp16 variant
   VKNN_TRY(check_shape(op, "moments", moments, Shape{2, x.shape[1]}));
   const BatchNormPush push = make_push(BatchNormParams{}, x, 0);
   const uint32_t spec[] = {cl.context().profile().reduction_local};
@@ -175,6 +183,7 @@ Status record_batchnorm_backward_reduce(CommandList& cl, const BatchNormParams& 
                                         const TensorView& y, const TensorView& dy, const TensorView& sums) {
   constexpr const char* op = "batchnorm_backward_reduce";
   VKNN_TRY(check_x(op, "x", x));
+  VKNN_TRY(check_dtype(op, "x", x, DType::f32));  // no fp16 variant
   VKNN_TRY(check_channel(op, "save_mean", save_mean, x));
   VKNN_TRY(check_channel(op, "save_invstd", save_invstd, x));
   if (p.relu) VKNN_TRY(check_shape(op, "y (the forward output, for the fused ReLU)", y, x.shape));
@@ -201,8 +210,9 @@ struct BatchNormBackwardNode final : OpNode {
   BatchNormParams p;
   bool accumulate_dx = false, accumulate_params = false;
   const char* type() const override { return "batchnorm_backward"; }
-  // in: x, gamma, save_mean, save_invstd, y, dy (, means of g and g*xhat over every process
-  // when synchronized); out: dx, dgamma, dbeta
+  bool half_backward_reads(size_t index) const override { return index == 0 || (index == 4 && p.relu); }  // x, y
+  // in: x, gamma, save_mean, save_invstd, y (dy again without the fused ReLU), dy (, means
+  // of g and g*xhat over every process when synchronized); out: dx, dgamma, dbeta
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_batchnorm_backward(cl, p, io.in[0], io.in[1], io.in[2], io.in[3], io.in[4], io.in[5], io.out[0],
                                      io.out[1], io.out[2], accumulate_dx, accumulate_params,
@@ -224,7 +234,7 @@ struct BatchNormMomentsNode final : OpNode {
 struct BatchNormBackwardReduceNode final : OpNode {
   BatchNormParams p;
   const char* type() const override { return "batchnorm_backward_reduce"; }
-  // in: x, save_mean, save_invstd, y, dy; out: sums (2,C) = (sum g, sum g*xhat)
+  // in: x, save_mean, save_invstd, y (dy again without the fused ReLU), dy; out: sums (2,C) = (sum g, sum g*xhat)
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_batchnorm_backward_reduce(cl, p, io.in[0], io.in[1], io.in[2], io.in[3], io.in[4], io.out[0]);
   }
@@ -314,6 +324,10 @@ struct BatchNormSyncSumsNode final : OpNode {
 struct BatchNormNode final : OpNode {
   BatchNormParams p;
   const char* type() const override { return "batchnorm"; }
+  // x and y in fp16; the per-channel tensors stay fp32. Not synchronized: its moments node
+  // reads x in fp32.
+  bool half_storage() const override { return !p.sync; }
+  bool half_tensor(bool, size_t index) const override { return index == 0; }
   // in: x, gamma, beta (, the whole batch's statistics when synchronized); out: y,
   // save_mean, save_invstd, running_mean, running_var
   Status record(CommandList& cl, const NodeIO& io) const override {
@@ -338,7 +352,9 @@ struct BatchNormNode final : OpNode {
     node->accumulate_params = dgamma.accumulate;
     VKNN_GRAPH_CHECK(b.graph(), dgamma.accumulate == dbeta.accumulate, "batchnorm '{}': gamma and beta gradients out of step",
                      b.node().name);
-    std::vector<TensorId> in{b.input(0), b.input(1), b.output(1), b.output(2), b.output(0), b.grad_output(0)};
+    // y only for the ReLU's mask: without it dy stands in, so that y need not be kept.
+    const TensorId y = p.relu ? b.output(0) : b.grad_output(0);
+    std::vector<TensorId> in{b.input(0), b.input(1), b.output(1), b.output(2), y, b.grad_output(0)};
     if (p.sync) {
       // dx needs the sums of g and g*xhat over every process: the device reduces this
       // process's share, the host adds the processes' (a step of its own), the device goes on.
@@ -346,7 +362,7 @@ struct BatchNormNode final : OpNode {
       TensorId sums = b.temp("sums", two), means = b.temp("means", two);
       auto reduce = std::make_shared<BatchNormBackwardReduceNode>();
       reduce->p = p;
-      b.add_node("reduce", reduce, {b.input(0), b.output(1), b.output(2), b.output(0), b.grad_output(0)}, {sums});
+      b.add_node("reduce", reduce, {b.input(0), b.output(1), b.output(2), y, b.grad_output(0)}, {sums});
       auto sync = std::make_shared<BatchNormSyncSumsNode>();
       sync->name = b.node().name;
       sync->count = double(xs[0] * xs[2] * xs[3]);

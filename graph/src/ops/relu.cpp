@@ -30,10 +30,12 @@ Status record_relu_forward(CommandList& cl, const TensorView& x, const TensorVie
   VKNN_TRY(check_size(op, x));
   if (partial_overlap(x, y))
     return make_error(Errc::invalid_argument, "relu_forward: y {} partially overlaps x {}", y.str(), x.str());
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"x", &x}, {"y", &y}}));
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, x.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, 0};
-    cl.dispatch(ShaderId::relu_forward, spec, {{part(x, first, n), Access::read}, {part(y, first, n), Access::write}},
+    cl.dispatch(half ? ShaderId::relu_forward_f16 : ShaderId::relu_forward, spec,
+                {{part(x, first, n), Access::read}, {part(y, first, n), Access::write}},
                 push, groups_for(n, spec[0]));
   });
   return {};
@@ -47,6 +49,10 @@ Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorVi
   VKNN_TRY(check_shape(op, "dx", dx, y.shape));
   VKNN_TRY(check_size(op, y));
   if (same_range(dx, dy) && !accumulate) return record_relu_backward_inplace(cl, y, dx);
+  // y, the saved forward output, may be fp16 (fp16 training); the gradients are fp32.
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"y", &y}}));
+  VKNN_TRY(check_dtype(op, "dy", dy, DType::f32));
+  VKNN_TRY(check_dtype(op, "dx", dx, DType::f32));
   if (range(dx).overlaps(range(dy)) ||
       range(dx).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "relu_backward: dx {} overlaps y or dy {} (in place needs accumulate = false)",
@@ -54,7 +60,7 @@ Status record_relu_backward(CommandList& cl, const TensorView& y, const TensorVi
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, accumulate ? kAccumulate : 0u};
-    cl.dispatch(ShaderId::relu_backward, spec,
+    cl.dispatch(half ? ShaderId::relu_backward_f16 : ShaderId::relu_backward, spec,
                 {{part(y, first, n), Access::read},
                  {part(dy, first, n), Access::read},
                  {part(dx, first, n), accumulate ? Access::read_write : Access::write}},
@@ -70,10 +76,12 @@ Status record_relu_backward_inplace(CommandList& cl, const TensorView& y, const 
   VKNN_TRY(check_size(op, y));
   if (range(grad).overlaps(range(y)))
     return make_error(Errc::invalid_argument, "relu_backward_inplace: grad {} overlaps y {}", grad.str(), y.str());
+  VKNN_ASSIGN(const bool half, detail::half_storage(op, cl.context(), {{"y", &y}}));
+  VKNN_TRY(check_dtype(op, "grad", grad, DType::f32));
   const uint32_t spec[] = {cl.context().profile().elementwise_local};
   for_each_chunk(cl, y.numel(), [&](uint64_t first, uint32_t n) {
     const ReluPush push{n, 0};
-    cl.dispatch(ShaderId::relu_backward_inplace, spec,
+    cl.dispatch(half ? ShaderId::relu_backward_inplace_f16 : ShaderId::relu_backward_inplace, spec,
                 {{part(y, first, n), Access::read}, {part(grad, first, n), Access::read_write}}, push,
                 groups_for(n, spec[0]));
   });
@@ -87,6 +95,7 @@ namespace {
 struct ReluBackwardNode final : OpNode {
   bool accumulate = false;
   const char* type() const override { return "relu_backward"; }
+  bool half_backward_reads(size_t index) const override { return index == 0; }  // y
   // in: y, dy; out: dx
   Status record(CommandList& cl, const NodeIO& io) const override {
     return record_relu_backward(cl, io.in[0], io.in[1], io.out[0], accumulate);
@@ -95,6 +104,7 @@ struct ReluBackwardNode final : OpNode {
 
 struct ReluNode final : OpNode {
   const char* type() const override { return "relu"; }
+  bool half_storage() const override { return true; }
   Status record(CommandList& cl, const NodeIO& io) const override { return record_relu_forward(cl, io.in[0], io.out[0]); }
   Status backward(BackwardBuilder& b) const override {
     if (!b.grad_output(0).valid()) return {};

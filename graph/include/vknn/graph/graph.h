@@ -169,6 +169,14 @@ class OpNode {
   // Whether record() also takes fp16 views (TensorView::dtype) of all its float inputs and
   // outputs, for an fp16 inference graph (precision.h); int32 tensors stay as they are.
   virtual bool half_storage() const { return false; }
+  // For a node with half_storage: whether its float input (output when `output`) `index` is
+  // one of those fp16 views; false for a tensor it reads or writes in fp32 whatever the
+  // others are (batch norm's per-channel parameters and statistics).
+  virtual bool half_tensor(bool /*output*/, size_t /*index*/) const { return true; }
+  // For a backward node: whether record() also takes an fp16 view of its input `index`, a
+  // forward tensor it reads (fp16 training, cast_backward_reads); the gradients stay fp32.
+  // The inputs for which this holds are either all fp16 or all fp32.
+  virtual bool half_backward_reads(size_t /*index*/) const { return false; }
 };
 
 struct Node {

@@ -1,11 +1,13 @@
 // fp16 inference: a pass over a forward-only graph (run after optimize_for_inference when both
 // are wanted) that stores activations and weights as fp16 wherever an op has an fp16 variant
 // (OpNode::half_storage), the shaders accumulating in fp32:
-//   - every activation such a node writes becomes f16 in place (same tensor id);
+//   - every activation such a node writes becomes f16 in place (same tensor id), except those
+//     the op keeps in fp32 (OpNode::half_tensor: batch norm's statistics);
 //   - a weight (parameter, state or derived tensor) such a node reads gets an fp16 copy, a
 //     Role::derived tensor written by a Phase::prepare cast, so it is converted whenever the
 //     weights change (initial values, load_weights, write) and checkpoints keep fp32;
-//   - an fp32 activation or input such a node reads is cast to fp16 before it;
+//   - an fp32 activation or input such a node reads is cast to fp16 before it (not one the op
+//     reads in fp32, half_tensor: batch norm's gamma, beta and running statistics);
 //   - a node without an fp16 variant reads an fp32 cast of each fp16 activation, made once
 //     before its first such reader;
 //   - tensors visible outside the graph (outputs, the loss and metrics) stay fp32: a node with
@@ -47,11 +49,15 @@ struct HalfOptions {
 // backward or update nodes, or one whose wiring was refused.
 Result<HalfRewrites> convert_to_fp16(Graph& g, const HalfOptions& options = {});
 
-// fp16 training, after build_backward: backward nodes have no fp16 variants, so each fp16
-// tensor a backward node reads is cast to fp32 just before it (one short-lived cast per reader,
-// which the memory planner can overlap with others), and so is the source of a forward fp32
-// cast of an fp16 tensor that a backward node reads, so that the forward cast dies after its
-// forward readers and only the fp16 tensor is kept for the backward pass. An fp16 copy of an
+// fp16 training, after build_backward. A backward node whose kernel reads saved forward
+// tensors in fp16 (OpNode::half_backward_reads: relu's and batch norm's) reads the fp16 tensor
+// itself, or the fp16 source of the forward's fp32 cast of it, when every such input of the
+// node has one; so only the fp16 tensor is kept. For the other backward nodes (the
+// convolutions', linear's), each fp16 tensor they read is cast to fp32 just before the reader
+// (one short-lived cast per reader, which the memory planner can overlap with others), and so
+// is the source of a forward fp32 cast of an fp16 tensor that such a node reads, so that the
+// forward cast dies after its forward readers and only the fp16 tensor is kept for the
+// backward pass. An fp16 copy of an
 // fp32 tensor the backward keeps anyway (a master weight, an input, an activation that another
 // backward node reads) is not kept: the backward reads the original, which is what the copy
 // was rounded from (the cast's gradient is the identity). Returns the casts added. Gradients

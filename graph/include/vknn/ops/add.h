@@ -21,7 +21,8 @@
 
 namespace vknn {
 
-// y = a + b, or y += a + b. y may be a or b itself (in place).
+// y = a + b, or y += a + b. y may be a or b itself (in place). a, b and y all fp16 (fp16
+// storage, precision.h; the sum is fp32, rounded once) or all fp32.
 Status record_add_forward(CommandList& cl, const TensorView& a, const TensorView& b, const TensorView& y,
                           bool accumulate = false);
 

@@ -49,13 +49,16 @@ BatchNormVariant resolve_batchnorm_variant(const DeviceProfile& profile, BatchNo
 //   inference backward can follow.
 // y = gamma * (x - mean) * invstd + beta, then max(y, 0) when p.relu.
 // x, y: (N,C,H,W); gamma, beta, running_mean, running_var, save_mean, save_invstd: (C).
+// fp16 storage (precision.h): x and y both fp16 or both fp32; the per-channel tensors are
+// fp32, and so are the statistics' sums.
 Status record_batchnorm_forward(CommandList& cl, const BatchNormParams& p, const TensorView& x,
                                 const TensorView& gamma, const TensorView& beta, const TensorView& running_mean,
                                 const TensorView& running_var, const TensorView& y, const TensorView& save_mean,
                                 const TensorView& save_invstd, const TensorView& given = {});
 
 // With the forward's save_mean, save_invstd and xhat = (x - mean) * invstd, g = dy (or
-// dy masked by y > 0 when p.relu; y is the forward output, unused and may be empty otherwise):
+// dy masked by y > 0 when p.relu; y is the forward output, unused and may be empty otherwise;
+// x and y, the saved forward tensors, both fp16 or both fp32, everything else fp32):
 //   dbeta = sum g, dgamma = sum g * xhat                (per channel)
 //   training:  dx = gamma * invstd / M * (M*g - dbeta - xhat * dgamma)
 //              (with `given` (2,C), synchronized: dbeta/M = given[0], dgamma/M = given[1],

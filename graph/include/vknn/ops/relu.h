@@ -4,7 +4,8 @@
 //                                       place and x need not be kept; [y > 0] == [x > 0])
 // The derivative at exactly 0 is taken as 0. accumulate: dx += instead of dx =.
 // Tensors of any rank and shape; larger than one storage-buffer binding is processed in
-// chunks.
+// chunks. fp16 storage (precision.h): the forward takes x and y both fp16 or both fp32; the
+// backward takes y in either, the gradients fp32 (the mask of an fp16 y is the fp32 one's).
 #pragma once
 
 #include "vknn/engine/commands.h"
