@@ -3,8 +3,10 @@
 // variants forced and are compared whole; the AlexNet and ResNet layers run on the device's
 // own choice (or a forced variant) and are compared on sampled elements. Which shaders run
 // depends on the device: the forward's path (register, shared, or the matmul kernels for
-// 1x1 stride-1 layers where the profile asks for the GEMM path) and whether the weight
-// gradient's reduction is split (conv2d_split_reduce).
+// 1x1 stride-1 layers where the profile asks for the GEMM path), the backward data's (the
+// direct kernels, or Winograd on the flipped, transposed weights for 3x3 stride-1 layers where
+// that forward takes Winograd) and whether the weight gradient's reduction is split
+// (conv2d_split_reduce).
 #include "vknn/cases/case.h"
 #include "vknn/ops/conv2d.h"
 #include "vknn/ops/matmul.h"
@@ -63,7 +65,8 @@ ShaderId gemm_shader(const DeviceProfile& profile, const Shape& x, const Shape& 
 std::vector<ShaderId> layer_shaders(Context& ctx, const Layer& l) {
   auto path = conv2d_forward_choice(ctx, l.p, l.x, l.w, l.bias, l.residual);
   auto workspace = conv2d_backward_weight_workspace_bytes(ctx, l.p, l.x, l.w);
-  if (!path.ok() || !workspace.ok()) return {};
+  auto data = conv2d_backward_data_choice(ctx, l.p, l.x, l.w, l.accumulate);
+  if (!path.ok() || !workspace.ok() || !data.ok()) return {};
   const bool reg = resolve_conv2d_variant(ctx.profile(), l.p.variant) == Conv2dVariant::register_blocked;
   std::vector<ShaderId> s;
   if (*path == "winograd_f2")
@@ -76,7 +79,16 @@ std::vector<ShaderId> layer_shaders(Context& ctx, const Layer& l) {
     s.push_back(*path == "gemm"       ? gemm_shader(ctx.profile(), l.x, l.w)
                 : *path == "register" ? ShaderId::conv2d_forward_register
                                       : ShaderId::conv2d_forward_shared);
-  s.push_back(reg ? ShaderId::conv2d_backward_data_register : ShaderId::conv2d_backward_data_shared);
+  if (*data == "winograd_f2")  // the transposed forward
+    s.insert(s.end(), {ShaderId::conv2d_flip_weights, ShaderId::conv2d_winograd_weights_f2,
+                       ShaderId::conv2d_winograd_input_f2, ShaderId::conv2d_winograd_gemm,
+                       ShaderId::conv2d_winograd_output_f2});
+  else if (*data == "winograd_f4")
+    s.insert(s.end(), {ShaderId::conv2d_flip_weights, ShaderId::conv2d_winograd_weights_f4,
+                       ShaderId::conv2d_winograd_input_f4, ShaderId::conv2d_winograd_gemm,
+                       ShaderId::conv2d_winograd_output_f4});
+  else
+    s.push_back(reg ? ShaderId::conv2d_backward_data_register : ShaderId::conv2d_backward_data_shared);
   s.push_back(reg ? ShaderId::conv2d_backward_weight_register : ShaderId::conv2d_backward_weight_shared);
   if (*workspace > 0) s.push_back(ShaderId::conv2d_split_reduce);
   if (l.bias) s.push_back(ShaderId::conv2d_bias_grad);
@@ -94,14 +106,17 @@ std::vector<ShaderId> layer_shaders(Context& ctx, const Layer& l) {
 // 3x (F(2,3)) and 2x (F(4,3)) its measured worst, about 1e-4 of the outputs' typical size; a
 // wrong tap errs by a whole product (~0.3). A 3x3 stride-1 layer left to the device may be tuned
 // to F(4,3).
-Tolerance forward_tolerance(const Layer& l) {
+// The backward data of such a layer may run as the forward of its transposed form (sums over K
+// channels instead of C, at the same tile): data_tolerance.
+Tolerance winograd_tolerance(const Layer& l, double C) {
   const bool shaped = l.w[2] == 3 && l.w[3] == 3 && l.p.stride_h == 1 && l.p.stride_w == 1 && l.p.groups == 1;
-  const double C = double(l.w[1]);
   if (l.p.variant == Conv2dVariant::winograd_f4 || (shaped && l.p.variant == Conv2dVariant::automatic))
     return {std::max(1e-4, 4e-6 * C), 1e-4};
   if (l.p.variant == Conv2dVariant::winograd_f2) return {std::max(1e-4, 4e-7 * C), 1e-4};
   return {1e-4, 1e-4};
 }
+Tolerance forward_tolerance(const Layer& l) { return winograd_tolerance(l, double(l.w[1])); }
+Tolerance data_tolerance(const Layer& l) { return winograd_tolerance(l, double(l.w[0])); }
 
 // One case: the three steps on one layer. `sampled`: compare 192 drawn elements of each
 // output (real layers), else all. `gradients`: declare the central-difference check (not
@@ -139,7 +154,7 @@ OpCase conv_case(const Layer& l, uint32_t seed, bool sampled, bool gradients, st
        true, flops},
       {"conv2d_backward_data",
        [p, acc](CommandList& cl, const Views& v) {
-         return record_conv2d_backward_data(cl, p, v.at("dy"), v.at("w"), v.at("dx"), acc);
+         return record_conv2d_backward_data(cl, p, v.at("dy"), v.at("w"), v.at("dx"), acc, v.at("workspace").buffer);
        },
        true, flops},
       {"conv2d_backward_weight",
@@ -149,21 +164,23 @@ OpCase conv_case(const Layer& l, uint32_t seed, bool sampled, bool gradients, st
        },
        true, flops},
   };
-  // One workspace serves the forward (Winograd's tiles) and the weight gradient's split.
+  // One workspace serves the forward (Winograd's tiles), the data gradient's transposed
+  // forward and the weight gradient's split.
   c.workspace = [l](const Context& ctx) -> Result<uint64_t> {
     VKNN_ASSIGN(const uint64_t fwd, conv2d_forward_workspace_bytes(ctx, l.p, l.x, l.w, l.bias, l.residual));
+    VKNN_ASSIGN(const uint64_t data, conv2d_backward_data_workspace_bytes(ctx, l.p, l.x, l.w, l.accumulate));
     VKNN_ASSIGN(const uint64_t bwd, conv2d_backward_weight_workspace_bytes(ctx, l.p, l.x, l.w));
-    return std::max(fwd, bwd);
+    return std::max({fwd, data, bwd});
   };
   // Forward: sums of C/G*R*S products of values in [-1, 1]; backward data: of K/G*R*S. The
   // weight gradient sums N*OH*OW products: fp32 rounding of such a sum grows with its length
   // (the partial sums reach ~sqrt(L)/3 in size), so beyond 1000 terms the absolute tolerance
   // grows with L, 1e-4 per 1000.
   const double L = double(y[0] * y[2] * y[3]);
-  const Tolerance tol{1e-4, 1e-4}, tol_w{1e-4 * std::max(1.0, L / 1000), 1e-4};
+  const Tolerance tol_w{1e-4 * std::max(1.0, L / 1000), 1e-4};
   const size_t samples = sampled ? 192 : 0;
   c.checks = {{"y", "y", forward_tolerance(l), false, false, samples},
-              {"dx", "dx", tol, acc, false, samples},
+              {"dx", "dx", data_tolerance(l), acc, false, samples},
               {"dw", "dw", tol_w, acc, false, samples},
               bias ? Check{"db", "db", tol_w, acc} : Check{"db", "unchanged", {0, 0}, true}};
   if (gradients && !p.relu) {
@@ -184,8 +201,9 @@ void both_variants(std::vector<OpCase>& out, Layer l, uint32_t seed) {
   }
 }
 
-// A 3x3 stride-1 shape with each Winograd tile forced (the backward runs the direct kernels),
-// compared whole.
+// A 3x3 stride-1 shape with each Winograd tile forced, compared whole: the backward data runs
+// as the forward of the transposed layer at the same tile (padding 2 - pad), the backward
+// weight on the direct kernels.
 void winograd_variants(std::vector<OpCase>& out, Layer l, uint32_t seed) {
   for (Conv2dVariant v : {Conv2dVariant::winograd_f2, Conv2dVariant::winograd_f4}) {
     l.p.variant = v;

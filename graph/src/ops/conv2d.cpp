@@ -34,13 +34,14 @@ struct Conv2dBackwardNode final : OpNode {
   const char* type() const override { return data ? "conv2d_backward_data" : "conv2d_backward_weight"; }
   // data: in dy, w -> dx. weight: in x, dy -> dw[, db]
   Status record(CommandList& cl, const NodeIO& io) const override {
-    if (data) return record_conv2d_backward_data(cl, p, io.in[0], io.in[1], io.out[0], accumulate);
+    if (data) return record_conv2d_backward_data(cl, p, io.in[0], io.in[1], io.out[0], accumulate, io.workspace);
     return record_conv2d_backward_weight(cl, p, io.in[0], io.in[1], io.out[0], has_bias ? &io.out[1] : nullptr,
                                          io.workspace, accumulate);
   }
-  // The weight gradient's split reduction needs scratch, planned by the executor.
+  // The weight gradient's split reduction and the data gradient's Winograd path need scratch,
+  // planned by the executor.
   Result<uint64_t> workspace_bytes(const Context& ctx, const Graph& g, const Node& n) const override {
-    if (data) return uint64_t(0);
+    if (data) return conv2d_backward_data_workspace_bytes(ctx, p, g.shape(n.outputs[0]), g.shape(n.inputs[1]), accumulate);
     return conv2d_backward_weight_workspace_bytes(ctx, p, g.shape(n.inputs[0]), g.shape(n.outputs[0]));
   }
   double flops(const Graph& g, const Node& n) const override {

@@ -1,8 +1,10 @@
 #include "vknn/ops/conv2d.h"
 
 #include "conv2d_internal.h"
+#include "conv2d_winograd.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace vknn {
 using namespace conv2d_detail;
@@ -59,8 +61,109 @@ WeightPlan plan_backward_weight(const DeviceCaps& caps, const DeviceProfile& pro
 
 }  // namespace
 
+namespace {
+
+// A stride-1 layer with one group has as its backward data the forward convolution of dy with
+// the transposed weights, flipped in space and with the padding R-1-pad:
+//   dx[n, c, ih, iw] = sum_{k, r, s} wt[c, k, r, s] * dy[n, k, ih - (R-1-pad_h) + r, iw - (S-1-pad_w) + s],
+//   wt[c, k, r, s] = w[k, c, R-1-r, S-1-s]
+// For 3x3 layers that forward may run as Winograd (conv2d_winograd.h), which the direct
+// backward kernels do not have: this path runs where the forward of the transposed layer
+// would take Winograd on this device (the tuner's choice for that shape, VKNN_CONV3X3, or a
+// Winograd variant in p.variant). Its workspace holds wt, the forward's scratch and, when
+// accumulating, the new dx (the forward adds the old one as its residual, which must not
+// overlap its output), copied into dx afterwards.
+struct AsForward {
+  Conv2dParams q;  // the transposed layer, its variant the Winograd tile
+  Shape wt;        // (C, K, R, S)
+  uint64_t wt_bytes = 0, forward_bytes = 0, temp_bytes = 0;  // each rounded up to the offset alignment
+  uint64_t bytes() const { return wt_bytes + forward_bytes + temp_bytes; }
+};
+
+uint64_t aligned(uint64_t bytes, const DeviceCaps& caps) {
+  const uint64_t a = offset_alignment(caps);
+  return (bytes + a - 1) / a * a;
+}
+
+// The transposed layer's plan where the path applies to this layer, at the forward's tile
+// `variant` (a Winograd one, or automatic: the larger workspace of the two the tuner may take).
+std::optional<AsForward> as_forward_plan(const Context& ctx, const Conv2dParams& p, const Dims& d, bool accumulate,
+                                         Conv2dVariant variant) {
+  const bool asked = p.variant == Conv2dVariant::automatic || winograd_tile(p.variant) != 0;
+  if (!asked || d.G != 1 || p.stride_h != 1 || p.stride_w != 1 || p.pad_h >= d.R || p.pad_w >= d.S) return {};
+  AsForward a;
+  a.q = p;
+  a.q.pad_h = uint32_t(d.R - 1 - p.pad_h), a.q.pad_w = uint32_t(d.S - 1 - p.pad_w);
+  a.q.relu = false;
+  a.q.variant = variant;
+  a.wt = Shape{d.C, d.K, d.R, d.S};
+  if (!winograd_shaped(a.q, a.wt)) return {};
+  auto fwd = conv2d_forward_workspace_bytes(ctx, a.q, y_shape(d), a.wt, false, accumulate);
+  if (!fwd.ok() || *fwd == 0) return {};
+  a.wt_bytes = aligned(a.wt.bytes(), ctx.caps());
+  a.forward_bytes = aligned(*fwd, ctx.caps());
+  a.temp_bytes = accumulate ? aligned(Shape{d.N, d.C, d.H, d.W}.bytes(), ctx.caps()) : 0;
+  return a;
+}
+
+// The plan to record now: where the forward of the transposed layer takes Winograd on this
+// device (timing it first where the tuner has not) and the workspace holds its bytes.
+Result<std::optional<AsForward>> as_forward_choice(Context& ctx, const Conv2dParams& p, const Dims& d,
+                                                   bool accumulate, uint64_t workspace) {
+  const std::optional<AsForward> any = as_forward_plan(ctx, p, d, accumulate, winograd_tile(p.variant) ? p.variant
+                                                                                        : Conv2dVariant::automatic);
+  if (!any || any->bytes() > workspace) return std::optional<AsForward>{};
+  VKNN_ASSIGN(const std::string path, conv2d_forward_choice(ctx, any->q, y_shape(d), any->wt, false, accumulate));
+  const Conv2dVariant v = path == "winograd_f2"   ? Conv2dVariant::winograd_f2
+                          : path == "winograd_f4" ? Conv2dVariant::winograd_f4
+                                                  : Conv2dVariant::automatic;
+  if (v == Conv2dVariant::automatic) return std::optional<AsForward>{};
+  std::optional<AsForward> a = as_forward_plan(ctx, p, d, accumulate, v);
+  if (!a || a->bytes() > workspace) return std::optional<AsForward>{};
+  return a;
+}
+
+Status record_backward_data_as_forward(CommandList& cl, const AsForward& a, const Dims& d, const TensorView& dy,
+                                       const TensorView& w, const TensorView& dx, bool accumulate,
+                                       const BufferRef& workspace) {
+  const TensorView wt{workspace.sub(0, a.wt.bytes()), a.wt};
+  const BufferRef fwd = workspace.sub(a.wt_bytes, a.forward_bytes);
+  Conv2dPush push = make_push(d, a.q, 0);
+  const uint32_t lx = cl.context().profile().elementwise_local;
+  cl.dispatch(ShaderId::conv2d_flip_weights, {&lx, 1}, {{range(w), Access::read}, {wt.buffer, Access::write}}, push,
+              groups_for(w.shape.numel(), lx));
+  if (!accumulate) return record_conv2d_forward(cl, a.q, dy, wt, nullptr, dx, nullptr, fwd);
+  const TensorView fresh{workspace.sub(a.wt_bytes + a.forward_bytes, dx.bytes()), dx.shape};
+  VKNN_TRY(record_conv2d_forward(cl, a.q, dy, wt, nullptr, fresh, &dx, fwd));
+  cl.copy(fresh.buffer, range(dx));
+  return {};
+}
+
+}  // namespace
+
+Result<uint64_t> conv2d_backward_data_workspace_bytes(const Context& ctx, const Conv2dParams& p, const Shape& x,
+                                                      const Shape& w, bool accumulate) {
+  constexpr const char* op = "conv2d_backward_data";
+  const std::string context = fmt::format("dx {}, w {}, {}", x.str(), w.str(), describe(p));
+  VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "dx", "w", context));
+  const auto a = as_forward_plan(ctx, p, d, accumulate,
+                                 winograd_tile(p.variant) ? p.variant : Conv2dVariant::automatic);
+  return a ? a->bytes() : uint64_t(0);
+}
+
+Result<std::string> conv2d_backward_data_choice(Context& ctx, const Conv2dParams& p, const Shape& x, const Shape& w,
+                                                bool accumulate) {
+  constexpr const char* op = "conv2d_backward_data";
+  const std::string context = fmt::format("dx {}, w {}, {}", x.str(), w.str(), describe(p));
+  VKNN_ASSIGN(const Dims d, check_dims(op, p, x, w, "dx", "w", context));
+  VKNN_ASSIGN(const uint64_t bytes, conv2d_backward_data_workspace_bytes(ctx, p, x, w, accumulate));
+  VKNN_ASSIGN(const std::optional<AsForward> a, as_forward_choice(ctx, p, d, accumulate, bytes));
+  if (a) return std::string(a->q.variant == Conv2dVariant::winograd_f4 ? "winograd_f4" : "winograd_f2");
+  return std::string(use_register(ctx.profile(), p) ? "register" : "shared");
+}
+
 Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const TensorView& dy, const TensorView& w,
-                                   const TensorView& dx, bool accumulate) {
+                                   const TensorView& dx, bool accumulate, const BufferRef& workspace) {
   constexpr const char* op = "conv2d_backward_data";
   const std::string context = fmt::format("dy {}, w {}, dx {}, {}", dy.str(), w.str(), dx.str(), describe(p));
   VKNN_ASSIGN(const Dims d, check_dims(op, p, dx.shape, w.shape, "dx", "w", context));
@@ -69,6 +172,16 @@ Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const
   VKNN_TRY(check_operand(op, "dy", dy, y_shape(d), context));
   VKNN_TRY(check_contiguous(op, "dy", dy));
   VKNN_TRY(check_contiguous(op, "dx", dx));
+  if (dy.dtype == DType::f32 && w.dtype == DType::f32 && dx.dtype == DType::f32 && !w.is_channel_slice()) {
+    VKNN_ASSIGN(const std::optional<AsForward> a,
+                as_forward_choice(cl.context(), p, d, accumulate, workspace.valid() ? workspace.size : 0));
+    if (a) {
+      for (const TensorView* t : {&dy, &w, &dx})
+        if (workspace.sub(0, a->bytes()).overlaps(range(*t)))
+          return make_error(Errc::invalid_argument, "{}: the workspace overlaps an operand ({})", op, context);
+      return record_backward_data_as_forward(cl, *a, d, dy, w, dx, accumulate, workspace);
+    }
+  }
   const DeviceCaps& caps = cl.context().caps();
   const DeviceProfile& profile = cl.context().profile();
   VKNN_ASSIGN(const int64_t chunk, images_per_chunk(op, caps, d.N, {dx.shape.bytes() / d.N, dy.shape.bytes() / d.N},

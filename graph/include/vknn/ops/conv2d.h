@@ -75,9 +75,24 @@ Result<std::string> conv2d_forward_choice(Context& ctx, const Conv2dParams& p, c
 
 // dx = d(sum y*dy)/dx (the transposed convolution of dy), or dx += that with accumulate.
 // dy (N,K,OH,OW), w (K,C/G,R,S), dx (N,C,H,W). p.relu is ignored (dy is the gradient
-// after the ReLU's own backward).
+// after the ReLU's own backward). A 3x3 stride-1 layer with one group runs as the forward
+// convolution of dy with the flipped, transposed weights where that forward takes Winograd on
+// this device (p.variant's Winograd tile, VKNN_CONV3X3 or the tuner's choice for its shape) and
+// `workspace` holds conv2d_backward_data_workspace_bytes; else on the direct kernels. The
+// workspace must not overlap the operands.
 Status record_conv2d_backward_data(CommandList& cl, const Conv2dParams& p, const TensorView& dy, const TensorView& w,
-                                   const TensorView& dx, bool accumulate);
+                                   const TensorView& dx, bool accumulate, const BufferRef& workspace = {});
+
+// Scratch bytes record_conv2d_backward_data may use on this device for these shapes (the
+// transposed weights and the Winograd forward's scratch), 0 where it runs on the direct
+// kernels. x (N,C,H,W), w (K,C/G,R,S).
+Result<uint64_t> conv2d_backward_data_workspace_bytes(const Context& ctx, const Conv2dParams& p, const Shape& x,
+                                                      const Shape& w, bool accumulate);
+// The path record_conv2d_backward_data takes for these shapes on this device, given the
+// workspace of conv2d_backward_data_workspace_bytes: "winograd_f2" or "winograd_f4" (the
+// transposed forward), or "register" or "shared" (the direct kernels).
+Result<std::string> conv2d_backward_data_choice(Context& ctx, const Conv2dParams& p, const Shape& x, const Shape& w,
+                                                bool accumulate);
 
 // Scratch bytes record_conv2d_backward_weight needs on this device for these shapes (0
 // when none: the reduction over N*OH*OW is then not split). x (N,C,H,W), w (K,C/G,R,S).
