@@ -158,6 +158,21 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
                                                         p.conv_3x3_winograd)
                                           : "3x3 stride-1 convolutions: the direct kernels (VKNN_CONV3X3=direct)");
 
+  // Softmax rows: a subgroup per contiguous row where subgroup arithmetic exists (see
+  // DeviceProfile::softmax_subgroup).
+  const bool arithmetic = caps.subgroup_in_compute && (caps.subgroup_operations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  p.softmax_subgroup = arithmetic;
+  if (const char* v = read("VKNN_SOFTMAX"); v && *v) {
+    if (std::strcmp(v, "invocation") == 0)
+      p.softmax_subgroup = false;
+    else if (std::strcmp(v, "subgroup") != 0)
+      p.warnings.push_back(fmt::format("VKNN_SOFTMAX={} ignored: expected subgroup or invocation", v));
+    else if (!arithmetic)
+      p.warnings.push_back("VKNN_SOFTMAX=subgroup ignored: the device has no subgroup arithmetic in compute shaders");
+  }
+  p.notes.push_back(p.softmax_subgroup ? "softmax over contiguous rows: one subgroup per row"
+                                       : "softmax: one invocation per row");
+
   // The autotuner, on unless VKNN_TUNE=off.
   p.tune = true;
   if (const char* v = read("VKNN_TUNE"); v && *v) {

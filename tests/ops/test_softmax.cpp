@@ -101,6 +101,16 @@ TEST_CASE("softmax: refused inputs name the op and the shapes") {
                 {"overlaps"});
   check_refused(record_softmax_backward(*cl, p, x.view(), y.view(), x.view(), false), "softmax_backward",
                 {"overlaps"});
+  // A channel softmax (rows strided through memory) cannot spread a row over a subgroup, so a
+  // row longer than one invocation's loops on this driver is refused rather than cut short.
+  if (!gpu().profile().loop_fits(3 * 30000)) {
+    auto wide = make_tensor({1, 30000, 2}), wide_y = make_tensor({1, 30000, 2});
+    const Status s = record_softmax_forward(*cl, p, wide.view(), wide_y.view());
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().code == Errc::unsupported);
+    for (const char* part : {"softmax_forward", "(1,30000,2)", "30000 elements", "loop iterations"})
+      CHECK_MESSAGE(s.error().message.find(part) != std::string::npos, s.error().message);
+  }
   CHECK(cl->dispatch_count() == 0);
   REQUIRE_OK(cl->end());
 }

@@ -218,3 +218,21 @@ TEST_CASE("profile: 3x3 stride-1 convolutions are left to the tuner unless VKNN_
   REQUIRE(p.warnings.size() == 1);
   CHECK(p.warnings[0].find("VKNN_CONV3X3=winograd") != std::string::npos);
 }
+
+TEST_CASE("profile: softmax rows take a subgroup each where the device has subgroup arithmetic") {
+  DeviceCaps c = lavapipe_like();
+  CHECK_FALSE(make_device_profile(c, env({})).softmax_subgroup);  // basic and ballot only
+  DeviceProfile p = make_device_profile(c, env({{"VKNN_SOFTMAX", "subgroup"}}));
+  CHECK_FALSE(p.softmax_subgroup);
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("no subgroup arithmetic") != std::string::npos);
+  c.subgroup_operations |= VK_SUBGROUP_FEATURE_ARITHMETIC_BIT;
+  CHECK(make_device_profile(c, env({})).softmax_subgroup);
+  CHECK_FALSE(make_device_profile(c, env({{"VKNN_SOFTMAX", "invocation"}})).softmax_subgroup);
+  p = make_device_profile(c, env({{"VKNN_SOFTMAX", "lanes"}}));
+  CHECK(p.softmax_subgroup);
+  REQUIRE(p.warnings.size() == 1);
+  CHECK(p.warnings[0].find("VKNN_SOFTMAX=lanes") != std::string::npos);
+  c.subgroup_in_compute = false;
+  CHECK_FALSE(make_device_profile(c, env({})).softmax_subgroup);
+}

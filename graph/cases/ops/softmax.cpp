@@ -42,8 +42,18 @@ OpCase softmax_case(const SoftmaxParams& p, const Shape& s, uint32_t seed, std::
   c.checks = {{"y", "y", tol}, {"dx", "dx", tol}, {"dx_acc", "dx", tol, true}};
   c.gradients = {{"x", "dx"}};
   c.loss = {{"y", "dy"}};
-  c.shaders = p.log ? std::vector{ShaderId::log_softmax_forward, ShaderId::log_softmax_backward}
-                    : std::vector{ShaderId::softmax_forward, ShaderId::softmax_backward};
+  const std::vector<ShaderId> per_invocation = p.log ? std::vector{ShaderId::log_softmax_forward,
+                                                                     ShaderId::log_softmax_backward}
+                                                      : std::vector{ShaderId::softmax_forward, ShaderId::softmax_backward};
+  const std::vector<ShaderId> per_subgroup =
+      p.log ? std::vector{ShaderId::log_softmax_forward_subgroup, ShaderId::log_softmax_backward_subgroup}
+            : std::vector{ShaderId::softmax_forward_subgroup, ShaderId::softmax_backward_subgroup};
+  c.shaders = per_invocation;
+  c.shaders.insert(c.shaders.end(), per_subgroup.begin(), per_subgroup.end());
+  c.shaders_on = [p, s, per_invocation, per_subgroup](Context& ctx) {
+    const auto l = softmax_layout("softmax", p, s);
+    return l.ok() && softmax_subgroup_rows(ctx.profile(), l.value()) ? per_subgroup : per_invocation;
+  };
   return c;
 }
 
@@ -70,7 +80,10 @@ std::vector<OpCase> softmax_cases(int64_t n) {
     std::vector<OpCase> real = {
         softmax_case({1, log, false}, {n, 1000}, s + 1, "imagenet classifier", "(N,1000) output"),
         softmax_case({1, log, false}, {2 * n, 21, 64, 64}, s + 2, "segmentation", "21 classes over (N,21,64,64)"),
-        softmax_case({-1, log, false}, {n, 12, 197, 197}, s + 3, "vit_b_16", "attention (N,12,197,197)")};
+        softmax_case({-1, log, false}, {n, 12, 197, 197}, s + 3, "vit_b_16", "attention (N,12,197,197)"),
+        // Rows longer than one invocation's loops may run on lavapipe (three sweeps of 70,001
+        // elements): they must spread over a subgroup, not be cut short.
+        softmax_case({1, log, false}, {2, 70001}, s + 4, "long rows", "(2,70001)")};
     // The gradients' math is checked by central differences on the odd shapes ((3,300) for
     // long rows). At batch 1 the classifier's 1000 elements would be small enough too, but the
     // loss there sums 1000 log-probabilities near -7, and its rounding (~1e-13) over the step

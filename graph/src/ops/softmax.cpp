@@ -27,9 +27,50 @@ SoftmaxPush make_push(const SoftmaxLayout& l, uint32_t flags) {
   return {uint32_t(l.outer * l.inner), uint32_t(l.k), uint32_t(l.inner), flags};
 }
 
-uint32_t groups(const SoftmaxPush& push, uint32_t local) { return std::min(groups_for(push.rows, local), kMaxGroups); }
+// How a softmax's rows are spread: its shader, local size and workgroups.
+struct RowPlan {
+  ShaderId shader;
+  uint32_t local = 0, groups = 0;
+};
+
+// One subgroup per row (softmax_subgroup_rows) or one invocation per row. `passes` is the
+// number of sweeps of a row each invocation makes (3 forward, 2 backward): the loops of an
+// invocation must stay within the driver's limit (DeviceProfile::loop_fits), so a row too
+// long for one invocation takes a subgroup where the device has them, and is refused otherwise.
+Result<RowPlan> plan_rows(const char* op, const DeviceProfile& profile, const SoftmaxLayout& l, const Shape& x,
+                          int64_t passes, ShaderId per_invocation, ShaderId per_subgroup) {
+  const int64_t rows = l.outer * l.inner;
+  auto plan = [&](bool subgroup) {
+    RowPlan r;
+    const uint32_t width = subgroup ? std::max(1u, profile.subgroup_size) : 1u;
+    r.shader = subgroup ? per_subgroup : per_invocation;
+    r.local = std::max(profile.loop_local, width) / width * width;
+    r.groups = std::min(groups_for(rows, r.local / width), kMaxGroups);
+    return r;
+  };
+  auto iterations = [&](const RowPlan& r, bool subgroup) {
+    const uint32_t width = subgroup ? std::max(1u, profile.subgroup_size) : 1u;
+    const int64_t rows_each = (rows + int64_t(r.groups) * (r.local / width) - 1) / (int64_t(r.groups) * (r.local / width));
+    return rows_each * passes * ((l.k + width - 1) / width);
+  };
+  const bool can_subgroup = profile.softmax_subgroup && l.inner == 1;
+  bool subgroup = softmax_subgroup_rows(profile, l);
+  RowPlan r = plan(subgroup);
+  if (!profile.loop_fits(iterations(r, subgroup)) && !subgroup && can_subgroup) r = plan(subgroup = true);
+  if (!profile.loop_fits(iterations(r, subgroup)))
+    return make_error(Errc::unsupported,
+                      "{}: x {}: rows of {} elements need {} loop iterations per invocation, more than this driver "
+                      "runs{}",
+                      op, x.str(), l.k, iterations(r, subgroup), can_subgroup ? "" : " (only rows of contiguous elements "
+                                                                                      "can spread over a subgroup)");
+  return r;
+}
 
 }  // namespace
+
+bool softmax_subgroup_rows(const DeviceProfile& profile, const SoftmaxLayout& l) {
+  return profile.softmax_subgroup && l.inner == 1 && l.k >= int64_t(profile.subgroup_size);
+}
 
 Result<SoftmaxLayout> softmax_layout(const char* op, const SoftmaxParams& p, const Shape& x) {
   const auto rank = int64_t(x.rank());
@@ -59,10 +100,12 @@ Status record_softmax_forward(CommandList& cl, const SoftmaxParams& p, const Ten
   VKNN_TRY(check_tensor(op, "y", y, cl));
   if (range(y).overlaps(range(x)))
     return make_error(Errc::invalid_argument, "{}: y {} overlaps x {}", op, y.str(), x.str());
-  const SoftmaxPush push = make_push(l, 0);
-  const uint32_t spec[] = {cl.context().profile().loop_local};
-  cl.dispatch(p.log ? ShaderId::log_softmax_forward : ShaderId::softmax_forward, spec,
-              {{range(x), Access::read}, {range(y), Access::write}}, push, groups(push, spec[0]));
+  VKNN_ASSIGN(const RowPlan r,
+              plan_rows(op, cl.context().profile(), l, x.shape, 3,
+                        p.log ? ShaderId::log_softmax_forward : ShaderId::softmax_forward,
+                        p.log ? ShaderId::log_softmax_forward_subgroup : ShaderId::softmax_forward_subgroup));
+  const uint32_t spec[] = {r.local};
+  cl.dispatch(r.shader, spec, {{range(x), Access::read}, {range(y), Access::write}}, make_push(l, 0), r.groups);
   return {};
 }
 
@@ -77,13 +120,16 @@ Status record_softmax_backward(CommandList& cl, const SoftmaxParams& p, const Te
   VKNN_TRY(check_tensor(op, "dx", dx, cl));
   if (range(dx).overlaps(range(y)) || range(dx).overlaps(range(dy)))
     return make_error(Errc::invalid_argument, "{}: dx {} overlaps y or dy {}", op, dx.str(), dy.str());
-  const SoftmaxPush push = make_push(l, accumulate ? kAccumulate : 0u);
-  const uint32_t spec[] = {cl.context().profile().loop_local};
-  cl.dispatch(p.log ? ShaderId::log_softmax_backward : ShaderId::softmax_backward, spec,
+  VKNN_ASSIGN(const RowPlan r,
+              plan_rows(op, cl.context().profile(), l, y.shape, 2,
+                        p.log ? ShaderId::log_softmax_backward : ShaderId::softmax_backward,
+                        p.log ? ShaderId::log_softmax_backward_subgroup : ShaderId::softmax_backward_subgroup));
+  const uint32_t spec[] = {r.local};
+  cl.dispatch(r.shader, spec,
               {{range(y), Access::read},
                {range(dy), Access::read},
                {range(dx), accumulate ? Access::read_write : Access::write}},
-              push, groups(push, spec[0]));
+              make_push(l, accumulate ? kAccumulate : 0u), r.groups);
   return {};
 }
 

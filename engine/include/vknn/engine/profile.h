@@ -93,6 +93,13 @@ struct DeviceProfile {
   int conv_3x3_winograd = 0;
   bool conv_3x3_explicit = false;  // VKNN_CONV3X3 was set: the tuner leaves the choice alone
 
+  // Softmax over rows of contiguous elements (the axis is the last, or the flattened form):
+  // one subgroup per row, its lanes striding along the row and reducing with subgroupMax and
+  // subgroupAdd, where the device has subgroup arithmetic in compute shaders; else (and for
+  // rows strided through memory, a channel softmax) one invocation per row.
+  // VKNN_SOFTMAX=subgroup|invocation overrides (subgroup only where the device can).
+  bool softmax_subgroup = false;
+
   // The autotuner (tuning.h): ops with variants time them at the first use of a shape and keep
   // the fastest in `tuned`, unless the variant was asked for (VKNN_<CLASS>, VKNN_CONV1X1, an
   // op's explicit variant). VKNN_TUNE=off disables it: the defaults above then hold. `tuned` is

@@ -8,8 +8,12 @@
 // The backward reads the forward's output y (torch's _softmax_backward_data does the same):
 //   softmax:      dx_k = y_k * (dy_k - sum_j dy_j y_j)
 //   log_softmax:  dx_k = dy_k - exp(y_k) * sum_j dy_j
-// One invocation per row (outer * inner rows, each a loop over K): a classifier's (N,1000)
-// output and a channel softmax over (N,C,H,W), whose neighbouring rows are neighbouring pixels.
+// Rows of contiguous elements (inner = 1: the last axis, or the flattened form) of at least a
+// subgroup's width take one subgroup each where the device reduces within subgroups
+// (DeviceProfile::softmax_subgroup): a classifier's (N,1000) output, attention rows. Other rows
+// take one invocation each, a loop over K: a channel softmax over (N,C,H,W), whose neighbouring
+// rows are neighbouring pixels. A row too long for one invocation's loops on the driver
+// (DeviceProfile::loop_fits) takes a subgroup where it can, and is refused otherwise.
 #pragma once
 
 #include "vknn/engine/commands.h"
@@ -33,6 +37,9 @@ struct SoftmaxLayout {
 // The view, or Errc::invalid_argument naming `op`, the axis and the shape for an axis outside
 // [-rank, rank) or an empty x.
 Result<SoftmaxLayout> softmax_layout(const char* op, const SoftmaxParams& p, const Shape& x);
+
+// Whether rows of this layout run one subgroup each on this device (see above).
+bool softmax_subgroup_rows(const DeviceProfile& profile, const SoftmaxLayout& l);
 
 // y = softmax(x) (or log_softmax). y has x's shape and does not overlap it.
 Status record_softmax_forward(CommandList& cl, const SoftmaxParams& p, const TensorView& x, const TensorView& y);
