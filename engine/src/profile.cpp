@@ -6,6 +6,9 @@
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <string>
+#include <vector>
 
 namespace vknn {
 namespace {
@@ -23,6 +26,28 @@ constexpr Override kOverrides[] = {
     {KernelClass::lrn, "VKNN_LRN", "column", "element"},
     {KernelClass::batchnorm, "VKNN_BATCHNORM", "channel", "elementwise"},
 };
+
+// The index of variable's value among `values`, or -1 when the variable is unset or empty. Any
+// other value is ignored with a warning that names it and the accepted ones.
+int read_choice(const EnvironmentReader& read, const char* variable, std::initializer_list<const char*> values,
+                std::vector<std::string>& warnings) {
+  const char* v = read(variable);
+  if (!v || !*v) return -1;
+  int i = 0;
+  for (const char* value : values) {
+    if (std::strcmp(v, value) == 0) return i;
+    ++i;
+  }
+  std::string expected;
+  i = 0;
+  for (const char* value : values) {
+    expected += i == 0 ? "" : i + 1 == int(values.size()) ? " or " : ", ";
+    expected += value;
+    ++i;
+  }
+  warnings.push_back(fmt::format("{}={} ignored: expected {}", variable, v, expected));
+  return -1;
+}
 
 }  // namespace
 
@@ -53,18 +78,11 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
 
   const EnvironmentReader read = env ? env : EnvironmentReader([](const char* n) { return std::getenv(n); });
   for (const Override& o : kOverrides) {
-    const char* v = read(o.variable);
-    if (!v || !*v) continue;
-    if (std::strcmp(v, o.register_value) == 0)
-      p.forced[size_t(o.cls)] = KernelFamily::register_blocked;
-    else if (std::strcmp(v, o.shared_value) == 0)
-      p.forced[size_t(o.cls)] = KernelFamily::shared_tiled;
-    else {
-      p.warnings.push_back(fmt::format("{}={} ignored: expected {} or {}", o.variable, v, o.register_value,
-                                       o.shared_value));
-      continue;
-    }
-    p.notes.push_back(fmt::format("{}={}: forced {}", o.variable, v, kernel_family_name(*p.forced[size_t(o.cls)])));
+    const int c = read_choice(read, o.variable, {o.register_value, o.shared_value}, p.warnings);
+    if (c < 0) continue;
+    p.forced[size_t(o.cls)] = c == 0 ? KernelFamily::register_blocked : KernelFamily::shared_tiled;
+    p.notes.push_back(fmt::format("{}={}: forced {}", o.variable, c == 0 ? o.register_value : o.shared_value,
+                                  kernel_family_name(*p.forced[size_t(o.cls)])));
   }
 
   p.subgroup_size = std::max(1u, caps.subgroup_size);
@@ -108,18 +126,15 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
   // the 32-bit kernel and matmul stay within 1.4e-5.
   p.linear_gemv = true;
   p.linear_gemv_wide = false;
-  if (const char* v = read("VKNN_LINEAR"); v && *v) {
-    if (std::strcmp(v, "matmul") == 0) {
-      p.linear_gemv = false, p.linear_gemv_wide = false;
-    } else if (std::strcmp(v, "gemv") == 0) {
-      p.linear_gemv_wide = false;
-    } else if (std::strcmp(v, "gemv64") != 0) {
-      p.warnings.push_back(fmt::format("VKNN_LINEAR={} ignored: expected gemv64, gemv or matmul", v));
-    } else if (!caps.shader_int64) {
-      p.warnings.push_back("VKNN_LINEAR=gemv64 ignored: the device has no shaderInt64");
-    } else {
-      p.linear_gemv_wide = true;
-    }
+  switch (read_choice(read, "VKNN_LINEAR", {"gemv64", "gemv", "matmul"}, p.warnings)) {
+    case 0:
+      if (caps.shader_int64)
+        p.linear_gemv_wide = true;
+      else
+        p.warnings.push_back("VKNN_LINEAR=gemv64 ignored: the device has no shaderInt64");
+      break;
+    case 2: p.linear_gemv = false; break;
+    default: break;  // gemv, the default
   }
   p.notes.push_back(!p.linear_gemv ? "linear at batch <= 8: matmul kernels (VKNN_LINEAR=matmul)"
                     : p.linear_gemv_wide ? "linear at batch <= 8: matrix-vector kernel, 64-bit loads"
@@ -129,30 +144,16 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
   // it is shown to win: interleaved on lavapipe (ResNet-50's 1x1 layers, `scripts/ab-bench.py
   // -- ops --filter "(1x1) conv2d_forward"`, loaded machine) two runs disagreed on every layer.
   p.conv_1x1_gemm = false;
-  if (const char* v = read("VKNN_CONV1X1"); v && *v) {
-    if (std::strcmp(v, "gemm") == 0)
-      p.conv_1x1_gemm = p.conv_1x1_explicit = true;
-    else if (std::strcmp(v, "implicit") == 0)
-      p.conv_1x1_explicit = true;
-    else
-      p.warnings.push_back(fmt::format("VKNN_CONV1X1={} ignored: expected gemm or implicit", v));
-  }
+  if (const int c = read_choice(read, "VKNN_CONV1X1", {"gemm", "implicit"}, p.warnings); c >= 0)
+    p.conv_1x1_gemm = c == 0, p.conv_1x1_explicit = true;
   p.notes.push_back(p.conv_1x1_gemm ? "1x1 stride-1 convolutions: GEMM on the matmul kernels (VKNN_CONV1X1=gemm)"
                                     : "1x1 stride-1 convolutions: the convolution kernels");
 
   // 3x3 stride-1 convolutions: Winograd where the autotuner times it fastest (DeviceProfile::
   // conv_3x3_winograd); VKNN_CONV3X3 forces a choice (for tests and A/B measurements).
   p.conv_3x3_winograd = 0;
-  if (const char* v = read("VKNN_CONV3X3"); v && *v) {
-    if (std::strcmp(v, "winograd_f2") == 0)
-      p.conv_3x3_winograd = 2, p.conv_3x3_explicit = true;
-    else if (std::strcmp(v, "winograd_f4") == 0)
-      p.conv_3x3_winograd = 4, p.conv_3x3_explicit = true;
-    else if (std::strcmp(v, "direct") == 0)
-      p.conv_3x3_explicit = true;
-    else
-      p.warnings.push_back(fmt::format("VKNN_CONV3X3={} ignored: expected winograd_f2, winograd_f4 or direct", v));
-  }
+  if (const int c = read_choice(read, "VKNN_CONV3X3", {"winograd_f2", "winograd_f4", "direct"}, p.warnings); c >= 0)
+    p.conv_3x3_winograd = c == 0 ? 2 : c == 1 ? 4 : 0, p.conv_3x3_explicit = true;
   p.notes.push_back(!p.conv_3x3_explicit    ? "3x3 stride-1 convolutions: Winograd where the autotuner times it faster"
                     : p.conv_3x3_winograd ? fmt::format("3x3 stride-1 convolutions: Winograd F({},3) (VKNN_CONV3X3)",
                                                         p.conv_3x3_winograd)
@@ -162,25 +163,19 @@ DeviceProfile make_device_profile(const DeviceCaps& caps, const EnvironmentReade
   // DeviceProfile::softmax_subgroup).
   const bool arithmetic = caps.subgroup_in_compute && (caps.subgroup_operations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
   p.softmax_subgroup = arithmetic;
-  if (const char* v = read("VKNN_SOFTMAX"); v && *v) {
-    if (std::strcmp(v, "invocation") == 0)
-      p.softmax_subgroup = false;
-    else if (std::strcmp(v, "subgroup") != 0)
-      p.warnings.push_back(fmt::format("VKNN_SOFTMAX={} ignored: expected subgroup or invocation", v));
-    else if (!arithmetic)
-      p.warnings.push_back("VKNN_SOFTMAX=subgroup ignored: the device has no subgroup arithmetic in compute shaders");
+  switch (read_choice(read, "VKNN_SOFTMAX", {"subgroup", "invocation"}, p.warnings)) {
+    case 0:
+      if (!arithmetic)
+        p.warnings.push_back("VKNN_SOFTMAX=subgroup ignored: the device has no subgroup arithmetic in compute shaders");
+      break;
+    case 1: p.softmax_subgroup = false; break;
+    default: break;
   }
   p.notes.push_back(p.softmax_subgroup ? "softmax over contiguous rows: one subgroup per row"
                                        : "softmax: one invocation per row");
 
   // The autotuner, on unless VKNN_TUNE=off.
-  p.tune = true;
-  if (const char* v = read("VKNN_TUNE"); v && *v) {
-    if (std::strcmp(v, "off") == 0)
-      p.tune = false;
-    else if (std::strcmp(v, "on") != 0)
-      p.warnings.push_back(fmt::format("VKNN_TUNE={} ignored: expected on or off", v));
-  }
+  p.tune = read_choice(read, "VKNN_TUNE", {"on", "off"}, p.warnings) != 1;
   p.notes.push_back(p.tune ? "autotuner: on (variants timed at a shape's first use, kept per device and driver; "
                              "an explicit VKNN_<CLASS> or VKNN_CONV1X1 fixes its choice)"
                            : "autotuner: off (VKNN_TUNE=off)");
