@@ -27,10 +27,11 @@ SoftmaxPush make_push(const SoftmaxLayout& l, uint32_t flags) {
   return {uint32_t(l.outer * l.inner), uint32_t(l.k), uint32_t(l.inner), flags};
 }
 
-// How a softmax's rows are spread: its shader, local size and workgroups.
+// How a softmax's rows are spread: its shader, the lanes per row (1, or a subgroup), the
+// local size and workgroups.
 struct RowPlan {
   ShaderId shader;
-  uint32_t local = 0, groups = 0;
+  uint32_t width = 1, local = 0, groups = 0;
 };
 
 // One subgroup per row (softmax_subgroup_rows) or one invocation per row. `passes` is the
@@ -42,27 +43,27 @@ Result<RowPlan> plan_rows(const char* op, const DeviceProfile& profile, const So
   const int64_t rows = l.outer * l.inner;
   auto plan = [&](bool subgroup) {
     RowPlan r;
-    const uint32_t width = subgroup ? std::max(1u, profile.subgroup_size) : 1u;
+    r.width = subgroup ? std::max(1u, profile.subgroup_size) : 1u;
     r.shader = subgroup ? per_subgroup : per_invocation;
-    r.local = std::max(profile.loop_local, width) / width * width;
-    r.groups = std::min(groups_for(rows, r.local / width), kMaxGroups);
+    r.local = std::max(profile.loop_local, r.width) / r.width * r.width;
+    r.groups = std::min(groups_for(rows, r.local / r.width), kMaxGroups);
     return r;
   };
-  auto iterations = [&](const RowPlan& r, bool subgroup) {
-    const uint32_t width = subgroup ? std::max(1u, profile.subgroup_size) : 1u;
-    const int64_t rows_each = (rows + int64_t(r.groups) * (r.local / width) - 1) / (int64_t(r.groups) * (r.local / width));
-    return rows_each * passes * ((l.k + width - 1) / width);
+  // The loop iterations of one invocation: its rows, times the passes over its share of a row.
+  auto iterations = [&](const RowPlan& r) {
+    const int64_t rows_at_once = int64_t(r.groups) * (r.local / r.width);
+    return (rows + rows_at_once - 1) / rows_at_once * passes * ((l.k + r.width - 1) / r.width);
   };
   const bool can_subgroup = profile.softmax_subgroup && l.inner == 1;
-  bool subgroup = softmax_subgroup_rows(profile, l);
+  const bool subgroup = softmax_subgroup_rows(profile, l);
   RowPlan r = plan(subgroup);
-  if (!profile.loop_fits(iterations(r, subgroup)) && !subgroup && can_subgroup) r = plan(subgroup = true);
-  if (!profile.loop_fits(iterations(r, subgroup)))
+  if (!profile.loop_fits(iterations(r)) && !subgroup && can_subgroup) r = plan(true);
+  if (!profile.loop_fits(iterations(r)))
     return make_error(Errc::unsupported,
                       "{}: x {}: rows of {} elements need {} loop iterations per invocation, more than this driver "
                       "runs{}",
-                      op, x.str(), l.k, iterations(r, subgroup), can_subgroup ? "" : " (only rows of contiguous elements "
-                                                                                      "can spread over a subgroup)");
+                      op, x.str(), l.k, iterations(r), can_subgroup ? "" : " (only rows of contiguous elements "
+                                                                           "can spread over a subgroup)");
   return r;
 }
 
